@@ -1,0 +1,46 @@
+# Rollway: every entry point. Node comes from node_modules (the `node` dev dependency), never the
+# machine's own, so each target that runs TypeScript depends on `deps`.
+SHELL := /bin/bash
+export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/.cluster/bin:$(PATH)
+
+.PHONY: test unit e2e typecheck lint deps cluster-up cluster-down cluster-status controlplane demo bench crds crds-types
+
+## make test: everything CI checks (type-check, lint, unit tests, e2e tests on the local control plane)
+test: typecheck lint unit e2e
+
+deps: node_modules/.installed
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@test "$$(node -p 'process.versions.node.split(".")[0]')" -ge 24 || { echo "node_modules/.bin/node is not Node 24+"; exit 1; }
+	touch $@
+
+typecheck: deps
+	tsc -p tsconfig.json
+
+lint: deps
+	eslint --max-warnings=0 .
+
+unit: deps
+	tools/run-tests.sh unit
+
+e2e: deps controlplane
+	tools/run-tests.sh e2e
+
+## The Go-built control plane, cached outside the repo (see hack/build-controlplane.sh)
+controlplane:
+	hack/build-controlplane.sh >/dev/null
+
+cluster-up:
+	@hack/cluster.sh up
+
+cluster-down:
+	@hack/cluster.sh down
+
+cluster-status:
+	@hack/cluster.sh status
+
+demo: deps
+	@echo "make demo: not yet implemented (the controller issue fills it in)"; exit 1
+
+bench: deps
+	@echo "make bench: not yet implemented"; exit 1

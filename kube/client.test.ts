@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ApiCallCounter, KubeApiError, resourcePath } from './client.ts';
+
+void test('resourcePath builds core, group, namespaced, named and subresource URLs', () => {
+  assert.equal(resourcePath({ group: '', version: 'v1', plural: 'pods' }), '/api/v1/pods');
+  assert.equal(resourcePath({ group: '', version: 'v1', plural: 'pods', namespace: 'shop', name: 'web-1' }), '/api/v1/namespaces/shop/pods/web-1');
+  assert.equal(
+    resourcePath({ group: 'rollway.dev', version: 'v1alpha1', plural: 'rollouts', namespace: 'shop', name: 'web', subresource: 'status' }),
+    '/apis/rollway.dev/v1alpha1/namespaces/shop/rollouts/web/status',
+  );
+  assert.equal(resourcePath({ group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions', name: 'a.b' }), '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/a.b');
+});
+
+void test('resourcePath escapes names so a hostile name cannot change the path', () => {
+  assert.equal(resourcePath({ group: '', version: 'v1', plural: 'configmaps', namespace: 'a', name: '../secrets' }), '/api/v1/namespaces/a/configmaps/..%2Fsecrets');
+});
+
+void test('ApiCallCounter counts writes separately from reads', () => {
+  const counter = new ApiCallCounter();
+  counter.add('get', 200);
+  counter.add('list', 200);
+  counter.add('patch', 200);
+  counter.add('patch', 409);
+  counter.add('create', 201);
+  assert.equal(counter.writes(), 3);
+  assert.equal(counter.total(), 5);
+  assert.equal(counter.counts.get('patch 409'), 1);
+});
+
+void test('KubeApiError classifies not found, conflict and gone', () => {
+  assert.ok(new KubeApiError(404, 'NotFound', 'x', {}).isNotFound);
+  assert.ok(new KubeApiError(409, 'Conflict', 'x', {}).isConflict);
+  assert.ok(new KubeApiError(410, 'Expired', 'x', {}).isGone);
+  assert.ok(!new KubeApiError(500, 'InternalError', 'x', {}).isNotFound);
+});

@@ -1,0 +1,369 @@
+// A small Kubernetes REST client: the controller, the CLI and the e2e harness all talk to the
+// API server through it. Authentication comes from @kubernetes/client-node's KubeConfig (tokens,
+// client certificates, exec plugins); requests, errors and watches are ours, so that every
+// call is counted, every error is typed and a patch always carries an explicit content type.
+import https from 'node:https';
+import http from 'node:http';
+import { KubeConfig } from '@kubernetes/client-node';
+
+export interface ResourceRef {
+  /** '' for the core group */
+  group: string;
+  version: string;
+  /** lower-case plural, as in the URL: 'replicasets' */
+  plural: string;
+  namespace?: string | undefined;
+  name?: string | undefined;
+  subresource?: string | undefined;
+}
+
+export type PatchType = 'merge' | 'json' | 'strategic' | 'apply';
+const patchContentTypes: Record<PatchType, string> = {
+  merge: 'application/merge-patch+json',
+  json: 'application/json-patch+json',
+  strategic: 'application/strategic-merge-patch+json',
+  apply: 'application/apply-patch+yaml',
+};
+
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata: ObjectMeta;
+  [field: string]: unknown;
+}
+
+export interface ObjectMeta {
+  name?: string;
+  generateName?: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  ownerReferences?: OwnerReference[];
+  finalizers?: string[];
+  managedFields?: unknown[];
+}
+
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
+}
+
+export interface ObjectList<T extends KubeObject = KubeObject> {
+  apiVersion?: string;
+  kind?: string;
+  metadata: { resourceVersion?: string; continue?: string };
+  items: T[];
+}
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+export interface WatchEvent<T extends KubeObject = KubeObject> {
+  type: WatchEventType;
+  object: T;
+}
+
+/** An error answer of the API server, with the Status object's reason and message parsed out. */
+export class KubeApiError extends Error {
+  readonly statusCode: number;
+  readonly reason: string;
+  readonly body: unknown;
+  constructor(statusCode: number, reason: string, message: string, body: unknown) {
+    super(message);
+    this.name = 'KubeApiError';
+    this.statusCode = statusCode;
+    this.reason = reason;
+    this.body = body;
+  }
+  get isNotFound(): boolean {
+    return this.statusCode === 404;
+  }
+  get isConflict(): boolean {
+    return this.statusCode === 409;
+  }
+  get isGone(): boolean {
+    return this.statusCode === 410;
+  }
+}
+
+export interface RequestOptions {
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  contentType?: string;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+/** Counts of API calls by verb and HTTP status, for /metrics and benchmarks. */
+export class ApiCallCounter {
+  readonly counts = new Map<string, number>();
+  add(verb: string, status: number): void {
+    const key = `${verb} ${status}`;
+    this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+  }
+  total(filter?: (verb: string) => boolean): number {
+    let sum = 0;
+    for (const [key, n] of this.counts) if (!filter || filter(key.split(' ')[0] ?? '')) sum += n;
+    return sum;
+  }
+  writes(): number {
+    return this.total((verb) => verb === 'create' || verb === 'update' || verb === 'patch' || verb === 'delete');
+  }
+}
+
+export function resourcePath(ref: ResourceRef): string {
+  const base = ref.group === '' ? `/api/${ref.version}` : `/apis/${ref.group}/${ref.version}`;
+  let path = base;
+  if (ref.namespace) path += `/namespaces/${encodeURIComponent(ref.namespace)}`;
+  path += `/${ref.plural}`;
+  if (ref.name) path += `/${encodeURIComponent(ref.name)}`;
+  if (ref.subresource) path += `/${ref.subresource}`;
+  return path;
+}
+
+export class KubeClient {
+  readonly server: string;
+  readonly defaultNamespace: string;
+  readonly calls = new ApiCallCounter();
+  private readonly kubeConfig: KubeConfig;
+  private readonly agent: https.Agent | http.Agent;
+  private readonly userAgent: string;
+
+  constructor(kubeConfig: KubeConfig, userAgent = 'rollway') {
+    const cluster = kubeConfig.getCurrentCluster();
+    if (!cluster) throw new Error('kubeconfig has no current cluster: set current-context or pass --context');
+    this.kubeConfig = kubeConfig;
+    this.server = cluster.server.replace(/\/$/, '');
+    const context = kubeConfig.getContextObject(kubeConfig.getCurrentContext());
+    this.defaultNamespace = context?.namespace ?? 'default';
+    this.agent = this.server.startsWith('https:')
+      ? new https.Agent({ keepAlive: true, maxSockets: 32 })
+      : new http.Agent({ keepAlive: true, maxSockets: 32 });
+    this.userAgent = userAgent;
+  }
+
+  /** Loads a kubeconfig the way kubectl does: explicit path, else $KUBECONFIG, else ~/.kube/config. */
+  static fromKubeconfig(options: { path?: string | undefined; context?: string | undefined; userAgent?: string } = {}): KubeClient {
+    const kc = new KubeConfig();
+    if (options.path) kc.loadFromFile(options.path);
+    else kc.loadFromDefault();
+    if (options.context) {
+      if (!kc.getContexts().some((c) => c.name === options.context)) {
+        throw new Error(`context "${options.context}" is not in the kubeconfig; contexts there: ${kc.getContexts().map((c) => c.name).join(', ') || 'none'}`);
+      }
+      kc.setCurrentContext(options.context);
+    }
+    return new KubeClient(kc, options.userAgent);
+  }
+
+  async request<T = unknown>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    const res = await this.open(method, path, options);
+    const text = await readAll(res);
+    const status = res.statusCode ?? 0;
+    this.calls.add(verbOf(method, path, options), status);
+    if (status >= 400) throw toApiError(status, text);
+    return (text.length > 0 ? JSON.parse(text) : undefined) as T;
+  }
+
+  get<T extends KubeObject>(ref: ResourceRef, signal?: AbortSignal): Promise<T> {
+    return this.request<T>('GET', resourcePath(ref), { signal });
+  }
+
+  /** GET that answers undefined for 404 instead of throwing. */
+  async getOptional<T extends KubeObject>(ref: ResourceRef): Promise<T | undefined> {
+    try {
+      return await this.get<T>(ref);
+    } catch (err) {
+      if (err instanceof KubeApiError && err.isNotFound) return undefined;
+      throw err;
+    }
+  }
+
+  list<T extends KubeObject>(ref: ResourceRef, query: RequestOptions['query'] = {}): Promise<ObjectList<T>> {
+    return this.request<ObjectList<T>>('GET', resourcePath({ ...ref, name: undefined }), { query });
+  }
+
+  create<T extends KubeObject>(ref: ResourceRef, body: KubeObject, query: RequestOptions['query'] = {}): Promise<T> {
+    return this.request<T>('POST', resourcePath({ ...ref, name: undefined }), { body, query });
+  }
+
+  /** PUT: carries the object's resourceVersion, so a stale write fails with 409. */
+  replace<T extends KubeObject>(ref: ResourceRef, body: KubeObject): Promise<T> {
+    return this.request<T>('PUT', resourcePath(ref), { body });
+  }
+
+  patch<T extends KubeObject>(ref: ResourceRef, type: PatchType, body: unknown, query: RequestOptions['query'] = {}): Promise<T> {
+    return this.request<T>('PATCH', resourcePath(ref), { body, contentType: patchContentTypes[type], query });
+  }
+
+  /** Server-side apply under a field manager of our own. */
+  apply<T extends KubeObject>(ref: ResourceRef, body: KubeObject, fieldManager: string, force = true): Promise<T> {
+    return this.patch<T>(ref, 'apply', body, { fieldManager, force });
+  }
+
+  async delete(ref: ResourceRef, options: { propagationPolicy?: 'Foreground' | 'Background' | 'Orphan'; preconditions?: { resourceVersion?: string; uid?: string } } = {}): Promise<void> {
+    const body: Record<string, unknown> = { kind: 'DeleteOptions', apiVersion: 'v1' };
+    if (options.propagationPolicy) body.propagationPolicy = options.propagationPolicy;
+    if (options.preconditions) body.preconditions = options.preconditions;
+    await this.request('DELETE', resourcePath(ref), { body });
+  }
+
+  /**
+   * Opens a watch and calls onEvent for each event until the server closes the stream, the
+   * signal aborts, or no byte arrives for idleTimeoutMs (a silent connection). Resolves when
+   * the stream ends; rejects on HTTP errors (410 Gone included: the caller relists).
+   */
+  async watch<T extends KubeObject>(
+    ref: ResourceRef,
+    query: RequestOptions['query'],
+    onEvent: (event: WatchEvent<T>) => void,
+    options: { signal?: AbortSignal; idleTimeoutMs?: number } = {},
+  ): Promise<void> {
+    const res = await this.open('GET', resourcePath({ ...ref, name: undefined }), {
+      query: { ...query, watch: true, allowWatchBookmarks: true },
+      signal: options.signal,
+      timeoutMs: 0,
+    });
+    const status = res.statusCode ?? 0;
+    this.calls.add('watch', status);
+    if (status >= 400) throw toApiError(status, await readAll(res));
+    await new Promise<void>((resolve, reject) => {
+      let buffered = '';
+      let idleTimer: NodeJS.Timeout | undefined;
+      const idleTimeoutMs = options.idleTimeoutMs ?? 0;
+      const armIdle = (): void => {
+        if (idleTimeoutMs <= 0) return;
+        clearTimeout(idleTimer);
+        idleTimer = setTimeout(() => res.destroy(new Error(`watch silent for ${idleTimeoutMs}ms`)), idleTimeoutMs);
+      };
+      armIdle();
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        armIdle();
+        buffered += chunk;
+        let newline: number;
+        while ((newline = buffered.indexOf('\n')) >= 0) {
+          const line = buffered.slice(0, newline).trim();
+          buffered = buffered.slice(newline + 1);
+          if (line.length === 0) continue;
+          const event = JSON.parse(line) as WatchEvent<T>;
+          if (event.type === 'ERROR') {
+            const st = event.object as unknown as { code?: number; reason?: string; message?: string };
+            res.destroy(new KubeApiError(st.code ?? 500, st.reason ?? 'WatchError', st.message ?? 'watch error', st));
+            return;
+          }
+          onEvent(event);
+        }
+      });
+      res.on('end', () => {
+        clearTimeout(idleTimer);
+        resolve();
+      });
+      res.on('error', (err) => {
+        clearTimeout(idleTimer);
+        if (options.signal?.aborted) resolve();
+        else reject(err);
+      });
+      res.on('close', () => {
+        clearTimeout(idleTimer);
+        resolve();
+      });
+    });
+  }
+
+  private async open(method: string, path: string, options: RequestOptions): Promise<http.IncomingMessage> {
+    const url = new URL(this.server + path);
+    for (const [key, value] of Object.entries(options.query ?? {})) {
+      if (value !== undefined) url.searchParams.set(key, String(value));
+    }
+    const requestOptions: https.RequestOptions = {
+      method,
+      agent: this.agent,
+      headers: { Accept: 'application/json', 'User-Agent': this.userAgent },
+    };
+    await this.kubeConfig.applyToHTTPSOptions(requestOptions);
+    requestOptions.agent = this.agent;
+    let payload: string | undefined;
+    if (options.body !== undefined) {
+      payload = JSON.stringify(options.body);
+      (requestOptions.headers as Record<string, string>)['Content-Type'] = options.contentType ?? 'application/json';
+    }
+    const transport = url.protocol === 'https:' ? https : http;
+    // TLS settings from the kubeconfig go on the request; the shared agent pools by them.
+    return await new Promise<http.IncomingMessage>((resolve, reject) => {
+      const req = transport.request(url, requestOptions, resolve);
+      req.on('error', reject);
+      const timeoutMs = options.timeoutMs ?? 30_000;
+      if (timeoutMs > 0) req.setTimeout(timeoutMs, () => req.destroy(new Error(`${method} ${path}: no answer within ${timeoutMs}ms`)));
+      if (options.signal) {
+        if (options.signal.aborted) req.destroy(new Error('aborted'));
+        options.signal.addEventListener('abort', () => req.destroy(new Error('aborted')), { once: true });
+      }
+      if (payload !== undefined) req.write(payload);
+      req.end();
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+function verbOf(method: string, path: string, options: RequestOptions): string {
+  switch (method) {
+    case 'GET':
+      return isNamedPath(path) ? 'get' : 'list';
+    case 'POST':
+      return 'create';
+    case 'PUT':
+      return 'update';
+    case 'PATCH':
+      return options.contentType === patchContentTypes.apply ? 'apply' : 'patch';
+    case 'DELETE':
+      return 'delete';
+    default:
+      return method.toLowerCase();
+  }
+}
+
+// /api/v1/namespaces/x/pods/name has an even number of segments after the version prefix.
+function isNamedPath(path: string): boolean {
+  const segments = path.split('/').filter(Boolean);
+  const afterVersion = segments[0] === 'api' ? segments.slice(2) : segments.slice(3);
+  const withoutNamespace = afterVersion[0] === 'namespaces' && afterVersion.length > 2 ? afterVersion.slice(2) : afterVersion;
+  return withoutNamespace.length >= 2;
+}
+
+function readAll(res: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    res.on('error', reject);
+  });
+}
+
+function toApiError(status: number, text: string): KubeApiError {
+  let body: unknown = text;
+  let reason = `HTTP${status}`;
+  let message = text.slice(0, 500) || `HTTP ${status}`;
+  try {
+    body = JSON.parse(text);
+    const st = body as { reason?: string; message?: string };
+    if (st.reason) reason = st.reason;
+    if (st.message) message = st.message;
+  } catch {
+    // not JSON: keep the raw text as the message
+  }
+  return new KubeApiError(status, reason, message, body);
+}
+
+export const isNotFound = (err: unknown): boolean => err instanceof KubeApiError && err.isNotFound;
+export const isConflict = (err: unknown): boolean => err instanceof KubeApiError && err.isConflict;

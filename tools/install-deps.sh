@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs what a fresh machine lacks for the demo and the tests: Debian packages, the npm
+# dependencies (including Node itself, as the `node` dev dependency) and the Go-built control plane.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+debian_packages=(openssl curl jq)
+missing=()
+for p in "${debian_packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo_cmd=(); [ "$(id -u)" = 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${missing[@]}"
+fi
+make deps
+hack/build-controlplane.sh >/dev/null
