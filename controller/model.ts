@@ -1,0 +1,161 @@
+// What the planner sees and what it decides: plain data, no Kubernetes client. The controller
+// fills a PlanInput from its caches and carries out the Plan.
+import type { SpecIssue } from '../api/issues.ts';
+import type { DesiredTraffic, RouterCapabilities } from '../routers/types.ts';
+
+export const REVISION_ANNOTATION = 'rollway.dev/revision';
+export const SCALE_DOWN_DEADLINE_ANNOTATION = 'rollway.dev/scale-down-deadline';
+export const MANAGED_BY_ANNOTATION = 'rollway.dev/managed-by-rollouts';
+
+export interface StepView {
+  setWeight?: number;
+  pause?: { duration?: number | string };
+  setCanaryScale?: { weight?: number; replicas?: number; matchTrafficWeight?: boolean };
+  [other: string]: unknown;
+}
+
+/** The part of a Rollout spec the planner reads (the zod-derived type is a structural superset). */
+export interface SpecView {
+  replicas?: number;
+  selector?: { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] };
+  template?: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: unknown };
+  minReadySeconds?: number;
+  revisionHistoryLimit?: number;
+  paused?: boolean;
+  progressDeadlineSeconds?: number;
+  progressDeadlineAbort?: boolean;
+  strategy?: {
+    canary?: {
+      canaryService?: string;
+      stableService?: string;
+      steps?: StepView[];
+      maxSurge?: number | string;
+      maxUnavailable?: number | string;
+      scaleDownDelaySeconds?: number;
+      abortScaleDownDelaySeconds?: number;
+      trafficRouting?: unknown;
+    };
+    blueGreen?: unknown;
+  };
+}
+
+export interface Condition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+  lastUpdateTime: string;
+  lastTransitionTime: string;
+}
+
+export interface WeightDestination {
+  weight: number;
+  podTemplateHash?: string;
+  serviceName?: string;
+}
+
+export interface StatusView {
+  observedGeneration?: string;
+  phase?: string;
+  message?: string;
+  currentPodHash?: string;
+  currentStepHash?: string;
+  currentStepIndex?: number;
+  stableRS?: string;
+  replicas?: number;
+  updatedReplicas?: number;
+  readyReplicas?: number;
+  availableReplicas?: number;
+  HPAReplicas?: number;
+  selector?: string;
+  pauseConditions?: { reason: string; startTime: string }[];
+  controllerPause?: boolean;
+  abort?: boolean;
+  abortedAt?: string;
+  promoteFull?: boolean;
+  collisionCount?: number;
+  conditions?: Condition[];
+  canary?: { weights?: { canary: WeightDestination; stable: WeightDestination; verified?: boolean } };
+  [other: string]: unknown;
+}
+
+export interface RolloutView {
+  name: string;
+  namespace: string;
+  uid: string;
+  generation: number;
+  spec: SpecView;
+  status?: StatusView | undefined;
+}
+
+export interface ObservedReplicaSet {
+  name: string;
+  hash: string;
+  revision: number;
+  /** spec.replicas */
+  replicas: number;
+  /** status.replicas / readyReplicas / availableReplicas */
+  current: number;
+  ready: number;
+  available: number;
+  scaleDownDeadline?: string | undefined;
+  /** status.observedGeneration has caught up with metadata.generation */
+  settled: boolean;
+}
+
+export interface ObservedService {
+  name: string;
+  selector: Record<string, string>;
+}
+
+export interface PlanInput {
+  rollout: RolloutView;
+  replicaSets: ObservedReplicaSet[];
+  /** the canary/stable Services by name; undefined when not found */
+  services: Record<string, ObservedService | undefined>;
+  specIssues: SpecIssue[];
+  notImplemented: SpecIssue[];
+  router: { name: string; capabilities: RouterCapabilities };
+  /** whether the router confirmed the traffic of this plan; the controller replans with false */
+  trafficVerified: boolean;
+  now: number;
+}
+
+export interface ReplicaSetCreate {
+  name: string;
+  hash: string;
+  revision: number;
+  replicas: number;
+}
+
+export interface ReplicaSetScale {
+  name: string;
+  from: number;
+  to: number;
+  /** annotations to set (string) or remove (null) in the same write */
+  annotations?: Record<string, string | null>;
+}
+
+export interface ServiceSelectorChange {
+  service: string;
+  from: string | undefined;
+  to: string;
+}
+
+export interface PlannedEvent {
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+}
+
+export interface Plan {
+  create?: ReplicaSetCreate | undefined;
+  scale: ReplicaSetScale[];
+  deleteReplicaSets: string[];
+  services: ServiceSelectorChange[];
+  traffic?: DesiredTraffic | undefined;
+  status: StatusView;
+  events: PlannedEvent[];
+  /** reconcile again after this long even if nothing changes (pause end, scale-down deadline) */
+  requeueAfterMs?: number | undefined;
+}

@@ -1,0 +1,351 @@
+// The planner against a small simulated world: ReplicaSets whose pods become available on the
+// next tick, a clock, and the Rollout's status carried from one plan to the next, exactly as the
+// controller carries it through the API server.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { SpecIssue } from '../api/issues.ts';
+import { replicaRatioCapabilities } from '../routers/replica-ratio/router.ts';
+import type { RouterCapabilities } from '../routers/types.ts';
+import { podTemplateHash } from './hash.ts';
+import type { ObservedReplicaSet, Plan, SpecView, StatusView } from './model.ts';
+import { durationMs, effectiveWeight, planRollout } from './planner.ts';
+
+const exactRouter: RouterCapabilities = { weightResolutionPercent: 0.01, headerMatch: ['exact', 'prefix', 'regex'], mirror: true, verification: false, replicaBased: false };
+
+const walkthroughSteps = [
+  { setWeight: 20 },
+  { pause: {} },
+  { setWeight: 40 },
+  { pause: { duration: 10 } },
+  { setWeight: 60 },
+  { pause: { duration: 10 } },
+  { setWeight: 80 },
+  { pause: { duration: 10 } },
+];
+
+function template(image: string) {
+  return { metadata: { labels: { app: 'demo' } }, spec: { containers: [{ name: 'demo', image }] } };
+}
+
+class World {
+  spec: SpecView;
+  status: StatusView | undefined;
+  replicaSets = new Map<string, ObservedReplicaSet>();
+  services: Record<string, { name: string; selector: Record<string, string> }> = {};
+  now = Date.parse('2026-11-26T10:00:00Z');
+  generation = 1;
+  router: RouterCapabilities;
+  /** pods of these hashes never become available */
+  broken = new Set<string>();
+  specIssues: SpecIssue[] = [];
+  trafficVerified = true;
+  lastPlan: Plan | undefined;
+  events: string[] = [];
+
+  constructor(spec: SpecView, router: RouterCapabilities = replicaRatioCapabilities) {
+    this.spec = spec;
+    this.router = router;
+  }
+
+  plan(): Plan {
+    const plan = planRollout({
+      rollout: { name: 'demo', namespace: 'ns', uid: 'u1', generation: this.generation, spec: this.spec, status: this.status },
+      replicaSets: [...this.replicaSets.values()],
+      services: this.services,
+      specIssues: this.specIssues,
+      notImplemented: [],
+      router: { name: 'test', capabilities: this.router },
+      trafficVerified: this.trafficVerified,
+      now: this.now,
+    });
+    this.lastPlan = plan;
+    return plan;
+  }
+
+  /** One reconcile, applied; then pods that were asked for become available. */
+  reconcile(): Plan {
+    const plan = this.plan();
+    if (plan.create) {
+      this.replicaSets.set(plan.create.hash, { name: plan.create.name, hash: plan.create.hash, revision: plan.create.revision, replicas: plan.create.replicas, current: 0, ready: 0, available: 0, settled: true });
+    }
+    for (const s of plan.scale) {
+      const rs = [...this.replicaSets.values()].find((r) => r.name === s.name)!;
+      rs.replicas = s.to;
+      for (const [k, v] of Object.entries(s.annotations ?? {})) {
+        if (k === 'rollway.dev/scale-down-deadline') rs.scaleDownDeadline = v ?? undefined;
+        if (k === 'rollway.dev/revision' && v) rs.revision = Number(v);
+      }
+    }
+    for (const name of plan.deleteReplicaSets) for (const [h, rs] of this.replicaSets) if (rs.name === name) this.replicaSets.delete(h);
+    for (const change of plan.services) this.services[change.service]!.selector['rollouts-pod-template-hash'] = change.to;
+    this.status = structuredClone(plan.status);
+    this.events.push(...plan.events.map((e) => e.reason));
+    for (const rs of this.replicaSets.values()) {
+      rs.current = rs.replicas;
+      rs.ready = this.broken.has(rs.hash) ? 0 : rs.replicas;
+      rs.available = rs.ready;
+    }
+    return plan;
+  }
+
+  settle(maxRounds = 20): void {
+    for (let i = 0; i < maxRounds; i++) {
+      const before = JSON.stringify([this.status, [...this.replicaSets.values()]]);
+      this.reconcile();
+      if (JSON.stringify([this.status, [...this.replicaSets.values()]]) === before) return;
+    }
+  }
+
+  sizes(): Record<string, number> {
+    return Object.fromEntries([...this.replicaSets.values()].map((rs) => [rs.hash, rs.replicas]));
+  }
+
+  setImage(image: string): string {
+    this.spec = { ...this.spec, template: template(image) };
+    this.generation++;
+    return podTemplateHash(this.spec.template);
+  }
+}
+
+const walkthroughSpec = (): SpecView => ({
+  replicas: 5,
+  selector: { matchLabels: { app: 'demo' } },
+  template: template('rollouts-demo:blue'),
+  strategy: { canary: { steps: walkthroughSteps } },
+});
+
+void test('first deploy: no steps run, the first ReplicaSet is stable at full size, Healthy', () => {
+  const world = new World(walkthroughSpec());
+  const plan = world.reconcile();
+  const blue = podTemplateHash(template('rollouts-demo:blue'));
+  assert.equal(plan.create?.name, `demo-${blue}`);
+  assert.equal(plan.create?.replicas, 5);
+  world.settle();
+  assert.equal(world.status?.phase, 'Healthy');
+  assert.equal(world.status?.stableRS, blue);
+  assert.equal(world.status?.currentStepIndex, 8);
+  assert.ok(!world.events.includes('RolloutStepCompleted'));
+});
+
+void test('the walkthrough: update pauses at 1/4, promote runs the rest unattended, abort returns to stable, going back is instant', () => {
+  const world = new World(walkthroughSpec());
+  world.settle();
+  const blue = world.status!.stableRS!;
+
+  const yellow = world.setImage('rollouts-demo:yellow');
+  world.settle();
+  assert.equal(world.status?.phase, 'Paused');
+  assert.equal(world.status?.currentStepIndex, 1);
+  assert.deepEqual(world.sizes(), { [blue]: 4, [yellow]: 1 });
+  assert.equal(world.replicaSets.get(yellow)?.revision, 2);
+
+  // promote: what the CLI does, remove the pause condition
+  world.status!.pauseConditions = [];
+  world.settle();
+  assert.equal(world.status?.currentStepIndex, 3, 'stops in the timed pause after setWeight 40');
+  assert.deepEqual(world.sizes(), { [blue]: 3, [yellow]: 2 });
+  assert.equal(world.lastPlan?.requeueAfterMs, 10_000, 'wakes up exactly when the pause ends');
+  for (let i = 0; i < 3; i++) {
+    world.now += 10_000;
+    world.settle();
+  }
+  assert.equal(world.status?.phase, 'Healthy');
+  assert.equal(world.status?.stableRS, yellow);
+  assert.deepEqual(world.sizes(), { [blue]: 0, [yellow]: 5 });
+
+  const red = world.setImage('rollouts-demo:red');
+  world.settle();
+  assert.equal(world.status?.phase, 'Paused');
+  assert.deepEqual(world.sizes(), { [blue]: 0, [yellow]: 4, [red]: 1 });
+  world.status!.abort = true; // kubectl rollway abort
+  world.settle();
+  assert.equal(world.status?.phase, 'Degraded');
+  assert.match(world.status?.message ?? '', /RolloutAborted/);
+  assert.deepEqual(world.sizes(), { [blue]: 0, [yellow]: 5, [red]: 0 });
+  assert.ok(world.events.includes('RolloutAborted'));
+
+  const eventsBefore = world.events.length;
+  const back = world.setImage('rollouts-demo:yellow');
+  assert.equal(back, yellow);
+  const plan = world.reconcile();
+  assert.equal(plan.create, undefined, 'no new ReplicaSet for a fast rollback');
+  world.settle();
+  assert.equal(world.status?.phase, 'Healthy');
+  assert.ok(!world.events.slice(eventsBefore).includes('RolloutStepCompleted'), 'no steps on a fast rollback');
+});
+
+void test('retry clears the abort and runs the steps again from the first', () => {
+  const world = new World(walkthroughSpec());
+  world.settle();
+  world.setImage('rollouts-demo:yellow');
+  world.settle();
+  world.status!.abort = true;
+  world.settle();
+  assert.equal(world.status?.phase, 'Degraded');
+  world.status!.abort = false; // kubectl rollway retry
+  world.settle();
+  assert.equal(world.status?.phase, 'Paused');
+  assert.equal(world.status?.currentStepIndex, 1);
+});
+
+void test('promote-full skips the remaining steps', () => {
+  const world = new World(walkthroughSpec());
+  world.settle();
+  const yellow = world.setImage('rollouts-demo:yellow');
+  world.settle();
+  world.status!.promoteFull = true;
+  world.settle();
+  assert.equal(world.status?.phase, 'Healthy');
+  assert.equal(world.status?.stableRS, yellow);
+});
+
+void test('spec.paused holds the rollout at its step', () => {
+  const world = new World(walkthroughSpec());
+  world.settle();
+  world.spec = { ...world.spec, paused: true };
+  world.setImage('rollouts-demo:yellow');
+  world.settle();
+  assert.equal(world.status?.phase, 'Paused');
+  assert.equal(world.status?.currentStepIndex, 0);
+});
+
+void test('with a router: stable stays at full size, the weight waits for available canary pods', () => {
+  const spec: SpecView = {
+    replicas: 10,
+    selector: { matchLabels: { app: 'demo' } },
+    template: template('v1'),
+    strategy: { canary: { canaryService: 'demo-canary', stableService: 'demo-stable', steps: [{ setWeight: 0.5 }, { pause: {} }, { setWeight: 20 }, { pause: {} }] } },
+  };
+  const world = new World(spec, exactRouter);
+  world.services = { 'demo-canary': { name: 'demo-canary', selector: { app: 'demo' } }, 'demo-stable': { name: 'demo-stable', selector: { app: 'demo' } } };
+  world.settle();
+  const v1 = world.status!.stableRS!;
+  assert.equal(world.services['demo-stable']!.selector['rollouts-pod-template-hash'], v1);
+  const v2 = world.setImage('v2');
+  world.broken.add(v2);
+  world.settle();
+  assert.deepEqual(world.sizes(), { [v1]: 10, [v2]: 1 });
+  assert.equal(world.lastPlan?.traffic?.weight.canary, 0, 'no traffic to a canary with no available pods');
+  assert.equal(world.status?.currentStepIndex, 0);
+  assert.equal(world.services['demo-canary']!.selector['rollouts-pod-template-hash'], v1, 'canary Service not pinned to pods that cannot serve');
+
+  world.broken.delete(v2);
+  world.settle();
+  assert.deepEqual(world.lastPlan?.traffic?.weight, { canary: 1, total: 200 }, '0.5% as an exact ratio');
+  assert.equal(world.status?.canary?.weights?.canary.weight, 0.5);
+  assert.equal(world.status?.currentStepIndex, 1);
+  assert.equal(world.services['demo-canary']!.selector['rollouts-pod-template-hash'], v2);
+
+  world.status!.pauseConditions = [];
+  world.settle();
+  assert.deepEqual(world.sizes(), { [v1]: 10, [v2]: 2 });
+  assert.deepEqual(world.lastPlan?.traffic?.weight, { canary: 20, total: 100 });
+
+  // abort: weight 0 at once, stable untouched, canary kept for abortScaleDownDelaySeconds
+  world.status!.abort = true;
+  world.reconcile();
+  assert.deepEqual(world.lastPlan?.traffic?.weight, { canary: 0, total: 100 });
+  assert.equal(world.services['demo-canary']!.selector['rollouts-pod-template-hash'], v1, 'canary Service back to stable');
+  assert.deepEqual(world.sizes(), { [v1]: 10, [v2]: 2 });
+  world.now += 30_000;
+  world.settle();
+  assert.deepEqual(world.sizes(), { [v1]: 10, [v2]: 0 });
+});
+
+void test('with a router, promotion goes weight 100 → stable switch → weight 0, and the old ReplicaSet waits scaleDownDelaySeconds', () => {
+  const spec: SpecView = {
+    replicas: 4,
+    selector: { matchLabels: { app: 'demo' } },
+    template: template('v1'),
+    strategy: { canary: { canaryService: 'c', stableService: 's', steps: [{ setWeight: 50 }] } },
+  };
+  const world = new World(spec, exactRouter);
+  world.services = { c: { name: 'c', selector: { app: 'demo' } }, s: { name: 's', selector: { app: 'demo' } } };
+  world.settle();
+  const v1 = world.status!.stableRS!;
+  const v2 = world.setImage('v2');
+  const weights: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    world.reconcile();
+    weights.push(world.lastPlan!.traffic!.weight.canary);
+  }
+  assert.equal(world.status?.stableRS, v2);
+  // 0 (canary not available yet) → 50 → 100 → 0 on the all-new stable
+  assert.deepEqual([...new Set(weights)], [0, 50, 100, 0].filter((w, i, a) => a.indexOf(w) === i));
+  const hundredAt = weights.indexOf(100);
+  assert.ok(hundredAt > 0 && weights[hundredAt + 1] === 0, `weights ${weights.join(',')}`);
+  assert.equal(world.services.s!.selector['rollouts-pod-template-hash'], v2);
+  assert.equal(world.sizes()[v1], 4, 'old stable kept during scaleDownDelaySeconds');
+  world.now += 30_000;
+  world.settle();
+  assert.equal(world.sizes()[v1], 0);
+  assert.equal(world.status?.phase, 'Healthy');
+});
+
+void test('an unverified weight holds the step', () => {
+  const spec: SpecView = {
+    replicas: 2,
+    selector: { matchLabels: { app: 'demo' } },
+    template: template('v1'),
+    strategy: { canary: { canaryService: 'c', stableService: 's', steps: [{ setWeight: 10 }, { pause: {} }] } },
+  };
+  const world = new World(spec, { ...exactRouter, verification: true });
+  world.services = { c: { name: 'c', selector: {} }, s: { name: 's', selector: {} } };
+  world.settle();
+  world.setImage('v2');
+  world.trafficVerified = false;
+  world.settle();
+  assert.equal(world.status?.currentStepIndex, 0);
+  world.trafficVerified = true;
+  world.settle();
+  assert.equal(world.status?.currentStepIndex, 1);
+});
+
+void test('an invalid spec is Degraded with InvalidSpec and changes nothing', () => {
+  const world = new World(walkthroughSpec());
+  world.specIssues = [{ path: 'spec.strategy.canary.steps[0].setWeight', message: 'must be between 0 and 100, got 120', fix: 'use a percentage' }];
+  const plan = world.reconcile();
+  assert.equal(plan.create, undefined);
+  assert.equal(world.status?.phase, 'Degraded');
+  const condition = world.status?.conditions?.find((c) => c.type === 'InvalidSpec');
+  assert.match(condition?.message ?? '', /steps\[0\]\.setWeight/);
+  assert.deepEqual(plan.events.map((e) => e.reason), ['InvalidSpec']);
+  assert.deepEqual(world.plan().events, [], 'the Warning Event is not repeated while the spec stays the same');
+});
+
+void test('a settled rollout plans no change at all', () => {
+  const world = new World(walkthroughSpec());
+  world.settle();
+  const before = structuredClone(world.status);
+  const plan = world.plan();
+  assert.deepEqual(plan.status, before);
+  assert.deepEqual(plan.scale, []);
+  assert.deepEqual(plan.events, []);
+  assert.equal(plan.create, undefined);
+});
+
+void test('progress deadline: a canary that never becomes available turns Degraded, and aborts with progressDeadlineAbort', () => {
+  const world = new World({ ...walkthroughSpec(), progressDeadlineSeconds: 60, progressDeadlineAbort: true });
+  world.settle();
+  const v2 = world.setImage('broken');
+  world.broken.add(v2);
+  world.settle();
+  assert.equal(world.status?.phase, 'Progressing');
+  world.now += 61_000;
+  world.settle();
+  assert.ok(world.events.includes('RolloutProgressDeadlineExceeded'));
+  assert.equal(world.status?.abort, true);
+  assert.equal(world.status?.phase, 'Degraded');
+  assert.equal(world.sizes()[v2], 0);
+});
+
+void test('durations and effective weights', () => {
+  assert.equal(durationMs(10), 10_000);
+  assert.equal(durationMs('10s'), 10_000);
+  assert.equal(durationMs('1h30m'), 5_400_000);
+  assert.equal(durationMs('ten'), undefined);
+  assert.equal(effectiveWeight(walkthroughSteps, 0), 20);
+  assert.equal(effectiveWeight(walkthroughSteps, 3), 40);
+  assert.equal(effectiveWeight(walkthroughSteps, 8), 100);
+  assert.equal(effectiveWeight([{ pause: {} }, { setWeight: 5 }], 0), 0);
+});

@@ -1,0 +1,602 @@
+// The planner: from a Rollout, its ReplicaSets and Services as last observed, decide what the
+// cluster should look like next and what the status says. Pure and deterministic (time comes in
+// as `now`), so every rule of a rollout is a unit test and a restarted controller resumes from
+// status alone.
+import { formatIssue, type SpecIssue } from '../api/issues.ts';
+import { FULL_STABLE, percentOf, ratioFromPercent, type DesiredTraffic } from '../routers/types.ts';
+import { podTemplateHash, stepsHash, POD_TEMPLATE_HASH_LABEL } from './hash.ts';
+import {
+  REVISION_ANNOTATION,
+  SCALE_DOWN_DEADLINE_ANNOTATION,
+  type Condition,
+  type ObservedReplicaSet,
+  type Plan,
+  type PlanInput,
+  type PlannedEvent,
+  type ReplicaSetScale,
+  type StatusView,
+  type StepView,
+} from './model.ts';
+import { replicaRatioSplit, routedCanaryReplicas, stepTowards, surgeLimits } from './replicas.ts';
+
+export const DEFAULT_SCALE_DOWN_DELAY_SECONDS = 30;
+export const DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS = 30;
+export const DEFAULT_PROGRESS_DEADLINE_SECONDS = 600;
+export const DEFAULT_REVISION_HISTORY_LIMIT = 10;
+export const PAUSE_REASON_STEP = 'CanaryPauseStep';
+
+/** Parses a pause duration: integer seconds, or "30s", "5m", "1h", "1h30m". */
+export function durationMs(value: number | string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value * 1000 : undefined;
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const re = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;
+  let total = 0;
+  let consumed = 0;
+  for (const m of text.matchAll(re)) {
+    if (m.index !== consumed) return undefined;
+    consumed += m[0].length;
+    const n = Number(m[1]);
+    total += m[2] === 'h' ? n * 3_600_000 : m[2] === 'm' ? n * 60_000 : m[2] === 's' ? n * 1000 : n;
+  }
+  return consumed === text.length && consumed > 0 ? Math.round(total) : undefined;
+}
+
+/** The last setWeight at or before `index` (0 before any; 100 once past the last step). */
+export function effectiveWeight(steps: readonly StepView[], index: number): number {
+  if (index >= steps.length) return 100;
+  for (let i = Math.min(index, steps.length - 1); i >= 0; i--) {
+    const w = steps[i]?.setWeight;
+    if (typeof w === 'number') return w;
+  }
+  return 0;
+}
+
+/** The setCanaryScale in force at `index`, if any (matchTrafficWeight ends an override). */
+export function canaryScaleAt(steps: readonly StepView[], index: number): StepView['setCanaryScale'] | undefined {
+  for (let i = Math.min(index, steps.length - 1); i >= 0; i--) {
+    const s = steps[i]?.setCanaryScale;
+    if (s) return s.matchTrafficWeight ? undefined : s;
+  }
+  return undefined;
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+export function planRollout(input: PlanInput): Plan {
+  const { rollout, now } = input;
+  const prev: StatusView = rollout.status ?? {};
+  const status: StatusView = structuredClone(prev);
+  status.observedGeneration = String(rollout.generation);
+  const events: PlannedEvent[] = [];
+  const plan: Plan = { scale: [], deleteReplicaSets: [], services: [], status, events };
+
+  const invalid = invalidSpecPlan(input, plan);
+  if (invalid) return invalid;
+  setCondition(status, now, 'InvalidSpec', undefined);
+  setCondition(
+    status,
+    now,
+    'NotImplemented',
+    input.notImplemented.length > 0
+      ? { status: 'True', reason: 'FieldsNotImplemented', message: `accepted but not implemented yet, ignored: ${input.notImplemented.map((i) => i.path).join(', ')}` }
+      : undefined,
+  );
+
+  const spec = rollout.spec;
+  const canary = spec.strategy?.canary ?? {};
+  const steps = canary.steps ?? [];
+  const replicas = spec.replicas ?? 1;
+  const routed = !input.router.capabilities.replicaBased;
+  const currentHash = podTemplateHash(spec.template, prev.collisionCount ?? 0);
+  const digest = stepsHash(steps);
+  const byHash = new Map(input.replicaSets.map((rs) => [rs.hash, rs]));
+  const maxRevision = Math.max(0, ...input.replicaSets.map((rs) => rs.revision));
+
+  // --- Which revision are we rolling to, and from where? ---------------------------------
+  let stepIndex = prev.currentStepIndex ?? 0;
+  const templateChanged = prev.currentPodHash !== currentHash;
+  if (templateChanged) {
+    stepIndex = 0;
+    status.currentPodHash = currentHash;
+    status.pauseConditions = [];
+    status.controllerPause = false;
+    status.abort = false;
+    delete status.abortedAt;
+    status.promoteFull = false;
+  } else if (prev.currentStepHash !== undefined && prev.currentStepHash !== digest) {
+    stepIndex = 0; // the steps were edited mid-rollout: run the new list from its start
+    status.pauseConditions = [];
+    status.controllerPause = false;
+  }
+  status.currentStepHash = digest;
+
+  const firstDeploy = !prev.stableRS;
+  if (firstDeploy) status.stableRS = currentHash;
+  const stableHash = status.stableRS as string;
+  let newRS = byHash.get(currentHash);
+  const revision = newRS && newRS.revision === maxRevision && maxRevision > 0 ? newRS.revision : maxRevision + 1;
+  if (templateChanged && !firstDeploy && prev.currentPodHash !== undefined) {
+    events.push({ type: 'Normal', reason: 'RolloutUpdated', message: `Rollout updated to revision ${revision}` });
+  }
+
+  // --- Abort, retry, promote-full: flags the CLI sets in status ------------------------------
+  const abort = status.abort === true && currentHash !== stableHash;
+  if (abort && !prev.abortedAt) {
+    status.abortedAt = iso(now);
+    stepIndex = 0;
+    status.pauseConditions = [];
+    status.controllerPause = false;
+    events.push({ type: 'Warning', reason: 'RolloutAborted', message: `Rollout aborted update to revision ${revision}` });
+  }
+  if (!abort && status.abort) {
+    status.abort = false; // nothing to abort: the template is the stable one
+    delete status.abortedAt;
+  }
+  if (!status.abort && prev.abortedAt && !templateChanged) {
+    // `retry` cleared the abort flag: run the steps again from the first.
+    delete status.abortedAt;
+    stepIndex = 0;
+    events.push({ type: 'Normal', reason: 'RolloutRetried', message: `Rollout retried update to revision ${revision}` });
+  }
+
+  let inCanary = currentHash !== stableHash;
+  if (!inCanary) stepIndex = steps.length;
+  if (inCanary && status.promoteFull && stepIndex < steps.length) {
+    stepIndex = steps.length;
+    status.pauseConditions = [];
+    status.controllerPause = false;
+    events.push({ type: 'Normal', reason: 'RolloutResumed', message: 'Rollout fully promoted: remaining steps skipped' });
+  }
+
+  const limits = surgeLimits(replicas, canary.maxSurge, canary.maxUnavailable);
+  const canaryAvailable = newRS?.available ?? 0;
+  const desiredCanaryAt = (index: number): number => {
+    const scale = canaryScaleAt(steps, index);
+    if (scale?.replicas !== undefined) return scale.replicas;
+    const w = scale?.weight ?? effectiveWeight(steps, index);
+    return routed ? routedCanaryReplicas(replicas, w) : replicaRatioSplit(replicas, w).canary;
+  };
+  const stableRSObserved = byHash.get(stableHash);
+
+  // --- Walk the steps as far as they are complete --------------------------------------------
+  let requeueAfterMs: number | undefined;
+  let lastCompletedWeight: number | undefined; // a weight step completed in this plan counts as applied by it
+  const requeueAt = (ms: number): void => {
+    const delay = Math.max(0, ms - now);
+    requeueAfterMs = requeueAfterMs === undefined ? delay : Math.min(requeueAfterMs, delay);
+  };
+  while (inCanary && !abort && !spec.paused && stepIndex < steps.length) {
+    const step = steps[stepIndex] as StepView;
+    const label = `${stepIndex + 1}/${steps.length}`;
+    if (typeof step.setWeight === 'number') {
+      const needed = desiredCanaryAt(stepIndex);
+      const stableReady = routed || (stableRSObserved?.replicas ?? 0) <= replicaRatioSplit(replicas, step.setWeight).stable;
+      if (canaryAvailable < needed || (newRS?.replicas ?? 0) < needed || !stableReady || !input.trafficVerified) break;
+      lastCompletedWeight = step.setWeight;
+      events.push({ type: 'Normal', reason: 'RolloutStepCompleted', message: `Rollout step ${label} completed (setWeight: ${step.setWeight})` });
+    } else if (step.pause) {
+      const condition = (status.pauseConditions ?? []).find((c) => c.reason === PAUSE_REASON_STEP);
+      if (!condition && status.controllerPause) {
+        // We paused here and someone removed our pause condition: that is a promote.
+        status.controllerPause = false;
+        events.push({ type: 'Normal', reason: 'RolloutResumed', message: `Rollout resumed (promoted at step ${label})` });
+      } else {
+        const startTime = condition?.startTime ?? iso(now);
+        if (!condition) {
+          status.pauseConditions = [...(status.pauseConditions ?? []), { reason: PAUSE_REASON_STEP, startTime }];
+          status.controllerPause = true;
+          events.push({ type: 'Normal', reason: 'RolloutPaused', message: `Rollout is paused (${PAUSE_REASON_STEP}) at step ${label}` });
+        }
+        const duration = durationMs(step.pause.duration);
+        if (duration === undefined) break; // wait for a human
+        const endsAt = Date.parse(startTime) + duration;
+        if (now < endsAt) {
+          requeueAt(endsAt);
+          break;
+        }
+        status.pauseConditions = (status.pauseConditions ?? []).filter((c) => c.reason !== PAUSE_REASON_STEP);
+        status.controllerPause = false;
+        events.push({ type: 'Normal', reason: 'RolloutResumed', message: `Rollout resumed: pause of ${step.pause.duration} at step ${label} ended` });
+      }
+      events.push({ type: 'Normal', reason: 'RolloutStepCompleted', message: `Rollout step ${label} completed (pause)` });
+    } else if (step.setCanaryScale) {
+      const needed = desiredCanaryAt(stepIndex);
+      if (canaryAvailable < needed || (newRS?.replicas ?? 0) < needed) break;
+      events.push({ type: 'Normal', reason: 'RolloutStepCompleted', message: `Rollout step ${label} completed (setCanaryScale)` });
+    } else {
+      const kind = Object.keys(step)[0] ?? 'unknown';
+      events.push({ type: 'Warning', reason: 'StepNotImplemented', message: `Rollout step ${label} (${kind}) is not implemented yet and was skipped` });
+    }
+    stepIndex++;
+  }
+  const atEnd = stepIndex >= steps.length;
+
+  // --- Traffic: never above what available canary pods can serve ------------------------------
+  const prevWeight = prev.canary?.weights?.canary.weight ?? 0;
+  let trafficWeight = 0;
+  if (inCanary && !abort) {
+    const target = effectiveWeight(steps, stepIndex);
+    const needed = atEnd ? replicas : desiredCanaryAt(stepIndex);
+    if (canaryAvailable >= needed && (newRS?.replicas ?? 0) >= needed) trafficWeight = target;
+    else trafficWeight = Math.min(Math.max(prevWeight, lastCompletedWeight ?? 0), servableWeight(replicas, canaryAvailable, routed));
+    if (canaryAvailable === 0) trafficWeight = 0;
+  }
+
+  // --- Promotion: weight 100 first, then the new ReplicaSet becomes stable --------------------
+  let promotedFrom: string | undefined;
+  if (inCanary && !abort && atEnd && newRS && canaryAvailable >= replicas && newRS.replicas >= replicas) {
+    const trafficAtFull = routed ? prevWeight >= 100 && prev.canary?.weights?.verified !== false : (stableRSObserved?.replicas ?? 0) === 0;
+    if (trafficAtFull) {
+      promotedFrom = stableHash;
+      status.stableRS = currentHash;
+      inCanary = false;
+      trafficWeight = 0;
+      status.promoteFull = false;
+      status.pauseConditions = [];
+      status.controllerPause = false;
+      events.push({
+        type: 'Normal',
+        reason: 'RolloutCompleted',
+        message: `Rollout completed update to revision ${revision} (${currentHash}): ${steps.length > 0 ? `completed all ${steps.length} canary steps` : 'no steps'}`,
+      });
+    }
+  }
+  const finalStableHash = status.stableRS as string;
+
+  // --- ReplicaSet sizes ---------------------------------------------------------------------
+  const scale: ReplicaSetScale[] = [];
+  const sizes = new Map<string, number>(); // hash -> desired spec.replicas
+  if (!inCanary) {
+    sizes.set(finalStableHash, replicas);
+  } else if (abort) {
+    if (routed) {
+      sizes.set(finalStableHash, replicas);
+    } else {
+      const next = stepTowards(replicas, limits, counts(newRS), counts(stableRSObserved), { canary: 0, stable: replicas });
+      sizes.set(currentHash, next.canary);
+      sizes.set(finalStableHash, next.stable);
+    }
+  } else if (routed) {
+    sizes.set(currentHash, atEnd ? replicas : desiredCanaryAt(stepIndex));
+    sizes.set(finalStableHash, replicas);
+  } else {
+    const w = effectiveWeight(steps, stepIndex);
+    const target = replicaRatioSplit(replicas, w);
+    const override = canaryScaleAt(steps, stepIndex);
+    if (override?.replicas !== undefined) target.canary = override.replicas;
+    const next = stepTowards(replicas, limits, counts(newRS), counts(stableRSObserved), target);
+    sizes.set(currentHash, next.canary);
+    sizes.set(finalStableHash, next.stable);
+  }
+
+  if (!newRS) {
+    const initial = sizes.get(currentHash) ?? 0;
+    plan.create = { name: `${rollout.name}-${currentHash}`, hash: currentHash, revision, replicas: initial };
+    newRS = { name: plan.create.name, hash: currentHash, revision, replicas: initial, current: 0, ready: 0, available: 0, settled: true };
+    events.push({ type: 'Normal', reason: 'NewReplicaSetCreated', message: `Created ReplicaSet ${plan.create.name} (revision ${revision}) with size ${initial}` });
+  } else if (newRS.revision !== revision) {
+    scale.push({ name: newRS.name, from: newRS.replicas, to: newRS.replicas, annotations: { [REVISION_ANNOTATION]: String(revision) } });
+  }
+
+  const scaleDownDelayMs = (canary.scaleDownDelaySeconds ?? DEFAULT_SCALE_DOWN_DELAY_SECONDS) * 1000;
+  const abortDelayMs = (canary.abortScaleDownDelaySeconds ?? DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS) * 1000;
+  for (const rs of [...input.replicaSets, ...(plan.create ? [newRS] : [])]) {
+    if (plan.create && rs === newRS) continue;
+    let want = sizes.get(rs.hash);
+    const annotations: Record<string, string | null> = {};
+    if (want === undefined) {
+      // An old ReplicaSet: with a router it keeps serving until its delay is over, so traffic
+      // can drain (and an abort can be instant); without one it goes at once.
+      want = 0;
+      const deadline = rs.scaleDownDeadline ? Date.parse(rs.scaleDownDeadline) : NaN;
+      const delay = rs.hash === currentHash ? abortDelayMs : rs.hash === promotedFrom || rs.hash === prev.stableRS ? scaleDownDelayMs : 0;
+      if (routed && rs.replicas > 0 && !Number.isNaN(deadline)) {
+        if (now < deadline) {
+          want = rs.replicas;
+          requeueAt(deadline);
+        }
+      } else if (routed && rs.replicas > 0 && delay > 0) {
+        annotations[SCALE_DOWN_DEADLINE_ANNOTATION] = iso(now + delay);
+        want = rs.replicas;
+        requeueAt(now + delay);
+      }
+    } else if (rs.scaleDownDeadline) {
+      annotations[SCALE_DOWN_DEADLINE_ANNOTATION] = null; // back in use: cancel its scale-down
+    }
+    if (want !== rs.replicas || Object.keys(annotations).length > 0) {
+      const existing = scale.find((s) => s.name === rs.name);
+      if (existing) {
+        existing.to = want;
+        existing.annotations = { ...existing.annotations, ...annotations };
+      } else {
+        scale.push({ name: rs.name, from: rs.replicas, to: want, ...(Object.keys(annotations).length > 0 ? { annotations } : {}) });
+      }
+    }
+  }
+  for (const s of scale) {
+    if (s.to !== s.from) {
+      const rs = input.replicaSets.find((r) => r.name === s.name);
+      events.push({
+        type: 'Normal',
+        reason: 'ScalingReplicaSet',
+        message: `Scaled ${s.to > s.from ? 'up' : 'down'} ReplicaSet ${s.name} (revision ${rs?.revision ?? revision}) from ${s.from} to ${s.to}`,
+      });
+    }
+  }
+  plan.scale = scale;
+
+  // Old, empty ReplicaSets beyond revisionHistoryLimit go, oldest first.
+  const historyLimit = spec.revisionHistoryLimit ?? DEFAULT_REVISION_HISTORY_LIMIT;
+  const history = input.replicaSets
+    .filter((rs) => rs.hash !== currentHash && rs.hash !== finalStableHash && rs.replicas === 0 && rs.current === 0 && !scale.some((s) => s.name === rs.name && s.to > 0))
+    .sort((a, b) => b.revision - a.revision);
+  plan.deleteReplicaSets = history.slice(historyLimit).map((rs) => rs.name);
+
+  // --- Services: pinned to a hash only once that ReplicaSet has available pods -----------------
+  const newAvailable = newRS.available;
+  const stableAvailable = byHash.get(finalStableHash)?.available ?? 0;
+  const pin = (serviceName: string | undefined, wantHash: string, wantHasPods: boolean, fallbackHash: string): void => {
+    if (!serviceName) return;
+    const svc = input.services[serviceName];
+    if (!svc) return;
+    const current = svc.selector[POD_TEMPLATE_HASH_LABEL];
+    const target = wantHasPods ? wantHash : (current ?? (fallbackHash === wantHash ? undefined : fallbackHash));
+    if (target !== undefined && current !== target) {
+      plan.services.push({ service: serviceName, from: current, to: target });
+      events.push({ type: 'Normal', reason: 'SwitchService', message: `Switched selector for service '${serviceName}' from '${current ?? ''}' to '${target}'` });
+    }
+  };
+  pin(canary.stableService, finalStableHash, stableAvailable > 0, finalStableHash);
+  const canaryTarget = inCanary && !abort ? currentHash : finalStableHash;
+  pin(canary.canaryService, canaryTarget, inCanary && !abort ? newAvailable > 0 : stableAvailable > 0, finalStableHash);
+
+  // --- Traffic to the router ------------------------------------------------------------------
+  const trafficRatio = inCanary && !abort ? ratioFromPercent(trafficWeight) : FULL_STABLE;
+  if (canary.stableService && canary.canaryService) {
+    const traffic: DesiredTraffic = {
+      weight: trafficRatio,
+      stableService: canary.stableService,
+      canaryService: canary.canaryService,
+      stableHash: finalStableHash,
+      canaryHash: inCanary ? currentHash : finalStableHash,
+      headerRoutes: [],
+      mirrorRoutes: [],
+    };
+    plan.traffic = traffic;
+  }
+  const appliedPercent = percentOf(trafficRatio);
+  if (routed && appliedPercent !== prevWeight) {
+    events.push({ type: 'Normal', reason: 'TrafficWeightUpdated', message: `Traffic weight updated from ${prevWeight} to ${appliedPercent}` });
+  }
+  const shownWeight = routed ? appliedPercent : inCanary && !abort ? ratioWeight(sizes.get(currentHash) ?? 0, sizes.get(finalStableHash) ?? 0) : 0;
+  status.canary = {
+    ...(status.canary ?? {}),
+    weights: {
+      canary: { weight: shownWeight, podTemplateHash: inCanary ? currentHash : finalStableHash, ...(canary.canaryService ? { serviceName: canary.canaryService } : {}) },
+      stable: { weight: Math.round((100 - shownWeight) * 100) / 100, podTemplateHash: finalStableHash, ...(canary.stableService ? { serviceName: canary.stableService } : {}) },
+      verified: routed ? input.trafficVerified : true,
+    },
+  };
+
+  // --- Counts, step index, phase, conditions ----------------------------------------------------
+  const all = input.replicaSets;
+  status.replicas = sum(all.map((rs) => rs.current));
+  status.updatedReplicas = input.replicaSets.find((rs) => rs.hash === currentHash)?.current ?? 0;
+  status.readyReplicas = sum(all.map((rs) => rs.ready));
+  status.availableReplicas = sum(all.map((rs) => rs.available));
+  status.HPAReplicas = status.replicas;
+  status.selector = selectorString(spec.selector);
+  if (steps.length > 0) status.currentStepIndex = Math.min(stepIndex, steps.length);
+  else delete status.currentStepIndex;
+  if (inCanary === false && !status.abort) status.promoteFull = false;
+
+  derivePhase(input, status, prev, {
+    abort,
+    inCanary,
+    currentHash,
+    revision,
+    replicas,
+    newRS: input.replicaSets.find((rs) => rs.hash === currentHash),
+    oldPodsLeft: routed ? 0 : sum(all.filter((rs) => rs.hash !== finalStableHash).map((rs) => rs.current)),
+    minAvailable: Math.max(0, replicas - limits.maxUnavailable),
+    events,
+    requeueAt,
+  });
+
+  plan.requeueAfterMs = requeueAfterMs;
+  return plan;
+}
+
+function invalidSpecPlan(input: PlanInput, plan: Plan): Plan | undefined {
+  const issues: SpecIssue[] = [...input.specIssues];
+  if (input.rollout.spec.strategy?.blueGreen && !input.rollout.spec.strategy.canary) {
+    issues.push({ path: 'spec.strategy.blueGreen', message: 'the blueGreen strategy is not implemented yet', fix: 'use strategy.canary until blue-green lands' });
+  }
+  if (issues.length === 0) return undefined;
+  const { status, events } = plan;
+  const message = issues.map(formatIssue).join('; ');
+  const previous = status.conditions?.find((c) => c.type === 'InvalidSpec');
+  setCondition(status, input.now, 'InvalidSpec', { status: 'True', reason: 'InvalidSpec', message });
+  status.phase = 'Degraded';
+  status.message = `InvalidSpec: ${message}`;
+  if (previous?.message !== message || previous.status !== 'True') {
+    events.push({ type: 'Warning', reason: 'InvalidSpec', message: `The Rollout "${input.rollout.name}" is invalid: ${message}` });
+  }
+  return plan;
+}
+
+interface PhaseFacts {
+  abort: boolean;
+  inCanary: boolean;
+  currentHash: string;
+  revision: number;
+  replicas: number;
+  newRS: ObservedReplicaSet | undefined;
+  oldPodsLeft: number;
+  minAvailable: number;
+  events: PlannedEvent[];
+  requeueAt: (ms: number) => void;
+}
+
+function derivePhase(input: PlanInput, status: StatusView, prev: StatusView, facts: PhaseFacts): void {
+  const { now } = input;
+  const spec = input.rollout.spec;
+  const paused = spec.paused === true || (status.pauseConditions ?? []).length > 0;
+  const newRS = facts.newRS;
+  const updatedAvailable = newRS !== undefined && newRS.available >= facts.replicas && newRS.replicas === facts.replicas && newRS.settled;
+  const complete = !facts.inCanary && updatedAvailable && facts.oldPodsLeft === 0;
+
+  // Progress is any change users would call movement; the deadline counts from the last one.
+  const moved =
+    prev.currentPodHash !== status.currentPodHash ||
+    prev.currentStepIndex !== status.currentStepIndex ||
+    prev.stableRS !== status.stableRS ||
+    prev.updatedReplicas !== status.updatedReplicas ||
+    prev.availableReplicas !== status.availableReplicas ||
+    prev.readyReplicas !== status.readyReplicas ||
+    (prev.pauseConditions ?? []).length !== (status.pauseConditions ?? []).length ||
+    prev.abort !== status.abort;
+  const progressing = status.conditions?.find((c) => c.type === 'Progressing');
+  const lastProgress = moved || !progressing ? now : Date.parse(progressing.lastUpdateTime);
+  const deadlineMs = (spec.progressDeadlineSeconds ?? DEFAULT_PROGRESS_DEADLINE_SECONDS) * 1000;
+  const deadlineExceeded = !facts.abort && !paused && !complete && now - lastProgress > deadlineMs;
+
+  let phase: string;
+  let message: string;
+  let progressReason: string;
+  if (facts.abort) {
+    phase = 'Degraded';
+    message = `RolloutAborted: Rollout aborted update to revision ${facts.revision}`;
+    progressReason = 'RolloutAborted';
+  } else if (deadlineExceeded || (progressing?.reason === 'ProgressDeadlineExceeded' && !moved && !complete)) {
+    phase = 'Degraded';
+    message = `ProgressDeadlineExceeded: ReplicaSet of revision ${facts.revision} has timed out progressing`;
+    progressReason = 'ProgressDeadlineExceeded';
+    if (progressing?.reason !== 'ProgressDeadlineExceeded') {
+      facts.events.push({ type: 'Warning', reason: 'RolloutProgressDeadlineExceeded', message: `Rollout has not progressed for ${spec.progressDeadlineSeconds ?? DEFAULT_PROGRESS_DEADLINE_SECONDS}s` });
+      if (spec.progressDeadlineAbort && facts.inCanary) {
+        status.abort = true; // the next reconcile carries out the abort
+        facts.requeueAt(now);
+      }
+    }
+  } else if (paused) {
+    phase = 'Paused';
+    message = spec.paused ? 'manually paused' : (status.pauseConditions?.[0]?.reason ?? 'paused');
+    progressReason = 'RolloutPaused';
+  } else if (!complete) {
+    phase = 'Progressing';
+    progressReason = facts.newRS === undefined ? 'NewReplicaSetCreated' : 'ReplicaSetUpdated';
+    if (facts.inCanary) message = 'more replicas need to be updated';
+    else if (!updatedAvailable) message = 'updated replicas are still becoming available';
+    else message = 'old replicas are pending termination';
+    facts.requeueAt(lastProgress + deadlineMs + 1);
+  } else {
+    phase = 'Healthy';
+    message = '';
+    progressReason = 'NewReplicaSetAvailable';
+  }
+
+  const progressFalse = progressReason === 'RolloutAborted' || progressReason === 'ProgressDeadlineExceeded';
+  setCondition(
+    status,
+    now,
+    'Progressing',
+    { status: progressFalse ? 'False' : 'True', reason: progressReason, message: progressMessage(progressReason, facts) },
+    moved ? now : lastProgress,
+  );
+  const available = (status.availableReplicas ?? 0) >= facts.minAvailable;
+  setCondition(status, now, 'Available', { status: available ? 'True' : 'False', reason: available ? 'AvailableReason' : 'MinimumReplicasUnavailable', message: available ? 'Rollout has minimum availability' : 'Rollout does not have minimum availability' });
+  setCondition(status, now, 'Paused', paused ? { status: 'True', reason: 'RolloutPaused', message: 'Rollout is paused' } : { status: 'False', reason: 'RolloutResumed', message: 'Rollout is resumed' });
+  setCondition(status, now, 'Healthy', phase === 'Healthy' ? { status: 'True', reason: 'RolloutHealthy', message: 'Rollout is healthy' } : { status: 'False', reason: 'RolloutHealthy', message: 'Rollout is not healthy' });
+  setCondition(
+    status,
+    now,
+    'Completed',
+    !facts.inCanary && complete ? { status: 'True', reason: 'RolloutCompleted', message: 'Rollout completed update to its stable revision' } : { status: 'False', reason: 'RolloutCompleted', message: 'Rollout not completed' },
+  );
+  status.phase = phase;
+  status.message = message;
+}
+
+function progressMessage(reason: string, facts: PhaseFacts): string {
+  switch (reason) {
+    case 'NewReplicaSetAvailable':
+      return `ReplicaSet of revision ${facts.revision} is available`;
+    case 'RolloutAborted':
+      return `Rollout aborted update to revision ${facts.revision}`;
+    case 'RolloutPaused':
+      return 'Rollout is paused';
+    case 'ProgressDeadlineExceeded':
+      return `ReplicaSet of revision ${facts.revision} has timed out progressing`;
+    default:
+      return `ReplicaSet of revision ${facts.revision} is progressing`;
+  }
+}
+
+/**
+ * Sets (or with `desired` undefined, removes) a condition. lastTransitionTime moves only when the
+ * status flips; lastUpdateTime when anything changes (or when progressAt says so), so a settled
+ * rollout writes nothing.
+ */
+export function setCondition(
+  status: StatusView,
+  now: number,
+  type: string,
+  desired: { status: Condition['status']; reason: string; message: string } | undefined,
+  progressAt?: number,
+): void {
+  const conditions = status.conditions ?? [];
+  const index = conditions.findIndex((c) => c.type === type);
+  if (!desired) {
+    if (index >= 0) status.conditions = conditions.filter((_, i) => i !== index);
+    return;
+  }
+  const existing = index >= 0 ? conditions[index] : undefined;
+  const stamp = iso(progressAt ?? now);
+  if (existing && existing.status === desired.status && existing.reason === desired.reason && existing.message === desired.message && (progressAt === undefined || existing.lastUpdateTime === stamp)) return;
+  const next: Condition = {
+    type,
+    status: desired.status,
+    reason: desired.reason,
+    message: desired.message,
+    lastUpdateTime: existing && progressAt !== undefined ? stamp : iso(now),
+    lastTransitionTime: existing && existing.status === desired.status ? existing.lastTransitionTime : iso(now),
+  };
+  if (progressAt !== undefined) next.lastUpdateTime = stamp;
+  status.conditions = index >= 0 ? conditions.map((c, i) => (i === index ? next : c)) : [...conditions, next];
+}
+
+function counts(rs: ObservedReplicaSet | undefined): { spec: number; available: number } {
+  return { spec: rs?.replicas ?? 0, available: rs?.available ?? 0 };
+}
+
+/** The largest percentage (0.01 steps) the available canary pods can serve. */
+function servableWeight(replicas: number, available: number, routed: boolean): number {
+  if (replicas <= 0 || available <= 0) return 0;
+  if (available >= replicas) return 100;
+  const share = (available / replicas) * 100;
+  return routed ? Math.floor(share * 100) / 100 : share;
+}
+
+function ratioWeight(canary: number, stable: number): number {
+  const total = canary + stable;
+  return total === 0 ? 0 : Math.round((canary / total) * 10000) / 100;
+}
+
+function sum(values: number[]): number {
+  return values.reduce((a, b) => a + b, 0);
+}
+
+export function selectorString(selector: { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] } | undefined): string {
+  const parts = Object.entries(selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
+  for (const e of selector?.matchExpressions ?? []) {
+    const values = (e.values ?? []).join(',');
+    if (e.operator === 'In') parts.push(`${e.key} in (${values})`);
+    else if (e.operator === 'NotIn') parts.push(`${e.key} notin (${values})`);
+    else if (e.operator === 'Exists') parts.push(e.key);
+    else if (e.operator === 'DoesNotExist') parts.push(`!${e.key}`);
+  }
+  return parts.join(',');
+}

@@ -1,0 +1,150 @@
+// The traffic router extension point. The controller decides WHAT traffic should look like (a
+// pure plan); a router makes its routing objects say exactly that, writing nothing when they
+// already do. Every router passes the same conformance suite (routers/conformance.ts).
+import type { SpecIssue } from '../api/issues.ts';
+
+/**
+ * A canary share as an exact ratio, never a rounded percent: 0.01% is {canary: 1, total: 10000}.
+ * Routers render it in their own terms (Istio relative weights, NGINX weight + weight-total, ...).
+ */
+export interface WeightRatio {
+  canary: number;
+  total: number;
+}
+
+export const FULL_STABLE: WeightRatio = { canary: 0, total: 100 };
+
+/** A percentage with up to two decimals as an exact ratio over 10000 (reduced). */
+export function ratioFromPercent(percent: number): WeightRatio {
+  const basisPoints = Math.round(Math.min(100, Math.max(0, percent)) * 100);
+  if (basisPoints % 100 === 0) return { canary: basisPoints / 100, total: 100 };
+  const divisor = gcd(basisPoints, 10000);
+  return { canary: basisPoints / divisor, total: 10000 / divisor };
+}
+
+export function percentOf(ratio: WeightRatio): number {
+  return ratio.total === 0 ? 0 : Math.round((ratio.canary / ratio.total) * 10000) / 100;
+}
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
+}
+
+export type StringMatch = { exact: string } | { prefix: string } | { regex: string };
+
+export interface HeaderRoute {
+  /** the managedRoutes name it is placed under */
+  name: string;
+  match: { headerName: string; headerValue: StringMatch }[];
+}
+
+export interface MirrorRoute {
+  name: string;
+  /** share of matching requests copied to the canary, 0..100 */
+  percentage: number;
+  match: { method?: StringMatch; path?: StringMatch; headers?: Record<string, StringMatch> }[];
+}
+
+/** What the routing objects should say after this reconcile. */
+export interface DesiredTraffic {
+  weight: WeightRatio;
+  stableService: string;
+  canaryService: string;
+  stableHash: string;
+  canaryHash: string;
+  headerRoutes: HeaderRoute[];
+  mirrorRoutes: MirrorRoute[];
+}
+
+export interface RouterReconcileResult {
+  /** API writes this reconcile made (0 when everything already matched) */
+  writes: number;
+  /**
+   * true: the data plane reports the weight in effect; false: not yet (the step waits);
+   * undefined: this router cannot tell (treated as in effect).
+   */
+  verified: boolean | undefined;
+  /** what the routing objects carry now, for status and the CLI's "actual weight" */
+  actualWeight: WeightRatio;
+}
+
+export interface RouterCapabilities {
+  /** smallest expressible canary share, in percent: 0.01 for exact routers */
+  weightResolutionPercent: number;
+  headerMatch: ('exact' | 'prefix' | 'regex')[];
+  mirror: boolean;
+  /** the router reads the data plane's acknowledgement (for example Gateway API route status) */
+  verification: boolean;
+  /** true when the weight is realised by pod counts, not by a routing object */
+  replicaBased: boolean;
+}
+
+/** A reference error found while reconciling (route not found, service not in route...). */
+export class RouterSpecError extends Error {
+  readonly issues: SpecIssue[];
+  constructor(issues: SpecIssue[]) {
+    super(issues.map((i) => `${i.path}: ${i.message}`).join('; '));
+    this.name = 'RouterSpecError';
+    this.issues = issues;
+  }
+}
+
+export interface TrafficRouter {
+  /** the trafficRouting key it implements: 'istio', 'nginx', 'smi', 'gatewayAPI', or 'replicaRatio' */
+  readonly name: string;
+  readonly capabilities: RouterCapabilities;
+  /** Make the routing objects carry `desired`. Idempotent; throws RouterSpecError for reference errors. */
+  reconcile(desired: DesiredTraffic): Promise<RouterReconcileResult>;
+  /** Back to 100% stable with our routes and marks removed (Rollout deleted or router removed). */
+  release(stable: { stableService: string; stableHash: string }): Promise<void>;
+}
+
+/**
+ * Checks, before any reconcile, that a router can express every step of a spec: weights finer
+ * than its resolution, header match kinds it lacks, mirroring where it has none.
+ */
+export function capabilityIssues(
+  routerName: string,
+  capabilities: RouterCapabilities,
+  steps: readonly Record<string, unknown>[],
+  replicas: number,
+): SpecIssue[] {
+  const issues: SpecIssue[] = [];
+  steps.forEach((step, index) => {
+    const path = `spec.strategy.canary.steps[${index}]`;
+    const weight = step.setWeight;
+    if (typeof weight === 'number' && weight > 0 && weight < 100) {
+      const resolution = capabilities.replicaBased ? 100 / Math.max(1, replicas) : capabilities.weightResolutionPercent;
+      const units = weight / resolution;
+      if (!capabilities.replicaBased && Math.abs(units - Math.round(units)) > 1e-9) {
+        issues.push({
+          path: `${path}.setWeight`,
+          message: `${routerName} can only express weights in steps of ${resolution}%, got ${weight}`,
+          fix: `round to a multiple of ${resolution}, or use a router with finer weights`,
+        });
+      }
+    }
+    const header = step.setHeaderRoute as { match?: { headerValue?: Record<string, unknown> }[] } | undefined;
+    if (header) {
+      if (capabilities.headerMatch.length === 0) {
+        issues.push({ path: `${path}.setHeaderRoute`, message: `${routerName} cannot route by header`, fix: 'remove the step or use Istio, NGINX or Gateway API routing' });
+      } else {
+        (header.match ?? []).forEach((m, i) => {
+          for (const kind of Object.keys(m.headerValue ?? {})) {
+            if (!capabilities.headerMatch.includes(kind as 'exact')) {
+              issues.push({
+                path: `${path}.setHeaderRoute.match[${i}].headerValue.${kind}`,
+                message: `${routerName} cannot match headers by ${kind}`,
+                fix: `use one of: ${capabilities.headerMatch.join(', ')}`,
+              });
+            }
+          }
+        });
+      }
+    }
+    if (step.setMirrorRoute && !capabilities.mirror) {
+      issues.push({ path: `${path}.setMirrorRoute`, message: `${routerName} cannot mirror traffic`, fix: 'remove the step or use Istio or Gateway API routing' });
+    }
+  });
+  return issues;
+}
