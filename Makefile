@@ -39,6 +39,10 @@ cluster-down:
 cluster-status:
 	@hack/cluster.sh status
 
+## Rollway's own CRDs, generated from the zod schemas in api/
+crds: deps
+	node tools/gen-crds.ts
+
 demo: deps
 	@echo "make demo: not yet implemented (the controller issue fills it in)"; exit 1
 

@@ -4,7 +4,7 @@
 //     await given('a ReplicaSet of 5 replicas', () => cluster.apply(yaml, ns));
 //     await then('5 pods become ready', () => cluster.waitFor(rsRef, (rs) => rs.status?.readyReplicas === 5));
 //   });
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -209,4 +209,34 @@ export function scenario(title: string, body: (ctx: ScenarioContext) => Promise<
 
 function slug(title: string): string {
   return title.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40).replace(/-$/, '') || 'e2e';
+}
+
+export interface ControllerProcess {
+  pid: number;
+  /** everything the controller logged so far */
+  logs: () => string;
+  /** SIGKILL: no chance to clean up, as in a crash or an OOM kill */
+  kill: (signal?: NodeJS.Signals) => Promise<void>;
+}
+
+/** Runs `rollway controller` as a child process watching one namespace. */
+export function startController(namespace: string, extraArgs: string[] = []): ControllerProcess {
+  const node = path.join(repoRoot, 'node_modules/.bin/node');
+  const child = spawn(
+    node,
+    [path.join(repoRoot, 'cli/rollway.ts'), 'controller', '--kubeconfig', kubeconfigPath(), '--namespace', namespace, '--metrics-port=0', '--healthz-port=-1', '--log-format', 'text', ...extraArgs],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    pid: child.pid ?? -1,
+    logs: () => output,
+    kill: async (signal: NodeJS.Signals = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+  };
 }

@@ -186,8 +186,8 @@ export class KubeClient {
     }
   }
 
-  list<T extends KubeObject>(ref: ResourceRef, query: RequestOptions['query'] = {}): Promise<ObjectList<T>> {
-    return this.request<ObjectList<T>>('GET', resourcePath({ ...ref, name: undefined }), { query });
+  list<T extends KubeObject>(ref: ResourceRef, query: RequestOptions['query'] = {}, signal?: AbortSignal): Promise<ObjectList<T>> {
+    return this.request<ObjectList<T>>('GET', resourcePath({ ...ref, name: undefined }), { query, ...(signal ? { signal } : {}) });
   }
 
   create<T extends KubeObject>(ref: ResourceRef, body: KubeObject, query: RequestOptions['query'] = {}): Promise<T> {
@@ -253,7 +253,13 @@ export class KubeClient {
           const line = buffered.slice(0, newline).trim();
           buffered = buffered.slice(newline + 1);
           if (line.length === 0) continue;
-          const event = JSON.parse(line) as WatchEvent<T>;
+          let event: WatchEvent<T>;
+          try {
+            event = JSON.parse(line) as WatchEvent<T>;
+          } catch {
+            res.destroy(new Error(`watch sent a line that is not JSON: ${line.slice(0, 200)}`));
+            return;
+          }
           if (event.type === 'ERROR') {
             const st = event.object as unknown as { code?: number; reason?: string; message?: string };
             res.destroy(new KubeApiError(st.code ?? 500, st.reason ?? 'WatchError', st.message ?? 'watch error', st));
@@ -293,7 +299,11 @@ export class KubeClient {
     let payload: string | undefined;
     if (options.body !== undefined) {
       payload = JSON.stringify(options.body);
-      (requestOptions.headers as Record<string, string>)['Content-Type'] = options.contentType ?? 'application/json';
+      const headers = requestOptions.headers as Record<string, string | number>;
+      headers['Content-Type'] = options.contentType ?? 'application/json';
+      // Without a length Node sends the body chunked, and after a chunked DELETE the API server
+      // answers the next request on that keep-alive connection with a bare 400.
+      headers['Content-Length'] = Buffer.byteLength(payload);
     }
     const transport = url.protocol === 'https:' ? https : http;
     // TLS settings from the kubeconfig go on the request; the shared agent pools by them.

@@ -1,0 +1,53 @@
+// Kubernetes Events about Rollouts, as `kubectl describe` and `kubectl get events` show them.
+import { randomBytes } from 'node:crypto';
+import type { KubeClient } from '../kube/client.ts';
+import type { PlannedEvent } from './model.ts';
+
+export interface InvolvedObject {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace: string;
+  uid: string;
+  resourceVersion?: string | undefined;
+}
+
+export class EventRecorder {
+  private readonly client: KubeClient;
+  private readonly component: string;
+  private readonly instance: string;
+
+  constructor(client: KubeClient, component = 'rollway-controller', instance = 'rollway') {
+    this.client = client;
+    this.component = component;
+    this.instance = instance;
+  }
+
+  /** Best effort: an Event that cannot be written must never fail a reconcile. */
+  async record(object: InvolvedObject, event: PlannedEvent): Promise<boolean> {
+    const now = new Date().toISOString();
+    try {
+      await this.client.create(
+        { group: '', version: 'v1', plural: 'events', namespace: object.namespace },
+        {
+          apiVersion: 'v1',
+          kind: 'Event',
+          metadata: { name: `${object.name}.${Date.now().toString(16)}${randomBytes(2).toString('hex')}`, namespace: object.namespace },
+          involvedObject: object,
+          reason: event.reason,
+          message: event.message,
+          type: event.type,
+          source: { component: this.component },
+          reportingComponent: this.component,
+          reportingInstance: this.instance,
+          firstTimestamp: now,
+          lastTimestamp: now,
+          count: 1,
+        },
+      );
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}

@@ -1,0 +1,119 @@
+// `rollway controller`: runs the Rollout controller with its /metrics and /healthz endpoints.
+import http from 'node:http';
+import { readdirSync } from 'node:fs';
+import { KubeClient } from '../kube/client.ts';
+import { RolloutController } from './controller.ts';
+import type { Logger } from './runtime/informer.ts';
+
+export interface ControllerFlags {
+  kubeconfig?: string | undefined;
+  context?: string | undefined;
+  namespace?: string | undefined;
+  instanceId?: string | undefined;
+  metricsPort: number;
+  healthzPort: number;
+  logFormat: 'json' | 'text';
+  workers: number;
+}
+
+export function makeLogger(format: 'json' | 'text', base: Record<string, unknown> = {}): Logger {
+  return (level, msg, fields) => {
+    const time = new Date().toISOString();
+    if (format === 'json') {
+      process.stderr.write(`${JSON.stringify({ time, level, msg, ...base, ...fields })}\n`);
+    } else {
+      const extra = Object.entries({ ...base, ...fields })
+        .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+        .join(' ');
+      process.stderr.write(`${time} ${level.toUpperCase().padEnd(5)} ${msg}${extra ? ` ${extra}` : ''}\n`);
+    }
+  };
+}
+
+export async function runController(flags: ControllerFlags): Promise<void> {
+  const log = makeLogger(flags.logFormat, flags.instanceId ? { instance: flags.instanceId } : {});
+  const client = KubeClient.fromKubeconfig({ path: flags.kubeconfig, context: flags.context, userAgent: 'rollway-controller' });
+  const controller = new RolloutController({ client, namespace: flags.namespace, instanceId: flags.instanceId, log, workers: flags.workers });
+
+  const servers: http.Server[] = [];
+  const listen = (port: number, handler: http.RequestListener, what: string): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const server = http.createServer(handler);
+      server.on('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        const address = server.address();
+        log('info', `${what} listening`, { address: typeof address === 'object' && address ? `127.0.0.1:${address.port}` : String(address) });
+        resolve();
+      });
+      servers.push(server);
+    });
+
+  const metrics: http.RequestListener = (req, res) => {
+    if (req.url !== '/metrics') {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' }).end(renderMetrics(controller, client));
+  };
+  const healthz: http.RequestListener = (req, res) => {
+    const ok = controller.synced();
+    res.writeHead(ok ? 200 : 503, { 'Content-Type': 'text/plain' }).end(ok ? 'ok\n' : 'caches not synced\n');
+  };
+  if (flags.metricsPort >= 0) await listen(flags.metricsPort, metrics, 'metrics');
+  if (flags.healthzPort >= 0) await listen(flags.healthzPort, flags.healthzPort === flags.metricsPort ? metrics : healthz, 'healthz');
+
+  let stopping = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log('info', 'stopping', { signal });
+    await controller.stop();
+    for (const server of servers) server.close();
+    client.close();
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+  log('info', 'starting', { namespace: flags.namespace ?? '(all)', server: client.server });
+  await controller.start();
+}
+
+function renderMetrics(controller: RolloutController, client: KubeClient): string {
+  const lines: string[] = [];
+  const esc = (v: string): string => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
+  lines.push('# HELP rollway_rollout_phase Phase of each Rollout (1 for its current phase).', '# TYPE rollway_rollout_phase gauge');
+  for (const ro of controller.rollouts.list()) {
+    const labels = `namespace="${esc(ro.metadata.namespace ?? '')}",name="${esc(ro.metadata.name ?? '')}"`;
+    for (const phase of ['Progressing', 'Paused', 'Healthy', 'Degraded']) {
+      lines.push(`rollway_rollout_phase{${labels},phase="${phase}"} ${ro.status?.phase === phase ? 1 : 0}`);
+    }
+  }
+  lines.push('# HELP rollway_rollout_canary_weight Canary traffic weight in percent.', '# TYPE rollway_rollout_canary_weight gauge');
+  for (const ro of controller.rollouts.list()) {
+    lines.push(`rollway_rollout_canary_weight{namespace="${esc(ro.metadata.namespace ?? '')}",name="${esc(ro.metadata.name ?? '')}"} ${ro.status?.canary?.weights?.canary.weight ?? 0}`);
+  }
+  lines.push('# HELP rollway_rollout_step Current step index.', '# TYPE rollway_rollout_step gauge');
+  for (const ro of controller.rollouts.list()) {
+    lines.push(`rollway_rollout_step{namespace="${esc(ro.metadata.namespace ?? '')}",name="${esc(ro.metadata.name ?? '')}"} ${ro.status?.currentStepIndex ?? 0}`);
+  }
+  const latencies = [...controller.stats.latencies].sort((a, b) => a - b);
+  const q = (p: number): number => (latencies.length === 0 ? 0 : (latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0));
+  lines.push('# HELP rollway_reconcile_duration_seconds Reconcile latency over the last 1000 reconciles.', '# TYPE rollway_reconcile_duration_seconds summary');
+  for (const p of [0.5, 0.9, 0.99]) lines.push(`rollway_reconcile_duration_seconds{quantile="${p}"} ${q(p)}`);
+  lines.push(`rollway_reconcile_duration_seconds_count ${controller.stats.reconciles}`);
+  lines.push('# TYPE rollway_reconcile_errors_total counter', `rollway_reconcile_errors_total ${controller.stats.errors}`);
+  lines.push('# HELP rollway_api_calls_total Kubernetes API calls by verb and HTTP status.', '# TYPE rollway_api_calls_total counter');
+  for (const [key, n] of client.calls.counts) {
+    const [verb, status] = key.split(' ');
+    lines.push(`rollway_api_calls_total{verb="${verb}",status="${status}"} ${n}`);
+  }
+  lines.push('# TYPE rollway_workqueue_depth gauge', `rollway_workqueue_depth ${controller.queue.length}`);
+  let fds = 0;
+  try {
+    fds = readdirSync('/proc/self/fd').length;
+  } catch {
+    // not on Linux
+  }
+  lines.push('# TYPE process_open_fds gauge', `process_open_fds ${fds}`);
+  lines.push('# TYPE process_resident_memory_bytes gauge', `process_resident_memory_bytes ${process.memoryUsage.rss()}`);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,471 @@
+// A supervised informer (design §5): keeps a cache of one resource type in sync with LIST+WATCH
+// and tells handlers what changed. It never gives up: a watch that ends is reopened from the last
+// resourceVersion, 410 Gone relists at once, any other error (a silent connection included, which
+// the watchdog turns into one) relists after exponential backoff with jitter, and a periodic relist
+// catches anything a watch could have missed. A relist is diffed against the cache, so it emits
+// exactly the adds, updates and deletes that happened — nothing for unchanged objects.
+// resourceVersion is opaque: it is only ever compared for equality.
+import { KubeApiError, type KubeObject, type ObjectList, type RequestOptions, type ResourceRef, type WatchEvent } from '../../kube/client.ts';
+import { backoffDelay, jittered, MAX_TIMER_MS } from './backoff.ts';
+
+/** The two API calls an informer makes; KubeClient satisfies it, and a test stub is small. */
+export interface ListWatchClient {
+  list(ref: ResourceRef, query?: RequestOptions['query']): Promise<ObjectList<KubeObject>>;
+  watch(
+    ref: ResourceRef,
+    query: RequestOptions['query'],
+    onEvent: (event: WatchEvent<KubeObject>) => void,
+    options?: { signal?: AbortSignal; idleTimeoutMs?: number },
+  ): Promise<void>;
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type Logger = (level: LogLevel, msg: string, fields: Record<string, unknown>) => void;
+
+export interface InformerOptions {
+  labelSelector?: string;
+  fieldSelector?: string;
+  /** server-side watch timeout; default 300 s, jittered ±10% per watch */
+  watchTimeoutSeconds?: number;
+  /** a watch silent for this long is treated as broken; default 90 s (bookmarks keep a healthy one talking) */
+  idleTimeoutMs?: number;
+  /** full relist period; default 30 min, jittered ±10%; 0 disables */
+  relistIntervalMs?: number;
+  /** LIST page size; default 500 */
+  pageSize?: number;
+  /** reconnect backoff after errors; default 200 ms doubling up to 30 s */
+  backoff?: { baseMs?: number; maxMs?: number };
+  /** default: JSON lines on stderr for info and above */
+  log?: Logger;
+  /** random source for jitter (tests) */
+  random?: () => number;
+}
+
+export type InformerEventType = 'added' | 'updated' | 'deleted';
+export interface InformerEvent<T extends KubeObject> {
+  type: InformerEventType;
+  /** the object now; for 'deleted', its last known state */
+  object: T;
+  /** for 'updated': the object before */
+  old?: T;
+}
+export type InformerHandler<T extends KubeObject> = (event: InformerEvent<T>) => void;
+
+export interface InformerStats {
+  /** full relists started (the initial list included) */
+  lists: number;
+  /** watches opened */
+  watches: number;
+  /** relists caused by 410 Gone */
+  relistsAfterGone: number;
+  /** list/watch failures other than 410 Gone (watchdog timeouts included) */
+  errors: number;
+}
+
+/** The cache key of an object: `namespace/name`, or `name` for a cluster-scoped object. */
+export function keyOf(object: KubeObject): string {
+  const { namespace, name } = object.metadata;
+  return namespace ? `${namespace}/${name ?? ''}` : (name ?? '');
+}
+
+/** The inverse of keyOf. */
+export function splitKey(key: string): { namespace: string | undefined; name: string } {
+  const slash = key.indexOf('/');
+  return slash < 0 ? { namespace: undefined, name: key } : { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
+}
+
+export function isGoneError(err: unknown): boolean {
+  if (err instanceof KubeApiError) return err.isGone;
+  const e = err as { statusCode?: unknown; code?: unknown } | null;
+  return typeof e === 'object' && e !== null && (e.statusCode === 410 || e.code === 410);
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+const defaultLog: Logger = (level, msg, fields) => {
+  if (level === 'debug') return;
+  console.error(JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields }));
+};
+
+/** A watch that ends by itself this soon without a single event counts as a failure (no hot loop). */
+const MIN_HEALTHY_WATCH_MS = 1000;
+
+export class Informer<T extends KubeObject> {
+  private readonly client: ListWatchClient;
+  private readonly ref: ResourceRef;
+  private readonly labelSelector: string | undefined;
+  private readonly fieldSelector: string | undefined;
+  private readonly watchTimeoutSeconds: number;
+  private readonly idleTimeoutMs: number;
+  private readonly relistIntervalMs: number;
+  private readonly pageSize: number;
+  private readonly backoffBaseMs: number;
+  private readonly backoffMaxMs: number;
+  private readonly log: Logger;
+  private readonly random: () => number;
+  private readonly what: Record<string, unknown>;
+
+  private store = new Map<string, T>();
+  private readonly handlers = new Set<InformerHandler<T>>();
+  private lastResourceVersion: string | undefined;
+  private synced = false;
+  private started = false;
+  private stopped = false;
+  /** consecutive failures since the last watch that delivered an event */
+  private failures = 0;
+  private relistRequested = false;
+  private watchAbort: AbortController | undefined;
+  private relistTimer: NodeJS.Timeout | undefined;
+  private sleepTimer: NodeJS.Timeout | undefined;
+  private wake: (() => void) | undefined;
+  private syncWaiters: Array<{ resolve: () => void; reject: (err: Error) => void }> = [];
+  private loop: Promise<void> | undefined;
+  private closeWaiters: Array<() => void> = [];
+  private readonly counters: InformerStats = { lists: 0, watches: 0, relistsAfterGone: 0, errors: 0 };
+
+  constructor(client: ListWatchClient, ref: ResourceRef, options: InformerOptions = {}) {
+    this.client = client;
+    this.ref = { group: ref.group, version: ref.version, plural: ref.plural, namespace: ref.namespace };
+    this.labelSelector = options.labelSelector;
+    this.fieldSelector = options.fieldSelector;
+    this.watchTimeoutSeconds = options.watchTimeoutSeconds ?? 300;
+    this.idleTimeoutMs = options.idleTimeoutMs ?? 90_000;
+    this.relistIntervalMs = options.relistIntervalMs ?? 30 * 60_000;
+    this.pageSize = options.pageSize ?? 500;
+    this.backoffBaseMs = options.backoff?.baseMs ?? 200;
+    this.backoffMaxMs = options.backoff?.maxMs ?? 30_000;
+    this.log = options.log ?? defaultLog;
+    this.random = options.random ?? Math.random;
+    const resource = ref.group ? `${ref.plural}.${ref.group}` : ref.plural;
+    this.what = ref.namespace ? { resource, namespace: ref.namespace } : { resource };
+  }
+
+  /**
+   * Registers a handler for every change; answers a function that removes it. A handler added
+   * after the first sync first gets an 'added' event for each cached object. Handlers should only
+   * enqueue keys: one that throws (or rejects) is logged and changes nothing else.
+   */
+  on(handler: InformerHandler<T>): () => void {
+    this.handlers.add(handler);
+    if (this.synced) for (const object of this.store.values()) this.call(handler, { type: 'added', object });
+    return () => {
+      this.handlers.delete(handler);
+    };
+  }
+
+  onAdd(fn: (object: T) => void): () => void {
+    return this.on((e) => {
+      if (e.type === 'added') fn(e.object);
+    });
+  }
+
+  onUpdate(fn: (object: T, old: T) => void): () => void {
+    return this.on((e) => {
+      if (e.type === 'updated' && e.old !== undefined) fn(e.object, e.old);
+    });
+  }
+
+  onDelete(fn: (object: T) => void): () => void {
+    return this.on((e) => {
+      if (e.type === 'deleted') fn(e.object);
+    });
+  }
+
+  /** Starts listing and watching in the background; it keeps going until stop(). */
+  start(): void {
+    if (this.stopped) throw new Error('Informer: start after stop');
+    if (this.started) return;
+    this.started = true;
+    this.loop = this.run().catch((err: unknown) => {
+      // run() handles its own errors; this only guards against a bug turning into an unhandled rejection
+      this.log('error', 'informer loop ended unexpectedly', { ...this.what, error: errorText(err) });
+    });
+  }
+
+  /** Aborts the watch and clears every timer; the cache keeps its last content. */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.watchAbort?.abort();
+    clearTimeout(this.relistTimer);
+    this.relistTimer = undefined;
+    this.wake?.();
+    const waiters = this.syncWaiters;
+    this.syncWaiters = [];
+    for (const waiter of waiters) waiter.reject(new Error(`informer for ${String(this.what.resource)} stopped before it synced`));
+    const loop = this.loop ?? Promise.resolve();
+    for (const resolve of this.closeWaiters.splice(0)) void loop.then(resolve);
+  }
+
+  /**
+   * Resolves once the informer has stopped working: after stop(), when its watch connection has
+   * closed (or, if stop() came during a LIST, once that request has answered). Never rejects.
+   */
+  closed(): Promise<void> {
+    if (!this.stopped) return new Promise((resolve) => this.closeWaiters.push(resolve));
+    return this.loop ?? Promise.resolve();
+  }
+
+  hasSynced(): boolean {
+    return this.synced;
+  }
+
+  /** Resolves after the first full list has been stored and its events delivered; rejects if stopped first. */
+  waitForSync(): Promise<void> {
+    if (this.synced) return Promise.resolve();
+    if (this.stopped) return Promise.reject(new Error(`informer for ${String(this.what.resource)} is stopped`));
+    return new Promise((resolve, reject) => this.syncWaiters.push({ resolve, reject }));
+  }
+
+  /** The cached object; treat it as read-only. */
+  get(namespace: string | undefined, name: string): T | undefined {
+    return this.store.get(namespace ? `${namespace}/${name}` : name);
+  }
+
+  /** Cached objects, all or those of one namespace; treat them as read-only. */
+  list(namespace?: string): T[] {
+    const all = [...this.store.values()];
+    return namespace === undefined ? all : all.filter((o) => o.metadata.namespace === namespace);
+  }
+
+  keyOf(object: KubeObject): string {
+    return keyOf(object);
+  }
+
+  /** The resourceVersion the next watch starts from (opaque). */
+  get resourceVersion(): string | undefined {
+    return this.lastResourceVersion;
+  }
+
+  stats(): InformerStats {
+    return { ...this.counters };
+  }
+
+  private async run(): Promise<void> {
+    let needList = true;
+    while (!this.stopped) {
+      try {
+        if (needList || this.relistRequested) {
+          await this.relist();
+          needList = false;
+          continue; // re-check stopped / relistRequested before watching
+        }
+        const watch = await this.watchOnce();
+        if (watch.aborted || watch.events > 0 || watch.ms >= MIN_HEALTHY_WATCH_MS) continue;
+        // ended at once without a word: back off before reopening, but keep the cache
+        this.failures++;
+        this.log('warn', 'watch ended immediately, backing off', { ...this.what, failures: this.failures });
+        await this.sleep(this.nextBackoff(this.failures - 1));
+      } catch (err) {
+        if (this.stopped) break;
+        needList = true;
+        this.failures++;
+        let delay: number;
+        if (isGoneError(err)) {
+          this.counters.relistsAfterGone++;
+          // the first 410 relists at once; repeated ones (no healthy watch in between) back off
+          delay = this.failures === 1 ? 0 : this.nextBackoff(this.failures - 2);
+          this.log('info', 'resourceVersion too old (410 Gone), relisting', { ...this.what, resourceVersion: this.lastResourceVersion, delayMs: delay });
+        } else {
+          this.counters.errors++;
+          delay = this.nextBackoff(this.failures - 1);
+          this.log('warn', 'list/watch failed, relisting after backoff', { ...this.what, error: errorText(err), failures: this.failures, delayMs: delay });
+        }
+        if (delay > 0) await this.sleep(delay);
+      }
+    }
+  }
+
+  private nextBackoff(attempt: number): number {
+    return backoffDelay(attempt, { baseMs: this.backoffBaseMs, maxMs: this.backoffMaxMs }, this.random);
+  }
+
+  private async relist(): Promise<void> {
+    this.relistRequested = false;
+    this.counters.lists++;
+    const items: T[] = [];
+    let resourceVersion: string | undefined;
+    let continueToken: string | undefined;
+    do {
+      const page = await this.client.list(this.ref, {
+        labelSelector: this.labelSelector,
+        fieldSelector: this.fieldSelector,
+        limit: this.pageSize,
+        continue: continueToken,
+      });
+      if (this.stopped) return;
+      // items of a list carry no apiVersion/kind; give them the ones watch events have
+      const kind = page.kind?.endsWith('List') ? page.kind.slice(0, -'List'.length) : undefined;
+      for (const item of page.items) {
+        if (item.apiVersion === undefined && page.apiVersion !== undefined) item.apiVersion = page.apiVersion;
+        if (item.kind === undefined && kind !== undefined) item.kind = kind;
+        items.push(item as T);
+      }
+      resourceVersion = page.metadata?.resourceVersion;
+      continueToken = page.metadata?.continue || undefined;
+    } while (continueToken !== undefined);
+    this.replace(items, resourceVersion);
+    this.scheduleRelist();
+  }
+
+  /** Swaps in a fresh list and emits the differences to the previous cache. */
+  private replace(items: T[], resourceVersion: string | undefined): void {
+    const next = new Map<string, T>();
+    const events: Array<InformerEvent<T>> = [];
+    for (const object of items) next.set(keyOf(object), object);
+    for (const [key, object] of next) {
+      const old = this.store.get(key);
+      if (old === undefined) {
+        events.push({ type: 'added', object });
+      } else if (old.metadata.uid !== undefined && object.metadata.uid !== undefined && old.metadata.uid !== object.metadata.uid) {
+        // deleted and recreated while we were not watching
+        events.push({ type: 'deleted', object: old }, { type: 'added', object });
+      } else if (old.metadata.resourceVersion !== object.metadata.resourceVersion) {
+        events.push({ type: 'updated', object, old });
+      } else {
+        next.set(key, old); // unchanged: keep the instance handlers already saw, emit nothing
+      }
+    }
+    for (const [key, old] of this.store) if (!next.has(key)) events.push({ type: 'deleted', object: old });
+    this.store = next;
+    this.lastResourceVersion = resourceVersion;
+    for (const event of events) this.emit(event);
+    this.log('debug', 'listed', { ...this.what, objects: next.size, changes: events.length, resourceVersion });
+    if (!this.synced) {
+      this.synced = true;
+      const waiters = this.syncWaiters;
+      this.syncWaiters = [];
+      for (const waiter of waiters) waiter.resolve();
+    }
+  }
+
+  private scheduleRelist(): void {
+    clearTimeout(this.relistTimer);
+    this.relistTimer = undefined;
+    if (!(this.relistIntervalMs > 0) || this.stopped) return;
+    const delay = Math.min(MAX_TIMER_MS, Math.max(1, Math.round(jittered(this.relistIntervalMs, 0.1, this.random))));
+    this.relistTimer = setTimeout(() => {
+      this.relistTimer = undefined;
+      this.relistRequested = true;
+      this.watchAbort?.abort(); // the loop sees the request once the watch returns
+    }, delay);
+  }
+
+  /** One watch from the last resourceVersion, until the server ends it, an error, or an abort. */
+  private async watchOnce(): Promise<{ events: number; ms: number; aborted: boolean }> {
+    const controller = new AbortController();
+    this.watchAbort = controller;
+    this.counters.watches++;
+    const startedAt = Date.now();
+    let events = 0;
+    let failure: Error | undefined;
+    const fail = (err: unknown): void => {
+      failure ??= err instanceof Error ? err : new Error(String(err));
+      controller.abort();
+    };
+    const timeoutSeconds = Math.max(1, Math.round(jittered(this.watchTimeoutSeconds, 0.1, this.random)));
+    try {
+      await this.client.watch(
+        this.ref,
+        {
+          labelSelector: this.labelSelector,
+          fieldSelector: this.fieldSelector,
+          resourceVersion: this.lastResourceVersion,
+          allowWatchBookmarks: true,
+          timeoutSeconds,
+        },
+        (event) => {
+          if (controller.signal.aborted || this.stopped) return;
+          events++;
+          if (events === 1) this.failures = 0; // the connection works
+          try {
+            this.apply(event as WatchEvent<T>);
+          } catch (err) {
+            fail(err); // e.g. an ERROR event from a client that passes them on: handled like a rejection
+          }
+        },
+        { signal: controller.signal, idleTimeoutMs: this.idleTimeoutMs },
+      );
+    } catch (err) {
+      if (!controller.signal.aborted) throw err;
+    } finally {
+      if (this.watchAbort === controller) this.watchAbort = undefined;
+    }
+    if (failure !== undefined) throw failure;
+    return { events, ms: Date.now() - startedAt, aborted: controller.signal.aborted };
+  }
+
+  private apply(event: WatchEvent<T>): void {
+    const object = event.object;
+    switch (event.type) {
+      case 'ADDED':
+      case 'MODIFIED': {
+        const key = keyOf(object);
+        const old = this.store.get(key);
+        if (old !== undefined && old.metadata.resourceVersion === object.metadata.resourceVersion) break; // a replay of what we have
+        this.store.set(key, object);
+        this.emit(old === undefined ? { type: 'added', object } : { type: 'updated', object, old });
+        break;
+      }
+      case 'DELETED': {
+        const key = keyOf(object);
+        const old = this.store.get(key);
+        if (old !== undefined) {
+          this.store.delete(key);
+          this.emit({ type: 'deleted', object });
+        }
+        break;
+      }
+      case 'BOOKMARK':
+        break;
+      case 'ERROR': {
+        const status = object as unknown as { code?: number; reason?: string; message?: string };
+        throw new KubeApiError(status.code ?? 500, status.reason ?? 'WatchError', status.message ?? 'watch error', status);
+      }
+      default:
+        this.log('warn', 'unknown watch event type ignored', { ...this.what, type: String(event.type) });
+        return;
+    }
+    const resourceVersion = object.metadata?.resourceVersion;
+    if (resourceVersion) this.lastResourceVersion = resourceVersion;
+  }
+
+  private emit(event: InformerEvent<T>): void {
+    for (const handler of this.handlers) this.call(handler, event);
+  }
+
+  private call(handler: InformerHandler<T>, event: InformerEvent<T>): void {
+    try {
+      const result = handler(event) as unknown;
+      if (result instanceof Promise) {
+        result.catch((err: unknown) => this.handlerFailed(event, err));
+      }
+    } catch (err) {
+      this.handlerFailed(event, err);
+    }
+  }
+
+  private handlerFailed(event: InformerEvent<T>, err: unknown): void {
+    try {
+      this.log('error', 'informer event handler threw', { ...this.what, event: event.type, key: keyOf(event.object), error: errorText(err) });
+    } catch {
+      // a broken logger must not break the informer either
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(this.sleepTimer);
+        this.sleepTimer = undefined;
+        this.wake = undefined;
+        resolve();
+      };
+      this.wake = done;
+      this.sleepTimer = setTimeout(done, ms);
+    });
+  }
+}
