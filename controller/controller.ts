@@ -5,7 +5,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { validateRollout, ROLLOUT_API_VERSION, ROLLOUT_GROUP, ROLLOUT_KIND, ROLLOUT_PLURAL, ROLLOUT_VERSION } from '../api/rollout.ts';
 import type { SpecIssue } from '../api/issues.ts';
 import { isConflict, KubeApiError, type KubeClient, type KubeObject, type ResourceRef } from '../kube/client.ts';
-import { ReplicaRatioRouter } from '../routers/replica-ratio/router.ts';
+import { createRouter } from '../routers/index.ts';
 import { RouterSpecError, type TrafficRouter } from '../routers/types.ts';
 import { EventRecorder } from './events.ts';
 import { POD_TEMPLATE_HASH_LABEL } from './hash.ts';
@@ -59,7 +59,7 @@ export class RolloutController {
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly events: EventRecorder;
-  private readonly routers = new Map<string, TrafficRouter>();
+  private readonly routers = new Map<string, { config: string; router: TrafficRouter }>();
 
   constructor(options: ControllerOptions) {
     this.client = options.client;
@@ -203,13 +203,21 @@ export class RolloutController {
     return plan.requeueAfterMs !== undefined ? { requeueAfterMs: plan.requeueAfterMs } : undefined;
   }
 
+  /** One router per Rollout, made again when its trafficRouting changes. */
   private routerFor(rollout: RolloutObject): TrafficRouter {
     const key = `${rollout.metadata.namespace}/${rollout.metadata.name}`;
-    let router = this.routers.get(key);
-    if (!router) {
-      router = new ReplicaRatioRouter();
-      this.routers.set(key, router);
-    }
+    const trafficRouting = rollout.spec.strategy?.canary?.trafficRouting as Record<string, unknown> | undefined;
+    const config = JSON.stringify(trafficRouting ?? null);
+    const cached = this.routers.get(key);
+    if (cached && cached.config === config) return cached.router;
+    const router = createRouter({
+      client: this.client,
+      namespace: rollout.metadata.namespace as string,
+      rollout: { name: rollout.metadata.name as string, uid: rollout.metadata.uid as string, apiVersion: ROLLOUT_API_VERSION, kind: ROLLOUT_KIND },
+      trafficRouting,
+      log: (level, msg, fields) => this.log(level, msg, { rollout: key, ...fields }),
+    });
+    this.routers.set(key, { config, router });
     return router;
   }
 

@@ -9,6 +9,8 @@ export const MANAGED_BY_ANNOTATION = 'rollway.dev/managed-by-rollouts';
 
 export interface StepView {
   setWeight?: number;
+  setHeaderRoute?: { name: string; match?: { headerName: string; headerValue: Record<string, string> }[] };
+  setMirrorRoute?: { name: string; percentage?: number; match?: { method?: Record<string, string>; path?: Record<string, string>; headers?: Record<string, Record<string, string>> }[] };
   pause?: { duration?: number | string };
   setCanaryScale?: { weight?: number; replicas?: number; matchTrafficWeight?: boolean };
   [other: string]: unknown;

@@ -349,3 +349,42 @@ void test('durations and effective weights', () => {
   assert.equal(effectiveWeight(walkthroughSteps, 8), 100);
   assert.equal(effectiveWeight([{ pause: {} }, { setWeight: 5 }], 0), 0);
 });
+
+void test('header and mirror routes: set by their steps, removed by a step without match, gone on completion', () => {
+  const spec: SpecView = {
+    replicas: 2,
+    selector: { matchLabels: { app: 'demo' } },
+    template: template('v1'),
+    strategy: {
+      canary: {
+        canaryService: 'c',
+        stableService: 's',
+        steps: [
+          { setWeight: 10 },
+          { setHeaderRoute: { name: 'beta', match: [{ headerName: 'x-beta', headerValue: { exact: 'yes' } }] } },
+          { setMirrorRoute: { name: 'shadow', percentage: 30, match: [{ method: { exact: 'GET' } }] } },
+          { pause: {} },
+          { setHeaderRoute: { name: 'beta' } },
+          { pause: {} },
+        ],
+      },
+    },
+  };
+  const world = new World(spec, exactRouter);
+  world.services = { c: { name: 'c', selector: {} }, s: { name: 's', selector: {} } };
+  world.settle();
+  world.setImage('v2');
+  world.settle();
+  assert.equal(world.status?.currentStepIndex, 3);
+  assert.deepEqual(world.lastPlan?.traffic?.headerRoutes, [{ name: 'beta', match: [{ headerName: 'x-beta', headerValue: { exact: 'yes' } }] }]);
+  assert.deepEqual(world.lastPlan?.traffic?.mirrorRoutes, [{ name: 'shadow', percentage: 30, match: [{ method: { exact: 'GET' } }] }]);
+  world.status!.pauseConditions = [];
+  world.settle();
+  assert.equal(world.status?.currentStepIndex, 5);
+  assert.deepEqual(world.lastPlan?.traffic?.headerRoutes, [], 'removed by the step without match');
+  assert.equal(world.lastPlan?.traffic?.mirrorRoutes.length, 1);
+  world.status!.abort = true;
+  world.settle();
+  assert.deepEqual(world.lastPlan?.traffic?.mirrorRoutes, [], 'abort removes every managed route');
+  assert.equal(world.lastPlan?.traffic?.weight.canary, 0);
+});

@@ -3,7 +3,7 @@
 // as `now`), so every rule of a rollout is a unit test and a restarted controller resumes from
 // status alone.
 import { formatIssue, type SpecIssue } from '../api/issues.ts';
-import { FULL_STABLE, percentOf, ratioFromPercent, type DesiredTraffic } from '../routers/types.ts';
+import { FULL_STABLE, percentOf, ratioFromPercent, type DesiredTraffic, type HeaderRoute, type MirrorRoute, type StringMatch } from '../routers/types.ts';
 import { podTemplateHash, stepsHash, POD_TEMPLATE_HASH_LABEL } from './hash.ts';
 import {
   REVISION_ANNOTATION,
@@ -201,6 +201,11 @@ export function planRollout(input: PlanInput): Plan {
         events.push({ type: 'Normal', reason: 'RolloutResumed', message: `Rollout resumed: pause of ${step.pause.duration} at step ${label} ended` });
       }
       events.push({ type: 'Normal', reason: 'RolloutStepCompleted', message: `Rollout step ${label} completed (pause)` });
+    } else if (step.setHeaderRoute || step.setMirrorRoute) {
+      // Done once the router has the route in place (verified where it can tell).
+      if (!input.trafficVerified) break;
+      const kind = step.setHeaderRoute ? 'setHeaderRoute' : 'setMirrorRoute';
+      events.push({ type: 'Normal', reason: 'RolloutStepCompleted', message: `Rollout step ${label} completed (${kind}: ${(step.setHeaderRoute ?? step.setMirrorRoute)!.name})` });
     } else if (step.setCanaryScale) {
       const needed = desiredCanaryAt(stepIndex);
       if (canaryAvailable < needed || (newRS?.replicas ?? 0) < needed) break;
@@ -361,8 +366,7 @@ export function planRollout(input: PlanInput): Plan {
       canaryService: canary.canaryService,
       stableHash: finalStableHash,
       canaryHash: inCanary ? currentHash : finalStableHash,
-      headerRoutes: [],
-      mirrorRoutes: [],
+      ...(inCanary && !abort ? managedRoutesAt(steps, stepIndex, true) : { headerRoutes: [], mirrorRoutes: [] }),
     };
     plan.traffic = traffic;
   }
@@ -407,6 +411,40 @@ export function planRollout(input: PlanInput): Plan {
 
   plan.requeueAfterMs = requeueAfterMs;
   return plan;
+}
+
+/**
+ * Header and mirror routes in force: each setHeaderRoute/setMirrorRoute step up to the current
+ * one (the current one too, so the router puts it in place before the step completes) sets its
+ * named route, or with no match removes it. All go on completion and abort.
+ */
+export function managedRoutesAt(steps: readonly StepView[], index: number, includeCurrent: boolean): { headerRoutes: HeaderRoute[]; mirrorRoutes: MirrorRoute[] } {
+  const headers = new Map<string, HeaderRoute>();
+  const mirrors = new Map<string, MirrorRoute>();
+  const last = Math.min(steps.length - 1, includeCurrent ? index : index - 1);
+  for (let i = 0; i <= last; i++) {
+    const step = steps[i] as StepView;
+    if (step.setHeaderRoute) {
+      const { name, match } = step.setHeaderRoute;
+      if (match && match.length > 0) headers.set(name, { name, match: match.map((m) => ({ headerName: m.headerName, headerValue: m.headerValue as StringMatch })) });
+      else headers.delete(name);
+    }
+    if (step.setMirrorRoute) {
+      const { name, match, percentage } = step.setMirrorRoute;
+      if (match && match.length > 0) {
+        mirrors.set(name, {
+          name,
+          percentage: percentage ?? 100,
+          match: match.map((m) => ({
+            ...(m.method ? { method: m.method as StringMatch } : {}),
+            ...(m.path ? { path: m.path as StringMatch } : {}),
+            ...(m.headers ? { headers: m.headers as Record<string, StringMatch> } : {}),
+          })),
+        });
+      } else mirrors.delete(name);
+    }
+  }
+  return { headerRoutes: [...headers.values()], mirrorRoutes: [...mirrors.values()] };
 }
 
 function invalidSpecPlan(input: PlanInput, plan: Plan): Plan | undefined {
