@@ -10,7 +10,7 @@ test: typecheck lint unit e2e
 
 deps: node_modules/.installed
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund
+	flock .npm-install.lock npm ci --no-audit --no-fund
 	@test "$$(node -p 'process.versions.node.split(".")[0]')" -ge 24 || { echo "node_modules/.bin/node is not Node 24+"; exit 1; }
 	touch $@
 
@@ -43,8 +43,10 @@ cluster-status:
 crds: deps
 	node tools/gen-crds.ts
 
-demo: deps
-	@echo "make demo: not yet implemented (the controller issue fills it in)"; exit 1
+## make demo: local control plane + controller + the getting-started canary, printed step by step
+demo: deps controlplane
+	@if hack/cluster.sh status >/dev/null 2>&1 && ! hack/cluster.sh status | grep -q 'not running'; then was_up=1; else was_up=0; fi; \
+	ROLLWAY_DEMO_CLUSTER_WAS_UP=$$was_up node tools/demo.ts
 
 bench: deps
 	@echo "make bench: not yet implemented"; exit 1

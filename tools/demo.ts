@@ -1,0 +1,143 @@
+// `make demo`: the getting-started walkthrough on the local control plane. Starts the cluster
+// and the controller, applies an example Rollout and drives it: update → pause → promote →
+// timed pauses → Healthy → a bad update → abort → back to the good version. Prints each step.
+// ROLLWAY_DEMO_KEEP_CLUSTER=1 leaves the cluster up at the end (it is stopped otherwise, unless
+// it was already running before the demo).
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { Cluster, ensureCluster, kubeconfigPath, repoRoot, startController, type ControllerProcess } from '../e2e/harness.ts';
+import type { RolloutObject } from '../controller/controller.ts';
+import type { KubeObject, ResourceRef } from '../kube/client.ts';
+
+const NAMESPACE = 'rollway-demo';
+const NAME = 'rollouts-demo';
+const started = Date.now();
+
+const say = (text: string): void => {
+  const t = ((Date.now() - started) / 1000).toFixed(1).padStart(6);
+  process.stdout.write(`[${t}s] ${text}\n`);
+};
+
+function rollway(...args: string[]): string {
+  return execFileSync(path.join(repoRoot, 'node_modules/.bin/node'), [path.join(repoRoot, 'cli/rollway.ts'), '--kubeconfig', kubeconfigPath(), '-n', NAMESPACE, ...args], { encoding: 'utf8' }).trim();
+}
+
+const rolloutYaml = (image: string): string => `
+apiVersion: rollway.dev/v1alpha1
+kind: Rollout
+metadata:
+  name: ${NAME}
+spec:
+  replicas: 5
+  revisionHistoryLimit: 2
+  selector:
+    matchLabels: {app: ${NAME}}
+  template:
+    metadata:
+      labels: {app: ${NAME}}
+    spec:
+      containers:
+      - name: ${NAME}
+        image: argoproj/rollouts-demo:${image}
+  strategy:
+    canary:
+      steps:
+      - setWeight: 20
+      - pause: {}
+      - setWeight: 40
+      - pause: {duration: 10}
+      - setWeight: 60
+      - pause: {duration: 10}
+      - setWeight: 80
+      - pause: {duration: 10}
+`;
+
+async function describe(cluster: Cluster): Promise<string> {
+  const ro = await cluster.get<RolloutObject>({ group: 'rollway.dev', version: 'v1alpha1', plural: 'rollouts', namespace: NAMESPACE, name: NAME });
+  const sets = await cluster.list<KubeObject & { spec: { replicas: number; template: { spec: { containers: { image: string }[] } } }; status?: { availableReplicas?: number } }>({
+    group: 'apps',
+    version: 'v1',
+    plural: 'replicasets',
+    namespace: NAMESPACE,
+  });
+  const st = ro?.status ?? {};
+  const pods = sets
+    .filter((rs) => rs.spec.replicas > 0 || (rs.status?.availableReplicas ?? 0) > 0)
+    .map((rs) => `${rs.spec.template.spec.containers[0]!.image.split(':').at(-1)}×${rs.status?.availableReplicas ?? 0}/${rs.spec.replicas}`)
+    .join(' ');
+  return `phase ${st.phase ?? '?'}${st.message ? ` (${st.message})` : ''}, step ${st.currentStepIndex ?? '-'}/8, weight ${st.canary?.weights?.canary.weight ?? 0}%, pods ${pods || 'none'}`;
+}
+
+async function waitUntil(cluster: Cluster, what: string, check: (ro: RolloutObject) => boolean, timeoutMs = 120_000): Promise<void> {
+  const ref: ResourceRef = { group: 'rollway.dev', version: 'v1alpha1', plural: 'rollouts', namespace: NAMESPACE, name: NAME };
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  for (;;) {
+    const ro = await cluster.get<RolloutObject>(ref);
+    const line = await describe(cluster);
+    if (line !== last) {
+      say(`  ${line}`);
+      last = line;
+    }
+    if (ro && ro.status?.observedGeneration === String(ro.metadata.generation) && check(ro)) return;
+    if (Date.now() > deadline) throw new Error(`demo: timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+async function main(): Promise<void> {
+  say('starting the local control plane (built from Kubernetes sources on first use)…');
+  const wasUp = process.env.ROLLWAY_DEMO_CLUSTER_WAS_UP === '1';
+  ensureCluster();
+  const cluster = new Cluster();
+  let controller: ControllerProcess | undefined;
+  try {
+    const nsRef: ResourceRef = { group: '', version: 'v1', plural: 'namespaces', name: NAMESPACE };
+    await cluster.delete(nsRef);
+    await cluster.waitFor(nsRef, (ns) => ns === undefined, { timeoutMs: 60_000, what: 'the previous demo namespace to go' });
+    await cluster.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } }, NAMESPACE);
+    await cluster.waitFor({ group: '', version: 'v1', plural: 'serviceaccounts', namespace: NAMESPACE, name: 'default' }, (sa) => sa !== undefined);
+    controller = startController(NAMESPACE);
+    say(`controller started (pid ${controller.pid}), watching namespace ${NAMESPACE}`);
+
+    say('1. create the Rollout: 5 blue pods; the first deploy runs no steps');
+    await cluster.apply(rolloutYaml('blue'), NAMESPACE);
+    await waitUntil(cluster, 'Healthy', (ro) => ro.status?.phase === 'Healthy');
+
+    say('2. update the image blue → yellow: the canary gets 20% (1 of 5 pods) and pauses for a human');
+    say(`  $ rollway set image ${NAME} ${NAME}=argoproj/rollouts-demo:yellow → ${rollway('set', 'image', NAME, `${NAME}=argoproj/rollouts-demo:yellow`)}`);
+    await waitUntil(cluster, 'Paused at step 1', (ro) => ro.status?.phase === 'Paused' && ro.status.currentStepIndex === 1);
+
+    say('3. promote: the remaining steps run unattended (40%, 60%, 80% with 10 s pauses)');
+    say(`  $ rollway promote ${NAME} → ${rollway('promote', NAME)}`);
+    await waitUntil(cluster, 'Healthy on yellow', (ro) => ro.status?.phase === 'Healthy' && ro.status.stableRS === ro.status.currentPodHash && ro.status.currentStepIndex === 8);
+
+    say('4. update the image yellow → red, then abort the bad version at its first pause');
+    say(`  $ rollway set image ${NAME} ${NAME}=argoproj/rollouts-demo:red → ${rollway('set', 'image', NAME, `${NAME}=argoproj/rollouts-demo:red`)}`);
+    await waitUntil(cluster, 'Paused on red', (ro) => ro.status?.phase === 'Paused' && ro.status.currentStepIndex === 1);
+    say(`  $ rollway abort ${NAME} → ${rollway('abort', NAME)}`);
+    await waitUntil(cluster, 'Degraded with 5 yellow pods', (ro) => ro.status?.phase === 'Degraded' && ro.status.availableReplicas === 5 && ro.status.updatedReplicas === 0);
+
+    say('5. set the image back to yellow: the stable version, so Healthy at once with no steps');
+    say(`  $ rollway set image ${NAME} ${NAME}=argoproj/rollouts-demo:yellow → ${rollway('set', 'image', NAME, `${NAME}=argoproj/rollouts-demo:yellow`)}`);
+    await waitUntil(cluster, 'Healthy again', (ro) => ro.status?.phase === 'Healthy');
+
+    const events = await cluster.events(NAMESPACE, { kind: 'Rollout', name: NAME });
+    say(`done: ${events.length} Events on the Rollout (kubectl -n ${NAMESPACE} get events), for example:`);
+    for (const e of events.filter((ev) => ['RolloutStepCompleted', 'RolloutAborted', 'RolloutCompleted'].includes(ev.reason ?? '')).slice(-4)) say(`  ${e.reason}: ${e.message}`);
+  } finally {
+    await controller?.kill();
+    cluster.close();
+    if (wasUp || process.env.ROLLWAY_DEMO_KEEP_CLUSTER === '1') {
+      say(`the local cluster is left up: KUBECONFIG=${kubeconfigPath()} (stop it with make cluster-down)`);
+    } else {
+      execFileSync(path.join(repoRoot, 'hack/cluster.sh'), ['down'], { stdio: 'ignore' });
+      say('the local cluster is stopped (ROLLWAY_DEMO_KEEP_CLUSTER=1 keeps it up)');
+    }
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 1;
+});
