@@ -27,6 +27,10 @@ export interface ReplicaSetObject extends KubeObject {
   status?: { replicas?: number; readyReplicas?: number; availableReplicas?: number; observedGeneration?: number };
 }
 
+export interface PodObject extends KubeObject {
+  status?: { conditions?: { type: string; status: string }[] };
+}
+
 export interface ServiceObject extends KubeObject {
   spec: { selector?: Record<string, string> };
 }
@@ -53,6 +57,7 @@ export class RolloutController {
   readonly rollouts: Informer<RolloutObject>;
   readonly replicaSets: Informer<ReplicaSetObject>;
   readonly services: Informer<ServiceObject>;
+  readonly pods: Informer<PodObject>;
   readonly queue: WorkQueue;
   readonly stats: ReconcileStats = { reconciles: 0, errors: 0, latencies: [] };
   private readonly client: KubeClient;
@@ -73,6 +78,8 @@ export class RolloutController {
     // Only ReplicaSets that carry our hash label: a cluster's other ReplicaSets cost no memory.
     this.replicaSets = new Informer<ReplicaSetObject>(this.client, { group: 'apps', version: 'v1', plural: 'replicasets', namespace: ns }, { labelSelector: POD_TEMPLATE_HASH_LABEL, log: informerLog });
     this.services = new Informer<ServiceObject>(this.client, { group: '', version: 'v1', plural: 'services', namespace: ns }, { log: informerLog });
+    // Pods of our ReplicaSets only, for spec.restartAt.
+    this.pods = new Informer<PodObject>(this.client, { group: '', version: 'v1', plural: 'pods', namespace: ns }, { labelSelector: POD_TEMPLATE_HASH_LABEL, log: informerLog });
     this.queue = new WorkQueue({
       concurrency: options.workers ?? 4,
       onError: (key, err) => {
@@ -87,6 +94,14 @@ export class RolloutController {
       const owner = event.object.metadata.ownerReferences?.find((o) => o.controller && o.kind === ROLLOUT_KIND);
       if (owner) this.queue.add(`${event.object.metadata.namespace}/${owner.name}`);
     });
+    this.pods.on((event) => {
+      const pod = event.object.metadata;
+      const rsName = pod.ownerReferences?.find((o) => o.controller && o.kind === 'ReplicaSet')?.name;
+      const rs = rsName ? this.replicaSets.get(pod.namespace, rsName) : undefined;
+      const owner = rs?.metadata.ownerReferences?.find((o) => o.controller && o.kind === ROLLOUT_KIND);
+      // Only while a restart is pending: pod churn is otherwise the ReplicaSet's business.
+      if (owner && this.rollouts.get(pod.namespace, owner.name)?.spec.restartAt) this.queue.add(`${pod.namespace}/${owner.name}`);
+    });
     this.services.on((event) => {
       const svc = event.object.metadata;
       for (const ro of this.rollouts.list(svc.namespace)) {
@@ -100,7 +115,8 @@ export class RolloutController {
     this.rollouts.start();
     this.replicaSets.start();
     this.services.start();
-    await Promise.all([this.rollouts.waitForSync(), this.replicaSets.waitForSync(), this.services.waitForSync()]);
+    this.pods.start();
+    await Promise.all([this.rollouts.waitForSync(), this.replicaSets.waitForSync(), this.services.waitForSync(), this.pods.waitForSync()]);
     this.queue.start((key) => this.reconcileTimed(key));
     this.log('info', 'controller started', { rollouts: this.rollouts.list().length });
   }
@@ -109,11 +125,12 @@ export class RolloutController {
     this.rollouts.stop();
     this.replicaSets.stop();
     this.services.stop();
+    this.pods.stop();
     await this.queue.stop();
   }
 
   synced(): boolean {
-    return this.rollouts.hasSynced() && this.replicaSets.hasSynced() && this.services.hasSynced();
+    return this.rollouts.hasSynced() && this.replicaSets.hasSynced() && this.services.hasSynced() && this.pods.hasSynced();
   }
 
   private async reconcileTimed(key: string): Promise<ReconcileOutcome | void> {
@@ -150,10 +167,21 @@ export class RolloutController {
       }
     }
 
-    const replicaSets = this.replicaSets
-      .list(ns)
-      .filter((rs) => rs.metadata.ownerReferences?.some((o) => o.uid === rollout.metadata.uid && o.controller))
-      .map(observeReplicaSet);
+    const ownedSets = this.replicaSets.list(ns).filter((rs) => rs.metadata.ownerReferences?.some((o) => o.uid === rollout.metadata.uid && o.controller));
+    const replicaSets = ownedSets.map(observeReplicaSet);
+    const ownedSetUids = new Set(ownedSets.map((rs) => rs.metadata.uid));
+    const pods = rollout.spec.restartAt
+      ? this.pods
+          .list(ns)
+          .filter((p) => p.metadata.ownerReferences?.some((o) => o.controller && ownedSetUids.has(o.uid)))
+          .map((p) => ({
+            name: p.metadata.name ?? '',
+            hash: p.metadata.labels?.[POD_TEMPLATE_HASH_LABEL] ?? '',
+            createdAt: p.metadata.creationTimestamp ?? '',
+            ready: p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
+            deleting: p.metadata.deletionTimestamp !== undefined,
+          }))
+      : [];
     const router = this.routerFor(rollout);
     const view: RolloutView = {
       name,
@@ -163,7 +191,7 @@ export class RolloutController {
       spec: rollout.spec,
       status: rollout.status,
     };
-    const input: PlanInput = { rollout: view, replicaSets, services, specIssues, notImplemented, router, trafficVerified: true, now: this.now() };
+    const input: PlanInput = { rollout: view, replicaSets, pods, services, specIssues, notImplemented, router, trafficVerified: true, now: this.now() };
     let plan = planRollout(input);
 
     // Grow first, then point Services, then move traffic, then shrink: pods exist before
@@ -183,6 +211,12 @@ export class RolloutController {
     await this.applyScales(ns, plan, 'down');
     for (const rsName of plan.deleteReplicaSets) {
       await this.client.delete({ group: 'apps', version: 'v1', plural: 'replicasets', namespace: ns, name: rsName }).catch((err: unknown) => {
+        if (!(err instanceof KubeApiError && err.isNotFound)) throw err;
+      });
+    }
+
+    for (const podName of plan.deletePods) {
+      await this.client.delete({ group: '', version: 'v1', plural: 'pods', namespace: ns, name: podName }).catch((err: unknown) => {
         if (!(err instanceof KubeApiError && err.isNotFound)) throw err;
       });
     }

@@ -23,6 +23,7 @@ export interface SpecView {
   template?: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: unknown };
   minReadySeconds?: number;
   revisionHistoryLimit?: number;
+  restartAt?: string;
   paused?: boolean;
   progressDeadlineSeconds?: number;
   progressDeadlineAbort?: boolean;
@@ -75,6 +76,7 @@ export interface StatusView {
   abort?: boolean;
   abortedAt?: string;
   promoteFull?: boolean;
+  restartedAt?: string;
   collisionCount?: number;
   conditions?: Condition[];
   canary?: { weights?: { canary: WeightDestination; stable: WeightDestination; verified?: boolean } };
@@ -105,6 +107,15 @@ export interface ObservedReplicaSet {
   settled: boolean;
 }
 
+export interface ObservedPod {
+  name: string;
+  /** pod-template hash label: which ReplicaSet it belongs to */
+  hash: string;
+  createdAt: string;
+  ready: boolean;
+  deleting: boolean;
+}
+
 export interface ObservedService {
   name: string;
   selector: Record<string, string>;
@@ -113,6 +124,8 @@ export interface ObservedService {
 export interface PlanInput {
   rollout: RolloutView;
   replicaSets: ObservedReplicaSet[];
+  /** the pods of those ReplicaSets (for spec.restartAt) */
+  pods: ObservedPod[];
   /** the canary/stable Services by name; undefined when not found */
   services: Record<string, ObservedService | undefined>;
   specIssues: SpecIssue[];
@@ -154,6 +167,8 @@ export interface Plan {
   create?: ReplicaSetCreate | undefined;
   scale: ReplicaSetScale[];
   deleteReplicaSets: string[];
+  /** pods to delete now for spec.restartAt, oldest first */
+  deletePods: string[];
   services: ServiceSelectorChange[];
   traffic?: DesiredTraffic | undefined;
   status: StatusView;

@@ -41,6 +41,7 @@ class World {
   trafficVerified = true;
   lastPlan: Plan | undefined;
   events: string[] = [];
+  pods: { name: string; hash: string; createdAt: string; ready: boolean; deleting: boolean }[] = [];
 
   constructor(spec: SpecView, router: RouterCapabilities = replicaRatioCapabilities) {
     this.spec = spec;
@@ -51,6 +52,7 @@ class World {
     const plan = planRollout({
       rollout: { name: 'demo', namespace: 'ns', uid: 'u1', generation: this.generation, spec: this.spec, status: this.status },
       replicaSets: [...this.replicaSets.values()],
+      pods: this.pods,
       services: this.services,
       specIssues: this.specIssues,
       notImplemented: [],
@@ -387,4 +389,26 @@ void test('header and mirror routes: set by their steps, removed by a step witho
   world.settle();
   assert.deepEqual(world.lastPlan?.traffic?.mirrorRoutes, [], 'abort removes every managed route');
   assert.equal(world.lastPlan?.traffic?.weight.canary, 0);
+});
+
+void test('restartAt: pods older than it go oldest first, never more unavailable than maxUnavailable, then restartedAt is recorded', () => {
+  const world = new World({ ...walkthroughSpec(), strategy: { canary: { steps: [], maxUnavailable: 2 } } });
+  world.settle();
+  const hash = world.status!.stableRS!;
+  const pod = (name: string, createdAt: string, ready = true, deleting = false) => ({ name, hash, createdAt, ready, deleting });
+  world.spec = { ...world.spec, restartAt: '2026-11-26T10:00:00Z' };
+  world.pods = [pod('p3', '2026-11-26T09:03:00Z'), pod('p1', '2026-11-26T09:01:00Z'), pod('p5', '2026-11-26T09:05:00Z'), pod('p2', '2026-11-26T09:02:00Z'), pod('p4', '2026-11-26T09:04:00Z')];
+  world.now = Date.parse('2026-11-26T09:59:00Z');
+  let plan = world.plan();
+  assert.deepEqual(plan.deletePods, [], 'nothing before restartAt');
+  assert.equal(plan.requeueAfterMs, 60_000, 'wakes up at restartAt');
+  world.now = Date.parse('2026-11-26T10:00:01Z');
+  plan = world.plan();
+  assert.deepEqual(plan.deletePods, ['p1', 'p2'], 'the two oldest (maxUnavailable 2)');
+  world.pods = [pod('p1', '2026-11-26T09:01:00Z', false, true), pod('n1', '2026-11-26T10:00:02Z', false), ...world.pods.filter((p) => !['p1', 'p2'].includes(p.name))];
+  assert.deepEqual(world.plan().deletePods, [], 'two pods unavailable: wait');
+  world.pods = ['a', 'b', 'c', 'd', 'e'].map((n) => pod(n, '2026-11-26T10:01:00Z'));
+  plan = world.plan();
+  assert.equal(plan.status.restartedAt, '2026-11-26T10:00:00Z');
+  assert.ok(plan.events.some((e) => e.reason === 'RolloutRestarted'));
 });

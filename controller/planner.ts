@@ -70,7 +70,7 @@ export function planRollout(input: PlanInput): Plan {
   const status: StatusView = structuredClone(prev);
   status.observedGeneration = String(rollout.generation);
   const events: PlannedEvent[] = [];
-  const plan: Plan = { scale: [], deleteReplicaSets: [], services: [], status, events };
+  const plan: Plan = { scale: [], deleteReplicaSets: [], deletePods: [], services: [], status, events };
 
   const invalid = invalidSpecPlan(input, plan);
   if (invalid) return invalid;
@@ -409,8 +409,38 @@ export function planRollout(input: PlanInput): Plan {
     requeueAt,
   });
 
+  planRestart(input, plan, limits.maxUnavailable, requeueAt);
   plan.requeueAfterMs = requeueAfterMs;
   return plan;
+}
+
+/**
+ * spec.restartAt: pods created before it are deleted (their ReplicaSet makes new ones), oldest
+ * first, never more unavailable at once than maxUnavailable allows.
+ */
+function planRestart(input: PlanInput, plan: Plan, maxUnavailable: number, requeueAt: (ms: number) => void): void {
+  const { rollout, now } = input;
+  const restartAt = rollout.spec.restartAt;
+  const at = restartAt ? Date.parse(restartAt) : NaN;
+  if (!restartAt || Number.isNaN(at) || plan.status.restartedAt === restartAt) return;
+  if (now < at) {
+    requeueAt(at);
+    return;
+  }
+  const stale = input.pods.filter((p) => !p.deleting && Date.parse(p.createdAt) < at).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.name.localeCompare(b.name));
+  if (stale.length === 0) {
+    if (input.pods.every((p) => p.ready && !p.deleting)) {
+      plan.status.restartedAt = restartAt;
+      plan.events.push({ type: 'Normal', reason: 'RolloutRestarted', message: `Rollout restarted all pods created before ${restartAt}` });
+    }
+    return;
+  }
+  const unavailable = input.pods.filter((p) => !p.ready || p.deleting).length;
+  const desired = sum(input.replicaSets.map((rs) => rs.replicas));
+  const missing = Math.max(0, desired - input.pods.filter((p) => !p.deleting).length);
+  const budget = Math.max(0, Math.max(1, maxUnavailable) - unavailable - missing);
+  plan.deletePods = stale.slice(0, budget).map((p) => p.name);
+  for (const name of plan.deletePods) plan.events.push({ type: 'Normal', reason: 'RestartingPod', message: `Restarting pod ${name} (created before ${restartAt})` });
 }
 
 /**

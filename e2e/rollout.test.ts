@@ -240,3 +240,40 @@ scenario('an invalid Rollout beside a valid one: the invalid one is Degraded wit
     await controller.kill();
   }
 });
+
+scenario('restart recreates every pod, oldest first, at most maxUnavailable at a time', async ({ cluster, ns, given, when, then }) => {
+  const controller = startController(ns);
+  const ro = rolloutRef(ns, 'restart');
+  try {
+    let before: string[] = [];
+    await given('a Healthy Rollout of 5 pods with maxUnavailable 1', async () => {
+      await cluster.apply(rolloutYaml('restart', '      - setWeight: 50').replace('      steps:', '      maxUnavailable: 1\n      maxSurge: 0\n      steps:'), ns);
+      await cluster.waitFor<RolloutObject>(ro, phaseIs('Healthy'), { what: 'Healthy' });
+      await waitForPods(cluster, ns, 'restart', { blue: 5 });
+      before = (await cluster.list<Pod>(podRef(ns), 'app=restart')).map((p) => p.metadata.name!);
+    });
+    let worstUnavailable = 0;
+    await when('it is restarted', async () => {
+      rollway('-n', ns, 'restart', 'restart');
+      // Watch availability while the pods are replaced.
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const pods = (await cluster.list<Pod>(podRef(ns), 'app=restart')).filter((p) => !p.metadata.deletionTimestamp);
+        const ready = pods.filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
+        worstUnavailable = Math.max(worstUnavailable, 5 - ready);
+        const r = await cluster.get<RolloutObject>(ro);
+        if (r?.status?.restartedAt && r.status.restartedAt === r.spec.restartAt && ready === 5) break;
+        if (Date.now() > deadline) assert.fail(`restart did not finish; rollout status ${JSON.stringify(r?.status)}`);
+        await new Promise((res) => setTimeout(res, 100));
+      }
+    });
+    await then('every pod is new and no more than one was unavailable at a time', async () => {
+      const after = (await cluster.list<Pod>(podRef(ns), 'app=restart')).map((p) => p.metadata.name!);
+      assert.equal(after.length, 5);
+      assert.deepEqual(after.filter((name) => before.includes(name)), []);
+      assert.ok(worstUnavailable <= 1, `at worst ${worstUnavailable} pods were unavailable`);
+    });
+  } finally {
+    await controller.kill();
+  }
+});
