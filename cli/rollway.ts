@@ -1,163 +1,558 @@
 #!/usr/bin/env node
-// `rollway` / `kubectl rollway`: the controller entry point and the commands people drive
-// rollouts with. Exit codes: 0 success, 1 failure (not found, API error), 2 usage error.
-import { parseArgs } from 'node:util';
-import { runController } from '../controller/main.ts';
-import { KubeClient } from '../kube/client.ts';
-import { ActionError, abort, getRollout, pause, promote, restart, retry, setImage } from './actions.ts';
+// `rollway` / `kubectl rollway`: the controller entry point and the commands people drive and
+// watch rollouts with. Exit codes: 0 success, 1 error (not found, API or kubeconfig error),
+// 2 usage error; `status` has its own: 0 Healthy, 1 Degraded, 2 timed out, 3 could not check.
+import { readFileSync } from 'node:fs';
+import { stringify as toYaml } from 'yaml';
+import { ROLLOUT_GROUP, ROLLOUT_PLURAL, ROLLOUT_VERSION } from '../api/rollout.ts';
+import type { RolloutObject } from '../controller/controller.ts';
+import { Informer } from '../controller/runtime/informer.ts';
+import { KubeApiError, KubeClient, type KubeObject } from '../kube/client.ts';
+import { ActionError, abort, getRollout, pause, promote, restart, retry, setImage, undo } from './actions.ts';
+import { commandHelp, overallHelp, parse, parseDuration, UsageError, type CommandSpec, type FlagSpec, type FlagValues } from './args.ts';
+import { complete, completionScript } from './completion.ts';
+import { formatFinding, lintText } from './lint.ts';
+import { LiveOutput, Throttle } from './live.ts';
+import { ANALYSIS_RUN_PLURAL, analysisRunsMissing, fetchRolloutViews, fetchSnapshot, RolloutWatch, serves } from './observe.ts';
+import { renderAnalysisRun, renderList, renderRollout, statusLabel, table } from './render.ts';
+import { analysisRunView, buildView, formatDuration, phaseOf, type AnalysisRunObject } from './view.ts';
 
-const VERSION = '0.1.0';
+export const VERSION = '0.1.0';
 
-const usage = `rollway ${VERSION}: progressive delivery for Kubernetes
+const output = (values: string[]): FlagSpec => ({ name: 'output', short: 'o', type: 'string', valueName: 'FORMAT', description: `output format: ${values.join(', ')}`, values });
+const watchFlag: FlagSpec = { name: 'watch', short: 'w', type: 'boolean', description: 'keep watching and redraw on every change (Ctrl-C ends)' };
+const noColor: FlagSpec = { name: 'no-color', type: 'boolean', description: 'no colours (also when NO_COLOR is set or the output is not a terminal)' };
 
-Usage:
-  rollway controller [--kubeconfig F] [--namespace NS] [--instance-id ID] [--metrics-port 8090]
-                     [--healthz-port 8080] [--log-format json|text] [--workers 4]
-  rollway get rollout NAME            show a rollout's phase, step and weights
-  rollway promote NAME [--full]       leave a pause (or go to the next step); --full skips all steps
-  rollway abort NAME                  back to 100% stable
-  rollway retry rollout NAME          clear an abort and run the steps again
-  rollway pause NAME                  hold the rollout at its step (spec.paused)
-  rollway restart NAME                recreate the pods (spec.restartAt)
-  rollway set image NAME CONTAINER=IMAGE   (CONTAINER may be *)
-  rollway version
+export const COMMANDS: CommandSpec[] = [
+  {
+    words: ['get', 'rollout'],
+    aliases: ['ro', 'rollouts'],
+    args: ['NAME'],
+    summary: 'show a rollout: status, step, weights, images, and its revisions, ReplicaSets, pods and analysis runs',
+    details: `With -w the tree stays on screen and is redrawn on every change (at most 5 times a second); when
+the output is not a terminal, each changed view is printed once instead.
+Icons: ✔ healthy/ready  ◌ progressing/not ready  ‖ paused  ✖ degraded/failed  ⊘ scaled down/terminating`,
+    flags: [watchFlag, noColor, output(['json', 'yaml'])],
+    completesRollouts: true,
+  },
+  {
+    words: ['get', 'analysisrun'],
+    aliases: ['ar', 'analysisruns'],
+    args: ['NAME?'],
+    summary: 'show an analysis run: phase and per-metric counts (without NAME: list them)',
+    flags: [noColor, output(['json', 'yaml'])],
+  },
+  {
+    words: ['list', 'rollouts'],
+    aliases: ['rollout', 'ro'],
+    args: [],
+    summary: 'list rollouts: phase, strategy, step, set and actual weight, images',
+    flags: [{ name: 'all-namespaces', short: 'A', type: 'boolean', description: 'rollouts of every namespace' }, watchFlag, noColor, output(['json', 'yaml', 'name'])],
+  },
+  {
+    words: ['set', 'image'],
+    args: ['NAME', 'CONTAINER=IMAGE'],
+    summary: 'change a container image (CONTAINER * changes every container); starts an update',
+    flags: [],
+    completesRollouts: true,
+  },
+  { words: ['promote'], args: ['NAME'], summary: 'leave a pause, or go on to the next step; --full skips all remaining steps', flags: [{ name: 'full', type: 'boolean', description: 'skip every remaining step and analysis' }], completesRollouts: true },
+  { words: ['abort'], args: ['NAME'], summary: 'stop the update: all traffic back to stable, phase Degraded', flags: [], completesRollouts: true },
+  { words: ['retry', 'rollout'], aliases: ['ro'], args: ['NAME'], summary: 'clear an abort and run the update\'s steps again', flags: [], completesRollouts: true },
+  { words: ['pause'], args: ['NAME'], summary: 'hold the rollout where it is (spec.paused); promote resumes it', flags: [], completesRollouts: true },
+  {
+    words: ['restart'],
+    args: ['NAME'],
+    summary: 'recreate the rollout\'s pods, a few at a time (spec.restartAt)',
+    flags: [{ name: 'in', type: 'string', valueName: 'DURATION', description: 'restart this long from now, e.g. 10s or 5m' }],
+    completesRollouts: true,
+  },
+  {
+    words: ['undo'],
+    args: ['NAME'],
+    summary: 'roll back to a previous revision\'s pod template (default: the one before the current)',
+    flags: [{ name: 'to-revision', type: 'string', valueName: 'N', description: 'the revision to go back to' }],
+    completesRollouts: true,
+  },
+  {
+    words: ['status'],
+    args: ['NAME'],
+    summary: 'wait until the rollout is Healthy or Degraded; exit code for CI',
+    details: `Prints the phase on every change. Exit codes: 0 Healthy, 1 Degraded, 2 timed out (or, with
+--watch=false, not finished yet), 3 could not check (rollout not found, API or kubeconfig error,
+usage error).`,
+    flags: [
+      { name: 'timeout', short: 't', type: 'string', valueName: 'DURATION', description: 'give up after this long, e.g. 5m (0: wait forever)', default: '0' },
+      { name: 'watch', short: 'w', type: 'boolean', description: 'wait for a final phase; --watch=false prints the phase once', default: true },
+    ],
+    completesRollouts: true,
+  },
+  {
+    words: ['lint'],
+    args: [],
+    summary: 'check manifests offline: schema, step rules, references between the objects of the file',
+    details: 'Exits 1 when it finds an error (warnings alone exit 0). FILE "-" reads standard input.',
+    flags: [{ name: 'filename', short: 'f', type: 'string', valueName: 'FILE', description: 'the YAML file to check (required)' }, output(['json'])],
+  },
+  {
+    words: ['dashboard'],
+    args: [],
+    summary: 'serve the web dashboard (rollouts, step timeline, weights, actions) on localhost',
+    flags: [
+      { name: 'port', short: 'p', type: 'string', valueName: 'PORT', description: 'port to listen on (0 picks a free one)', default: '3100' },
+      { name: 'address', type: 'string', valueName: 'ADDR', description: 'address to listen on', default: '127.0.0.1' },
+    ],
+  },
+  { words: ['version'], args: [], summary: 'print the version', flags: [output(['json'])] },
+  { words: ['completion'], args: ['SHELL'], summary: 'print a completion script: bash, zsh or fish', details: 'Load it with: source <(rollway completion bash)', flags: [] },
+  {
+    words: ['controller'],
+    args: [],
+    summary: 'run the Rollout controller',
+    flags: [
+      { name: 'instance-id', type: 'string', valueName: 'ID', description: 'handle only Rollouts labelled rollway.dev/controller-instance-id=ID' },
+      { name: 'metrics-port', type: 'string', valueName: 'PORT', description: '/metrics port (0 picks a free one, -1 disables)', default: '8090' },
+      { name: 'healthz-port', type: 'string', valueName: 'PORT', description: '/healthz port (0 picks a free one, -1 disables)', default: '8080' },
+      { name: 'log-format', type: 'string', valueName: 'FORMAT', description: 'json or text', default: 'json', values: ['json', 'text'] },
+      { name: 'workers', type: 'string', valueName: 'N', description: 'rollouts reconciled at once', default: '4' },
+      { name: 'leader-elect', type: 'boolean', description: 'take a Lease so only one replica writes (--leader-elect=false: write at once)', default: true },
+      { name: 'leader-election-namespace', type: 'string', valueName: 'NS', description: 'namespace of the Lease (default: --namespace, else kube-system)' },
+      { name: 'lease-duration', type: 'string', valueName: 'DURATION', description: 'how long a Lease holds without renewal', default: '15s' },
+    ],
+  },
+  { words: ['__complete'], args: ['WORDS...'], summary: 'completion candidates (used by the completion scripts)', flags: [] },
+];
 
-Common flags: -n/--namespace NS, --kubeconfig FILE, --context NAME
-`;
+const HEADER = `rollway ${VERSION}: progressive delivery for Kubernetes`;
 
-const commonOptions = {
-  namespace: { type: 'string', short: 'n' },
-  kubeconfig: { type: 'string' },
-  context: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+interface Context {
+  flags: FlagValues;
+  positionals: string[];
+  client: () => KubeClient;
+  namespace: () => string;
+}
 
-const COMMANDS = new Set(['controller', 'get', 'promote', 'abort', 'retry', 'pause', 'restart', 'set', 'version', 'help']);
+const str = (v: string | boolean | undefined): string | undefined => (typeof v === 'string' ? v : undefined);
 
-async function main(argv: string[]): Promise<number> {
-  // kubectl habit: flags may come before the command (`rollway -n shop promote web`).
-  const at = argv.findIndex((a) => COMMANDS.has(a));
-  const command = at >= 0 ? argv[at] : argv[0];
-  const rest = at >= 0 ? [...argv.slice(0, at), ...argv.slice(at + 1)] : argv.slice(1);
-  if (!command || command === '--help' || command === '-h' || command === 'help') {
-    process.stdout.write(usage);
-    return command ? 0 : 2;
-  }
-  if (command === 'version') {
-    process.stdout.write(`rollway ${VERSION} (node ${process.versions.node})\n`);
+function outputFormat(flags: FlagValues, allowed: readonly string[]): string | undefined {
+  const o = str(flags.output);
+  if (o !== undefined && !allowed.includes(o)) throw new UsageError(`-o ${o} is not supported here; use ${allowed.join(' or ')}`);
+  return o;
+}
+
+function useColor(flags: FlagValues): boolean {
+  return process.stdout.isTTY === true && !flags['no-color'] && !process.env.NO_COLOR;
+}
+
+function printObject(object: unknown, format: string): void {
+  const clean = (o: unknown): unknown => {
+    if (o && typeof o === 'object' && 'metadata' in o) {
+      const k = o as KubeObject;
+      const { managedFields: _m, ...metadata } = k.metadata;
+      return { ...k, metadata };
+    }
+    return o;
+  };
+  const value = Array.isArray(object) ? object.map(clean) : clean(object);
+  process.stdout.write(format === 'json' ? `${JSON.stringify(value, null, 2)}\n` : toYaml(value));
+}
+
+/** Resolves on SIGINT/SIGTERM after running `cleanup`. */
+function untilSignal(cleanup: () => void): Promise<number> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      cleanup();
+      resolve(0);
+    };
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+  });
+}
+
+async function watchFrames(render: () => string | undefined, watch: RolloutWatch, tty: boolean): Promise<number> {
+  const live = new LiveOutput((t) => process.stdout.write(t), { tty, rows: process.stdout.rows });
+  const draw = (): void => {
+    const frame = render();
+    if (frame !== undefined) live.show(frame);
+  };
+  const throttle = new Throttle(draw, 200); // at most 5 redraws a second
+  watch.onChange(() => throttle.request());
+  await watch.start();
+  draw();
+  // On a terminal the clock moves ages and pause countdowns; elsewhere only changes print.
+  const ticker = tty ? setInterval(draw, 1000) : undefined;
+  return untilSignal(() => {
+    clearInterval(ticker);
+    throttle.cancel();
+    watch.stop();
+    live.close();
+  });
+}
+
+async function getRolloutCommand(ctx: Context): Promise<number> {
+  const name = ctx.positionals[0]!;
+  const format = outputFormat(ctx.flags, ['json', 'yaml']);
+  const client = ctx.client();
+  const ns = ctx.namespace();
+  if (format) {
+    printObject(await getRollout(client, ns, name), format);
     return 0;
   }
-  if (command === 'controller') {
-    const { values } = parseArgs({
-      args: rest,
-      options: {
-        ...commonOptions,
-        'instance-id': { type: 'string' },
-        'metrics-port': { type: 'string', default: '8090' },
-        'healthz-port': { type: 'string', default: '8080' },
-        'log-format': { type: 'string', default: 'json' },
-        workers: { type: 'string', default: '4' },
-      },
-    });
-    if (values.help) {
-      process.stdout.write(usage);
+  const color = useColor(ctx.flags);
+  if (!ctx.flags.watch) {
+    process.stdout.write(renderRollout(buildView(await fetchSnapshot(client, ns, name)), { now: Date.now(), color }));
+    return 0;
+  }
+  await getRollout(client, ns, name); // a missing rollout is an error, not an empty screen
+  const watch = new RolloutWatch(client, ns, { rolloutName: name });
+  return watchFrames(
+    () => {
+      const snapshot = watch.snapshot(ns, name);
+      const body = snapshot ? renderRollout(buildView(snapshot), { now: Date.now(), color }) : `rollout "${name}" not found in namespace "${ns}" (deleted?); still watching\n`;
+      return watch.lastError ? `${body}\nwatch: ${watch.lastError}\n` : body;
+    },
+    watch,
+    process.stdout.isTTY === true,
+  );
+}
+
+async function listRolloutsCommand(ctx: Context): Promise<number> {
+  const format = outputFormat(ctx.flags, ['json', 'yaml', 'name']);
+  const client = ctx.client();
+  const all = ctx.flags['all-namespaces'] === true;
+  const ns = all ? undefined : ctx.namespace();
+  const color = useColor(ctx.flags);
+  const where = all ? 'any namespace' : `namespace "${ns}"`;
+  if (format === 'json' || format === 'yaml') {
+    const list = await client.list<RolloutObject>({ group: ROLLOUT_GROUP, version: ROLLOUT_VERSION, plural: ROLLOUT_PLURAL, namespace: ns });
+    printObject({ apiVersion: 'v1', kind: 'List', items: list.items }, format);
+    return 0;
+  }
+  if (format === 'name') {
+    const list = await client.list<RolloutObject>({ group: ROLLOUT_GROUP, version: ROLLOUT_VERSION, plural: ROLLOUT_PLURAL, namespace: ns });
+    for (const ro of list.items) process.stdout.write(`rollout.${ROLLOUT_GROUP}/${ro.metadata.name}\n`);
+    return 0;
+  }
+  if (!ctx.flags.watch) {
+    const views = await fetchRolloutViews(client, ns);
+    if (views.length === 0) process.stderr.write(`No rollouts found in ${where}.\n`);
+    else process.stdout.write(renderList(views, { now: Date.now(), color, allNamespaces: all }));
+    return 0;
+  }
+  const watch = new RolloutWatch(client, ns);
+  return watchFrames(
+    () => {
+      const views = watch.views();
+      return views.length === 0 ? `No rollouts found in ${where}.\n` : renderList(views, { now: Date.now(), color, allNamespaces: all });
+    },
+    watch,
+    process.stdout.isTTY === true,
+  );
+}
+
+async function getAnalysisRunCommand(ctx: Context): Promise<number> {
+  const format = outputFormat(ctx.flags, ['json', 'yaml']);
+  const client = ctx.client();
+  const ns = ctx.namespace();
+  if (!(await serves(client, ROLLOUT_GROUP, ROLLOUT_VERSION, ANALYSIS_RUN_PLURAL))) throw analysisRunsMissing();
+  const ref = { group: ROLLOUT_GROUP, version: ROLLOUT_VERSION, plural: ANALYSIS_RUN_PLURAL, namespace: ns };
+  const name = ctx.positionals[0];
+  const now = Date.now();
+  if (name === undefined) {
+    const list = await client.list<AnalysisRunObject>(ref);
+    if (format) {
+      printObject({ apiVersion: 'v1', kind: 'List', items: list.items }, format);
       return 0;
     }
-    const logFormat = values['log-format'];
-    if (logFormat !== 'json' && logFormat !== 'text') throw new ActionError(`--log-format must be json or text, got "${logFormat}"`, 2);
-    await runController({
-      kubeconfig: values.kubeconfig,
-      context: values.context,
-      namespace: values.namespace,
-      instanceId: values['instance-id'],
-      metricsPort: portFlag('--metrics-port', values['metrics-port']),
-      healthzPort: portFlag('--healthz-port', values['healthz-port']),
-      logFormat,
-      workers: Number(values.workers) || 4,
-    });
-    return -1; // keeps running until a signal
-  }
-
-  const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { ...commonOptions, full: { type: 'boolean' } } });
-  if (values.help) {
-    process.stdout.write(usage);
-    return 0;
-  }
-  const client = KubeClient.fromKubeconfig({ path: values.kubeconfig, context: values.context, userAgent: 'rollway-cli' });
-  const namespace = values.namespace ?? client.defaultNamespace;
-  const need = (n: number, what: string): string[] => {
-    if (positionals.length < n) throw new ActionError(`usage: rollway ${command} ${what}`, 2);
-    return positionals;
-  };
-  try {
-    let out: string;
-    switch (command) {
-      case 'promote':
-        out = await promote(client, namespace, need(1, 'NAME [--full]')[0]!, { full: values.full === true });
-        break;
-      case 'abort':
-        out = await abort(client, namespace, need(1, 'NAME')[0]!);
-        break;
-      case 'retry': {
-        const args = need(2, 'rollout NAME');
-        out = await retry(client, namespace, args[1]!);
-        break;
-      }
-      case 'pause':
-        out = await pause(client, namespace, need(1, 'NAME')[0]!);
-        break;
-      case 'restart':
-        out = await restart(client, namespace, need(1, 'NAME')[0]!);
-        break;
-      case 'set': {
-        const args = need(3, 'image NAME CONTAINER=IMAGE');
-        if (args[0] !== 'image') throw new ActionError(`unknown: rollway set ${args[0]}; did you mean "set image"?`, 2);
-        out = await setImage(client, namespace, args[1]!, args[2]!);
-        break;
-      }
-      case 'get': {
-        const args = need(2, 'rollout NAME');
-        const ro = await getRollout(client, namespace, args[1]!);
-        const st = ro.status ?? {};
-        const steps = ro.spec.strategy?.canary?.steps ?? [];
-        out = [
-          `Name:      ${ro.metadata.name}`,
-          `Namespace: ${ro.metadata.namespace}`,
-          `Status:    ${st.phase ?? 'Unknown'}${st.message ? ` (${st.message})` : ''}`,
-          `Step:      ${st.currentStepIndex ?? steps.length}/${steps.length}`,
-          `Weight:    ${st.canary?.weights?.canary.weight ?? 0}`,
-          `Stable:    ${st.stableRS ?? ''}`,
-          `Replicas:  desired ${ro.spec.replicas ?? 1}, current ${st.replicas ?? 0}, updated ${st.updatedReplicas ?? 0}, ready ${st.readyReplicas ?? 0}, available ${st.availableReplicas ?? 0}`,
-        ].join('\n');
-        break;
-      }
-      default:
-        throw new ActionError(`unknown command "${command}"; see rollway --help`, 2);
+    if (list.items.length === 0) {
+      process.stderr.write(`No analysis runs found in namespace "${ns}".\n`);
+      return 0;
     }
-    process.stdout.write(`${out}\n`);
+    const rows = [['NAME', 'STATUS', 'SUCCESSFUL', 'FAILED', 'INCONCLUSIVE', 'ERROR', 'AGE']];
+    for (const ar of list.items.map(analysisRunView)) {
+      rows.push([ar.name, statusLabel(ar.phase), String(ar.counts.successful), String(ar.counts.failed), String(ar.counts.inconclusive), String(ar.counts.error), ar.createdAt ? formatDuration(now - ar.createdAt) : '']);
+    }
+    process.stdout.write(`${table(rows).join('\n')}\n`);
     return 0;
-  } finally {
-    client.close();
   }
+  let ar: AnalysisRunObject;
+  try {
+    ar = await client.get<AnalysisRunObject>({ ...ref, name });
+  } catch (err) {
+    if (err instanceof KubeApiError && err.isNotFound) throw new ActionError(`analysis run "${name}" not found in namespace "${ns}"`);
+    throw err;
+  }
+  if (format) printObject(ar, format);
+  else process.stdout.write(renderAnalysisRun(analysisRunView(ar), ns, { now, color: useColor(ctx.flags) }));
+  return 0;
+}
+
+async function statusCommand(ctx: Context): Promise<number> {
+  const name = ctx.positionals[0]!;
+  const timeoutMs = parseDuration(str(ctx.flags.timeout) ?? '0', '--timeout');
+  const client = ctx.client();
+  const ns = ctx.namespace();
+  const first = await getRollout(client, ns, name);
+  const describe = (ro: RolloutObject): { line: string; code: number | undefined } => {
+    const generation = ro.metadata.generation ?? 0;
+    if (ro.status?.observedGeneration !== String(generation)) return { line: `Progressing - waiting for the controller to observe generation ${generation}`, code: undefined };
+    const phase = phaseOf(ro);
+    const line = `${phase}${ro.status?.message ? ` - ${ro.status.message}` : ''}`;
+    return { line, code: phase === 'Healthy' ? 0 : phase === 'Degraded' ? 1 : undefined };
+  };
+  const initial = describe(first);
+  process.stdout.write(`${initial.line}\n`);
+  if (initial.code !== undefined) return initial.code;
+  if (ctx.flags.watch === false) return 2;
+
+  const informer = new Informer<RolloutObject>(client, { group: ROLLOUT_GROUP, version: ROLLOUT_VERSION, plural: ROLLOUT_PLURAL, namespace: ns }, { fieldSelector: `metadata.name=${name}`, log: () => {} });
+  let last = initial.line;
+  return new Promise<number>((resolve) => {
+    let timer: NodeJS.Timeout | undefined;
+    const finish = (code: number): void => {
+      clearTimeout(timer);
+      informer.stop();
+      resolve(code);
+    };
+    if (timeoutMs > 0) {
+      timer = setTimeout(() => {
+        process.stdout.write(`timed out after ${formatDuration(timeoutMs)} waiting for rollout "${name}" to become Healthy (last: ${last})\n`);
+        finish(2);
+      }, timeoutMs);
+    }
+    informer.on((event) => {
+      if (event.type === 'deleted') {
+        process.stderr.write(`error: rollout "${name}" was deleted\n`);
+        finish(3);
+        return;
+      }
+      const { line, code } = describe(event.object);
+      if (line !== last) process.stdout.write(`${line}\n`);
+      last = line;
+      if (code !== undefined) finish(code);
+    });
+    informer.start();
+  });
+}
+
+function lintCommand(ctx: Context): number {
+  const file = str(ctx.flags.filename);
+  if (!file) throw new UsageError('lint needs -f FILE');
+  const format = outputFormat(ctx.flags, ['json']);
+  let text: string;
+  try {
+    text = readFileSync(file === '-' ? 0 : file, 'utf8');
+  } catch (err) {
+    throw new ActionError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+  }
+  const findings = lintText(text);
+  const errors = findings.filter((f) => f.severity === 'error').length;
+  if (format === 'json') process.stdout.write(`${JSON.stringify(findings, null, 2)}\n`);
+  else {
+    for (const f of findings) process.stdout.write(`${formatFinding(file, f)}\n`);
+    const warnings = findings.length - errors;
+    process.stdout.write(errors === 0 ? `${file}: no errors${warnings ? ` (${warnings} warning${warnings > 1 ? 's' : ''})` : ''}\n` : `${file}: ${errors} error${errors > 1 ? 's' : ''}\n`);
+  }
+  return errors > 0 ? 1 : 0;
+}
+
+async function runControllerCommand(ctx: Context): Promise<number> {
+  const { runController } = await import('../controller/main.ts');
+  const flags = ctx.flags;
+  const logFormat = str(flags['log-format']);
+  if (logFormat !== 'json' && logFormat !== 'text') throw new UsageError(`--log-format must be json or text, got "${logFormat}"`);
+  const workers = Number(str(flags.workers));
+  if (!Number.isInteger(workers) || workers < 1) throw new UsageError(`--workers must be a whole number of 1 or more, got "${str(flags.workers)}"`);
+  await runController({
+    kubeconfig: str(flags.kubeconfig),
+    context: str(flags.context),
+    namespace: str(flags.namespace),
+    instanceId: str(flags['instance-id']),
+    metricsPort: portFlag('--metrics-port', str(flags['metrics-port'])),
+    healthzPort: portFlag('--healthz-port', str(flags['healthz-port'])),
+    logFormat,
+    workers,
+    leaderElect: flags['leader-elect'] !== false,
+    leaderElectionNamespace: str(flags['leader-election-namespace']),
+    leaseDurationMs: parseDuration(str(flags['lease-duration']) ?? '15s', '--lease-duration'),
+  });
+  return -1; // keeps running until a signal
+}
+
+async function dashboardCommand(ctx: Context): Promise<number> {
+  const { startDashboard } = await import('../dashboard/server.ts');
+  const port = portFlag('--port', str(ctx.flags.port));
+  if (port < 0) throw new UsageError('--port must be 0 or a port number');
+  const dashboard = await startDashboard({ client: ctx.client(), namespace: ctx.namespace(), port, address: str(ctx.flags.address) ?? '127.0.0.1' });
+  process.stdout.write(`Rollway dashboard: ${dashboard.url} (namespace ${ctx.namespace()}; Ctrl-C stops it)\n`);
+  return untilSignal(() => void dashboard.close());
+}
+
+async function completeCommand(words: string[]): Promise<number> {
+  const flagAfter = (names: string[]): string | undefined => {
+    for (let i = 0; i < words.length - 1; i++) {
+      const w = words[i]!;
+      for (const n of names) {
+        if (w === n) return words[i + 1];
+        if (w.startsWith(`${n}=`)) return w.slice(n.length + 1);
+      }
+    }
+    return undefined;
+  };
+  const candidates = await complete(words, COMMANDS, async () => {
+    const client = KubeClient.fromKubeconfig({ path: flagAfter(['--kubeconfig']), context: flagAfter(['--context']), userAgent: 'rollway-cli' });
+    try {
+      const ns = flagAfter(['-n', '--namespace']) ?? client.defaultNamespace;
+      const list = await client.list<RolloutObject>({ group: ROLLOUT_GROUP, version: ROLLOUT_VERSION, plural: ROLLOUT_PLURAL, namespace: ns });
+      return list.items.map((r) => r.metadata.name ?? '');
+    } finally {
+      client.close();
+    }
+  });
+  if (candidates.length) process.stdout.write(`${candidates.join('\n')}\n`);
+  return 0;
 }
 
 function portFlag(flag: string, value: string | undefined): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < -1 || n > 65535) throw new ActionError(`${flag} must be a port number (0 picks a free one, -1 disables), got "${value}"`, 2);
+  if (!Number.isInteger(n) || n < -1 || n > 65535) throw new UsageError(`${flag} must be a port number (0 picks a free one, -1 disables), got "${value}"`);
   return n;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    if (code >= 0) process.exitCode = code;
-  },
-  (err: unknown) => {
-    if (err instanceof ActionError) {
-      process.stderr.write(`error: ${err.message}\n`);
-      process.exitCode = err.exitCode;
-    } else {
-      process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
-      process.exitCode = 1;
+function loadClient(flags: FlagValues): KubeClient {
+  const path = str(flags.kubeconfig);
+  try {
+    return KubeClient.fromKubeconfig({ path, context: str(flags.context), userAgent: 'rollway-cli' });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const what = path ? `kubeconfig "${path}"` : 'the kubeconfig ($KUBECONFIG or ~/.kube/config)';
+    const why = e.code === 'ENOENT' ? 'no such file' : (e.message ?? String(err)).split('\n')[0];
+    throw new ActionError(`cannot use ${what}: ${why}`);
+  }
+}
+
+async function run(argv: string[]): Promise<number> {
+  if (argv[0] === '__complete') return completeCommand(argv.slice(1));
+  const parsed = parse(argv, COMMANDS);
+  const command = parsed.command;
+  if (!command) {
+    if (parsed.words.length === 0) {
+      process.stdout.write(overallHelp(COMMANDS.filter((c) => !c.words[0]!.startsWith('__')), HEADER));
+      return parsed.flags.help ? 0 : 2;
     }
-  },
-);
+    const near = COMMANDS.filter((c) => c.words[0] === parsed.words[0]).map((c) => `rollway ${c.words.join(' ')}`);
+    throw new UsageError(near.length ? `unknown command "${parsed.words.join(' ')}"; did you mean ${near.join(' or ')}?` : `unknown command "${parsed.words[0]}"; see rollway --help`);
+  }
+  if (parsed.flags.help) {
+    process.stdout.write(commandHelp(command));
+    return 0;
+  }
+  let client: KubeClient | undefined;
+  const ctx: Context = {
+    flags: parsed.flags,
+    positionals: parsed.positionals,
+    client: () => (client ??= loadClient(parsed.flags)),
+    namespace: () => str(parsed.flags.namespace) ?? ctx.client().defaultNamespace,
+  };
+  try {
+    const say = async (message: Promise<string>): Promise<number> => {
+      process.stdout.write(`${await message}\n`);
+      return 0;
+    };
+    const name = parsed.positionals[0]!;
+    switch (command.words.join(' ')) {
+      case 'get rollout':
+        return await getRolloutCommand(ctx);
+      case 'get analysisrun':
+        return await getAnalysisRunCommand(ctx);
+      case 'list rollouts':
+        return await listRolloutsCommand(ctx);
+      case 'set image':
+        return await say(setImage(ctx.client(), ctx.namespace(), name, parsed.positionals[1]!));
+      case 'promote':
+        return await say(promote(ctx.client(), ctx.namespace(), name, { full: parsed.flags.full === true }));
+      case 'abort':
+        return await say(abort(ctx.client(), ctx.namespace(), name));
+      case 'retry rollout':
+        return await say(retry(ctx.client(), ctx.namespace(), name));
+      case 'pause':
+        return await say(pause(ctx.client(), ctx.namespace(), name));
+      case 'restart': {
+        const delay = str(parsed.flags.in) !== undefined ? parseDuration(str(parsed.flags.in)!, '--in') : 0;
+        return await say(restart(ctx.client(), ctx.namespace(), name, new Date(Date.now() + delay)));
+      }
+      case 'undo': {
+        const text = str(parsed.flags['to-revision']);
+        const toRevision = text === undefined ? undefined : Number(text);
+        if (toRevision !== undefined && (!Number.isInteger(toRevision) || toRevision < 0)) throw new UsageError(`--to-revision takes a revision number, got "${text}"`);
+        return await say(undo(ctx.client(), ctx.namespace(), name, { toRevision }));
+      }
+      case 'status':
+        return await statusCommand(ctx);
+      case 'lint':
+        return lintCommand(ctx);
+      case 'dashboard':
+        return await dashboardCommand(ctx);
+      case 'version':
+        if (outputFormat(parsed.flags, ['json']) === 'json') process.stdout.write(`${JSON.stringify({ version: VERSION, node: process.versions.node })}\n`);
+        else process.stdout.write(`rollway ${VERSION} (node ${process.versions.node})\n`);
+        return 0;
+      case 'completion':
+        try {
+          process.stdout.write(completionScript(name));
+        } catch (err) {
+          throw new UsageError((err as Error).message);
+        }
+        return 0;
+      case 'controller':
+        return await runControllerCommand(ctx);
+      default:
+        throw new UsageError(`unknown command "${command.words.join(' ')}"`);
+    }
+  } catch (err) {
+    throw explain(err, client);
+  } finally {
+    // Long-running commands close their own connections when they end.
+    if (!['controller', 'dashboard'].includes(command.words[0]!) && !parsed.flags.watch) client?.close();
+  }
+}
+
+/** Connection and TLS failures in words a person can act on. */
+function explain(err: unknown, client: KubeClient | undefined): unknown {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (client && typeof code === 'string' && /^(ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|ECONNRESET|EAI_AGAIN|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|ERR_TLS_CERT_ALTNAME_INVALID|CERT_HAS_EXPIRED)$/.test(code)) {
+    return new ActionError(`cannot reach the Kubernetes API server at ${client.server}: ${(err as Error).message}`);
+  }
+  if (err instanceof KubeApiError && err.statusCode === 401) return new ActionError(`the API server at ${client?.server ?? '?'} rejected the credentials of the kubeconfig (401 Unauthorized)`);
+  if (err instanceof KubeApiError && err.statusCode === 403) return new ActionError(`forbidden: ${err.message}`);
+  return err;
+}
+
+function main(argv: string[]): void {
+  const isStatus = (() => {
+    try {
+      return parse(argv, COMMANDS).command?.words[0] === 'status';
+    } catch {
+      return argv.includes('status');
+    }
+  })();
+  run(argv).then(
+    (code) => {
+      if (code >= 0) {
+        process.exitCode = code;
+        // Watches and keep-alive sockets may still hold the event loop: a finished command ends.
+        if (argv.includes('-w') || argv.includes('--watch') || argv.includes('dashboard') || isStatus) setImmediate(() => process.exit(code));
+      }
+    },
+    (err: unknown) => {
+      const message = err instanceof Error ? err.message : String(err);
+      process.stderr.write(`error: ${message}\n`);
+      if (isStatus) process.exitCode = 3;
+      else if (err instanceof UsageError) process.exitCode = 2;
+      else if (err instanceof ActionError) process.exitCode = err.exitCode;
+      else process.exitCode = 1;
+    },
+  );
+}
+
+if (import.meta.main) main(process.argv.slice(2));

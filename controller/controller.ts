@@ -44,6 +44,8 @@ export interface ControllerOptions {
   log: Logger;
   workers?: number;
   now?: () => number;
+  /** fencing: false once this process may no longer write (lost leadership) */
+  canWrite?: () => boolean;
 }
 
 export interface ReconcileStats {
@@ -63,6 +65,7 @@ export class RolloutController {
   private readonly client: KubeClient;
   private readonly log: Logger;
   private readonly now: () => number;
+  private readonly canWrite: () => boolean;
   private readonly events: EventRecorder;
   private readonly routers = new Map<string, { config: string; router: TrafficRouter }>();
 
@@ -70,6 +73,7 @@ export class RolloutController {
     this.client = options.client;
     this.log = options.log;
     this.now = options.now ?? Date.now;
+    this.canWrite = options.canWrite ?? (() => true);
     this.events = new EventRecorder(options.client, 'rollway-controller', options.instanceId ?? 'rollway');
     const ns = options.namespace;
     const rolloutSelector = options.instanceId ? `${INSTANCE_ID_LABEL}=${options.instanceId}` : `!${INSTANCE_ID_LABEL}`;
@@ -145,6 +149,7 @@ export class RolloutController {
   }
 
   async reconcile(key: string): Promise<ReconcileOutcome | void> {
+    if (!this.canWrite()) throw new Error('not the leader: no writes');
     const { namespace, name } = splitKey(key);
     const rollout = this.rollouts.get(namespace, name);
     if (!rollout || rollout.metadata.deletionTimestamp) return; // owned objects go with it (ownerReferences)
@@ -221,6 +226,7 @@ export class RolloutController {
       });
     }
 
+    if (!this.canWrite()) throw new Error('lost leadership mid-reconcile: status not written');
     if (!isDeepStrictEqual(normalize(plan.status), normalize(rollout.status ?? {}))) {
       // PUT carries the cached resourceVersion: a concurrent change (a CLI promote) makes this
       // fail with 409 and the reconcile re-plans from the fresh object instead of overwriting it.

@@ -3,6 +3,7 @@ import http from 'node:http';
 import { readdirSync } from 'node:fs';
 import { KubeClient } from '../kube/client.ts';
 import { RolloutController } from './controller.ts';
+import { LeaderElector } from './leader.ts';
 import type { Logger } from './runtime/informer.ts';
 
 export interface ControllerFlags {
@@ -14,6 +15,9 @@ export interface ControllerFlags {
   healthzPort: number;
   logFormat: 'json' | 'text';
   workers: number;
+  leaderElect: boolean;
+  leaderElectionNamespace?: string | undefined;
+  leaseDurationMs: number;
 }
 
 export function makeLogger(format: 'json' | 'text', base: Record<string, unknown> = {}): Logger {
@@ -33,7 +37,25 @@ export function makeLogger(format: 'json' | 'text', base: Record<string, unknown
 export async function runController(flags: ControllerFlags): Promise<void> {
   const log = makeLogger(flags.logFormat, flags.instanceId ? { instance: flags.instanceId } : {});
   const client = KubeClient.fromKubeconfig({ path: flags.kubeconfig, context: flags.context, userAgent: 'rollway-controller' });
-  const controller = new RolloutController({ client, namespace: flags.namespace, instanceId: flags.instanceId, log, workers: flags.workers });
+  const elector = flags.leaderElect
+    ? new LeaderElector({
+        client,
+        namespace: flags.leaderElectionNamespace ?? flags.namespace ?? 'kube-system',
+        name: flags.instanceId ? `rollway-controller-${flags.instanceId}` : 'rollway-controller',
+        leaseDurationMs: flags.leaseDurationMs,
+        renewDeadlineMs: Math.floor(flags.leaseDurationMs * (2 / 3)),
+        retryPeriodMs: Math.max(200, Math.floor(flags.leaseDurationMs / 7)),
+        log,
+      })
+    : undefined;
+  const controller = new RolloutController({
+    client,
+    namespace: flags.namespace,
+    instanceId: flags.instanceId,
+    log,
+    workers: flags.workers,
+    canWrite: () => elector === undefined || elector.isLeader(),
+  });
 
   const servers: http.Server[] = [];
   const listen = (port: number, handler: http.RequestListener, what: string): Promise<void> =>
@@ -68,12 +90,19 @@ export async function runController(flags: ControllerFlags): Promise<void> {
     stopping = true;
     log('info', 'stopping', { signal });
     await controller.stop();
+    await elector?.release();
     for (const server of servers) server.close();
     client.close();
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
-  log('info', 'starting', { namespace: flags.namespace ?? '(all)', server: client.server });
+  log('info', 'starting', { namespace: flags.namespace ?? '(all)', server: client.server, leaderElection: flags.leaderElect });
+  if (elector) {
+    await elector.acquire(() => {
+      // Deposed: stop at once; the process exits so its supervisor restarts it as a candidate.
+      void controller.stop().finally(() => process.exit(1));
+    });
+  }
   await controller.start();
 }
 

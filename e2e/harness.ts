@@ -224,7 +224,7 @@ export function startController(namespace: string, extraArgs: string[] = []): Co
   const node = path.join(repoRoot, 'node_modules/.bin/node');
   const child = spawn(
     node,
-    [path.join(repoRoot, 'cli/rollway.ts'), 'controller', '--kubeconfig', kubeconfigPath(), '--namespace', namespace, '--metrics-port=0', '--healthz-port=-1', '--log-format', 'text', ...extraArgs],
+    [path.join(repoRoot, 'cli/rollway.ts'), 'controller', '--kubeconfig', kubeconfigPath(), '--namespace', namespace, '--metrics-port=0', '--healthz-port=-1', '--log-format', 'text', '--lease-duration=3s', ...extraArgs],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
