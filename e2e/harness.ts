@@ -230,11 +230,19 @@ export function startController(namespace: string, extraArgs: string[] = []): Co
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let stopping = false;
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', (code, signal) => {
+      // A controller that dies on its own would otherwise only show up as timeouts.
+      if (!stopping) process.stderr.write(`controller for ${namespace} exited unexpectedly (code ${code}, signal ${signal}); its log:\n${output}\n`);
+      resolve();
+    }),
+  );
   return {
     pid: child.pid ?? -1,
     logs: () => output,
     kill: async (signal: NodeJS.Signals = 'SIGTERM') => {
+      stopping = true;
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       await exited;
     },
