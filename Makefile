@@ -43,10 +43,15 @@ cluster-status:
 crds: deps
 	node tools/gen-crds.ts
 
+## Types of the third-party resources the routers edit, generated from crds/third-party/ (openapi-typescript)
+crds-types: deps
+	node tools/gen-crds-types.ts
+
 ## make demo: local control plane + controller + the getting-started canary, printed step by step
 demo: deps controlplane
 	@if hack/cluster.sh status >/dev/null 2>&1 && ! hack/cluster.sh status | grep -q 'not running'; then was_up=1; else was_up=0; fi; \
 	ROLLWAY_DEMO_CLUSTER_WAS_UP=$$was_up node tools/demo.ts
 
-bench: deps
-	@echo "make bench: not yet implemented"; exit 1
+## make bench: figures for design brief §9 (BENCH_ROLLOUTS, BENCH_PAUSES to change the sizes)
+bench: deps controlplane
+	node bench/controller.bench.ts

@@ -5,17 +5,33 @@ import { isDeepStrictEqual } from 'node:util';
 import { validateRollout, ROLLOUT_API_VERSION, ROLLOUT_GROUP, ROLLOUT_KIND, ROLLOUT_PLURAL, ROLLOUT_VERSION } from '../api/rollout.ts';
 import type { SpecIssue } from '../api/issues.ts';
 import { isConflict, KubeApiError, type KubeClient, type KubeObject, type ResourceRef } from '../kube/client.ts';
-import { createRouter } from '../routers/index.ts';
+import { appliedRoutingOf, createRouter, routingObjects, type AppliedRouting } from '../routers/index.ts';
 import { RouterSpecError, type TrafficRouter } from '../routers/types.ts';
 import { EventRecorder } from './events.ts';
 import { POD_TEMPLATE_HASH_LABEL } from './hash.ts';
 import { MANAGED_BY_ANNOTATION, REVISION_ANNOTATION, SCALE_DOWN_DEADLINE_ANNOTATION, type ObservedReplicaSet, type Plan, type PlanInput, type RolloutView, type SpecView, type StatusView } from './model.ts';
 import { planRollout } from './planner.ts';
+import { AnalysisRunController } from '../analysis/controller.ts';
+import { RolloutAnalysis } from '../analysis/rollout-wiring.ts';
 import { Informer, keyOf, splitKey, type Logger } from './runtime/informer.ts';
 import { WorkQueue, type ReconcileOutcome } from './runtime/workqueue.ts';
 
 export const INSTANCE_ID_LABEL = 'rollway.dev/controller-instance-id';
 export const FIELD_MANAGER = 'rollway-controller';
+/** Held while a Rollout routes traffic, so its deletion first releases the routing objects. */
+export const TRAFFIC_ROUTING_FINALIZER = 'rollway.dev/traffic-routing';
+/** The routing last applied (JSON of AppliedRouting), to release it once the spec no longer says it. */
+export const APPLIED_ROUTING_ANNOTATION = 'rollway.dev/applied-traffic-routing';
+
+function rememberedRouting(rollout: { metadata: { annotations?: Record<string, string> } }): AppliedRouting | undefined {
+  const text = rollout.metadata.annotations?.[APPLIED_ROUTING_ANNOTATION];
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text) as AppliedRouting;
+  } catch {
+    return undefined; // not something we wrote: nothing we can release
+  }
+}
 
 export interface RolloutObject extends KubeObject {
   spec: SpecView & Record<string, unknown>;
@@ -68,6 +84,9 @@ export class RolloutController {
   private readonly canWrite: () => boolean;
   private readonly events: EventRecorder;
   private readonly routers = new Map<string, { config: string; router: TrafficRouter }>();
+  /** caches of AnalysisRuns and templates for the planner, and the AnalysisRun reconciler */
+  readonly analysis: RolloutAnalysis;
+  readonly analysisRuns: AnalysisRunController;
 
   constructor(options: ControllerOptions) {
     this.client = options.client;
@@ -80,10 +99,30 @@ export class RolloutController {
     const informerLog: Logger = (level, msg, fields) => this.log(level, msg, { component: 'informer', ...fields });
     this.rollouts = new Informer<RolloutObject>(this.client, { group: ROLLOUT_GROUP, version: ROLLOUT_VERSION, plural: ROLLOUT_PLURAL, namespace: ns }, { labelSelector: rolloutSelector, log: informerLog });
     // Only ReplicaSets that carry our hash label: a cluster's other ReplicaSets cost no memory.
-    this.replicaSets = new Informer<ReplicaSetObject>(this.client, { group: 'apps', version: 'v1', plural: 'replicasets', namespace: ns }, { labelSelector: POD_TEMPLATE_HASH_LABEL, log: informerLog });
-    this.services = new Informer<ServiceObject>(this.client, { group: '', version: 'v1', plural: 'services', namespace: ns }, { log: informerLog });
+    // Caches keep only the fields reconciles read: memory grows with objects, not with their size.
+    this.replicaSets = new Informer<ReplicaSetObject>(
+      this.client,
+      { group: 'apps', version: 'v1', plural: 'replicasets', namespace: ns },
+      { labelSelector: POD_TEMPLATE_HASH_LABEL, log: informerLog, transform: (o) => ({ ...o, spec: { replicas: (o as ReplicaSetObject).spec?.replicas } }) },
+    );
+    this.services = new Informer<ServiceObject>(
+      this.client,
+      { group: '', version: 'v1', plural: 'services', namespace: ns },
+      { log: informerLog, transform: (o) => ({ apiVersion: o.apiVersion, kind: o.kind, metadata: o.metadata, spec: { selector: (o as ServiceObject).spec?.selector } }) },
+    );
     // Pods of our ReplicaSets only, for spec.restartAt.
-    this.pods = new Informer<PodObject>(this.client, { group: '', version: 'v1', plural: 'pods', namespace: ns }, { labelSelector: POD_TEMPLATE_HASH_LABEL, log: informerLog });
+    this.pods = new Informer<PodObject>(
+      this.client,
+      { group: '', version: 'v1', plural: 'pods', namespace: ns },
+      {
+        labelSelector: POD_TEMPLATE_HASH_LABEL,
+        log: informerLog,
+        transform: (o) => {
+          const { name, namespace, uid, resourceVersion, labels, ownerReferences, creationTimestamp, deletionTimestamp } = o.metadata;
+          return { metadata: { name, namespace, uid, resourceVersion, labels, ownerReferences, creationTimestamp, deletionTimestamp }, status: { conditions: (o as PodObject).status?.conditions?.map((c) => ({ type: c.type, status: c.status })) } } as KubeObject;
+        },
+      },
+    );
     this.queue = new WorkQueue({
       concurrency: options.workers ?? 4,
       onError: (key, err) => {
@@ -106,6 +145,9 @@ export class RolloutController {
       // Only while a restart is pending: pod churn is otherwise the ReplicaSet's business.
       if (owner && this.rollouts.get(pod.namespace, owner.name)?.spec.restartAt) this.queue.add(`${pod.namespace}/${owner.name}`);
     });
+    this.analysis = new RolloutAnalysis(this.client, ns, informerLog);
+    this.analysis.connect((key) => this.queue.add(key), (namespace) => this.rollouts.list(namespace));
+    this.analysisRuns = new AnalysisRunController({ client: this.client, namespace: ns, instanceId: options.instanceId, log: this.log, workers: options.workers, now: this.now, canWrite: this.canWrite });
     this.services.on((event) => {
       const svc = event.object.metadata;
       for (const ro of this.rollouts.list(svc.namespace)) {
@@ -120,7 +162,8 @@ export class RolloutController {
     this.replicaSets.start();
     this.services.start();
     this.pods.start();
-    await Promise.all([this.rollouts.waitForSync(), this.replicaSets.waitForSync(), this.services.waitForSync(), this.pods.waitForSync()]);
+    await Promise.all([this.rollouts.waitForSync(), this.replicaSets.waitForSync(), this.services.waitForSync(), this.pods.waitForSync(), this.analysis.start()]);
+    await this.analysisRuns.start();
     this.queue.start((key) => this.reconcileTimed(key));
     this.log('info', 'controller started', { rollouts: this.rollouts.list().length });
   }
@@ -130,11 +173,13 @@ export class RolloutController {
     this.replicaSets.stop();
     this.services.stop();
     this.pods.stop();
+    this.analysis.stop();
+    await this.analysisRuns.stop();
     await this.queue.stop();
   }
 
   synced(): boolean {
-    return this.rollouts.hasSynced() && this.replicaSets.hasSynced() && this.services.hasSynced() && this.pods.hasSynced();
+    return this.rollouts.hasSynced() && this.replicaSets.hasSynced() && this.services.hasSynced() && this.pods.hasSynced() && this.analysis.synced() && this.analysisRuns.synced();
   }
 
   private async reconcileTimed(key: string): Promise<ReconcileOutcome | void> {
@@ -152,7 +197,8 @@ export class RolloutController {
     if (!this.canWrite()) throw new Error('not the leader: no writes');
     const { namespace, name } = splitKey(key);
     const rollout = this.rollouts.get(namespace, name);
-    if (!rollout || rollout.metadata.deletionTimestamp) return; // owned objects go with it (ownerReferences)
+    if (!rollout) return;
+    if (rollout.metadata.deletionTimestamp) return this.releaseOnDeletion(rollout); // owned objects go with it (ownerReferences)
     const ns = rollout.metadata.namespace as string;
 
     const validation = validateRollout(rollout);
@@ -172,6 +218,7 @@ export class RolloutController {
       }
     }
 
+    if (validation.ok) specIssues.push(...this.analysis.missingTemplates(rollout));
     const ownedSets = this.replicaSets.list(ns).filter((rs) => rs.metadata.ownerReferences?.some((o) => o.uid === rollout.metadata.uid && o.controller));
     const replicaSets = ownedSets.map(observeReplicaSet);
     const ownedSetUids = new Set(ownedSets.map((rs) => rs.metadata.uid));
@@ -187,6 +234,7 @@ export class RolloutController {
             deleting: p.metadata.deletionTimestamp !== undefined,
           }))
       : [];
+    if (validation.ok && (await this.trackTrafficRouting(rollout))) return; // the Rollout changed: its watch event reconciles again
     const router = this.routerFor(rollout);
     const view: RolloutView = {
       name,
@@ -196,7 +244,7 @@ export class RolloutController {
       spec: rollout.spec,
       status: rollout.status,
     };
-    const input: PlanInput = { rollout: view, replicaSets, pods, services, specIssues, notImplemented, router, trafficVerified: true, now: this.now() };
+    const input: PlanInput = { rollout: view, replicaSets, pods, services, specIssues, notImplemented, router, trafficVerified: true, now: this.now(), analysisRuns: this.analysis.observe(rollout) };
     let plan = planRollout(input);
 
     // Grow first, then point Services, then move traffic, then shrink: pods exist before
@@ -225,6 +273,8 @@ export class RolloutController {
         if (!(err instanceof KubeApiError && err.isNotFound)) throw err;
       });
     }
+
+    await this.analysis.apply(rollout, plan.analysis);
 
     if (!this.canWrite()) throw new Error('lost leadership mid-reconcile: status not written');
     if (!isDeepStrictEqual(normalize(plan.status), normalize(rollout.status ?? {}))) {
@@ -256,9 +306,67 @@ export class RolloutController {
       rollout: { name: rollout.metadata.name as string, uid: rollout.metadata.uid as string, apiVersion: ROLLOUT_API_VERSION, kind: ROLLOUT_KIND },
       trafficRouting,
       log: (level, msg, fields) => this.log(level, msg, { rollout: key, ...fields }),
+      requeue: (afterMs) => this.queue.addAfter(key, afterMs),
     });
     this.routers.set(key, { config, router });
     return router;
+  }
+
+  // --- Releasing routing objects: on deletion, and when trafficRouting is removed or moved ------
+  // While a Rollout routes traffic it carries a finalizer and remembers what it applied (an
+  // annotation), so that deleting it, or removing or re-pointing its trafficRouting, first puts
+  // the routing objects back to 100% stable and removes what we added, even after a restart.
+
+  /** Keeps the finalizer and the remembered routing in step with the spec; true when it wrote. */
+  private async trackTrafficRouting(rollout: RolloutObject): Promise<boolean> {
+    const current = appliedRoutingOf(rollout.spec.strategy?.canary);
+    const remembered = rememberedRouting(rollout);
+    if (remembered && (!current || !isDeepStrictEqual(routingObjects(remembered), routingObjects(current)))) {
+      await this.releaseRouting(rollout, remembered);
+    }
+    const finalizers = rollout.metadata.finalizers ?? [];
+    const hasFinalizer = finalizers.includes(TRAFFIC_ROUTING_FINALIZER);
+    const text = current ? JSON.stringify(current) : undefined;
+    if (hasFinalizer === (current !== undefined) && text === rollout.metadata.annotations?.[APPLIED_ROUTING_ANNOTATION]) return false;
+    const others = finalizers.filter((f) => f !== TRAFFIC_ROUTING_FINALIZER);
+    await this.patchRolloutMetadata(rollout, current ? [...others, TRAFFIC_ROUTING_FINALIZER] : others, text);
+    return true;
+  }
+
+  private async releaseOnDeletion(rollout: RolloutObject): Promise<void> {
+    const key = `${rollout.metadata.namespace}/${rollout.metadata.name}`;
+    this.routers.delete(key);
+    const finalizers = rollout.metadata.finalizers ?? [];
+    if (!finalizers.includes(TRAFFIC_ROUTING_FINALIZER)) return;
+    const applied = rememberedRouting(rollout) ?? appliedRoutingOf(rollout.spec.strategy?.canary);
+    if (applied) await this.releaseRouting(rollout, applied);
+    await this.patchRolloutMetadata(rollout, finalizers.filter((f) => f !== TRAFFIC_ROUTING_FINALIZER), undefined);
+  }
+
+  private async releaseRouting(rollout: RolloutObject, applied: AppliedRouting): Promise<void> {
+    const key = `${rollout.metadata.namespace}/${rollout.metadata.name}`;
+    const router = createRouter({
+      client: this.client,
+      namespace: rollout.metadata.namespace as string,
+      rollout: { name: rollout.metadata.name as string, uid: rollout.metadata.uid as string, apiVersion: ROLLOUT_API_VERSION, kind: ROLLOUT_KIND },
+      trafficRouting: applied.trafficRouting,
+      log: (level, msg, fields) => this.log(level, msg, { rollout: key, ...fields }),
+    });
+    try {
+      await router.release({ stableService: applied.stableService, canaryService: applied.canaryService, stableHash: rollout.status?.stableRS ?? '' });
+      this.log('info', 'released traffic routing', { rollout: key, router: router.name });
+    } catch (err) {
+      // A router whose API is gone (CRDs uninstalled) has nothing left to release.
+      if (!(err instanceof RouterSpecError)) throw err;
+      this.log('warn', 'traffic routing could not be released', { rollout: key, error: err.message });
+    }
+  }
+
+  /** Sets the finalizers and the remembered routing, guarded by the resourceVersion we read. */
+  private async patchRolloutMetadata(rollout: RolloutObject, finalizers: string[], applied: string | undefined): Promise<void> {
+    await this.client.patch({ group: ROLLOUT_GROUP, version: ROLLOUT_VERSION, plural: ROLLOUT_PLURAL, namespace: rollout.metadata.namespace, name: rollout.metadata.name }, 'merge', {
+      metadata: { resourceVersion: rollout.metadata.resourceVersion, finalizers: finalizers.length > 0 ? finalizers : null, annotations: { [APPLIED_ROUTING_ANNOTATION]: applied ?? null } },
+    });
   }
 
   private async createReplicaSet(rollout: RolloutObject, plan: Plan): Promise<void> {

@@ -1,10 +1,10 @@
 // A small Kubernetes REST client: the controller, the CLI and the e2e harness all talk to the
-// API server through it. Authentication comes from @kubernetes/client-node's KubeConfig (tokens,
-// client certificates, exec plugins); requests, errors and watches are ours, so that every
+// API server through it. Credentials come from kube/kubeconfig.ts (kubectl's rules); requests,
+// errors and watches are ours, so that every
 // call is counted, every error is typed and a patch always carries an explicit content type.
 import https from 'node:https';
 import http from 'node:http';
-import { KubeConfig } from '@kubernetes/client-node';
+import { loadConnection, type ConnectionConfig } from './kubeconfig.ts';
 
 export interface ResourceRef {
   /** '' for the core group */
@@ -132,17 +132,14 @@ export class KubeClient {
   readonly server: string;
   readonly defaultNamespace: string;
   readonly calls = new ApiCallCounter();
-  private readonly kubeConfig: KubeConfig;
+  private readonly connection: ConnectionConfig;
   private readonly agent: https.Agent | http.Agent;
   private readonly userAgent: string;
 
-  constructor(kubeConfig: KubeConfig, userAgent = 'rollway') {
-    const cluster = kubeConfig.getCurrentCluster();
-    if (!cluster) throw new Error('kubeconfig has no current cluster: set current-context or pass --context');
-    this.kubeConfig = kubeConfig;
-    this.server = cluster.server.replace(/\/$/, '');
-    const context = kubeConfig.getContextObject(kubeConfig.getCurrentContext());
-    this.defaultNamespace = context?.namespace ?? 'default';
+  constructor(connection: ConnectionConfig, userAgent = 'rollway') {
+    this.connection = connection;
+    this.server = connection.server;
+    this.defaultNamespace = connection.namespace;
     this.agent = this.server.startsWith('https:')
       ? new https.Agent({ keepAlive: true, maxSockets: 32 })
       : new http.Agent({ keepAlive: true, maxSockets: 32 });
@@ -151,16 +148,7 @@ export class KubeClient {
 
   /** Loads a kubeconfig the way kubectl does: explicit path, else $KUBECONFIG, else ~/.kube/config. */
   static fromKubeconfig(options: { path?: string | undefined; context?: string | undefined; userAgent?: string } = {}): KubeClient {
-    const kc = new KubeConfig();
-    if (options.path) kc.loadFromFile(options.path);
-    else kc.loadFromDefault();
-    if (options.context) {
-      if (!kc.getContexts().some((c) => c.name === options.context)) {
-        throw new Error(`context "${options.context}" is not in the kubeconfig; contexts there: ${kc.getContexts().map((c) => c.name).join(', ') || 'none'}`);
-      }
-      kc.setCurrentContext(options.context);
-    }
-    return new KubeClient(kc, options.userAgent);
+    return new KubeClient(loadConnection({ path: options.path, context: options.context }), options.userAgent);
   }
 
   async request<T = unknown>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
@@ -294,7 +282,7 @@ export class KubeClient {
       agent: this.agent,
       headers: { Accept: 'application/json', 'User-Agent': this.userAgent },
     };
-    await this.kubeConfig.applyToHTTPSOptions(requestOptions);
+    await this.connection.authenticate(requestOptions);
     requestOptions.agent = this.agent;
     let payload: string | undefined;
     if (options.body !== undefined) {

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import { KubeConfig } from '@kubernetes/client-node';
 import { KubeApiError, KubeClient, type KubeObject, type ObjectList, type RequestOptions, type ResourceRef, type WatchEvent } from '../../kube/client.ts';
 import { Informer, keyOf, splitKey, type InformerEvent, type InformerOptions, type ListWatchClient, type LogLevel } from './informer.ts';
 
@@ -530,14 +529,7 @@ void test('with KubeClient, a silent watch trips the watchdog and the informer r
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'fake', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
-    users: [{ name: 'nobody' }],
-    contexts: [{ name: 'fake', cluster: 'fake', user: 'nobody' }],
-    currentContext: 'fake',
-  });
-  const client = new KubeClient(kc, 'informer-test');
+  const client = new KubeClient({ server: `http://127.0.0.1:${port}`, namespace: 'default', contextName: 'fake', authenticate: () => Promise.resolve() }, 'informer-test');
   const listWatch: ListWatchClient = client; // structural fit, checked by tsc
   const logs: string[] = [];
   const informer = new Informer<ConfigMap>(listWatch, ref, { idleTimeoutMs: 150, backoff: { baseMs: 20 }, log: (_l, msg, f) => logs.push(`${msg} ${String(f.error ?? '')}`) });

@@ -39,6 +39,11 @@ export interface InformerOptions {
   log?: Logger;
   /** random source for jitter (tests) */
   random?: () => number;
+  /**
+   * Trims each object before it is cached, to keep memory low with many objects: keep only what
+   * the handlers and reconcilers read. metadata.managedFields is always dropped.
+   */
+  transform?: (object: KubeObject) => KubeObject;
 }
 
 export type InformerEventType = 'added' | 'updated' | 'deleted';
@@ -106,6 +111,7 @@ export class Informer<T extends KubeObject> {
   private readonly log: Logger;
   private readonly random: () => number;
   private readonly what: Record<string, unknown>;
+  private readonly transform: ((object: KubeObject) => KubeObject) | undefined;
 
   private store = new Map<string, T>();
   private readonly handlers = new Set<InformerHandler<T>>();
@@ -138,6 +144,7 @@ export class Informer<T extends KubeObject> {
     this.backoffMaxMs = options.backoff?.maxMs ?? 30_000;
     this.log = options.log ?? defaultLog;
     this.random = options.random ?? Math.random;
+    this.transform = options.transform;
     const resource = ref.group ? `${ref.plural}.${ref.group}` : ref.plural;
     this.what = ref.namespace ? { resource, namespace: ref.namespace } : { resource };
   }
@@ -301,7 +308,7 @@ export class Informer<T extends KubeObject> {
       for (const item of page.items) {
         if (item.apiVersion === undefined && page.apiVersion !== undefined) item.apiVersion = page.apiVersion;
         if (item.kind === undefined && kind !== undefined) item.kind = kind;
-        items.push(item as T);
+        items.push(this.trim(item) as T);
       }
       resourceVersion = page.metadata?.resourceVersion;
       continueToken = page.metadata?.continue || undefined;
@@ -397,8 +404,16 @@ export class Informer<T extends KubeObject> {
     return { events, ms: Date.now() - startedAt, aborted: controller.signal.aborted };
   }
 
+  private trim(object: KubeObject): KubeObject {
+    if (object.metadata?.managedFields !== undefined) {
+      const { managedFields: _dropped, ...metadata } = object.metadata;
+      object = { ...object, metadata };
+    }
+    return this.transform ? this.transform(object) : object;
+  }
+
   private apply(event: WatchEvent<T>): void {
-    const object = event.object;
+    const object = event.type === 'ADDED' || event.type === 'MODIFIED' ? (this.trim(event.object) as T) : event.object;
     switch (event.type) {
       case 'ADDED':
       case 'MODIFIED': {

@@ -1,0 +1,153 @@
+// `make bench`: figures, not pass/fail. Runs the controller as its own process against the local
+// control plane and measures what design brief §9 sets targets for:
+//   - timed pause accuracy (how late a pause ends after its deadline), p50/p99
+//   - API writes per weight step, and per settled reconcile
+//   - idle cost: API calls while nothing changes
+//   - resident memory with N rollouts, and the time to resume (caches synced) after a restart
+// Settings: BENCH_ROLLOUTS (default 1000), BENCH_PAUSES (default 20).
+import { readFileSync } from 'node:fs';
+import { Cluster, ensureCluster, sleep, startController, type ControllerProcess } from '../e2e/harness.ts';
+import type { RolloutObject } from '../controller/controller.ts';
+import type { ResourceRef } from '../kube/client.ts';
+
+const ROLLOUTS = Number(process.env.BENCH_ROLLOUTS ?? 1000);
+const PAUSES = Number(process.env.BENCH_PAUSES ?? 20);
+const rolloutsRef = (ns: string, name?: string): ResourceRef => ({ group: 'rollway.dev', version: 'v1alpha1', plural: 'rollouts', namespace: ns, name });
+
+const rollout = (name: string, steps: unknown[], replicas = 1, image = 'app:1') => ({
+  apiVersion: 'rollway.dev/v1alpha1',
+  kind: 'Rollout',
+  metadata: { name },
+  spec: {
+    replicas,
+    selector: { matchLabels: { app: name } },
+    template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image }] } },
+    strategy: { canary: { steps } },
+  },
+});
+
+async function metrics(controller: ControllerProcess): Promise<Map<string, number>> {
+  const port = /metrics listening address=127\.0\.0\.1:(\d+)/.exec(controller.logs())?.[1];
+  if (!port) throw new Error('controller metrics port not found in its log');
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const at = line.lastIndexOf(' ');
+    out.set(line.slice(0, at), Number(line.slice(at + 1)));
+  }
+  return out;
+}
+
+function apiCalls(m: Map<string, number>): { writes: number; reads: number } {
+  let writes = 0;
+  let reads = 0;
+  for (const [key, n] of m) {
+    const verb = /rollway_api_calls_total\{verb="(\w+)"/.exec(key)?.[1];
+    if (!verb) continue;
+    if (['create', 'update', 'patch', 'apply', 'delete'].includes(verb)) writes += n;
+    else if (verb !== 'watch') reads += n;
+  }
+  return { writes, reads };
+}
+
+const rssMiB = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+const percentile = (values: number[], p: number): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
+};
+
+async function waitAll(cluster: Cluster, ns: string, count: number, until: (ro: RolloutObject) => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const items = await cluster.list<RolloutObject>(rolloutsRef(ns));
+    const ok = items.filter((ro) => ro.status?.observedGeneration === String(ro.metadata.generation) && until(ro)).length;
+    if (ok === count) return;
+    if (Date.now() > deadline) throw new Error(`bench: only ${ok}/${count} rollouts reached the state in ${timeoutMs}ms`);
+    await sleep(500);
+  }
+}
+
+async function main(): Promise<void> {
+  ensureCluster();
+  const cluster = new Cluster();
+  const results: [string, string][] = [];
+  const report = (what: string, figure: string): void => {
+    results.push([what, figure]);
+    process.stdout.write(`${what}: ${figure}\n`);
+  };
+
+  // 1. Timed pause accuracy and writes per step.
+  {
+    const ns = await cluster.namespace('bench-pause');
+    const controller = startController(ns.name);
+    try {
+      const steps = [{ setWeight: 50 }, { pause: { duration: '3s' } }, { setWeight: 100 }];
+      for (let i = 0; i < PAUSES; i++) await cluster.apply(rollout(`p${i}`, steps, 2), ns.name);
+      await waitAll(cluster, ns.name, PAUSES, (ro) => ro.status?.phase === 'Healthy', 120_000);
+      const before = apiCalls(await metrics(controller));
+      // Update all, then watch each one leave its pause: lateness = observed − (start + 3 s).
+      const ends = new Map<string, number>();
+      const starts = new Map<string, number>();
+      const abort = new AbortController();
+      const watching = cluster.client.watch<RolloutObject>(rolloutsRef(ns.name), {}, (event) => {
+        const ro = event.object;
+        const name = ro.metadata.name!;
+        const pause = ro.status?.pauseConditions?.[0];
+        if (pause) starts.set(name, Date.parse(pause.startTime));
+        if (starts.has(name) && !ends.has(name) && (ro.status?.currentStepIndex ?? 0) >= 2) ends.set(name, Date.now());
+      }, { signal: abort.signal });
+      for (let i = 0; i < PAUSES; i++) await cluster.patch(rolloutsRef(ns.name, `p${i}`), { spec: { template: { spec: { containers: [{ name: 'app', image: 'app:2' }] } } } });
+      await waitAll(cluster, ns.name, PAUSES, (ro) => ro.status?.phase === 'Healthy' && ro.status.stableRS === ro.status.currentPodHash, 120_000);
+      abort.abort();
+      await watching.catch(() => undefined);
+      const lateness = [...ends].map(([name, end]) => end - (starts.get(name)! + 3000));
+      report(`timed pause lateness, ${lateness.length} pauses of 3 s (deadline → status change seen by a watcher)`, `p50 ${percentile(lateness, 0.5)} ms, p99 ${percentile(lateness, 0.99)} ms`);
+      const after = apiCalls(await metrics(controller));
+      report('API writes per rollout for one update (2 pods, steps setWeight 50, pause 3s, setWeight 100: create RS, scales, status, events)', `${((after.writes - before.writes) / PAUSES).toFixed(1)}`);
+    } finally {
+      await controller.kill();
+      await ns.remove();
+    }
+  }
+
+  // 2. Scale: N rollouts, memory, idle cost, restart.
+  {
+    const ns = await cluster.namespace('bench-scale');
+    // Without leader election: its Lease renewals (one write every ~2 s with the default 15 s
+    // lease) would hide what the reconcilers themselves cost.
+    let controller = startController(ns.name, ['--leader-elect=false']);
+    try {
+      const created = Date.now();
+      for (let i = 0; i < ROLLOUTS; i += 20) {
+        await Promise.all(Array.from({ length: Math.min(20, ROLLOUTS - i) }, (_, k) => cluster.apply(rollout(`r${i + k}`, [{ setWeight: 50 }, { pause: {} }]), ns.name)));
+      }
+      await waitAll(cluster, ns.name, ROLLOUTS, (ro) => ro.status?.phase === 'Healthy', 600_000);
+      report(`${ROLLOUTS} rollouts created and Healthy`, `${((Date.now() - created) / 1000).toFixed(1)} s`);
+      await sleep(3000);
+      const m0 = apiCalls(await metrics(controller));
+      await sleep(30_000);
+      const m1 = apiCalls(await metrics(controller));
+      report(`idle cost over 30 s with ${ROLLOUTS} settled rollouts`, `${m1.writes - m0.writes} writes, ${m1.reads - m0.reads} reads (watches stay open)`);
+      report(`controller resident memory with ${ROLLOUTS} rollouts`, `${rssMiB(controller.pid).toFixed(0)} MiB`);
+      await controller.kill('SIGKILL');
+      const restarted = Date.now();
+      controller = startController(ns.name, ['--leader-elect=false']);
+      for (let i = 0; i < 600 && !controller.logs().includes('controller started'); i++) await sleep(50);
+      report(`restart: new process to caches synced and reconciling, ${ROLLOUTS} rollouts (no leader election)`, `${((Date.now() - restarted) / 1000).toFixed(2)} s`);
+      await sleep(5000);
+      const m2 = apiCalls(await metrics(controller));
+      report(`writes by the restarted controller in its first 5 s (nothing changed meanwhile)`, `${m2.writes}`);
+    } finally {
+      await controller.kill();
+      await ns.remove();
+    }
+  }
+  cluster.close();
+  process.stdout.write(`\n| what | figure |\n|---|---|\n${results.map(([w, f]) => `| ${w} | ${f} |`).join('\n')}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exitCode = 1;
+});
