@@ -412,3 +412,22 @@ void test('restartAt: pods older than it go oldest first, never more unavailable
   assert.equal(plan.status.restartedAt, '2026-11-26T10:00:00Z');
   assert.ok(plan.events.some((e) => e.reason === 'RolloutRestarted'));
 });
+
+void test('fields accepted but not implemented yet are reported in a NotImplemented condition, and the rollout still runs', () => {
+  const world = new World(walkthroughSpec());
+  const plan = planRollout({
+    rollout: { name: 'demo', namespace: 'ns', uid: 'u1', generation: 1, spec: world.spec, status: undefined },
+    replicaSets: [],
+    pods: [],
+    services: {},
+    specIssues: [],
+    notImplemented: [{ path: 'spec.strategy.canary.antiAffinity', message: 'not implemented', fix: 'remove it' }],
+    router: { name: 'replicaRatio', capabilities: replicaRatioCapabilities },
+    trafficVerified: true,
+    now: world.now,
+  });
+  const condition = plan.status.conditions?.find((c) => c.type === 'NotImplemented');
+  assert.equal(condition?.status, 'True');
+  assert.match(condition?.message ?? '', /spec\.strategy\.canary\.antiAffinity/);
+  assert.ok(plan.create, 'the ReplicaSet is still created');
+});
