@@ -282,15 +282,28 @@ metadata:
   annotations: {kwok.x-k8s.io/node: fake, node.alpha.kubernetes.io/ttl: "0"}
   labels: {kubernetes.io/hostname: kwok-node-$i, kubernetes.io/os: linux, kubernetes.io/arch: amd64, type: kwok}
 status:
-  allocatable: {cpu: "32", memory: 256Gi, pods: "250"}
-  capacity: {cpu: "32", memory: 256Gi, pods: "250"}
+  allocatable: {cpu: "1000", memory: 4Ti, pods: "2000"}
+  capacity: {cpu: "1000", memory: 4Ti, pods: "2000"}
 ---
 EOF
   done
 }
 
+# `rollway` and `kubectl-rollway` launchers beside kubectl: with .cluster/bin on PATH,
+# `kubectl rollway ...` runs the CLI on the project's own Node.
+write_launchers() {
+  local name
+  mkdir -p "$dir/bin"
+  for name in rollway kubectl-rollway; do
+    printf '#!/bin/sh\nexec "%s/node_modules/.bin/node" "%s/cli/rollway.ts" "$@"\n' "$repo" "$repo" >"$dir/bin/$name.tmp"
+    chmod +x "$dir/bin/$name.tmp"
+    mv -f "$dir/bin/$name.tmp" "$dir/bin/$name"
+  done
+}
+
 up() {
   local started=$SECONDS bin
+  write_launchers
   if healthy; then
     log "already up ($(api /version | jq -r .gitVersion))"
     echo "$dir/kubeconfig"
