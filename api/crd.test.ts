@@ -6,6 +6,7 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 import { GENERATED_HEADER, ROLLOUT_CRD_PATH, buildRolloutCrd, renderRolloutCrd, toStructuralSchema } from './crd.ts';
 import type { SchemaNode } from './crd.ts';
+import { ANALYSIS_CRDS, ANALYSIS_GENERATED_HEADER, buildAnalysisCrd, renderAnalysisCrd } from './analysis.ts';
 
 const committedFile = fileURLToPath(new URL(`../${ROLLOUT_CRD_PATH}`, import.meta.url));
 
@@ -176,5 +177,52 @@ void describe('toStructuralSchema', () => {
     type Tree = { children?: Tree[] };
     const tree: z.ZodType<Tree> = z.lazy(() => z.object({ children: z.array(tree).optional() }));
     assert.throws(() => toStructuralSchema(tree));
+  });
+});
+
+void describe('analysis CRDs (AnalysisTemplate, ClusterAnalysisTemplate, AnalysisRun)', () => {
+  for (const { path, definition } of ANALYSIS_CRDS) {
+    void it(`${definition.kind}: matches the committed ${path} (run \`make crds\` after changing api/analysis.ts)`, () => {
+      let committed = '';
+      try {
+        committed = readFileSync(fileURLToPath(new URL(`../${path}`, import.meta.url)), 'utf8');
+      } catch {
+        assert.fail(`${path} is missing: run \`make crds\``);
+      }
+      assert.ok(committed === renderAnalysisCrd(definition), `${path} is out of date with api/analysis.ts: run \`make crds\` and commit the result`);
+      assert.ok(committed.startsWith(ANALYSIS_GENERATED_HEADER));
+    });
+
+    void it(`${definition.kind}: is a structural schema named as in Argo`, () => {
+      const crd = buildAnalysisCrd(definition) as Node;
+      assert.equal(crd.metadata.name, `${definition.plural}.rollway.dev`);
+      assert.equal(crd.spec.names.kind, definition.kind);
+      assert.equal(crd.spec.scope, definition.kind === 'ClusterAnalysisTemplate' ? 'Cluster' : 'Namespaced');
+      const schema = crd.spec.versions[0].schema.openAPIV3Schema as Node;
+      assert.deepEqual(structuralProblems(schema), []);
+      const metric = schema.properties.spec.properties.metrics.items as Node;
+      for (const limit of ['count', 'failureLimit', 'inconclusiveLimit', 'consecutiveErrorLimit', 'consecutiveSuccessLimit']) {
+        assert.equal(metric.properties[limit]['x-kubernetes-int-or-string'], true, limit);
+      }
+      assert.equal(metric.properties.interval.type, 'string');
+      assert.deepEqual(metric.properties.noData.enum, ['Inconclusive', 'Failed', 'Successful', 'Error']);
+      assert.equal(metric.properties.provider['x-kubernetes-preserve-unknown-fields'], true, 'other Argo providers are kept as written');
+      assert.equal(metric.properties.provider.properties.prometheus.properties.timeout.format, 'int64');
+      assert.equal(metric.properties.provider.properties.web.properties.jsonPath.type, 'string');
+      assert.deepEqual(metric.properties.provider.properties.web.required, ['url']);
+    });
+  }
+
+  void it('AnalysisRun status has the metric results and the run summary', () => {
+    const run = ANALYSIS_CRDS.find((c) => c.definition.kind === 'AnalysisRun')!;
+    const schema = (buildAnalysisCrd(run.definition) as Node).spec.versions[0].schema.openAPIV3Schema as Node;
+    const status = schema.properties.status as Node;
+    assert.deepEqual(status.required, ['phase']);
+    const result = status.properties.metricResults.items as Node;
+    for (const field of ['count', 'successful', 'failed', 'inconclusive', 'error', 'consecutiveError', 'consecutiveSuccess']) {
+      assert.equal(result.properties[field].type, 'integer', field);
+    }
+    assert.equal(result.properties.measurements.items.properties.startedAt.format, 'date-time');
+    assert.ok(status.properties.runSummary.properties.successful);
   });
 });

@@ -13,6 +13,7 @@
 import { z } from 'zod';
 import { formatPath } from './issues.ts';
 import type { SpecIssue } from './issues.ts';
+import { trafficRoutingIssues } from '../routers/validation.ts';
 
 export const ROLLOUT_GROUP = 'rollway.dev';
 export const ROLLOUT_VERSION = 'v1alpha1';
@@ -935,6 +936,11 @@ function checkCanary(canary: CanaryStrategy, add: Add, raw: unknown): void {
     }
   }
 
+  // --- what the configured traffic router can express, and its own fields (routers/validation.ts)
+  if (routing !== undefined) {
+    for (const issue of trafficRoutingIssues(routing, steps as Record<string, unknown>[], 1)) add(issue.path, issue.message, issue.fix);
+  }
+
   // --- background analysis
   const startingStep = canary.analysis?.startingStep;
   if (startingStep !== undefined && startingStep >= steps.length) {
@@ -1120,10 +1126,8 @@ function router(name: keyof TrafficRouting, label: string): NotImplementedFeatur
 export const NOT_YET_IMPLEMENTED: readonly NotImplementedFeature[] = [
   { feature: 'the blue-green strategy', find: (s) => when(s.strategy?.blueGreen !== undefined, 'spec.strategy.blueGreen'), fix: 'use strategy.canary for now' },
   { feature: 'workloadRef', find: (s) => when(s.workloadRef !== undefined, 'spec.workloadRef'), fix: 'copy the pod template into spec.template for now' },
-  { feature: 'analysis steps', find: stepsUsing('analysis'), fix: 'use a pause step and check the canary yourself for now' },
   { feature: 'experiment steps', find: stepsUsing('experiment'), fix: 'remove the step for now' },
   { feature: 'step plugins', find: stepsUsing('plugin'), fix: 'remove the step for now' },
-  { feature: 'background analysis', find: (s) => when(s.strategy?.canary?.analysis !== undefined, `${CANARY}.analysis`), fix: 'remove strategy.canary.analysis for now' },
   { feature: 'ping-pong services', find: (s) => when(s.strategy?.canary?.pingPong !== undefined, `${CANARY}.pingPong`), fix: 'use canaryService and stableService' },
   { feature: 'anti-affinity between ReplicaSets', find: (s) => when(s.strategy?.canary?.antiAffinity !== undefined, `${CANARY}.antiAffinity`), fix: 'set affinity in the pod template for now' },
   { feature: 'rollbackWindow', find: (s) => when(s.rollbackWindow !== undefined, 'spec.rollbackWindow'), fix: 'remove it; every rollback currently goes through the steps' },
@@ -1133,13 +1137,6 @@ export const NOT_YET_IMPLEMENTED: readonly NotImplementedFeature[] = [
   router('traefik', 'Traefik'),
   router('apisix', 'Apache APISIX'),
   router('plugins', 'plugin'),
-  // Until the router issue lands:
-  router('istio', 'Istio'),
-  router('nginx', 'NGINX'),
-  router('smi', 'SMI'),
-  router('gatewayAPI', 'Gateway API'),
-  { feature: 'header routes', find: stepsUsing('setHeaderRoute'), fix: 'remove the step until the traffic routers land' },
-  { feature: 'mirror routes', find: stepsUsing('setMirrorRoute'), fix: 'remove the step until the traffic routers land' },
 ];
 
 /** The fields of a spec that are accepted but not acted on by the controller yet. */

@@ -3,7 +3,10 @@
 // spec.template, and in status: abort, pauseConditions, controllerPause, currentStepIndex, promoteFull.
 import { ROLLOUT_GROUP, ROLLOUT_PLURAL, ROLLOUT_VERSION } from '../api/rollout.ts';
 import { KubeApiError, type KubeClient, type ResourceRef } from '../kube/client.ts';
-import type { RolloutObject } from '../controller/controller.ts';
+import type { ReplicaSetObject, RolloutObject } from '../controller/controller.ts';
+import { podTemplateHash, POD_TEMPLATE_HASH_LABEL } from '../controller/hash.ts';
+import { REVISION_ANNOTATION } from '../controller/model.ts';
+import { templateForUndo } from './undo.ts';
 
 export class ActionError extends Error {
   readonly exitCode: number;
@@ -27,7 +30,15 @@ export async function getRollout(client: KubeClient, namespace: string, name: st
   try {
     return await client.get<RolloutObject>(rolloutRef(namespace, name));
   } catch (err) {
-    if (err instanceof KubeApiError && err.isNotFound) throw new ActionError(`rollout "${name}" not found in namespace "${namespace}"`);
+    if (err instanceof KubeApiError && err.isNotFound) {
+      // A 404 without a Status reason of NotFound for the object means the resource itself is not served.
+      const namespaceExists = await client.getOptional({ group: '', version: 'v1', plural: 'namespaces', name: namespace }).then(
+        (ns) => ns !== undefined,
+        () => true,
+      );
+      if (!namespaceExists) throw new ActionError(`namespace "${namespace}" not found (looking for rollout "${name}")`);
+      throw new ActionError(`rollout "${name}" not found in namespace "${namespace}"`);
+    }
     throw err;
   }
 }
@@ -71,10 +82,12 @@ export async function pause(client: KubeClient, namespace: string, name: string)
   return `rollout '${name}' paused`;
 }
 
+/** Recreates the pods created before `at` (spec.restartAt; whole seconds, rounded up so no pod is missed). */
 export async function restart(client: KubeClient, namespace: string, name: string, at: Date = new Date()): Promise<string> {
   await getRollout(client, namespace, name);
-  await client.patch(rolloutRef(namespace, name), 'merge', { spec: { restartAt: at.toISOString().replace(/\.\d+Z$/, 'Z') } });
-  return `rollout '${name}' restarts at ${at.toISOString()}`;
+  const stamp = new Date(Math.ceil(at.getTime() / 1000) * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+  await client.patch(rolloutRef(namespace, name), 'merge', { spec: { restartAt: stamp } });
+  return `rollout '${name}' restarts its pods at ${stamp}`;
 }
 
 /** `container=image`, or `*=image` for every container (init containers included). */
@@ -101,4 +114,80 @@ export async function setImage(client: KubeClient, namespace: string, name: stri
   }
   await client.patch(rolloutRef(namespace, name), 'json', ops);
   return `rollout '${name}' image updated`;
+}
+
+/** The ReplicaSets a Rollout owns, newest revision first. */
+export async function rolloutReplicaSets(client: KubeClient, ro: RolloutObject): Promise<ReplicaSetObject[]> {
+  const list = await client.list<ReplicaSetObject>({ group: 'apps', version: 'v1', plural: 'replicasets', namespace: ro.metadata.namespace }, { labelSelector: POD_TEMPLATE_HASH_LABEL });
+  return list.items
+    .filter((rs) => rs.metadata.ownerReferences?.some((o) => o.uid === ro.metadata.uid))
+    .sort((a, b) => revisionOf(b) - revisionOf(a));
+}
+
+export const revisionOf = (rs: ReplicaSetObject): number => Number(rs.metadata.annotations?.[REVISION_ANNOTATION] ?? 0) || 0;
+
+/**
+ * Rolls back: copies the pod template of a revision's ReplicaSet into spec.template (without the
+ * hash label). Default: the revision before the current one. When the template hashes to that
+ * ReplicaSet, the controller does a fast rollback (no steps) to it.
+ */
+export async function undo(client: KubeClient, namespace: string, name: string, options: { toRevision?: number | undefined } = {}): Promise<string> {
+  const ro = await getRollout(client, namespace, name);
+  const sets = await rolloutReplicaSets(client, ro);
+  const collisionCount = ro.status?.collisionCount ?? 0;
+  const currentHash = podTemplateHash(ro.spec.template, collisionCount);
+  const revisions = sets.map(revisionOf).sort((a, b) => a - b);
+  const current = sets.find((rs) => rs.metadata.labels?.[POD_TEMPLATE_HASH_LABEL] === currentHash);
+  let target: ReplicaSetObject | undefined;
+  if (options.toRevision !== undefined && options.toRevision > 0) {
+    target = sets.find((rs) => revisionOf(rs) === options.toRevision);
+    if (!target) throw new ActionError(`rollout "${name}" has no revision ${options.toRevision} (revisions: ${revisions.join(', ') || 'none'})`);
+  } else {
+    const below = current ? revisionOf(current) : Infinity;
+    target = sets.find((rs) => rs !== current && revisionOf(rs) < below);
+    if (!target) throw new ActionError(`rollout "${name}" has no earlier revision to go back to (revisions: ${revisions.join(', ') || 'none'})`);
+  }
+  const revision = revisionOf(target);
+  const targetHash = target.metadata.labels?.[POD_TEMPLATE_HASH_LABEL] ?? '';
+  if (targetHash === currentHash) return `rollout '${name}' is already at revision ${revision}; nothing to undo`;
+  const { template, exact } = templateForUndo(target.spec.template, ro.spec.template, targetHash, collisionCount);
+  await client.patch(rolloutRef(namespace, name), 'json', [
+    { op: 'test', path: '/metadata/resourceVersion', value: ro.metadata.resourceVersion },
+    { op: 'replace', path: '/spec/template', value: template },
+  ]);
+  return exact
+    ? `rollout '${name}' rolled back to revision ${revision} (${target.metadata.name})`
+    : `rollout '${name}' rolled back to the template of revision ${revision}; it differs from the original in fields the API server filled in, so it deploys as a new revision`;
+}
+
+/** The actions the dashboard offers, by the name its API uses; each runs the function above. */
+export const ACTION_NAMES = ['promote', 'promote-full', 'abort', 'retry', 'pause', 'restart', 'set-image', 'undo'] as const;
+export type ActionName = (typeof ACTION_NAMES)[number];
+
+export function runAction(client: KubeClient, namespace: string, name: string, action: ActionName, params: Record<string, unknown> = {}): Promise<string> {
+  switch (action) {
+    case 'promote':
+      return promote(client, namespace, name);
+    case 'promote-full':
+      return promote(client, namespace, name, { full: true });
+    case 'abort':
+      return abort(client, namespace, name);
+    case 'retry':
+      return retry(client, namespace, name);
+    case 'pause':
+      return pause(client, namespace, name);
+    case 'restart':
+      return restart(client, namespace, name);
+    case 'set-image': {
+      const container = typeof params.container === 'string' && params.container !== '' ? params.container : '*';
+      const image = typeof params.image === 'string' ? params.image.trim() : '';
+      if (image === '') throw new ActionError('set image needs an image', 2);
+      return setImage(client, namespace, name, `${container}=${image}`);
+    }
+    case 'undo': {
+      const revision = params.revision === undefined || params.revision === '' ? undefined : Number(params.revision);
+      if (revision !== undefined && (!Number.isInteger(revision) || revision < 0)) throw new ActionError(`revision must be a whole number, got ${String(params.revision)}`, 2);
+      return undo(client, namespace, name, { toRevision: revision });
+    }
+  }
 }

@@ -424,15 +424,16 @@ function loadClient(flags: FlagValues): KubeClient {
   try {
     return KubeClient.fromKubeconfig({ path, context: str(flags.context), userAgent: 'rollway-cli' });
   } catch (err) {
+    // The loader's messages name the file and the problem ("kubeconfig X does not exist", ...).
     const e = err as NodeJS.ErrnoException;
-    const what = path ? `kubeconfig "${path}"` : 'the kubeconfig ($KUBECONFIG or ~/.kube/config)';
-    const why = e.code === 'ENOENT' ? 'no such file' : (e.message ?? String(err)).split('\n')[0];
-    throw new ActionError(`cannot use ${what}: ${why}`);
+    if (e.code === 'ENOENT') throw new ActionError(`kubeconfig ${path ?? '(default)'} does not exist`);
+    throw new ActionError((e.message ?? String(err)).split('\n')[0]!);
   }
 }
 
 async function run(argv: string[]): Promise<number> {
-  if (argv[0] === '__complete') return completeCommand(argv.slice(1));
+  const completing = argv.indexOf('__complete');
+  if (completing >= 0) return completeCommand([...argv.slice(0, completing), ...argv.slice(completing + 1)]);
   const parsed = parse(argv, COMMANDS);
   const command = parsed.command;
   if (!command) {

@@ -13,6 +13,7 @@ export interface StepView {
   setMirrorRoute?: { name: string; percentage?: number; match?: { method?: Record<string, string>; path?: Record<string, string>; headers?: Record<string, Record<string, string>> }[] };
   pause?: { duration?: number | string };
   setCanaryScale?: { weight?: number; replicas?: number; matchTrafficWeight?: boolean };
+  analysis?: RolloutAnalysisView;
   [other: string]: unknown;
 }
 
@@ -27,6 +28,7 @@ export interface SpecView {
   paused?: boolean;
   progressDeadlineSeconds?: number;
   progressDeadlineAbort?: boolean;
+  analysis?: { successfulRunHistoryLimit?: number; unsuccessfulRunHistoryLimit?: number };
   strategy?: {
     canary?: {
       canaryService?: string;
@@ -37,6 +39,7 @@ export interface SpecView {
       scaleDownDelaySeconds?: number;
       abortScaleDownDelaySeconds?: number;
       trafficRouting?: unknown;
+      analysis?: RolloutAnalysisView & { startingStep?: number };
     };
     blueGreen?: unknown;
   };
@@ -79,7 +82,11 @@ export interface StatusView {
   restartedAt?: string;
   collisionCount?: number;
   conditions?: Condition[];
-  canary?: { weights?: { canary: WeightDestination; stable: WeightDestination; verified?: boolean } };
+  canary?: {
+    weights?: { canary: WeightDestination; stable: WeightDestination; verified?: boolean };
+    currentStepAnalysisRunStatus?: AnalysisRunRecord;
+    currentBackgroundAnalysisRunStatus?: AnalysisRunRecord;
+  };
   [other: string]: unknown;
 }
 
@@ -134,6 +141,8 @@ export interface PlanInput {
   /** whether the router confirmed the traffic of this plan; the controller replans with false */
   trafficVerified: boolean;
   now: number;
+  /** the AnalysisRuns the Rollout owns (absent: none) */
+  analysisRuns?: ObservedAnalysisRun[];
 }
 
 export interface ReplicaSetCreate {
@@ -175,4 +184,52 @@ export interface Plan {
   events: PlannedEvent[];
   /** reconcile again after this long even if nothing changes (pause end, scale-down deadline) */
   requeueAfterMs?: number | undefined;
+  /** AnalysisRuns to create, terminate and delete (absent: nothing to do) */
+  analysis?: AnalysisActions | undefined;
+}
+
+/** An analysis block of a step or of strategy.canary.analysis, as the Rollout spec has it. */
+export interface RolloutAnalysisView {
+  templates?: { templateName?: string; clusterScope?: boolean }[];
+  args?: { name: string; value?: string; valueFrom?: { podTemplateHashValue?: string; fieldRef?: { fieldPath: string } } }[];
+  dryRun?: { metricName: string }[];
+  measurementRetention?: { metricName: string; limit: number }[];
+  analysisRunMetadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
+}
+
+/** status.canary.current{Step,Background}AnalysisRunStatus */
+export interface AnalysisRunRecord {
+  name: string;
+  status: string;
+  message?: string;
+}
+
+export interface ObservedAnalysisRun {
+  name: string;
+  /** rollouts-pod-template-hash label: the revision it analyses */
+  podHash: string;
+  type: 'step' | 'background' | string;
+  stepIndex?: number | undefined;
+  /** status.phase; '' before the run reconciler has seen it */
+  phase: string;
+  message?: string | undefined;
+  /** spec.terminate */
+  terminated: boolean;
+  createdAt: string;
+}
+
+export interface AnalysisRunCreate {
+  name: string;
+  type: 'step' | 'background';
+  podHash: string;
+  stepIndex?: number;
+  analysis: RolloutAnalysisView;
+}
+
+export interface AnalysisActions {
+  create: AnalysisRunCreate[];
+  /** runs to stop (spec.terminate: true) */
+  terminate: string[];
+  /** completed runs beyond the history limits */
+  delete: string[];
 }

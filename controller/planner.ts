@@ -18,6 +18,7 @@ import {
   type StepView,
 } from './model.ts';
 import { replicaRatioSplit, routedCanaryReplicas, stepTowards, surgeLimits } from './replicas.ts';
+import { AnalysisPlanner, analysisAbortMessage, hasInconclusivePause } from '../analysis/rollout-plan.ts';
 
 export const DEFAULT_SCALE_DOWN_DELAY_SECONDS = 30;
 export const DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS = 30;
@@ -121,6 +122,10 @@ export function planRollout(input: PlanInput): Plan {
     events.push({ type: 'Normal', reason: 'RolloutUpdated', message: `Rollout updated to revision ${revision}` });
   }
 
+  // --- Analysis: a run that ended Failed or Error aborts (see analysis/rollout-plan.ts) --------
+  const analysis = new AnalysisPlanner({ rolloutName: rollout.name, currentHash, runs: input.analysisRuns ?? [], status, events, now });
+  analysis.beforeAbort({ inCanary: currentHash !== stableHash, retrying: !status.abort && prev.abortedAt !== undefined && !templateChanged });
+
   // --- Abort, retry, promote-full: flags the CLI sets in status ------------------------------
   const abort = status.abort === true && currentHash !== stableHash;
   if (abort && !prev.abortedAt) {
@@ -167,7 +172,7 @@ export function planRollout(input: PlanInput): Plan {
     const delay = Math.max(0, ms - now);
     requeueAfterMs = requeueAfterMs === undefined ? delay : Math.min(requeueAfterMs, delay);
   };
-  while (inCanary && !abort && !spec.paused && stepIndex < steps.length) {
+  while (inCanary && !abort && !spec.paused && !hasInconclusivePause(status) && stepIndex < steps.length) {
     const step = steps[stepIndex] as StepView;
     const label = `${stepIndex + 1}/${steps.length}`;
     if (typeof step.setWeight === 'number') {
@@ -206,6 +211,8 @@ export function planRollout(input: PlanInput): Plan {
       if (!input.trafficVerified) break;
       const kind = step.setHeaderRoute ? 'setHeaderRoute' : 'setMirrorRoute';
       events.push({ type: 'Normal', reason: 'RolloutStepCompleted', message: `Rollout step ${label} completed (${kind}: ${(step.setHeaderRoute ?? step.setMirrorRoute)!.name})` });
+    } else if (step.analysis) {
+      if (analysis.step(stepIndex, step.analysis, label) === 'wait') break;
     } else if (step.setCanaryScale) {
       const needed = desiredCanaryAt(stepIndex);
       if (canaryAvailable < needed || (newRS?.replicas ?? 0) < needed) break;
@@ -231,7 +238,7 @@ export function planRollout(input: PlanInput): Plan {
 
   // --- Promotion: weight 100 first, then the new ReplicaSet becomes stable --------------------
   let promotedFrom: string | undefined;
-  if (inCanary && !abort && atEnd && newRS && canaryAvailable >= replicas && newRS.replicas >= replicas) {
+  if (inCanary && !abort && atEnd && !hasInconclusivePause(status) && newRS && canaryAvailable >= replicas && newRS.replicas >= replicas) {
     const trafficAtFull = routed ? prevWeight >= 100 && prev.canary?.weights?.verified !== false : (stableRSObserved?.replicas ?? 0) === 0;
     if (trafficAtFull) {
       promotedFrom = stableHash;
@@ -249,6 +256,9 @@ export function planRollout(input: PlanInput): Plan {
     }
   }
   const finalStableHash = status.stableRS as string;
+  const backgroundAnalysis = canary.analysis;
+  analysis.background(inCanary && !abort && !status.promoteFull && stepIndex >= (backgroundAnalysis?.startingStep ?? 0), backgroundAnalysis);
+  plan.analysis = analysis.finish({ abort, inCanary, stepIndex, successfulLimit: spec.analysis?.successfulRunHistoryLimit, unsuccessfulLimit: spec.analysis?.unsuccessfulRunHistoryLimit });
 
   // --- ReplicaSet sizes ---------------------------------------------------------------------
   const scale: ReplicaSetScale[] = [];
@@ -407,6 +417,7 @@ export function planRollout(input: PlanInput): Plan {
     minAvailable: Math.max(0, replicas - limits.maxUnavailable),
     events,
     requeueAt,
+    waitingOnAnalysis: analysis.waiting,
   });
 
   planRestart(input, plan, limits.maxUnavailable, requeueAt);
@@ -506,6 +517,8 @@ interface PhaseFacts {
   minAvailable: number;
   events: PlannedEvent[];
   requeueAt: (ms: number) => void;
+  /** stopped at an analysis step whose run is measuring: no progress deadline meanwhile */
+  waitingOnAnalysis?: boolean;
 }
 
 function derivePhase(input: PlanInput, status: StatusView, prev: StatusView, facts: PhaseFacts): void {
@@ -529,14 +542,14 @@ function derivePhase(input: PlanInput, status: StatusView, prev: StatusView, fac
   const progressing = status.conditions?.find((c) => c.type === 'Progressing');
   const lastProgress = moved || !progressing ? now : Date.parse(progressing.lastUpdateTime);
   const deadlineMs = (spec.progressDeadlineSeconds ?? DEFAULT_PROGRESS_DEADLINE_SECONDS) * 1000;
-  const deadlineExceeded = !facts.abort && !paused && !complete && now - lastProgress > deadlineMs;
+  const deadlineExceeded = !facts.abort && !paused && !complete && !facts.waitingOnAnalysis && now - lastProgress > deadlineMs;
 
   let phase: string;
   let message: string;
   let progressReason: string;
   if (facts.abort) {
     phase = 'Degraded';
-    message = `RolloutAborted: Rollout aborted update to revision ${facts.revision}`;
+    message = `RolloutAborted: Rollout aborted update to revision ${facts.revision}${analysisAbortMessage(status)}`;
     progressReason = 'RolloutAborted';
   } else if (deadlineExceeded || (progressing?.reason === 'ProgressDeadlineExceeded' && !moved && !complete)) {
     phase = 'Degraded';

@@ -305,6 +305,10 @@ up() {
   local started=$SECONDS bin
   write_launchers
   if healthy; then
+    # Our CRDs may have changed since the cluster started (make crds): bring them up to date.
+    if compgen -G "$repo/crds/rollway/*.yaml" >/dev/null; then
+      "$dir/bin/kubectl" --kubeconfig "$dir/kubeconfig" apply --server-side --force-conflicts -f "$repo/crds/rollway/" >/dev/null
+    fi
     log "already up ($(api /version | jq -r .gitVersion))"
     echo "$dir/kubeconfig"
     return 0

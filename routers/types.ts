@@ -2,6 +2,7 @@
 // pure plan); a router makes its routing objects say exactly that, writing nothing when they
 // already do. Every router passes the same conformance suite (routers/conformance.ts).
 import type { SpecIssue } from '../api/issues.ts';
+import type { KubeClient } from '../kube/client.ts';
 
 /**
  * A canary share as an exact ratio, never a rounded percent: 0.01% is {canary: 1, total: 10000}.
@@ -72,7 +73,13 @@ export interface RouterCapabilities {
   /** smallest expressible canary share, in percent: 0.01 for exact routers */
   weightResolutionPercent: number;
   headerMatch: ('exact' | 'prefix' | 'regex')[];
+  /** most headers one header route can match on together (undefined: no limit) */
+  maxHeadersPerRoute?: number;
+  /** most header routes in force at once (undefined: no limit) */
+  maxHeaderRoutes?: number;
   mirror: boolean;
+  /** how a mirror route may match the method (undefined: like headerMatch) */
+  mirrorMethodMatch?: ('exact' | 'prefix' | 'regex')[];
   /** the router reads the data plane's acknowledgement (for example Gateway API route status) */
   verification: boolean;
   /** true when the weight is realised by pod counts, not by a routing object */
@@ -95,8 +102,37 @@ export interface TrafficRouter {
   readonly capabilities: RouterCapabilities;
   /** Make the routing objects carry `desired`. Idempotent; throws RouterSpecError for reference errors. */
   reconcile(desired: DesiredTraffic): Promise<RouterReconcileResult>;
-  /** Back to 100% stable with our routes and marks removed (Rollout deleted or router removed). */
-  release(stable: { stableService: string; stableHash: string }): Promise<void>;
+  /**
+   * Back to 100% stable with our routes and marks removed, objects we created deleted (Rollout
+   * deleted or router removed). Objects that no longer exist are not an error.
+   */
+  release(stable: ReleaseTarget): Promise<void>;
+}
+
+export interface ReleaseTarget {
+  stableService: string;
+  stableHash: string;
+  /** needed by routers that set the canary destination back to 0 */
+  canaryService?: string | undefined;
+}
+
+/** Controller-wide router settings (flags of `rollway controller`). */
+export interface RouterOptions {
+  /** SMI TrafficSplit API version (v1alpha1..v1alpha4); default: the newest the cluster serves */
+  smiApiVersion?: string | undefined;
+}
+
+/** What a router is made from: the Rollout it serves and where it writes. */
+export interface RouterContext {
+  client: KubeClient;
+  namespace: string;
+  rollout: { name: string; uid: string; apiVersion: string; kind: string };
+  /** spec.strategy.canary.trafficRouting as written (validated) */
+  trafficRouting: Record<string, unknown> | undefined;
+  log: (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+  /** asks for another reconcile of this Rollout later (a router waiting for its data plane) */
+  requeue?: ((afterMs: number) => void) | undefined;
+  options?: RouterOptions | undefined;
 }
 
 /**
@@ -140,11 +176,46 @@ export function capabilityIssues(
             }
           }
         });
+        const count = header.match?.length ?? 0;
+        if (capabilities.maxHeadersPerRoute !== undefined && count > capabilities.maxHeadersPerRoute) {
+          issues.push({
+            path: `${path}.setHeaderRoute.match`,
+            message: `${routerName} can match at most ${capabilities.maxHeadersPerRoute} header per route, got ${count}`,
+            fix: 'match on a single header, or use Istio or Gateway API routing',
+          });
+        }
       }
     }
-    if (step.setMirrorRoute && !capabilities.mirror) {
+    const mirror = step.setMirrorRoute as { match?: { method?: Record<string, unknown> }[] } | undefined;
+    if (mirror && !capabilities.mirror) {
       issues.push({ path: `${path}.setMirrorRoute`, message: `${routerName} cannot mirror traffic`, fix: 'remove the step or use Istio or Gateway API routing' });
+    } else if (mirror && capabilities.mirrorMethodMatch) {
+      (mirror.match ?? []).forEach((m, i) => {
+        for (const kind of Object.keys(m.method ?? {})) {
+          if (!capabilities.mirrorMethodMatch!.includes(kind as 'exact')) {
+            issues.push({
+              path: `${path}.setMirrorRoute.match[${i}].method.${kind}`,
+              message: `${routerName} can only match the method by ${capabilities.mirrorMethodMatch!.join(', ')}, got ${kind}`,
+              fix: 'match one method exactly, e.g. method: {exact: GET}',
+            });
+          }
+        }
+      });
     }
   });
+  if (capabilities.maxHeaderRoutes !== undefined) {
+    const names = new Set<string>();
+    steps.forEach((step) => {
+      const header = step.setHeaderRoute as { name?: string; match?: unknown[] } | undefined;
+      if (header?.match && header.match.length > 0) names.add(header.name ?? '');
+    });
+    if (names.size > capabilities.maxHeaderRoutes) {
+      issues.push({
+        path: 'spec.strategy.canary.steps',
+        message: `${routerName} can hold ${capabilities.maxHeaderRoutes} header route at a time, the steps set ${names.size} (${[...names].join(', ')})`,
+        fix: 'use one setHeaderRoute name for all header steps',
+      });
+    }
+  }
   return issues;
 }

@@ -1,13 +1,14 @@
 // `make demo`: the getting-started walkthrough on the local control plane. Starts the cluster
 // and the controller, applies an example Rollout and drives it: update → pause → promote →
-// timed pauses → Healthy → a bad update → abort → back to the good version. Prints each step.
+// timed pauses → Healthy → a bad update → abort → back to the good version. Prints each step,
+// and under it the live tree of `rollway get rollout -w` (one snapshot per change).
 // ROLLWAY_DEMO_KEEP_CLUSTER=1 leaves the cluster up at the end (it is stopped otherwise, unless
 // it was already running before the demo).
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { Cluster, ensureCluster, kubeconfigPath, repoRoot, startController, type ControllerProcess } from '../e2e/harness.ts';
 import type { RolloutObject } from '../controller/controller.ts';
-import type { KubeObject, ResourceRef } from '../kube/client.ts';
+import type { ResourceRef } from '../kube/client.ts';
 
 const NAMESPACE = 'rollway-demo';
 const NAME = 'rollouts-demo';
@@ -52,33 +53,50 @@ spec:
       - pause: {duration: 10}
 `;
 
-async function describe(cluster: Cluster): Promise<string> {
-  const ro = await cluster.get<RolloutObject>({ group: 'rollway.dev', version: 'v1alpha1', plural: 'rollouts', namespace: NAMESPACE, name: NAME });
-  const sets = await cluster.list<KubeObject & { spec: { replicas: number; template: { spec: { containers: { image: string }[] } } }; status?: { availableReplicas?: number } }>({
-    group: 'apps',
-    version: 'v1',
-    plural: 'replicasets',
-    namespace: NAMESPACE,
+/**
+ * `rollway get rollout NAME -w` in a pipe prints one snapshot of the tree per change; each
+ * complete snapshot is shown indented under the narration (a blank line and "Name:" start one).
+ */
+function startLiveTree(): { stop: () => Promise<void> } {
+  const child: ChildProcess = spawn(path.join(repoRoot, 'node_modules/.bin/node'), [path.join(repoRoot, 'cli/rollway.ts'), '--kubeconfig', kubeconfigPath(), '-n', NAMESPACE, 'get', 'rollout', NAME, '-w'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const st = ro?.status ?? {};
-  const pods = sets
-    .filter((rs) => rs.spec.replicas > 0 || (rs.status?.availableReplicas ?? 0) > 0)
-    .map((rs) => `${rs.spec.template.spec.containers[0]!.image.split(':').at(-1)}×${rs.status?.availableReplicas ?? 0}/${rs.spec.replicas}`)
-    .join(' ');
-  return `phase ${st.phase ?? '?'}${st.message ? ` (${st.message})` : ''}, step ${st.currentStepIndex ?? '-'}/8, weight ${st.canary?.weights?.canary.weight ?? 0}%, pods ${pods || 'none'}`;
+  let buffered = '';
+  let quiet: NodeJS.Timeout | undefined;
+  const show = (frame: string): void => {
+    if (frame.trim() === '') return;
+    process.stdout.write(`${frame.replace(/\n+$/, '').replace(/^/gm, '        │ ')}\n`);
+  };
+  child.stdout!.setEncoding('utf8');
+  child.stdout!.on('data', (chunk: string) => {
+    buffered += chunk;
+    const frames = buffered.split(/\n\n(?=Name: )/);
+    buffered = frames.pop() ?? '';
+    frames.forEach(show);
+    // The CLI writes a frame in one piece: once the pipe is quiet for a moment, the last one is whole.
+    clearTimeout(quiet);
+    quiet = setTimeout(() => {
+      show(buffered);
+      buffered = '';
+    }, 100);
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    stop: async () => {
+      child.kill('SIGINT');
+      await exited;
+      clearTimeout(quiet);
+      show(buffered);
+      buffered = '';
+    },
+  };
 }
 
 async function waitUntil(cluster: Cluster, what: string, check: (ro: RolloutObject) => boolean, timeoutMs = 120_000): Promise<void> {
   const ref: ResourceRef = { group: 'rollway.dev', version: 'v1alpha1', plural: 'rollouts', namespace: NAMESPACE, name: NAME };
   const deadline = Date.now() + timeoutMs;
-  let last = '';
   for (;;) {
     const ro = await cluster.get<RolloutObject>(ref);
-    const line = await describe(cluster);
-    if (line !== last) {
-      say(`  ${line}`);
-      last = line;
-    }
     if (ro && ro.status?.observedGeneration === String(ro.metadata.generation) && check(ro)) return;
     if (Date.now() > deadline) throw new Error(`demo: timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 300));
@@ -91,6 +109,7 @@ async function main(): Promise<void> {
   ensureCluster();
   const cluster = new Cluster();
   let controller: ControllerProcess | undefined;
+  let tree: { stop: () => Promise<void> } | undefined;
   try {
     const nsRef: ResourceRef = { group: '', version: 'v1', plural: 'namespaces', name: NAMESPACE };
     await cluster.delete(nsRef);
@@ -102,6 +121,8 @@ async function main(): Promise<void> {
 
     say('1. create the Rollout: 5 blue pods; the first deploy runs no steps');
     await cluster.apply(rolloutYaml('blue'), NAMESPACE);
+    say(`  $ rollway get rollout ${NAME} -w   (its snapshots follow, one per change)`);
+    tree = startLiveTree();
     await waitUntil(cluster, 'Healthy', (ro) => ro.status?.phase === 'Healthy');
 
     say('2. update the image blue → yellow: the canary gets 20% (1 of 5 pods) and pauses for a human');
@@ -122,10 +143,14 @@ async function main(): Promise<void> {
     say(`  $ rollway set image ${NAME} ${NAME}=argoproj/rollouts-demo:yellow → ${rollway('set', 'image', NAME, `${NAME}=argoproj/rollouts-demo:yellow`)}`);
     await waitUntil(cluster, 'Healthy again', (ro) => ro.status?.phase === 'Healthy');
 
+    await new Promise((r) => setTimeout(r, 500)); // the last snapshot
     const events = await cluster.events(NAMESPACE, { kind: 'Rollout', name: NAME });
     say(`done: ${events.length} Events on the Rollout (kubectl -n ${NAMESPACE} get events), for example:`);
     for (const e of events.filter((ev) => ['RolloutStepCompleted', 'RolloutAborted', 'RolloutCompleted'].includes(ev.reason ?? '')).slice(-4)) say(`  ${e.reason}: ${e.message}`);
+    await tree.stop();
+    tree = undefined;
   } finally {
+    await tree?.stop();
     await controller?.kill();
     cluster.close();
     if (wasUp || process.env.ROLLWAY_DEMO_KEEP_CLUSTER === '1') {

@@ -3,10 +3,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ANALYSIS_CRDS, renderAnalysisCrd } from '../api/analysis.ts';
 import { ROLLOUT_CRD_PATH, renderRolloutCrd } from '../api/crd.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const outputs: [string, string][] = [[ROLLOUT_CRD_PATH, renderRolloutCrd()]];
+const outputs: [string, string][] = [
+  [ROLLOUT_CRD_PATH, renderRolloutCrd()],
+  ...ANALYSIS_CRDS.map(({ path, definition }): [string, string] => [path, renderAnalysisCrd(definition)]),
+];
 for (const [path, text] of outputs) {
   const file = join(root, path);
   mkdirSync(dirname(file), { recursive: true });

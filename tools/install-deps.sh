@@ -3,7 +3,7 @@
 # dependencies (including Node itself, as the `node` dev dependency) and the Go-built control plane.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-debian_packages=(openssl curl jq)
+debian_packages=(openssl curl jq prometheus chromium) # prometheus: the analysis e2e scenarios start a real server; chromium: the dashboard browser test
 missing=()
 for p in "${debian_packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

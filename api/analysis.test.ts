@@ -1,0 +1,143 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parse } from 'yaml';
+import {
+  AnalysisRunSchema,
+  AnalysisTemplateSchema,
+  ClusterAnalysisTemplateSchema,
+  intOrStringValue,
+  isCompleted,
+  metricNameMatches,
+  providerKinds,
+} from './analysis.ts';
+
+// Argo Rollouts' success-rate example with a job and a web metric added; only apiVersion changed.
+const ARGO_TEMPLATE = `
+apiVersion: rollway.dev/v1alpha1
+kind: AnalysisTemplate
+metadata:
+  name: success-rate
+spec:
+  args:
+  - name: service-name
+  - name: api-token
+    valueFrom:
+      secretKeyRef: {name: token-secret, key: apiToken}
+  - name: canary-hash
+    valueFrom: {podTemplateHashValue: Latest}
+  dryRun:
+  - metricName: experimental.*
+  measurementRetention:
+  - metricName: success-rate
+    limit: 20
+  metrics:
+  - name: success-rate
+    interval: 5m
+    initialDelay: 30s
+    count: "{{args.count}}"
+    successCondition: result[0] >= 0.95
+    failureLimit: 3
+    consecutiveErrorLimit: 2
+    provider:
+      prometheus:
+        address: http://prometheus.example.com:9090
+        timeout: 20
+        headers: [{key: X-Scope-OrgID, value: tenant-a}]
+        query: |
+          sum(irate(istio_requests_total{reporter="source",destination_service=~"{{args.service-name}}",response_code!~"5.*"}[5m])) /
+          sum(irate(istio_requests_total{reporter="source",destination_service=~"{{args.service-name}}"}[5m]))
+  - name: experimental-web
+    noData: Failed
+    successCondition: result == true
+    provider:
+      web:
+        url: "https://status.example.com/api/{{args.service-name}}"
+        method: POST
+        headers: [{key: Authorization, value: "Bearer {{args.api-token}}"}]
+        jsonBody: {check: deep}
+        jsonPath: "{$.data.ok}"
+        timeoutSeconds: 5
+        insecure: true
+  - name: smoke
+    provider:
+      job:
+        metadata: {labels: {team: shop}}
+        spec:
+          backoffLimit: 1
+          template:
+            spec:
+              restartPolicy: Never
+              containers: [{name: smoke, image: curlimages/curl, command: [curl, -f, "http://{{args.service-name}}"]}]
+`;
+
+void describe('analysis schemas', () => {
+  void it('accept an Argo template with only the apiVersion changed, keeping what they do not model', () => {
+    const parsed = AnalysisTemplateSchema.safeParse(parse(ARGO_TEMPLATE));
+    assert.ok(parsed.success, parsed.success ? '' : JSON.stringify(parsed.error.issues));
+    const [rate, web, job] = parsed.data.spec.metrics ?? [];
+    assert.equal(rate?.count, '{{args.count}}');
+    assert.equal(rate?.provider.prometheus?.timeout, 20);
+    assert.equal(web?.noData, 'Failed');
+    assert.deepEqual(web?.provider.web?.jsonBody, { check: 'deep' });
+    assert.deepEqual((job?.provider.job?.spec.template.spec as { containers: unknown[] }).containers.length, 1, 'the pod spec is kept as written');
+    assert.equal(parsed.data.spec.args?.[2]?.valueFrom?.podTemplateHashValue, 'Latest');
+  });
+
+  void it('keep other Argo providers as written so the run can name them', () => {
+    const parsed = AnalysisTemplateSchema.parse({ apiVersion: 'rollway.dev/v1alpha1', kind: 'AnalysisTemplate', metadata: {}, spec: { metrics: [{ name: 'm', provider: { datadog: { query: 'x' } } }] } });
+    assert.deepEqual(providerKinds(parsed.spec.metrics?.[0]?.provider), ['datadog']);
+  });
+
+  void it('reject wrong types, an unknown noData and podTemplateHashValue', () => {
+    const bad = parse(ARGO_TEMPLATE) as { spec: { metrics: Record<string, unknown>[]; args: Record<string, unknown>[] } };
+    bad.spec.metrics[0]!.interval = 5;
+    bad.spec.metrics[1]!.noData = 'Ignore';
+    bad.spec.args[2] = { name: 'canary-hash', valueFrom: { podTemplateHashValue: 'Newest' } };
+    const parsed = AnalysisTemplateSchema.safeParse(bad);
+    assert.ok(!parsed.success);
+    const paths = parsed.error.issues.map((i) => i.path.join('.')).sort();
+    assert.deepEqual(paths, ['spec.args.2.valueFrom.podTemplateHashValue', 'spec.metrics.0.interval', 'spec.metrics.1.noData']);
+  });
+
+  void it('a ClusterAnalysisTemplate has the same spec; an AnalysisRun requires metrics and has a status', () => {
+    const cluster = { ...(parse(ARGO_TEMPLATE) as object), kind: 'ClusterAnalysisTemplate' };
+    assert.ok(ClusterAnalysisTemplateSchema.safeParse(cluster).success);
+    assert.ok(!AnalysisRunSchema.safeParse({ apiVersion: 'rollway.dev/v1alpha1', kind: 'AnalysisRun', metadata: {}, spec: {} }).success);
+    const run = AnalysisRunSchema.parse({
+      apiVersion: 'rollway.dev/v1alpha1',
+      kind: 'AnalysisRun',
+      metadata: { name: 'r' },
+      spec: { metrics: [{ name: 'm', provider: { web: { url: 'http://x' } } }], terminate: true },
+      status: {
+        phase: 'Failed',
+        message: 'Metric "m" assessed Failed',
+        startedAt: '2026-11-26T10:00:00Z',
+        runSummary: { count: 1, failed: 1 },
+        metricResults: [{ name: 'm', phase: 'Failed', count: 1, failed: 1, measurements: [{ phase: 'Failed', value: 'false', startedAt: '2026-11-26T10:00:00.123Z', finishedAt: '2026-11-26T10:00:01Z' }] }],
+      },
+    });
+    assert.equal(run.status?.metricResults?.[0]?.measurements?.[0]?.value, 'false');
+  });
+});
+
+void describe('analysis helpers', () => {
+  void it('intOrStringValue', () => {
+    assert.equal(intOrStringValue(undefined), undefined);
+    assert.equal(intOrStringValue(3), 3);
+    assert.equal(intOrStringValue(' -1 '), -1);
+    assert.ok(Number.isNaN(intOrStringValue('3.5') as number));
+    assert.ok(Number.isNaN(intOrStringValue('{{args.count}}') as number));
+  });
+
+  void it('metricNameMatches: a name or a regular expression over the whole name', () => {
+    assert.ok(metricNameMatches('success-rate', 'success-rate'));
+    assert.ok(metricNameMatches('.*', 'anything'));
+    assert.ok(metricNameMatches('experimental.*', 'experimental-web'));
+    assert.ok(!metricNameMatches('rate', 'success-rate'), 'not a substring');
+    assert.ok(!metricNameMatches('(', 'x'), 'an invalid expression matches nothing');
+  });
+
+  void it('isCompleted', () => {
+    assert.deepEqual(['Pending', 'Running', 'Successful', 'Failed', 'Error', 'Inconclusive', undefined].map(isCompleted), [false, false, true, true, true, true, false]);
+  });
+});

@@ -1,0 +1,244 @@
+// Reading what a rollout view needs from the API server: once (`get rollout`), or kept up to date
+// with informers (`get rollout -w`, `list rollouts -w`, the dashboard). Only the objects that
+// matter are listed: ReplicaSets and pods carrying the pod-template-hash label, AnalysisRuns when
+// the API server serves them, and the routing objects the Rollouts name.
+import { ROLLOUT_GROUP, ROLLOUT_PLURAL, ROLLOUT_VERSION } from '../api/rollout.ts';
+import type { ReplicaSetObject, RolloutObject } from '../controller/controller.ts';
+import { POD_TEMPLATE_HASH_LABEL } from '../controller/hash.ts';
+import { Informer, type Logger } from '../controller/runtime/informer.ts';
+import { KubeApiError, type KubeClient, type KubeObject, type ResourceRef } from '../kube/client.ts';
+import { ActionError, getRollout } from './actions.ts';
+import { routingTargets, type RoutingTarget } from './routing.ts';
+import { buildView, type AnalysisRunObject, type PodObject, type RolloutSnapshot, type RolloutViewModel, type RoutingObservation } from './view.ts';
+
+export const ANALYSIS_RUN_PLURAL = 'analysisruns';
+
+const rsRef = (namespace?: string): ResourceRef => ({ group: 'apps', version: 'v1', plural: 'replicasets', namespace });
+const podRef = (namespace?: string): ResourceRef => ({ group: '', version: 'v1', plural: 'pods', namespace });
+const arRef = (namespace?: string): ResourceRef => ({ group: ROLLOUT_GROUP, version: ROLLOUT_VERSION, plural: ANALYSIS_RUN_PLURAL, namespace });
+const rolloutsRef = (namespace?: string): ResourceRef => ({ group: ROLLOUT_GROUP, version: ROLLOUT_VERSION, plural: ROLLOUT_PLURAL, namespace });
+
+/** Whether the API server serves a resource (a CRD may be missing). */
+export async function serves(client: KubeClient, group: string, version: string, plural: string): Promise<boolean> {
+  try {
+    const doc = await client.request<{ resources?: { name: string }[] }>('GET', group === '' ? `/api/${version}` : `/apis/${group}/${version}`);
+    return (doc.resources ?? []).some((r) => r.name === plural);
+  } catch (err) {
+    if (err instanceof KubeApiError && err.isNotFound) return false;
+    throw err;
+  }
+}
+
+/** The version of an API group the API server prefers; undefined when the group is not served. */
+export async function preferredVersion(client: KubeClient, group: string): Promise<string | undefined> {
+  try {
+    const doc = await client.request<{ preferredVersion?: { version?: string } }>('GET', `/apis/${group}`);
+    return doc.preferredVersion?.version;
+  } catch (err) {
+    if (err instanceof KubeApiError && err.isNotFound) return undefined;
+    throw err;
+  }
+}
+
+export function analysisRunsMissing(): ActionError {
+  return new ActionError(
+    `the API server does not serve ${ANALYSIS_RUN_PLURAL}.${ROLLOUT_GROUP} (kind AnalysisRun, ${ROLLOUT_GROUP}/${ROLLOUT_VERSION}): is the AnalysisRun CRD installed? (kubectl apply -f crds/rollway/)`,
+  );
+}
+
+function errorText(err: unknown): string {
+  if (err instanceof KubeApiError) return err.isNotFound ? 'not found' : `${err.reason}: ${err.message}`;
+  return err instanceof Error ? err.message : String(err);
+}
+
+const ownedBy = (object: KubeObject, uids: Set<string>): boolean => (object.metadata.ownerReferences ?? []).some((o) => uids.has(o.uid));
+
+/** The objects of one rollout, picked from wider lists. */
+export function assembleSnapshot(
+  rollout: RolloutObject,
+  replicaSets: readonly ReplicaSetObject[],
+  pods: readonly PodObject[],
+  analysisRuns: readonly AnalysisRunObject[],
+  routing: RoutingObservation[],
+): RolloutSnapshot {
+  const uid = new Set([rollout.metadata.uid ?? '']);
+  const sets = replicaSets.filter((rs) => ownedBy(rs, uid));
+  const setUids = new Set(sets.map((rs) => rs.metadata.uid ?? ''));
+  return {
+    rollout,
+    replicaSets: sets,
+    pods: pods.filter((p) => ownedBy(p, setUids)),
+    analysisRuns: analysisRuns.filter((ar) => ownedBy(ar, uid)),
+    routing,
+  };
+}
+
+async function readTargets(client: KubeClient, targets: RoutingTarget[], versions: Map<string, string | undefined>): Promise<RoutingObservation[]> {
+  const out: RoutingObservation[] = [];
+  for (const t of targets) {
+    const base = { kind: t.kind, name: t.name, namespace: t.namespace };
+    try {
+      if (!versions.has(t.group)) versions.set(t.group, await preferredVersion(client, t.group));
+      const version = versions.get(t.group);
+      if (!version) {
+        out.push({ ...base, error: `API group ${t.group} is not served (CRD not installed?)` });
+        continue;
+      }
+      const object = await client.get({ group: t.group, version, plural: t.plural, namespace: t.namespace, name: t.name });
+      const weight = t.read(object);
+      out.push(weight ? { ...base, weight } : { ...base, error: 'no canary/stable destinations found' });
+    } catch (err) {
+      out.push({ ...base, error: errorText(err) });
+    }
+  }
+  return out;
+}
+
+/** One rollout and everything its view shows, read once. */
+export async function fetchSnapshot(client: KubeClient, namespace: string, name: string): Promise<RolloutSnapshot> {
+  const rollout = await getRollout(client, namespace, name);
+  const selector = { labelSelector: POD_TEMPLATE_HASH_LABEL };
+  const [sets, pods, runs] = await Promise.all([
+    client.list<ReplicaSetObject>(rsRef(namespace), selector),
+    client.list<PodObject>(podRef(namespace), selector),
+    serves(client, ROLLOUT_GROUP, ROLLOUT_VERSION, ANALYSIS_RUN_PLURAL).then((ok) => (ok ? client.list<AnalysisRunObject>(arRef(namespace)).then((l) => l.items) : [])),
+  ]);
+  const routing = await readTargets(client, routingTargets(rollout), new Map());
+  return assembleSnapshot(rollout, sets.items, pods.items, runs, routing);
+}
+
+/** The views of every rollout of a namespace (all namespaces when undefined), from one LIST each. */
+export async function fetchRolloutViews(client: KubeClient, namespace: string | undefined): Promise<RolloutViewModel[]> {
+  const list = await client.list<RolloutObject>(rolloutsRef(namespace));
+  const selector = { labelSelector: POD_TEMPLATE_HASH_LABEL };
+  const sets = list.items.length > 0 ? (await client.list<ReplicaSetObject>(rsRef(namespace), selector)).items : [];
+  return sortViews(list.items.map((ro) => buildView(assembleSnapshot(ro, sets, [], [], []))));
+}
+
+export function sortViews(views: RolloutViewModel[]): RolloutViewModel[] {
+  return views.sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
+}
+
+/**
+ * Informers on the objects rollout views are made of, in one namespace (or all). Any change
+ * calls the listeners; a caller throttles its redraws. Errors are kept, not printed, so a
+ * live terminal view stays clean.
+ */
+export class RolloutWatch {
+  readonly namespace: string | undefined;
+  readonly rollouts: Informer<RolloutObject>;
+  readonly replicaSets: Informer<ReplicaSetObject>;
+  readonly pods: Informer<PodObject>;
+  private analysisRuns: Informer<AnalysisRunObject> | undefined;
+  private readonly routing = new Map<string, { informer?: Informer<KubeObject> | undefined; error?: string | undefined }>();
+  private readonly client: KubeClient;
+  private readonly listeners = new Set<() => void>();
+  private readonly log: Logger;
+  private stopped = false;
+  lastError: string | undefined;
+
+  constructor(client: KubeClient, namespace: string | undefined, options: { rolloutName?: string } = {}) {
+    this.client = client;
+    this.namespace = namespace;
+    this.log = (level, msg, fields) => {
+      if (level === 'warn' || level === 'error') this.lastError = `${msg}${fields.error ? `: ${String(fields.error)}` : ''}`;
+    };
+    const quiet = { log: this.log };
+    this.rollouts = new Informer<RolloutObject>(client, rolloutsRef(namespace), { ...quiet, ...(options.rolloutName ? { fieldSelector: `metadata.name=${options.rolloutName}` } : {}) });
+    this.replicaSets = new Informer<ReplicaSetObject>(client, rsRef(namespace), { ...quiet, labelSelector: POD_TEMPLATE_HASH_LABEL });
+    this.pods = new Informer<PodObject>(client, podRef(namespace), { ...quiet, labelSelector: POD_TEMPLATE_HASH_LABEL });
+    for (const informer of [this.rollouts, this.replicaSets, this.pods] as Informer<KubeObject>[]) informer.on(() => this.changed());
+    this.rollouts.on(() => void this.followRouting());
+  }
+
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private changed(): void {
+    if (this.stopped) return;
+    for (const listener of this.listeners) {
+      try {
+        listener();
+      } catch (err) {
+        this.lastError = String(err);
+      }
+    }
+  }
+
+  async start(): Promise<void> {
+    if (await serves(this.client, ROLLOUT_GROUP, ROLLOUT_VERSION, ANALYSIS_RUN_PLURAL)) {
+      this.analysisRuns = new Informer<AnalysisRunObject>(this.client, arRef(this.namespace), { log: this.log });
+      this.analysisRuns.on(() => this.changed());
+      this.analysisRuns.start();
+    }
+    this.rollouts.start();
+    this.replicaSets.start();
+    this.pods.start();
+    await Promise.all([this.rollouts.waitForSync(), this.replicaSets.waitForSync(), this.pods.waitForSync(), this.analysisRuns?.waitForSync()]);
+    await this.followRouting();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.rollouts.stop();
+    this.replicaSets.stop();
+    this.pods.stop();
+    this.analysisRuns?.stop();
+    for (const r of this.routing.values()) r.informer?.stop();
+  }
+
+  /** Starts an informer for each kind of routing object the rollouts name (once per kind and namespace). */
+  private async followRouting(): Promise<void> {
+    for (const ro of this.rollouts.list()) {
+      for (const t of routingTargets(ro)) {
+        const key = `${t.group}/${t.plural}/${t.namespace}`;
+        if (this.routing.has(key)) continue;
+        const entry: { informer?: Informer<KubeObject>; error?: string } = {};
+        this.routing.set(key, entry);
+        try {
+          const version = await preferredVersion(this.client, t.group);
+          if (!version) {
+            entry.error = `API group ${t.group} is not served (CRD not installed?)`;
+          } else if (!this.stopped) {
+            entry.informer = new Informer<KubeObject>(this.client, { group: t.group, version, plural: t.plural, namespace: t.namespace }, { log: this.log });
+            entry.informer.on(() => this.changed());
+            entry.informer.start();
+            await entry.informer.waitForSync();
+          }
+        } catch (err) {
+          entry.error = errorText(err);
+        }
+        this.changed();
+      }
+    }
+  }
+
+  private observe(rollout: RolloutObject): RoutingObservation[] {
+    return routingTargets(rollout).map((t) => {
+      const base = { kind: t.kind, name: t.name, namespace: t.namespace };
+      const entry = this.routing.get(`${t.group}/${t.plural}/${t.namespace}`);
+      if (!entry) return { ...base, error: 'not read yet' };
+      if (entry.error) return { ...base, error: entry.error };
+      const object = entry.informer?.get(t.namespace, t.name);
+      if (!object) return { ...base, error: entry.informer?.hasSynced() ? 'not found' : 'not read yet' };
+      const weight = t.read(object);
+      return weight ? { ...base, weight } : { ...base, error: 'no canary/stable destinations found' };
+    });
+  }
+
+  snapshot(namespace: string, name: string): RolloutSnapshot | undefined {
+    const rollout = this.rollouts.get(namespace, name);
+    if (!rollout) return undefined;
+    return assembleSnapshot(rollout, this.replicaSets.list(namespace), this.pods.list(namespace), this.analysisRuns?.list(namespace) ?? [], this.observe(rollout));
+  }
+
+  views(): RolloutViewModel[] {
+    return sortViews(this.rollouts.list().map((ro) => buildView(this.snapshot(ro.metadata.namespace ?? '', ro.metadata.name ?? '')!)));
+  }
+
+  analysisRunsServed(): boolean {
+    return this.analysisRuns !== undefined;
+  }
+}

@@ -1,0 +1,234 @@
+// Text rendering of the views: the `get rollout` header and tree, the `list rollouts` table and
+// `get analysisrun`. Pure functions of a view and the time: snapshot-tested in render.test.ts.
+import {
+  formatDuration,
+  formatPercent,
+  type AnalysisRunView,
+  type Counts,
+  type Phase,
+  type PodView,
+  type ReplicaSetView,
+  type RolloutViewModel,
+} from './view.ts';
+
+export interface RenderOptions {
+  now: number;
+  color: boolean;
+}
+
+type Tone = 'ok' | 'busy' | 'paused' | 'bad' | 'muted' | 'info' | 'plain';
+
+const ANSI: Record<Tone, string> = {
+  ok: '\x1b[32m',
+  busy: '\x1b[36m',
+  paused: '\x1b[33m',
+  bad: '\x1b[31m',
+  muted: '\x1b[2m',
+  info: '\x1b[34m',
+  plain: '',
+};
+
+function paint(text: string, tone: Tone, color: boolean): string {
+  if (!color || tone === 'plain' || text === '') return text;
+  return `${ANSI[tone]}${text}\x1b[0m`;
+}
+
+const ICON: Record<Tone, string> = { ok: '✔', busy: '◌', paused: '‖', bad: '✖', muted: '⊘', info: '•', plain: ' ' };
+
+export function phaseTone(phase: string): Tone {
+  switch (phase) {
+    case 'Healthy':
+    case 'Successful':
+    case 'Completed':
+      return 'ok';
+    case 'Progressing':
+    case 'Pending':
+    case 'Running': // an analysis run still measuring (pods pass their own tone)
+      return 'busy';
+    case 'Paused':
+    case 'Inconclusive':
+      return 'paused';
+    case 'Degraded':
+    case 'Failed':
+    case 'Error':
+      return 'bad';
+    case 'ScaledDown':
+    case 'Terminating':
+      return 'muted';
+    default:
+      return 'plain';
+  }
+}
+
+/** `✔ Healthy`, `‖ Paused`, ... */
+export function statusLabel(phase: string, tone: Tone = phaseTone(phase)): string {
+  return `${tone === 'plain' ? '?' : ICON[tone]} ${phase}`;
+}
+
+const tagTone = (tag: string): Tone => (tag === 'stable' || tag === 'active' ? 'ok' : tag === 'canary' ? 'paused' : tag === 'preview' ? 'info' : 'plain');
+
+function tags(list: string[], color: boolean): string {
+  return list.map((t) => paint(t, tagTone(t), color)).join(', ');
+}
+
+export function countsText(c: Counts): string {
+  return `successful ${c.successful} · failed ${c.failed} · inconclusive ${c.inconclusive} · error ${c.error}`;
+}
+
+// eslint-disable-next-line no-control-regex -- ANSI colour codes take no room on screen
+const visibleLength = (text: string): number => text.replace(/\x1b\[[0-9;]*m/g, '').length;
+const pad = (text: string, width: number): string => text + ' '.repeat(Math.max(0, width - visibleLength(text)));
+
+/** Lays out rows of cells in columns two spaces apart; trailing spaces trimmed. */
+export function table(rows: string[][]): string[] {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, visibleLength(cell))));
+  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : pad(cell, widths[i]!))).join('  ').trimEnd());
+}
+
+function age(createdAt: number | undefined, now: number): string {
+  return createdAt === undefined ? '' : formatDuration(now - createdAt);
+}
+
+/** The message line: the controller's message, plus what a person should know about a pause. */
+export function pauseNote(view: RolloutViewModel, now: number): string {
+  if (view.pausedBySpec) return `paused by spec.paused: rollway promote ${view.name} resumes it`;
+  const current = view.steps.find((s) => s.state === 'current');
+  if (current?.pauseEndsAt !== undefined) return `timed pause, ${formatDuration(Math.max(0, current.pauseEndsAt - now))} left`;
+  if (current?.waitingForPromotion) return `waiting for promotion: rollway promote ${view.name}`;
+  return '';
+}
+
+export function weightSource(view: RolloutViewModel): string {
+  if (view.actualWeightFrom !== 'status') return `from ${view.actualWeightFrom}`;
+  if (view.routing.length === 0) return 'from pod counts';
+  const failed = view.routing.find((r) => r.error);
+  return failed ? `from status; ${failed.kind}/${failed.name}: ${failed.error}` : 'from status';
+}
+
+const LABEL_WIDTH = 17;
+
+/** The header and the tree of `rollway get rollout`. */
+export function renderRollout(view: RolloutViewModel, options: RenderOptions): string {
+  const { now, color } = options;
+  const out: string[] = [];
+  const field = (label: string, value: string): void => {
+    out.push(`${pad(`${label}:`, LABEL_WIDTH)}${value}`.trimEnd());
+  };
+  field('Name', view.name);
+  field('Namespace', view.namespace);
+  field('Status', paint(statusLabel(view.phase), phaseTone(view.phase), color));
+  const note = pauseNote(view, now);
+  const message = [view.message, note].filter((m) => m !== '').join(' · ');
+  if (message) field('Message', message);
+  if (view.pendingGeneration !== undefined) field('Observed', `generation ${view.pendingGeneration} not yet seen by the controller`);
+  field('Strategy', view.strategy === 'BlueGreen' ? 'BlueGreen' : view.strategy);
+  if (view.strategy === 'Canary') {
+    if (view.step) field('  Step', `${view.step.index}/${view.step.total}`);
+    if (view.setWeight !== undefined) field('  Set weight', formatPercent(view.setWeight));
+    if (view.actualWeight !== undefined) field('  Actual weight', `${formatPercent(view.actualWeight)} (${weightSource(view)})`);
+  }
+  view.images.forEach((img, i) => {
+    const line = `${img.image}${img.tags.length ? ` (${tags(img.tags, color)})` : ''}`;
+    if (i === 0) field('Images', line);
+    else out.push(`${' '.repeat(LABEL_WIDTH)}${line}`);
+  });
+  const r = view.replicas;
+  field('Replicas', `desired ${r.desired} · current ${r.current} · updated ${r.updated} · ready ${r.ready} · available ${r.available}`);
+  view.routing.forEach((route, i) => {
+    const weight = route.percent !== undefined && route.weight ? `canary ${formatPercent(route.percent)} (${route.weight.canary}/${route.weight.total})` : paint(route.error ?? 'no weight', 'bad', color);
+    const line = `${route.kind}/${route.name}  ${weight}`;
+    if (i === 0) field('Routing', line);
+    else out.push(`${' '.repeat(LABEL_WIDTH)}${line}`);
+  });
+  out.push('');
+
+  const rows: string[][] = [['NAME', 'KIND', 'STATUS', 'AGE', 'INFO']];
+  const status = (phase: string, tone: Tone = phaseTone(phase)): string => paint(statusLabel(phase, tone), tone, color);
+  rows.push([view.name, 'Rollout', status(view.phase), age(view.createdAt, now), '']);
+  const analysisRow = (prefix: string, ar: AnalysisRunView): string[] => [`${prefix}${ar.name}`, 'AnalysisRun', status(ar.phase), age(ar.createdAt, now), countsText(ar.counts)];
+  const revisions = view.revisions;
+  const topLevel = revisions.length + view.analysisRuns.length;
+  let topIndex = 0;
+  for (const ar of view.analysisRuns) {
+    const last = ++topIndex === topLevel;
+    rows.push(analysisRow(last ? '└─ ' : '├─ ', ar));
+  }
+  for (const rev of revisions) {
+    const lastRev = ++topIndex === topLevel;
+    const branch = lastRev ? '└─ ' : '├─ ';
+    const stem = lastRev ? '   ' : '│  ';
+    rows.push([`${branch}revision ${rev.revision}`, '', '', '', '']);
+    const children = rev.replicaSets.length + rev.analysisRuns.length;
+    let childIndex = 0;
+    for (const rs of rev.replicaSets) {
+      const lastChild = ++childIndex === children;
+      rows.push(replicaSetRow(`${stem}${lastChild ? '└─ ' : '├─ '}`, rs, now, color, status));
+      const podStem = `${stem}${lastChild ? '   ' : '│  '}`;
+      rs.pods.forEach((pod, i) => rows.push(podRow(`${podStem}${i === rs.pods.length - 1 ? '└─ ' : '├─ '}`, pod, now, status)));
+    }
+    for (const ar of rev.analysisRuns) {
+      const lastChild = ++childIndex === children;
+      rows.push(analysisRow(`${stem}${lastChild ? '└─ ' : '├─ '}`, ar));
+    }
+  }
+  out.push(...table(rows));
+  return `${out.join('\n')}\n`;
+}
+
+function replicaSetRow(prefix: string, rs: ReplicaSetView, now: number, color: boolean, status: (p: string, t?: Tone) => string): string[] {
+  const info: string[] = [];
+  if (rs.tags.length) info.push(tags(rs.tags, color));
+  if (rs.status !== 'ScaledDown') info.push(`available ${rs.available}/${rs.desired}`);
+  if (rs.scaleDownAt !== undefined && rs.scaleDownAt > now && rs.desired > 0) info.push(`scale-down in ${formatDuration(rs.scaleDownAt - now)}`);
+  return [`${prefix}${rs.name}`, 'ReplicaSet', status(rs.status), age(rs.createdAt, now), info.join(' · ')];
+}
+
+function podRow(prefix: string, pod: PodView, now: number, status: (p: string, t?: Tone) => string): string[] {
+  const tone: Tone = pod.ok === true ? 'ok' : pod.ok === false ? 'bad' : pod.status === 'Terminating' ? 'muted' : 'busy';
+  return [`${prefix}${pod.name}`, 'Pod', status(pod.status, tone), age(pod.createdAt, now), `ready ${pod.ready} · restarts ${pod.restarts}`];
+}
+
+/** The `list rollouts` table. */
+export function renderList(views: RolloutViewModel[], options: RenderOptions & { allNamespaces: boolean }): string {
+  if (views.length === 0) return '';
+  const header = ['NAME', 'STRATEGY', 'STATUS', 'STEP', 'SET-WEIGHT', 'ACTUAL-WEIGHT', 'READY', 'AVAILABLE', 'AGE', 'IMAGES'];
+  if (options.allNamespaces) header.unshift('NAMESPACE');
+  const rows: string[][] = [header];
+  for (const v of views) {
+    const row = [
+      v.name,
+      v.strategy,
+      paint(statusLabel(v.phase), phaseTone(v.phase), options.color),
+      v.step ? `${v.step.index}/${v.step.total}` : '-',
+      v.setWeight !== undefined ? formatPercent(v.setWeight) : '-',
+      v.actualWeight !== undefined ? formatPercent(v.actualWeight) : '-',
+      `${v.replicas.ready}/${v.replicas.desired}`,
+      String(v.replicas.available),
+      age(v.createdAt, options.now),
+      v.images.map((i) => `${i.image}${i.tags.length ? ` (${i.tags.join(', ')})` : ''}`).join(', '),
+    ];
+    if (options.allNamespaces) row.unshift(v.namespace);
+    rows.push(row);
+  }
+  return `${table(rows).join('\n')}\n`;
+}
+
+/** `rollway get analysisrun NAME`. */
+export function renderAnalysisRun(ar: AnalysisRunView, namespace: string, options: RenderOptions): string {
+  const out = [
+    `${pad('Name:', 11)}${ar.name}`,
+    `${pad('Namespace:', 11)}${namespace}`,
+    `${pad('Status:', 11)}${paint(statusLabel(ar.phase as Phase), phaseTone(ar.phase), options.color)}`,
+  ];
+  if (ar.message) out.push(`${pad('Message:', 11)}${ar.message}`);
+  out.push(`${pad('Age:', 11)}${age(ar.createdAt, options.now)}`);
+  out.push(`${pad('Measured:', 11)}${countsText(ar.counts)}`);
+  out.push('');
+  const rows = [['METRIC', 'STATUS', 'SUCCESSFUL', 'FAILED', 'INCONCLUSIVE', 'ERROR', 'MESSAGE']];
+  for (const m of ar.metrics) {
+    rows.push([m.name, paint(statusLabel(m.phase), phaseTone(m.phase), options.color), String(m.successful), String(m.failed), String(m.inconclusive), String(m.error), m.message]);
+  }
+  out.push(...table(rows));
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,313 @@
+// `rollway dashboard`: a small web UI served by node:http. The pages are static files (plain
+// HTML, CSS and JavaScript); the data is the CLI's own rollout views, kept current by informers
+// and pushed to the browser with Server-Sent Events; the actions are the CLI's actions.ts
+// functions behind a JSON API. Listens on 127.0.0.1 unless told otherwise.
+import { readFile } from 'node:fs/promises';
+import http from 'node:http';
+import path from 'node:path';
+import { KubeApiError, type KubeClient } from '../kube/client.ts';
+import { ACTION_NAMES, ActionError, runAction, type ActionName } from '../cli/actions.ts';
+import { RolloutWatch } from '../cli/observe.ts';
+import { buildView, type RolloutViewModel } from '../cli/view.ts';
+
+export interface DashboardOptions {
+  client: KubeClient;
+  /** the namespace shown first */
+  namespace: string;
+  port: number;
+  address: string;
+  /** how long a namespace's informers outlive their last viewer (default 30 s) */
+  lingerMs?: number;
+}
+
+export interface Dashboard {
+  url: string;
+  port: number;
+  close: () => Promise<void>;
+}
+
+const STATIC_DIR = path.join(import.meta.dirname, 'static');
+const STATIC_FILES: Record<string, string> = {
+  '/': 'index.html',
+  '/index.html': 'index.html',
+  '/app.js': 'app.js',
+  '/style.css': 'style.css',
+};
+const CONTENT_TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8' };
+const VALID_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+
+interface Shared {
+  watch: RolloutWatch;
+  ready: Promise<void>;
+  users: number;
+  linger?: NodeJS.Timeout | undefined;
+}
+
+class HttpError extends Error {
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(message);
+    this.status = status;
+  }
+}
+
+/** One RolloutWatch per namespace, shared by every request and stream that looks at it. */
+class Watches {
+  private readonly client: KubeClient;
+  private readonly lingerMs: number;
+  private readonly byNamespace = new Map<string, Shared>();
+
+  constructor(client: KubeClient, lingerMs: number) {
+    this.client = client;
+    this.lingerMs = lingerMs;
+  }
+
+  async acquire(namespace: string): Promise<RolloutWatch> {
+    let shared = this.byNamespace.get(namespace);
+    if (!shared) {
+      const watch = new RolloutWatch(this.client, namespace);
+      shared = { watch, ready: watch.start(), users: 0 };
+      this.byNamespace.set(namespace, shared);
+      shared.ready.catch(() => this.drop(namespace));
+    }
+    shared.users++;
+    clearTimeout(shared.linger);
+    await shared.ready;
+    return shared.watch;
+  }
+
+  release(namespace: string): void {
+    const shared = this.byNamespace.get(namespace);
+    if (!shared) return;
+    shared.users = Math.max(0, shared.users - 1);
+    if (shared.users === 0) {
+      clearTimeout(shared.linger);
+      shared.linger = setTimeout(() => this.drop(namespace), this.lingerMs);
+    }
+  }
+
+  private drop(namespace: string): void {
+    const shared = this.byNamespace.get(namespace);
+    if (!shared) return;
+    clearTimeout(shared.linger);
+    shared.watch.stop();
+    this.byNamespace.delete(namespace);
+  }
+
+  closeAll(): void {
+    for (const ns of [...this.byNamespace.keys()]) this.drop(ns);
+  }
+}
+
+function send(res: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function readBody(req: http.IncomingMessage, limit = 64 * 1024): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let size = 0;
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        reject(new HttpError(413, 'request body too large'));
+        req.destroy();
+      } else chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function errorStatus(err: unknown): { status: number; message: string } {
+  if (err instanceof HttpError) return { status: err.status, message: err.message };
+  if (err instanceof ActionError) return { status: /not found/.test(err.message) ? 404 : err.exitCode === 2 ? 400 : 409, message: err.message };
+  if (err instanceof KubeApiError) return { status: err.statusCode === 422 ? 409 : err.statusCode, message: err.message };
+  return { status: 500, message: err instanceof Error ? err.message : String(err) };
+}
+
+export async function startDashboard(options: DashboardOptions): Promise<Dashboard> {
+  const { client } = options;
+  const watches = new Watches(client, options.lingerMs ?? 30_000);
+  const streams = new Set<http.ServerResponse>();
+  const loopback = options.address === '127.0.0.1' || options.address === 'localhost' || options.address === '::1';
+  let port = options.port;
+
+  const namespaceParam = (url: URL): string => {
+    const ns = url.searchParams.get('namespace') || options.namespace;
+    if (!VALID_NAME.test(ns)) throw new HttpError(400, `invalid namespace "${ns}"`);
+    return ns;
+  };
+
+  const detail = (watch: RolloutWatch, ns: string, name: string): RolloutViewModel | undefined => {
+    const snapshot = watch.snapshot(ns, name);
+    return snapshot ? buildView(snapshot) : undefined;
+  };
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    // A page on another site must not drive this API through the browser (DNS rebinding, CSRF).
+    const host = req.headers.host ?? '';
+    if (loopback && !new RegExp(`^(127\\.0\\.0\\.1|localhost|\\[::1\\]):${port}$`).test(host)) throw new HttpError(403, `unexpected Host header "${host}"`);
+    const url = new URL(req.url ?? '/', `http://${host || 'localhost'}`);
+    const method = req.method ?? 'GET';
+
+    const file = STATIC_FILES[url.pathname];
+    if (file && method === 'GET') {
+      const body = await readFile(path.join(STATIC_DIR, file));
+      res.writeHead(200, {
+        'Content-Type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
+        'Cache-Control': 'no-cache',
+        'Content-Security-Policy': "default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:",
+        'X-Content-Type-Options': 'nosniff',
+      });
+      res.end(body);
+      return;
+    }
+
+    if (url.pathname === '/api/config' && method === 'GET') {
+      send(res, 200, { namespace: options.namespace, server: client.server });
+      return;
+    }
+
+    if (url.pathname === '/api/namespaces' && method === 'GET') {
+      try {
+        const list = await client.list({ group: '', version: 'v1', plural: 'namespaces' });
+        send(res, 200, { namespaces: list.items.map((n) => n.metadata.name).sort() });
+      } catch (err) {
+        if (err instanceof KubeApiError && err.statusCode === 403) send(res, 200, { namespaces: [options.namespace] });
+        else throw err;
+      }
+      return;
+    }
+
+    if (url.pathname === '/api/rollouts' && method === 'GET') {
+      const ns = namespaceParam(url);
+      const watch = await watches.acquire(ns);
+      try {
+        send(res, 200, { namespace: ns, now: Date.now(), rollouts: watch.views() });
+      } finally {
+        watches.release(ns);
+      }
+      return;
+    }
+
+    const one = /^\/api\/rollouts\/([^/]+)\/([^/]+)(?:\/([a-z-]+))?$/.exec(url.pathname);
+    if (one) {
+      const ns = decodeURIComponent(one[1]!);
+      const name = decodeURIComponent(one[2]!);
+      if (!VALID_NAME.test(ns) || !VALID_NAME.test(name)) throw new HttpError(400, 'invalid namespace or name');
+      const action = one[3];
+      if (!action && method === 'GET') {
+        const watch = await watches.acquire(ns);
+        try {
+          const view = detail(watch, ns, name);
+          if (!view) throw new HttpError(404, `rollout "${name}" not found in namespace "${ns}"`);
+          send(res, 200, { now: Date.now(), rollout: view });
+        } finally {
+          watches.release(ns);
+        }
+        return;
+      }
+      if (action && method === 'POST') {
+        if (!(ACTION_NAMES as readonly string[]).includes(action)) throw new HttpError(404, `unknown action "${action}"; actions: ${ACTION_NAMES.join(', ')}`);
+        if (!(req.headers['content-type'] ?? '').startsWith('application/json')) throw new HttpError(415, 'send the action as application/json');
+        const origin = req.headers.origin;
+        if (origin && new URL(origin).host !== host) throw new HttpError(403, `cross-origin request from ${origin} refused`);
+        const text = await readBody(req);
+        let params: Record<string, unknown> = {};
+        if (text.trim() !== '') {
+          try {
+            params = JSON.parse(text) as Record<string, unknown>;
+          } catch {
+            throw new HttpError(400, 'the request body is not JSON');
+          }
+        }
+        const message = await runAction(client, ns, name, action as ActionName, params);
+        send(res, 200, { message });
+        return;
+      }
+      throw new HttpError(405, `${method} is not allowed here`);
+    }
+
+    if (url.pathname === '/api/stream' && method === 'GET') {
+      await stream(req, res, url);
+      return;
+    }
+    throw new HttpError(404, `nothing at ${url.pathname}`);
+  }
+
+  /** Server-Sent Events: the namespace's rollouts, and one rollout's detail when asked, on every change. */
+  async function stream(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
+    const ns = namespaceParam(url);
+    const name = url.searchParams.get('rollout') ?? undefined;
+    if (name !== undefined && !VALID_NAME.test(name)) throw new HttpError(400, 'invalid rollout name');
+    const watch = await watches.acquire(ns);
+    res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
+    streams.add(res);
+    let lastList = '';
+    let lastDetail = '';
+    let timer: NodeJS.Timeout | undefined;
+    let lastSent = 0;
+    const push = (): void => {
+      timer = undefined;
+      lastSent = Date.now();
+      const list = JSON.stringify(watch.views());
+      if (list !== lastList) {
+        lastList = list;
+        res.write(`event: rollouts\ndata: {"namespace":${JSON.stringify(ns)},"now":${Date.now()},"rollouts":${list}}\n\n`);
+      }
+      if (name !== undefined) {
+        const view = detail(watch, ns, name);
+        const text = JSON.stringify(view ?? null);
+        if (text !== lastDetail) {
+          lastDetail = text;
+          res.write(`event: rollout\ndata: {"now":${Date.now()},"rollout":${text}}\n\n`);
+        }
+      }
+    };
+    // At most 5 pushes a second per stream, the last change always sent.
+    const schedule = (): void => {
+      if (!timer) timer = setTimeout(push, Math.max(0, lastSent + 200 - Date.now()));
+    };
+    const unsubscribe = watch.onChange(schedule);
+    const heartbeat = setInterval(() => res.write(`: keep-alive ${Date.now()}\n\n`), 15_000);
+    res.write('retry: 1000\n\n');
+    push();
+    req.on('close', () => {
+      clearTimeout(timer);
+      clearInterval(heartbeat);
+      unsubscribe();
+      streams.delete(res);
+      watches.release(ns);
+    });
+  }
+
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      const { status, message } = errorStatus(err);
+      if (res.headersSent) res.end();
+      else send(res, status, { error: message });
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.address, () => resolve());
+  });
+  const address = server.address();
+  port = typeof address === 'object' && address ? address.port : options.port;
+  const hostPart = options.address.includes(':') ? `[${options.address}]` : options.address;
+  return {
+    url: `http://${hostPart}:${port}/`,
+    port,
+    close: async () => {
+      for (const res of streams) res.end();
+      watches.closeAll();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
+      client.close();
+    },
+  };
+}

@@ -1,0 +1,115 @@
+// Shared pieces of the analysis e2e scenarios: installing the analysis CRDs on a cluster that was
+// already up before they existed, Rollout and template manifests, and small waits.
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { RolloutObject } from '../controller/controller.ts';
+import type { KubeObject, ResourceRef } from '../kube/client.ts';
+import { Cluster, parseYamlObjects, repoRoot, sleep } from './harness.ts';
+
+export const rolloutRef = (ns: string, name: string): ResourceRef => ({ group: 'rollway.dev', version: 'v1alpha1', plural: 'rollouts', namespace: ns, name });
+export const runRef = (ns: string, name?: string): ResourceRef => ({ group: 'rollway.dev', version: 'v1alpha1', plural: 'analysisruns', namespace: ns, name });
+export const rsRef = (ns: string): ResourceRef => ({ group: 'apps', version: 'v1', plural: 'replicasets', namespace: ns });
+export const jobRef = (ns: string, name?: string): ResourceRef => ({ group: 'batch', version: 'v1', plural: 'jobs', namespace: ns, name });
+
+export interface RunObject extends KubeObject {
+  spec: { metrics: { name: string }[]; terminate?: boolean };
+  status?: {
+    phase: string;
+    message?: string;
+    metricResults?: { name: string; phase: string; count?: number; successful?: number; failed?: number; error?: number; inconclusive?: number; consecutiveError?: number; measurements?: { phase: string; value?: string; message?: string; metadata?: Record<string, string> }[] }[];
+  };
+}
+
+/**
+ * Applies crds/rollway/*.yaml (the control plane installs them only when it starts, and may have
+ * been started before the analysis CRDs existed) and waits until they are served.
+ */
+export async function installCrds(): Promise<void> {
+  const cluster = new Cluster();
+  try {
+    const dir = path.join(repoRoot, 'crds/rollway');
+    const crdRef: ResourceRef = { group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions' };
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml'))) {
+      for (const crd of parseYamlObjects(readFileSync(path.join(dir, file), 'utf8'))) {
+        await cluster.client.apply({ ...crdRef, name: crd.metadata.name }, crd, 'rollway-e2e');
+        await cluster.waitFor<KubeObject & { status?: { conditions?: { type: string; status: string }[] } }>(
+          { ...crdRef, name: crd.metadata.name },
+          (o) => o?.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ?? false,
+          { what: `CRD ${crd.metadata.name ?? ''} established` },
+        );
+      }
+    }
+  } finally {
+    cluster.close();
+  }
+}
+
+export interface RolloutOptions {
+  replicas?: number;
+  image?: string;
+  /** YAML of the steps list items, indented for `steps:` */
+  steps: string;
+  /** YAML of strategy.canary.analysis, indented under `analysis:` */
+  background?: string;
+}
+
+export function rolloutYaml(name: string, options: RolloutOptions): string {
+  return `
+apiVersion: rollway.dev/v1alpha1
+kind: Rollout
+metadata:
+  name: ${name}
+spec:
+  replicas: ${options.replicas ?? 2}
+  revisionHistoryLimit: 3
+  selector:
+    matchLabels: {app: ${name}}
+  template:
+    metadata:
+      labels: {app: ${name}}
+    spec:
+      containers:
+      - name: app
+        image: ${options.image ?? 'registry.example/app:1'}
+  strategy:
+    canary:
+      scaleDownDelaySeconds: 0
+      steps:
+${options.steps}
+${options.background ? `      analysis:\n${options.background}` : ''}
+`;
+}
+
+export const phaseIs = (phase: string, extra: (ro: RolloutObject) => boolean = () => true) => (ro: RolloutObject | undefined): boolean =>
+  ro?.status?.phase === phase && ro.status.observedGeneration === String(ro.metadata.generation) && extra(ro);
+
+/** Sets the image of the Rollout's only container (a new revision). */
+export async function setImage(cluster: Cluster, ns: string, name: string, image: string): Promise<void> {
+  await cluster.patch(rolloutRef(ns, name), [{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: image }], 'json');
+}
+
+/** The AnalysisRuns of a Rollout, oldest first. */
+export async function runsOf(cluster: Cluster, ns: string, rollout: string): Promise<RunObject[]> {
+  const runs = await cluster.list<RunObject>(runRef(ns), `rollway.dev/rollout=${rollout}`);
+  return runs.sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') || (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''));
+}
+
+/** Waits for a run to reach a phase; answers it. */
+export async function waitForRun(cluster: Cluster, ns: string, name: string, phase: string, timeoutMs = 60_000): Promise<RunObject> {
+  const run = await cluster.waitFor<RunObject>(runRef(ns, name), (r) => r?.status?.phase === phase, { what: `AnalysisRun ${name} ${phase}`, timeoutMs });
+  return run!;
+}
+
+/** Asserts that an Event of `reason` about the object has a message matching every pattern. */
+export async function expectEvent(cluster: Cluster, ns: string, involved: { kind: string; name: string }, reason: string, patterns: RegExp[], timeoutMs = 10_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const events = await cluster.events(ns, involved);
+    const seen = events.map((e) => `${e.reason ?? ''}: ${e.message ?? ''}`);
+    const found = events.find((e) => e.reason === reason && patterns.every((p) => p.test(e.message ?? '')));
+    if (found) return found.message ?? '';
+    if (Date.now() > deadline) assert.fail(`no ${reason} Event on ${involved.kind} ${involved.name} matching ${patterns.join(', ')}; Events:\n${seen.join('\n')}`);
+    await sleep(250);
+  }
+}

@@ -1,0 +1,135 @@
+// What the routers share: how they name things they own, how they write (read, render, patch
+// only the difference, re-read on a lost race), and how Kubernetes service hosts are compared.
+import { KubeApiError, type KubeClient, type KubeObject, type OwnerReference, type ResourceRef } from '../kube/client.ts';
+import { changes, diffJson, type JsonPatchOp } from './json-patch.ts';
+import type { StringMatch } from './types.ts';
+
+export const FIELD_MANAGER = 'rollway-controller';
+export const ROUTING_PATH = 'spec.strategy.canary.trafficRouting';
+/** The label whose value is a ReplicaSet's pod-template hash (as on the pods themselves). */
+export const POD_TEMPLATE_HASH_LABEL = 'rollouts-pod-template-hash';
+/**
+ * On a user's routing object: the header/mirror routes each Rollout inserted, as JSON
+ * `{"<rollout>": ["<route>", ...]}`, so routes that are no longer wanted can be found and
+ * removed even after the steps or managedRoutes changed. Absent when no route is inserted.
+ */
+export const MANAGED_ROUTES_ANNOTATION = 'rollway.dev/managed-routes';
+
+export interface RolloutIdentity {
+  name: string;
+  uid: string;
+  apiVersion: string;
+  kind: string;
+}
+
+export function controllerReference(rollout: RolloutIdentity): OwnerReference {
+  return { apiVersion: rollout.apiVersion, kind: rollout.kind, name: rollout.name, uid: rollout.uid, controller: true, blockOwnerDeletion: true };
+}
+
+/** True when `object` is controlled by this Rollout (the same uid). */
+export function isOwnedBy(object: KubeObject, rollout: RolloutIdentity): boolean {
+  return (object.metadata.ownerReferences ?? []).some((ref) => ref.controller === true && ref.uid === rollout.uid);
+}
+
+/** Who controls an object, for messages: `Rollout web` or `nothing`. */
+export function controllerOf(object: KubeObject): string {
+  const owner = (object.metadata.ownerReferences ?? []).find((ref) => ref.controller);
+  return owner ? `${owner.kind} ${owner.name}` : 'no controller (created by a user or another tool)';
+}
+
+/** Names of the routes this Rollout inserted into an object, from its annotation. */
+export function managedRouteNames(object: KubeObject, rolloutName: string): string[] {
+  const text = object.metadata.annotations?.[MANAGED_ROUTES_ANNOTATION];
+  if (!text) return [];
+  try {
+    const parsed = JSON.parse(text) as Record<string, unknown>;
+    const names = parsed[rolloutName];
+    return Array.isArray(names) ? names.filter((n): n is string => typeof n === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+/** Sets (or with no names, drops) this Rollout's entry of the managed-routes annotation on a draft. */
+export function setManagedRouteNames(draft: KubeObject, rolloutName: string, names: readonly string[]): void {
+  const annotations = draft.metadata.annotations ?? {};
+  let all: Record<string, unknown>;
+  try {
+    all = JSON.parse(annotations[MANAGED_ROUTES_ANNOTATION] ?? '{}') as Record<string, unknown>;
+  } catch {
+    all = {}; // not ours to understand: start over with our own entry
+  }
+  if (names.length > 0) all[rolloutName] = [...names];
+  else delete all[rolloutName];
+  const text = Object.keys(all).length > 0 ? JSON.stringify(all) : undefined;
+  if (text === annotations[MANAGED_ROUTES_ANNOTATION]) return;
+  if (text === undefined) delete annotations[MANAGED_ROUTES_ANNOTATION];
+  else annotations[MANAGED_ROUTES_ANNOTATION] = text;
+  if (Object.keys(annotations).length > 0) draft.metadata.annotations = annotations;
+  else delete draft.metadata.annotations;
+}
+
+/**
+ * Whether a route host names a Service of a namespace: `web`, `web.shop`, `web.shop.svc` and
+ * `web.shop.svc.cluster.local` all name Service web in namespace shop.
+ */
+export function hostIsService(host: string | undefined, service: string, namespace: string): boolean {
+  if (!host) return false;
+  const [name, ns, svc] = host.split('.');
+  if (name !== service) return false;
+  if (ns === undefined) return true;
+  if (ns !== namespace) return false;
+  return svc === undefined || svc === 'svc'; // any cluster domain after .svc
+}
+
+/** A StringMatch as a regular expression (for routers that only have exact and regex). */
+export function prefixAsRegex(prefix: string): string {
+  return `^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*`;
+}
+
+export function matchKind(match: StringMatch): 'exact' | 'prefix' | 'regex' {
+  return 'exact' in match ? 'exact' : 'prefix' in match ? 'prefix' : 'regex';
+}
+
+export function matchValue(match: StringMatch): string {
+  return 'exact' in match ? match.exact : 'prefix' in match ? match.prefix : match.regex;
+}
+
+const isRaceLost = (err: unknown): boolean => err instanceof KubeApiError && (err.statusCode === 409 || err.statusCode === 422);
+
+/**
+ * Reads an object, renders what it should be, and writes only the difference as a JSON patch
+ * whose `test` ops guard what we read. A lost race (another writer in between: 409/422) is
+ * retried from a fresh read. Answers the object as it now is and whether a write happened.
+ */
+export async function patchToRendered<T extends KubeObject, R>(
+  client: KubeClient,
+  ref: ResourceRef,
+  render: (current: T) => { object: T; result: R },
+  options: { read?: T; attempts?: number } = {},
+): Promise<{ object: T; result: R; wrote: boolean }> {
+  const attempts = options.attempts ?? 3;
+  for (let attempt = 1; ; attempt++) {
+    const current = attempt === 1 && options.read ? options.read : await client.get<T>(ref);
+    const { object, result } = render(current);
+    const ops: JsonPatchOp[] = diffJson(withoutServerFields(current), withoutServerFields(object));
+    if (!changes(ops)) return { object: current, result, wrote: false };
+    try {
+      const written = await client.patch<T>(ref, 'json', ops, { fieldManager: FIELD_MANAGER });
+      return { object: written, result, wrote: true };
+    } catch (err) {
+      if (!isRaceLost(err) || attempt >= attempts) throw err;
+    }
+  }
+}
+
+/** The parts of an object a router renders: metadata the server owns and status are left out. */
+function withoutServerFields(object: KubeObject): KubeObject {
+  const { managedFields: _m, resourceVersion: _rv, generation: _g, creationTimestamp: _c, uid: _u, ...metadata } = object.metadata;
+  const { status: _status, ...rest } = object;
+  return { ...rest, metadata };
+}
+
+export function clone<T>(value: T): T {
+  return structuredClone(value);
+}

@@ -1,0 +1,264 @@
+// One conformance suite for every traffic router, run on the real control plane with the
+// upstream CRDs (e2e/routers-conformance.test.ts). A router "fixture" says how to set up its
+// routing objects full of user content, how to read back what they say, and how another writer
+// would revert a weight; the suite then checks the promises every router makes:
+//   - weights 0, 0.01, 1, 20 and 100 percent written exactly;
+//   - re-applying the same traffic writes nothing;
+//   - header and mirror routes go on and off (or the spec is rejected, naming the router);
+//   - an abort (weight 0, no routes) leaves 100% stable;
+//   - the user's content is preserved byte for byte;
+//   - a weight reverted by another field manager is put back, that writer's other change kept;
+//   - release() leaves 100% stable and nothing of ours behind.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { validateRollout } from '../api/rollout.ts';
+import type { KubeClient, KubeObject, ResourceRef } from '../kube/client.ts';
+import { createRouter } from './index.ts';
+import { FULL_STABLE, ratioFromPercent, type DesiredTraffic, type HeaderRoute, type MirrorRoute, type TrafficRouter, type WeightRatio } from './types.ts';
+
+export const STABLE_SERVICE = 'conf-stable';
+export const CANARY_SERVICE = 'conf-canary';
+export const ROLLOUT_NAME = 'conf';
+export const HEADER_ROUTE = 'header-beta';
+export const MIRROR_ROUTE = 'mirror-get';
+
+export interface ConformanceEnv {
+  /** the router's own client: its write counts are the router's writes */
+  routerClient: KubeClient;
+  /** everyone else: the test's reads and setup, the "other writer" */
+  client: KubeClient;
+  namespace: string;
+  rollout: { name: string; uid: string; apiVersion: string; kind: string };
+}
+
+/** What the routing objects say now. */
+export interface TrafficState {
+  /** canary and stable weights as written, one entry per place that carries the weight */
+  weights: { canary: number; stable: number }[];
+  headerRoutes: string[];
+  mirrorRoutes: string[];
+}
+
+export interface RouterFixture {
+  /** shown as the suite's name, e.g. "istio (host-level)" */
+  title: string;
+  /** the trafficRouting key: istio, nginx, smi, gatewayAPI */
+  key: string;
+  supports: { header: boolean; mirror: boolean };
+  /** (re)creates the routing objects with user content; answers trafficRouting for the Rollout */
+  setup(env: ConformanceEnv): Promise<Record<string, unknown>>;
+  read(env: ConformanceEnv): Promise<TrafficState>;
+  /** the objects users own, as JSON text; `managed: 'masked'` leaves out the fields we manage */
+  userContent(env: ConformanceEnv, managed: 'masked' | 'included'): Promise<string>;
+  /** labels, annotations, routes or objects of ours still present */
+  ourMarks(env: ConformanceEnv): Promise<string[]>;
+  /** another field manager puts the weight of one object back to 100% stable and changes a field we do not manage */
+  revertWeight(env: ConformanceEnv): Promise<void>;
+  /** whether that other change is still there */
+  otherWritersChangeKept(env: ConformanceEnv): Promise<boolean>;
+}
+
+const headerRoute: HeaderRoute = { name: HEADER_ROUTE, match: [{ headerName: 'x-beta', headerValue: { exact: 'yes' } }] };
+const mirrorRoute: MirrorRoute = { name: MIRROR_ROUTE, percentage: 50, match: [{ method: { exact: 'GET' } }] };
+
+function traffic(weight: WeightRatio, routes: { header?: boolean; mirror?: boolean } = {}): DesiredTraffic {
+  return {
+    weight,
+    stableService: STABLE_SERVICE,
+    canaryService: CANARY_SERVICE,
+    stableHash: 'stablehash',
+    canaryHash: 'canaryhash',
+    headerRoutes: routes.header ? [headerRoute] : [],
+    mirrorRoutes: routes.mirror ? [mirrorRoute] : [],
+  };
+}
+
+/** All writes a client made, whatever the verb (server-side apply included). */
+const writesOf = (client: KubeClient): number => client.calls.writes() + client.calls.total((verb) => verb === 'apply');
+
+/** Expected written weights: the ratio as it comes (0.01% is 1 and 9999). */
+function expected(percent: number): { canary: number; stable: number } {
+  const ratio = percent === 0 ? FULL_STABLE : ratioFromPercent(percent);
+  return { canary: ratio.canary, stable: ratio.total - ratio.canary };
+}
+
+export interface SuiteContext {
+  /** a fresh namespace with the Services and an owner Rollout, removed at the end */
+  makeEnv: () => Promise<ConformanceEnv & { remove: () => Promise<void> }>;
+}
+
+export function routerConformance(fixture: RouterFixture, context: SuiteContext): void {
+  void describe(`router conformance: ${fixture.title}`, () => {
+    let env: ConformanceEnv & { remove: () => Promise<void> };
+    let trafficRouting: Record<string, unknown>;
+    let router: TrafficRouter;
+
+    const fresh = async (): Promise<void> => {
+      trafficRouting = await fixture.setup(env);
+      router = createRouter({ client: env.routerClient, namespace: env.namespace, rollout: env.rollout, trafficRouting, log: () => {} });
+    };
+    const apply = async (desired: DesiredTraffic): Promise<number> => {
+      const before = writesOf(env.routerClient);
+      const result = await router.reconcile(desired);
+      const writes = writesOf(env.routerClient) - before;
+      assert.equal(result.writes, writes, 'the router reports the writes it made');
+      return writes;
+    };
+    const release = (): Promise<void> => router.release({ stableService: STABLE_SERVICE, canaryService: CANARY_SERVICE, stableHash: 'stablehash' });
+
+    before(async () => {
+      env = await context.makeEnv();
+    });
+    after(async () => {
+      await env?.remove();
+    });
+
+    void it('declares exact weights (0.01%) and the header/mirror support it has', () => {
+      const probe = createRouter({ client: env.routerClient, namespace: env.namespace, rollout: env.rollout, trafficRouting: { [fixture.key]: {} }, log: () => {} });
+      assert.equal(probe.capabilities.weightResolutionPercent, 0.01);
+      assert.equal(probe.capabilities.replicaBased, false);
+      assert.equal(probe.capabilities.headerMatch.length > 0, fixture.supports.header);
+      assert.equal(probe.capabilities.mirror, fixture.supports.mirror);
+    });
+
+    void it('writes 0, 0.01, 1, 20 and 100 percent exactly', async () => {
+      await fresh();
+      for (const percent of [0, 0.01, 1, 20, 100, 0]) {
+        const result = await router.reconcile(traffic(percent === 0 ? FULL_STABLE : ratioFromPercent(percent)));
+        const state = await fixture.read(env);
+        assert.ok(state.weights.length > 0, 'the routing objects carry a weight');
+        for (const w of state.weights) assert.deepEqual(w, expected(percent), `${percent}% written as ${JSON.stringify(w)}`);
+        assert.equal(result.actualWeight.canary * 100 / result.actualWeight.total, percent, `${percent}%: actual weight reported`);
+      }
+    });
+
+    void it('re-applying the same traffic writes nothing; a weight step writes each routing object once', async (t) => {
+      await fresh();
+      const routes = { header: fixture.supports.header, mirror: fixture.supports.mirror };
+      const first = await apply(traffic(ratioFromPercent(20), routes));
+      assert.ok(first > 0);
+      assert.equal(await apply(traffic(ratioFromPercent(20), routes)), 0, 'second apply');
+      assert.equal(await apply(traffic(ratioFromPercent(20), routes)), 0, 'third apply');
+      const step = await apply(traffic(ratioFromPercent(21), routes));
+      assert.ok(step <= 2, 'a pure weight step takes at most 2 writes');
+      t.diagnostic(`${fixture.title}: first apply ${first} write(s), re-apply 0, weight step 20% -> 21% ${step} write(s)`);
+    });
+
+    if (fixture.supports.header) {
+      void it('puts a header route in place and takes it away again', async () => {
+        await fresh();
+        await apply(traffic(ratioFromPercent(5), { header: true }));
+        assert.deepEqual((await fixture.read(env)).headerRoutes, [HEADER_ROUTE]);
+        await apply(traffic(ratioFromPercent(5)));
+        const state = await fixture.read(env);
+        assert.deepEqual(state.headerRoutes, []);
+        for (const w of state.weights) assert.deepEqual(w, expected(5));
+      });
+    } else {
+      void it(`rejects a setHeaderRoute step in validation, naming the ${fixture.key} router`, () => {
+        const found = validationIssues(fixture.key, { setHeaderRoute: { name: HEADER_ROUTE, match: [{ headerName: 'x-beta', headerValue: { exact: 'yes' } }] } });
+        assert.ok(found.some((i) => i.path === 'spec.strategy.canary.steps[0].setHeaderRoute' && /router cannot route by header/.test(i.message)), JSON.stringify(found));
+      });
+    }
+
+    if (fixture.supports.mirror) {
+      void it('puts a mirror route in place and takes it away again', async () => {
+        await fresh();
+        await apply(traffic(ratioFromPercent(5), { mirror: true }));
+        assert.deepEqual((await fixture.read(env)).mirrorRoutes, [MIRROR_ROUTE]);
+        await apply(traffic(ratioFromPercent(5)));
+        assert.deepEqual((await fixture.read(env)).mirrorRoutes, []);
+      });
+    } else {
+      void it(`rejects a setMirrorRoute step in validation, naming the ${fixture.key} router`, () => {
+        const found = validationIssues(fixture.key, { setMirrorRoute: { name: MIRROR_ROUTE, match: [{ method: { exact: 'GET' } }] } });
+        assert.ok(found.some((i) => i.path === 'spec.strategy.canary.steps[0].setMirrorRoute' && /router cannot mirror traffic/.test(i.message)), JSON.stringify(found));
+      });
+    }
+
+    void it('an abort (weight 0, no routes) leaves 100% stable', async () => {
+      await fresh();
+      await apply(traffic(ratioFromPercent(20), { header: fixture.supports.header, mirror: fixture.supports.mirror }));
+      await apply(traffic(FULL_STABLE));
+      const state = await fixture.read(env);
+      for (const w of state.weights) assert.deepEqual(w, { canary: 0, stable: 100 });
+      assert.deepEqual([...state.headerRoutes, ...state.mirrorRoutes], []);
+    });
+
+    void it("preserves the user's content byte for byte", async () => {
+      await fresh();
+      const original = await fixture.userContent(env, 'included');
+      const masked = await fixture.userContent(env, 'masked');
+      for (const percent of [0.01, 20, 100]) {
+        await apply(traffic(ratioFromPercent(percent), { header: fixture.supports.header, mirror: fixture.supports.mirror }));
+        assert.equal(await fixture.userContent(env, 'masked'), masked, `at ${percent}%`);
+      }
+      await release();
+      assert.equal(await fixture.userContent(env, 'included'), original, 'after release');
+    });
+
+    void it('puts back a weight another field manager reverted, keeping that writer\'s other change', async () => {
+      await fresh();
+      await apply(traffic(ratioFromPercent(20)));
+      await fixture.revertWeight(env);
+      assert.ok((await fixture.read(env)).weights.some((w) => w.canary === 0 && w.stable === 100), 'reverted');
+      assert.equal(await apply(traffic(ratioFromPercent(20))), 1, 'one write puts it back');
+      for (const w of (await fixture.read(env)).weights) assert.deepEqual(w, { canary: 20, stable: 80 });
+      assert.ok(await fixture.otherWritersChangeKept(env), "the other writer's change is still there");
+    });
+
+    void it('release() leaves 100% stable and nothing of ours', async () => {
+      await fresh();
+      await apply(traffic(ratioFromPercent(20), { header: fixture.supports.header, mirror: fixture.supports.mirror }));
+      assert.ok((await fixture.ourMarks(env)).length > 0, 'something of ours was there');
+      await release();
+      const state = await fixture.read(env);
+      for (const w of state.weights) assert.deepEqual(w, { canary: 0, stable: 100 });
+      assert.deepEqual(await fixture.ourMarks(env), []);
+      await release(); // releasing twice is harmless
+    });
+  });
+}
+
+function validationIssues(routerKey: string, step: Record<string, unknown>): { path: string; message: string }[] {
+  const routing: Record<string, unknown> = {
+    managedRoutes: [{ name: HEADER_ROUTE }, { name: MIRROR_ROUTE }],
+    [routerKey]: routerKey === 'nginx' ? { stableIngress: 'web' } : routerKey === 'gatewayAPI' ? { httpRoutes: [{ name: 'web' }] } : routerKey === 'istio' ? { virtualService: { name: 'web' } } : {},
+  };
+  const result = validateRollout({
+    apiVersion: 'rollway.dev/v1alpha1',
+    kind: 'Rollout',
+    metadata: { name: ROLLOUT_NAME },
+    spec: {
+      selector: { matchLabels: { app: 'conf' } },
+      template: { metadata: { labels: { app: 'conf' } }, spec: { containers: [{ name: 'c', image: 'c:1' }] } },
+      strategy: { canary: { stableService: STABLE_SERVICE, canaryService: CANARY_SERVICE, trafficRouting: routing, steps: [step] } },
+    },
+  });
+  return result.ok ? [] : result.issues;
+}
+
+// --- helpers for fixtures -----------------------------------------------------------------------
+
+/** An object without what the API server keeps in it (for byte-for-byte comparisons). */
+export function userView(object: KubeObject | undefined): KubeObject | undefined {
+  if (!object) return undefined;
+  const { managedFields: _m, resourceVersion: _rv, generation: _g, creationTimestamp: _c, uid: _u, ...metadata } = object.metadata;
+  const { status: _s, ...rest } = object;
+  return { ...rest, metadata };
+}
+
+/** Reads an object with the fixture's client (undefined when it does not exist). */
+export function read<T extends KubeObject>(env: ConformanceEnv, ref: ResourceRef): Promise<T | undefined> {
+  return env.client.getOptional<T>(ref);
+}
+
+/** Creates an object, replacing one of that name left by an earlier case. */
+export async function recreate(env: ConformanceEnv, ref: ResourceRef, object: KubeObject): Promise<void> {
+  const existing = await env.client.getOptional(ref);
+  if (existing) {
+    await env.client.delete(ref);
+    for (let i = 0; i < 100 && (await env.client.getOptional(ref)); i++) await new Promise((r) => setTimeout(r, 50));
+  }
+  await env.client.create({ ...ref, name: undefined }, object);
+}

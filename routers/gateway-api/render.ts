@@ -1,0 +1,211 @@
+// Gateway API rendering, pure: weights on the stable/canary backendRefs of an HTTPRoute's managed
+// rules, header routes as extra rules with narrower matches, mirror routes as extra rules with a
+// RequestMirror filter. Other rules, backendRefs and fields are carried over as they were.
+//
+// Everything written is written the way the API server stores it (its defaults filled in: the
+// backendRef group and kind, match types), so reading back what we wrote shows no difference.
+import type { SpecIssue } from '../../api/issues.ts';
+import type { HTTPRouteV1 } from '../../crds-types/httproute.ts';
+import type { KubeObject } from '../../kube/client.ts';
+import { clone, managedRouteNames, matchValue, prefixAsRegex, setManagedRouteNames } from '../common.ts';
+import type { DesiredTraffic, HeaderRoute, MirrorRoute, StringMatch, WeightRatio } from '../types.ts';
+import { poolWeights, ratioOfWeights } from '../weights.ts';
+
+type HTTPRouteSpec = HTTPRouteV1['spec'];
+export type HTTPRouteRule = NonNullable<HTTPRouteSpec['rules']>[number];
+type BackendRef = NonNullable<HTTPRouteRule['backendRefs']>[number];
+type RouteMatch = HTTPRouteRule['matches'][number];
+type HeaderMatch = NonNullable<RouteMatch['headers']>[number];
+type Filter = NonNullable<HTTPRouteRule['filters']>[number];
+type RouteStatus = NonNullable<HTTPRouteV1['status']>;
+
+export type HTTPRoute = KubeObject & { spec?: HTTPRouteSpec; status?: RouteStatus };
+
+/** trafficRouting.gatewayAPI.httpRoutes[i] */
+export interface HTTPRouteRef {
+  name: string;
+  namespace?: string;
+  rules?: string[];
+}
+
+/** Most rules an HTTPRoute may have (the CRD's maxItems). */
+export const MAX_RULES = 16;
+
+export interface HTTPRouteRenderInput {
+  route: HTTPRoute;
+  ref: HTTPRouteRef;
+  refPath: string;
+  desired: DesiredTraffic;
+  /** the Rollout's namespace: where its Services are */
+  namespace: string;
+  rolloutName: string;
+  managedRoutes: readonly string[];
+}
+
+export interface RenderedRoute {
+  object: HTTPRoute;
+  issues: SpecIssue[];
+  weight?: WeightRatio | undefined;
+}
+
+/** Whether a backendRef points at a Service of the Rollout's namespace. */
+function refersTo(ref: BackendRef, service: string, routeNamespace: string, serviceNamespace: string): boolean {
+  return (ref.group ?? '') === '' && (ref.kind ?? 'Service') === 'Service' && ref.name === service && (ref.namespace ?? routeNamespace) === serviceNamespace;
+}
+
+const headerMatchOf = (name: string, match: StringMatch): HeaderMatch =>
+  'exact' in match ? { name, type: 'Exact', value: match.exact } : { name, type: 'RegularExpression', value: 'prefix' in match ? prefixAsRegex(match.prefix) : match.regex };
+
+function pathMatchOf(match: StringMatch): RouteMatch['path'] {
+  if ('exact' in match) return { type: 'Exact', value: match.exact };
+  if ('prefix' in match) return { type: 'PathPrefix', value: match.prefix };
+  return { type: 'RegularExpression', value: match.regex };
+}
+
+/** Header matches merged: ours replace a user's match on the same header (names are case-insensitive). */
+function mergeHeaders(base: HeaderMatch[] | undefined, extra: HeaderMatch[]): HeaderMatch[] {
+  const names = new Set(extra.map((h) => h.name.toLowerCase()));
+  return [...(base ?? []).filter((h) => !names.has(h.name.toLowerCase())), ...extra];
+}
+
+export function renderHttpRoute(input: HTTPRouteRenderInput): RenderedRoute {
+  const { route, ref, refPath, desired, rolloutName } = input;
+  const draft = clone(route);
+  const issues: SpecIssue[] = [];
+  const issue = (path: string, message: string, fix: string): void => void issues.push({ path, message, fix });
+  const routeNamespace = route.metadata.namespace ?? input.namespace;
+  const routeName = route.metadata.name ?? ref.name;
+  const spec: HTTPRouteSpec = draft.spec ?? { rules: [] };
+  draft.spec = spec;
+
+  const ours = new Set(managedRouteNames(route, rolloutName));
+  const userRules = (spec.rules ?? []).filter((r) => !(r.name !== undefined && ours.has(r.name)));
+  const isStable = (b: BackendRef): boolean => refersTo(b, desired.stableService, routeNamespace, input.namespace);
+  const isCanary = (b: BackendRef): boolean => refersTo(b, desired.canaryService, routeNamespace, input.namespace);
+
+  // --- the rules whose weights we manage
+  const managed: HTTPRouteRule[] = [];
+  if (ref.rules && ref.rules.length > 0) {
+    ref.rules.forEach((name, i) => {
+      const rule = userRules.find((r) => r.name === name);
+      if (!rule) {
+        const names = userRules.map((r) => r.name).filter(Boolean);
+        issue(`${refPath}.rules[${i}]`, `HTTPRoute "${routeName}" has no rule named "${name}"${names.length ? ` (its rules: ${names.join(', ')})` : ''}`, 'name an existing rule, or give the rule a name in the HTTPRoute');
+      } else managed.push(rule);
+    });
+  } else {
+    managed.push(...userRules.filter((r) => (r.backendRefs ?? []).some(isStable)));
+    if (managed.length === 0) {
+      issue(`${refPath}.name`, `HTTPRoute "${routeName}" has no rule with a backendRef to the stable Service "${desired.stableService}"`, `add a rule with backendRefs to ${desired.stableService} and ${desired.canaryService} (weight 0)`);
+    }
+  }
+  managed.forEach((rule, i) => {
+    const backends = rule.backendRefs ?? [];
+    const stable = backends.find(isStable);
+    const canary = backends.find(isCanary);
+    if (!stable || !canary) {
+      const missing = [!stable && `the stable Service "${desired.stableService}"`, !canary && `the canary Service "${desired.canaryService}"`].filter(Boolean).join(' and ');
+      const label = rule.name ? `rule "${rule.name}"` : `rule ${userRules.indexOf(rule)} (unnamed)`;
+      issue(ref.rules ? `${refPath}.rules[${i}]` : `${refPath}.name`, `HTTPRoute "${routeName}": ${label} has no backendRef to ${missing}`, 'add both backendRefs to the rule (the canary one with weight 0)');
+      return;
+    }
+    const others = backends.filter((b) => b !== stable && b !== canary);
+    const next = poolWeights(desired.weight, { canary: canary.weight ?? 1, stable: stable.weight ?? 1 }, others.map((b) => b.weight ?? 1));
+    canary.weight = next.canary;
+    stable.weight = next.stable;
+    if (next.othersScale !== 1) for (const b of others) b.weight = (b.weight ?? 1) * next.othersScale;
+  });
+
+  // --- header and mirror rules
+  const wanted = [...desired.headerRoutes, ...desired.mirrorRoutes];
+  const inserted: HTTPRouteRule[] = [];
+  if (wanted.length > 0 && managed.length > 0 && issues.length === 0) {
+    for (const r of wanted) {
+      if (userRules.some((u) => u.name === r.name)) {
+        issue(`${refPath}.name`, `HTTPRoute "${routeName}" already has a rule named "${r.name}" that Rollway did not create`, `rename that rule or the managed route "${r.name}"`);
+        continue;
+      }
+      inserted.push('percentage' in r ? mirrorRule(r, managed, isCanary) : headerRule(r, managed, isCanary));
+    }
+  }
+  const order = new Map(input.managedRoutes.map((name, i) => [name, i]));
+  inserted.sort((a, b) => (order.get(a.name ?? '') ?? Infinity) - (order.get(b.name ?? '') ?? Infinity));
+  spec.rules = [...inserted, ...userRules];
+  if (spec.rules.length > MAX_RULES) {
+    issue(`${refPath}.name`, `HTTPRoute "${routeName}" would have ${spec.rules.length} rules with the header and mirror routes, more than the ${MAX_RULES} an HTTPRoute may have`, 'use fewer rules or fewer managed routes at a time');
+  }
+  setManagedRouteNames(draft, rolloutName, inserted.map((r) => r.name ?? ''));
+
+  const first = managed[0];
+  const stable = first?.backendRefs?.find(isStable);
+  const canary = first?.backendRefs?.find(isCanary);
+  return { object: draft, issues, weight: stable && canary ? ratioOfWeights(canary.weight ?? 1, stable.weight ?? 1) : undefined };
+}
+
+/** The canary backendRef as the managed rules have it (port, namespace), sending all it gets. */
+function canaryBackend(managed: HTTPRouteRule[], isCanary: (b: BackendRef) => boolean): BackendRef {
+  for (const rule of managed) {
+    const found = (rule.backendRefs ?? []).find(isCanary);
+    if (found) {
+      const { filters: _filters, ...ref } = clone(found);
+      return { ...ref, weight: 1 };
+    }
+  }
+  throw new Error('no canary backendRef in the managed rules');
+}
+
+/** A rule derived from the managed rules: their settings, and their matches narrowed by `narrow`. */
+function derivedRule(name: string, managed: HTTPRouteRule[], narrow: (m: RouteMatch) => RouteMatch[]): HTTPRouteRule {
+  const { name: _name, matches: _matches, backendRefs: _backends, ...settings } = clone(managed[0]!);
+  const matches = managed.flatMap((rule) => rule.matches.flatMap((m) => narrow(clone(m))));
+  return { name, ...settings, matches };
+}
+
+function headerRule(r: HeaderRoute, managed: HTTPRouteRule[], isCanary: (b: BackendRef) => boolean): HTTPRouteRule {
+  const headers = r.match.map((m) => headerMatchOf(m.headerName, m.headerValue));
+  const rule = derivedRule(r.name, managed, (m) => [{ ...m, headers: mergeHeaders(m.headers, headers) }]);
+  rule.backendRefs = [canaryBackend(managed, isCanary)];
+  return rule;
+}
+
+function mirrorRule(r: MirrorRoute, managed: HTTPRouteRule[], isCanary: (b: BackendRef) => boolean): HTTPRouteRule {
+  const rule = derivedRule(r.name, managed, (base) =>
+    r.match.map((m) => {
+      const narrowed: RouteMatch = { ...base };
+      if (m.path) narrowed.path = pathMatchOf(m.path);
+      if (m.method) narrowed.method = matchValue(m.method).toUpperCase() as RouteMatch['method'];
+      if (m.headers) narrowed.headers = mergeHeaders(base.headers, Object.entries(m.headers).map(([name, value]) => headerMatchOf(name, value)));
+      return narrowed;
+    }),
+  );
+  // Served as the managed rule serves it (current weights), and copied to the canary.
+  rule.backendRefs = clone(managed[0]!.backendRefs ?? []);
+  const { weight: _weight, ...mirrorTarget } = canaryBackend(managed, isCanary);
+  const filter: Filter = { type: 'RequestMirror', requestMirror: { backendRef: mirrorTarget, ...(r.percentage < 100 ? { percent: r.percentage } : {}) } };
+  rule.filters = [...(rule.filters ?? []), filter];
+  return rule;
+}
+
+export type Acceptance = 'accepted' | 'rejected' | 'pending';
+
+/**
+ * What the gateway controllers say about the route's current generation: accepted when every
+ * parent reports Accepted=True (and no ResolvedRefs=False) for it, rejected when one reports
+ * Accepted=False or ResolvedRefs=False for it, pending otherwise (no report for it yet).
+ */
+export function acceptance(route: HTTPRoute): { state: Acceptance; message?: string } {
+  const generation = route.metadata.generation;
+  const parents = route.status?.parents ?? [];
+  if (parents.length === 0) return { state: 'pending', message: 'no gateway controller has reported on the route' };
+  let pending: string | undefined;
+  for (const parent of parents) {
+    const forGeneration = (parent.conditions ?? []).filter((c) => Number(c.observedGeneration) === generation);
+    const accepted = forGeneration.find((c) => c.type === 'Accepted');
+    const refs = forGeneration.find((c) => c.type === 'ResolvedRefs');
+    const who = `${parent.controllerName} (parent ${parent.parentRef.name})`;
+    if (accepted?.status === 'False') return { state: 'rejected', message: `${who} did not accept generation ${generation}: ${accepted.reason}: ${accepted.message}` };
+    if (refs?.status === 'False') return { state: 'rejected', message: `${who} cannot resolve the backends of generation ${generation}: ${refs.reason}: ${refs.message}` };
+    if (accepted?.status !== 'True') pending ??= `${who} has not reported on generation ${generation} yet`;
+  }
+  return pending ? { state: 'pending', message: pending } : { state: 'accepted' };
+}

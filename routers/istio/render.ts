@@ -1,0 +1,295 @@
+// Istio rendering, pure: from a VirtualService or DestinationRule as read and the traffic we
+// want, the object as it should be. Only the destinations, subset labels and routes we manage
+// change; every other destination, route, subset and field is carried over as it was.
+import type { SpecIssue } from '../../api/issues.ts';
+import type { DestinationRuleV1 } from '../../crds-types/destinationrule.ts';
+import type { VirtualServiceV1 } from '../../crds-types/virtualservice.ts';
+import type { KubeObject } from '../../kube/client.ts';
+import { clone, hostIsService, managedRouteNames, POD_TEMPLATE_HASH_LABEL, setManagedRouteNames } from '../common.ts';
+import type { DesiredTraffic, HeaderRoute, MirrorRoute, StringMatch, WeightRatio } from '../types.ts';
+import { poolWeights, ratioOfWeights } from '../weights.ts';
+
+type VirtualServiceSpec = NonNullable<VirtualServiceV1['spec']>;
+export type HttpRoute = NonNullable<VirtualServiceSpec['http']>[number];
+type TlsRoute = NonNullable<VirtualServiceSpec['tls']>[number];
+type TcpRoute = NonNullable<VirtualServiceSpec['tcp']>[number];
+type HttpMatch = NonNullable<HttpRoute['match']>[number];
+export type RouteDestination = NonNullable<HttpRoute['route']>[number];
+type Destination = RouteDestination['destination'];
+type DestinationRuleSpec = NonNullable<DestinationRuleV1['spec']>;
+
+export type VirtualService = KubeObject & { spec?: VirtualServiceSpec };
+export type DestinationRule = KubeObject & { spec?: DestinationRuleSpec };
+
+/** trafficRouting.istio.virtualService(s)[i] */
+export interface VirtualServiceRef {
+  name: string;
+  routes?: string[];
+  tlsRoutes?: { port?: number; sniHosts?: string[] }[];
+  tcpRoutes?: { port?: number }[];
+}
+
+/** trafficRouting.istio.destinationRule */
+export interface DestinationRuleRef {
+  name: string;
+  canarySubsetName: string;
+  stableSubsetName: string;
+  additionalSubsetNames?: string[];
+}
+
+export interface VirtualServiceRenderInput {
+  vs: VirtualService;
+  ref: VirtualServiceRef;
+  /** where ref sits in the Rollout, for messages: spec.strategy.canary.trafficRouting.istio.virtualService */
+  refPath: string;
+  desired: DesiredTraffic;
+  namespace: string;
+  rolloutName: string;
+  /** subset-level routing: destinations are told apart by subset, not by host */
+  subsets?: { canary: string; stable: string; host?: string | undefined } | undefined;
+  /** trafficRouting.managedRoutes names, highest priority first */
+  managedRoutes: readonly string[];
+}
+
+export interface Rendered<T> {
+  object: T;
+  issues: SpecIssue[];
+  /** the canary share the first managed route carries after rendering */
+  weight?: WeightRatio | undefined;
+}
+
+interface DestinationRoles {
+  isStable: (d: Destination) => boolean;
+  isCanary: (d: Destination) => boolean;
+  describeStable: string;
+  describeCanary: string;
+}
+
+function rolesOf(input: VirtualServiceRenderInput): DestinationRoles {
+  const { desired, namespace, subsets } = input;
+  if (subsets) {
+    const sameHost = (d: Destination): boolean => subsets.host === undefined || sameService(d.host, subsets.host, namespace);
+    return {
+      isStable: (d) => d.subset === subsets.stable && sameHost(d),
+      isCanary: (d) => d.subset === subsets.canary && sameHost(d),
+      describeStable: `subset "${subsets.stable}"`,
+      describeCanary: `subset "${subsets.canary}"`,
+    };
+  }
+  return {
+    isStable: (d) => hostIsService(d.host, desired.stableService, namespace),
+    isCanary: (d) => hostIsService(d.host, desired.canaryService, namespace),
+    describeStable: `stable Service "${desired.stableService}"`,
+    describeCanary: `canary Service "${desired.canaryService}"`,
+  };
+}
+
+/** Two hosts name the same Service (short and qualified forms alike). */
+function sameService(a: string, b: string, namespace: string): boolean {
+  const [name, ns] = b.split('.');
+  return hostIsService(a, name ?? '', ns ?? namespace) || hostIsService(b, a.split('.')[0] ?? '', a.split('.')[1] ?? namespace);
+}
+
+type WeightedRoute = { route?: { destination: Destination; weight?: number }[] };
+
+/**
+ * Sets the canary and stable weights of one route's destinations; other destinations keep their
+ * share. Answers an issue text when the route lacks one of the two.
+ */
+function weighRoute(route: WeightedRoute, roles: DestinationRoles, weight: WeightRatio, routeLabel: string): string | undefined {
+  const destinations = route.route ?? [];
+  const stable = destinations.find((d) => roles.isStable(d.destination));
+  const canary = destinations.find((d) => roles.isCanary(d.destination));
+  if (!stable || !canary) {
+    const missing = [!stable && roles.describeStable, !canary && roles.describeCanary].filter(Boolean).join(' and ');
+    return `${routeLabel} has no destination for the ${missing}`;
+  }
+  const others = destinations.filter((d) => d !== stable && d !== canary);
+  const next = poolWeights(weight, { canary: canary.weight ?? 0, stable: stable.weight ?? 0 }, others.map((d) => d.weight ?? 0));
+  canary.weight = next.canary;
+  stable.weight = next.stable;
+  if (next.othersScale !== 1) for (const d of others) if (d.weight !== undefined) d.weight *= next.othersScale;
+  return undefined;
+}
+
+function routeWeight(route: WeightedRoute, roles: DestinationRoles): WeightRatio | undefined {
+  const destinations = route.route ?? [];
+  const stable = destinations.find((d) => roles.isStable(d.destination));
+  const canary = destinations.find((d) => roles.isCanary(d.destination));
+  return stable && canary ? ratioOfWeights(canary.weight ?? 0, stable.weight ?? 0) : undefined;
+}
+
+const routeLabelOf = (name: string | undefined, index: number): string => (name ? `http route "${name}"` : `http route ${index} (unnamed)`);
+
+function toIstioMatch(match: StringMatch): { exact?: string; prefix?: string; regex?: string } {
+  return { ...match };
+}
+
+export function renderVirtualService(input: VirtualServiceRenderInput): Rendered<VirtualService> {
+  const { vs, ref, refPath, desired, rolloutName } = input;
+  const draft = clone(vs);
+  const spec: VirtualServiceSpec = draft.spec ?? {};
+  draft.spec = spec;
+  const issues: SpecIssue[] = [];
+  const issue = (path: string, message: string, fix: string): void => void issues.push({ path, message, fix });
+  const roles = rolesOf(input);
+  const vsName = vs.metadata.name ?? ref.name;
+
+  // Routes we inserted earlier come out first; what remains is the user's.
+  const ours = new Set(managedRouteNames(vs, rolloutName));
+  const userHttp = (spec.http ?? []).filter((r) => !(r.name !== undefined && ours.has(r.name)));
+
+  // --- http routes whose weights we manage
+  const managedHttp: HttpRoute[] = [];
+  const hasL4Selectors = (ref.tlsRoutes?.length ?? 0) > 0 || (ref.tcpRoutes?.length ?? 0) > 0;
+  if (ref.routes && ref.routes.length > 0) {
+    ref.routes.forEach((name, i) => {
+      const route = userHttp.find((r) => r.name === name);
+      if (!route) {
+        const names = userHttp.map((r) => r.name).filter(Boolean);
+        issue(`${refPath}.routes[${i}]`, `VirtualService "${vsName}" has no http route named "${name}"${names.length ? ` (its routes: ${names.join(', ')})` : ''}`, 'name an existing http route, or give the route a name in the VirtualService');
+      } else managedHttp.push(route);
+    });
+  } else if (!hasL4Selectors) {
+    if (userHttp.length === 1) managedHttp.push(userHttp[0]!);
+    else if (userHttp.length === 0) issue(`${refPath}.name`, `VirtualService "${vsName}" has no http routes`, 'add an http route with the stable and canary destinations, or select tls/tcp routes with tlsRoutes/tcpRoutes');
+    else issue(`${refPath}.routes`, `VirtualService "${vsName}" has ${userHttp.length} http routes and routes does not say which to manage`, `list the route names in routes, e.g. routes: [${userHttp.find((r) => r.name)?.name ?? 'primary'}]`);
+  }
+  managedHttp.forEach((route, i) => {
+    const problem = weighRoute(route, roles, desired.weight, routeLabelOf(route.name, userHttp.indexOf(route)));
+    if (problem) issue(ref.routes ? `${refPath}.routes[${i}]` : `${refPath}.name`, `VirtualService "${vsName}": ${problem}`, 'add both destinations to the route (the canary one with weight 0)');
+  });
+
+  // --- tls and tcp routes
+  const tls: TlsRoute[] = spec.tls ?? [];
+  (ref.tlsRoutes ?? []).forEach((selector, i) => {
+    const found = tls.filter((r) =>
+      (r.match ?? []).some((m) => (selector.port === undefined || m.port === selector.port) && (selector.sniHosts ?? []).every((h) => (m.sniHosts ?? []).includes(h))),
+    );
+    if (found.length === 0) issue(`${refPath}.tlsRoutes[${i}]`, `VirtualService "${vsName}" has no tls route matching ${JSON.stringify(selector)}`, 'match the port and sniHosts of an existing tls route');
+    for (const route of found) {
+      const problem = weighRoute(route, roles, desired.weight, 'tls route');
+      if (problem) issue(`${refPath}.tlsRoutes[${i}]`, `VirtualService "${vsName}": ${problem}`, 'add both destinations to the route (the canary one with weight 0)');
+    }
+  });
+  const tcp: TcpRoute[] = spec.tcp ?? [];
+  (ref.tcpRoutes ?? []).forEach((selector, i) => {
+    const found = tcp.filter((r) => selector.port === undefined || (r.match ?? []).some((m) => m.port === selector.port));
+    if (found.length === 0) issue(`${refPath}.tcpRoutes[${i}]`, `VirtualService "${vsName}" has no tcp route${selector.port !== undefined ? ` on port ${selector.port}` : ''}`, 'match the port of an existing tcp route');
+    for (const route of found) {
+      const problem = weighRoute(route, roles, desired.weight, 'tcp route');
+      if (problem) issue(`${refPath}.tcpRoutes[${i}]`, `VirtualService "${vsName}": ${problem}`, 'add both destinations to the route (the canary one with weight 0)');
+    }
+  });
+
+  // --- header and mirror routes, above the user's routes in managedRoutes order
+  const wanted = [...desired.headerRoutes, ...desired.mirrorRoutes];
+  const inserted: HttpRoute[] = [];
+  if (wanted.length > 0) {
+    const base = managedHttp[0];
+    if (!base || issues.length > 0) {
+      if (!base) issue(`${refPath}.routes`, `VirtualService "${vsName}" has no managed http route to derive header and mirror routes from`, 'manage an http route (routes: [...]) in this VirtualService');
+    } else {
+      for (const r of wanted) {
+        const clash = userHttp.find((u) => u.name === r.name);
+        if (clash) {
+          issue(`${refPath}.name`, `VirtualService "${vsName}" already has an http route named "${r.name}" that Rollway did not create`, `rename that route or the managed route "${r.name}"`);
+          continue;
+        }
+        inserted.push('percentage' in r ? mirrorRoute(r, managedHttp, roles) : headerRoute(r, managedHttp, roles));
+      }
+    }
+  }
+  const order = new Map(input.managedRoutes.map((name, i) => [name, i]));
+  inserted.sort((a, b) => (order.get(a.name ?? '') ?? Infinity) - (order.get(b.name ?? '') ?? Infinity));
+  if (spec.http !== undefined || inserted.length > 0) spec.http = [...inserted, ...userHttp];
+  setManagedRouteNames(draft, rolloutName, inserted.map((r) => r.name ?? ''));
+
+  const first = managedHttp[0] ?? (ref.tlsRoutes?.length ? tls[0] : undefined) ?? (ref.tcpRoutes?.length ? tcp[0] : undefined);
+  return { object: draft, issues, weight: first ? routeWeight(first, roles) : undefined };
+}
+
+/** The destination the canary (or stable) gets in routes we derive, from the first managed route. */
+function destinationOf(routes: HttpRoute[], pick: (d: Destination) => boolean): Destination | undefined {
+  for (const route of routes) {
+    const found = (route.route ?? []).find((d) => pick(d.destination));
+    if (found) return clone(found.destination);
+  }
+  return undefined;
+}
+
+/**
+ * A route derived from the managed ones: their settings (timeouts, retries, rewrites...) and their
+ * matches narrowed by `extra`, so it only catches traffic the managed routes would have served.
+ */
+function derivedRoute(name: string, base: HttpRoute[], extra: HttpMatch[]): HttpRoute {
+  const { name: _name, match: _match, route: _route, mirror: _mirror, mirrors: _mirrors, mirrorPercentage: _mp, mirrorPercent: _mpc, mirror_percent: _mpu, ...settings } = clone(base[0]!);
+  const baseMatches = base.flatMap((r) => (r.match && r.match.length > 0 ? r.match : [{}]));
+  const match: HttpMatch[] = [];
+  for (const bm of baseMatches) {
+    for (const em of extra) {
+      const combined: HttpMatch = { ...clone(bm), ...em };
+      if (bm.headers || em.headers) combined.headers = { ...(bm.headers ?? {}), ...(em.headers ?? {}) };
+      delete combined.name;
+      match.push(combined);
+    }
+  }
+  return { name, match, ...settings };
+}
+
+function headerRoute(r: HeaderRoute, base: HttpRoute[], roles: DestinationRoles): HttpRoute {
+  const headers = Object.fromEntries(r.match.map((m) => [m.headerName, toIstioMatch(m.headerValue)]));
+  const route = derivedRoute(r.name, base, [{ headers }]);
+  route.route = [{ destination: destinationOf(base, roles.isCanary)!, weight: 100 }];
+  return route;
+}
+
+function mirrorRoute(r: MirrorRoute, base: HttpRoute[], roles: DestinationRoles): HttpRoute {
+  const extra: HttpMatch[] = r.match.map((m) => ({
+    ...(m.method ? { method: toIstioMatch(m.method) } : {}),
+    ...(m.path ? { uri: toIstioMatch(m.path) } : {}),
+    ...(m.headers ? { headers: Object.fromEntries(Object.entries(m.headers).map(([k, v]) => [k, toIstioMatch(v)])) } : {}),
+  }));
+  const route = derivedRoute(r.name, base, extra);
+  // Served as the managed route serves it (current weights), and copied to the canary.
+  route.route = clone(base[0]!.route ?? []);
+  route.mirror = destinationOf(base, roles.isCanary)!;
+  route.mirrorPercentage = { value: r.percentage };
+  return route;
+}
+
+export interface DestinationRuleRenderInput {
+  dr: DestinationRule;
+  ref: DestinationRuleRef;
+  refPath: string;
+  /** the hashes the two subsets select; undefined: release (our labels removed) */
+  hashes: { canary: string; stable: string } | undefined;
+}
+
+export function renderDestinationRule(input: DestinationRuleRenderInput): Rendered<DestinationRule> {
+  const { dr, ref, refPath, hashes } = input;
+  const draft = clone(dr);
+  const issues: SpecIssue[] = [];
+  const subsets = draft.spec?.subsets ?? [];
+  for (const [field, subsetName, hash] of [
+    ['canarySubsetName', ref.canarySubsetName, hashes?.canary],
+    ['stableSubsetName', ref.stableSubsetName, hashes?.stable],
+  ] as const) {
+    const subset = subsets.find((s) => s.name === subsetName);
+    if (!subset) {
+      issues.push({
+        path: `${refPath}.${field}`,
+        message: `DestinationRule "${dr.metadata.name ?? ref.name}" has no subset named "${subsetName}"${subsets.length ? ` (its subsets: ${subsets.map((s) => s.name).join(', ')})` : ''}`,
+        fix: `add a subset named ${subsetName} to the DestinationRule (Rollway sets its ${POD_TEMPLATE_HASH_LABEL} label)`,
+      });
+      continue;
+    }
+    if (hash !== undefined) {
+      subset.labels = { ...(subset.labels ?? {}), [POD_TEMPLATE_HASH_LABEL]: hash };
+    } else if (subset.labels && POD_TEMPLATE_HASH_LABEL in subset.labels) {
+      delete subset.labels[POD_TEMPLATE_HASH_LABEL];
+      if (Object.keys(subset.labels).length === 0) delete subset.labels;
+    }
+  }
+  return { object: draft, issues };
+}

@@ -1,0 +1,186 @@
+// The Istio router: weights on the stable/canary destinations of VirtualService routes (by
+// Service host, or by DestinationRule subset whose hash labels we set), header and mirror routes
+// inserted above the user's routes. Reads, renders (render.ts), writes only the difference.
+import type { SpecIssue } from '../../api/issues.ts';
+import type { ResourceRef } from '../../kube/client.ts';
+import { isNotFound } from '../../kube/client.ts';
+import { istioCapabilities } from '../capabilities.ts';
+import { patchToRendered, ROUTING_PATH } from '../common.ts';
+import { pickVersion } from '../discovery.ts';
+import { FULL_STABLE, RouterSpecError, type DesiredTraffic, type ReleaseTarget, type RouterContext, type RouterReconcileResult, type TrafficRouter, type WeightRatio } from '../types.ts';
+import {
+  renderDestinationRule,
+  renderVirtualService,
+  type DestinationRule,
+  type DestinationRuleRef,
+  type Rendered,
+  type VirtualService,
+  type VirtualServiceRef,
+} from './render.ts';
+
+export const ISTIO_GROUP = 'networking.istio.io';
+const VERSION_PREFERENCE = ['v1', 'v1beta1', 'v1alpha3'];
+
+export interface IstioRouting {
+  virtualService?: VirtualServiceRef;
+  virtualServices?: VirtualServiceRef[];
+  destinationRule?: DestinationRuleRef;
+}
+
+export class IstioRouter implements TrafficRouter {
+  readonly name = 'istio';
+  readonly capabilities = istioCapabilities;
+  private readonly ctx: RouterContext;
+  private readonly config: IstioRouting;
+  private readonly managedRoutes: string[];
+
+  constructor(ctx: RouterContext, config: IstioRouting) {
+    this.ctx = ctx;
+    this.config = config;
+    const managed = (ctx.trafficRouting?.managedRoutes ?? []) as { name: string }[];
+    this.managedRoutes = managed.map((r) => r.name);
+  }
+
+  /** The VirtualServices with where each sits in the spec. */
+  private virtualServiceRefs(): { ref: VirtualServiceRef; path: string }[] {
+    const base = `${ROUTING_PATH}.istio`;
+    if (this.config.virtualService) return [{ ref: this.config.virtualService, path: `${base}.virtualService` }];
+    return (this.config.virtualServices ?? []).map((ref, i) => ({ ref, path: `${base}.virtualServices[${i}]` }));
+  }
+
+  private async resource(plural: 'virtualservices' | 'destinationrules', name: string): Promise<ResourceRef> {
+    const version = await pickVersion(this.ctx.client, ISTIO_GROUP, VERSION_PREFERENCE);
+    if (!version) {
+      throw new RouterSpecError([
+        { path: `${ROUTING_PATH}.istio`, message: `the cluster does not serve ${ISTIO_GROUP} (Istio's CRDs are not installed)`, fix: 'install Istio, or choose another router' },
+      ]);
+    }
+    return { group: ISTIO_GROUP, version, plural, namespace: this.ctx.namespace, name };
+  }
+
+  async reconcile(desired: DesiredTraffic): Promise<RouterReconcileResult> {
+    const issues: SpecIssue[] = [];
+    const rule = this.config.destinationRule;
+    const drPath = `${ROUTING_PATH}.istio.destinationRule`;
+
+    // Read everything and render it before the first write: a reference error writes nothing.
+    let drPlan: { ref: ResourceRef; read: DestinationRule } | undefined;
+    let subsetHost: string | undefined;
+    if (rule) {
+      const ref = await this.resource('destinationrules', rule.name);
+      const read = await this.ctx.client.getOptional<DestinationRule>(ref);
+      if (!read) {
+        issues.push({ path: `${drPath}.name`, message: `DestinationRule "${rule.name}" not found in namespace ${this.ctx.namespace}`, fix: 'create the DestinationRule or correct the name' });
+      } else {
+        issues.push(...renderDestinationRule({ dr: read, ref: rule, refPath: drPath, hashes: { canary: desired.canaryHash, stable: desired.stableHash } }).issues);
+        drPlan = { ref, read };
+        subsetHost = read.spec?.host;
+      }
+    }
+    const vsPlans: { ref: ResourceRef; read: VirtualService; render: (vs: VirtualService) => Rendered<VirtualService> }[] = [];
+    for (const { ref: vsRef, path } of this.virtualServiceRefs()) {
+      const ref = await this.resource('virtualservices', vsRef.name);
+      const read = await this.ctx.client.getOptional<VirtualService>(ref);
+      if (!read) {
+        issues.push({ path: `${path}.name`, message: `VirtualService "${vsRef.name}" not found in namespace ${this.ctx.namespace}`, fix: 'create the VirtualService or correct the name' });
+        continue;
+      }
+      const render = (vs: VirtualService): Rendered<VirtualService> =>
+        renderVirtualService({
+          vs,
+          ref: vsRef,
+          refPath: path,
+          desired,
+          namespace: this.ctx.namespace,
+          rolloutName: this.ctx.rollout.name,
+          subsets: rule ? { canary: rule.canarySubsetName, stable: rule.stableSubsetName, host: subsetHost } : undefined,
+          managedRoutes: this.managedRoutes,
+        });
+      issues.push(...render(read).issues);
+      vsPlans.push({ ref, read, render });
+    }
+    if (issues.length > 0) throw new RouterSpecError(issues);
+
+    // Subset labels first, so a subset selects the right pods before weights send traffic to it.
+    let writes = 0;
+    if (drPlan && rule) {
+      const done = await patchToRendered<DestinationRule, SpecIssue[]>(
+        this.ctx.client,
+        drPlan.ref,
+        (dr) => {
+          const r = renderDestinationRule({ dr, ref: rule, refPath: drPath, hashes: { canary: desired.canaryHash, stable: desired.stableHash } });
+          return { object: r.issues.length > 0 ? dr : r.object, result: r.issues };
+        },
+        { read: drPlan.read },
+      );
+      if (done.result.length > 0) throw new RouterSpecError(done.result);
+      if (done.wrote) writes++;
+    }
+    let actual: WeightRatio | undefined;
+    for (const plan of vsPlans) {
+      const done = await patchToRendered<VirtualService, Rendered<VirtualService>>(
+        this.ctx.client,
+        plan.ref,
+        (vs) => {
+          const r = plan.render(vs);
+          return { object: r.issues.length > 0 ? vs : r.object, result: r };
+        },
+        { read: plan.read },
+      );
+      if (done.result.issues.length > 0) throw new RouterSpecError(done.result.issues);
+      if (done.wrote) writes++;
+      actual ??= done.result.weight;
+    }
+    return { writes, verified: undefined, actualWeight: actual ?? desired.weight };
+  }
+
+  async release(target: ReleaseTarget): Promise<void> {
+    const desired: DesiredTraffic = {
+      weight: FULL_STABLE,
+      stableService: target.stableService,
+      canaryService: target.canaryService ?? '',
+      stableHash: target.stableHash,
+      canaryHash: target.stableHash,
+      headerRoutes: [],
+      mirrorRoutes: [],
+    };
+    const rule = this.config.destinationRule;
+    let subsetHost: string | undefined;
+    // Weights back to stable and our routes out first, then our labels off the subsets.
+    if (rule) {
+      const dr = await this.ctx.client.getOptional<DestinationRule>(await this.resource('destinationrules', rule.name));
+      subsetHost = dr?.spec?.host;
+    }
+    for (const { ref: vsRef, path } of this.virtualServiceRefs()) {
+      const ref = await this.resource('virtualservices', vsRef.name);
+      try {
+        await patchToRendered<VirtualService, undefined>(this.ctx.client, ref, (vs) => ({
+          // Routes that can no longer be found are left alone; everything we can undo is undone.
+          object: renderVirtualService({
+            vs,
+            ref: vsRef,
+            refPath: path,
+            desired,
+            namespace: this.ctx.namespace,
+            rolloutName: this.ctx.rollout.name,
+            subsets: rule ? { canary: rule.canarySubsetName, stable: rule.stableSubsetName, host: subsetHost } : undefined,
+            managedRoutes: this.managedRoutes,
+          }).object,
+          result: undefined,
+        }));
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
+    if (rule) {
+      try {
+        await patchToRendered<DestinationRule, undefined>(this.ctx.client, await this.resource('destinationrules', rule.name), (dr) => ({
+          object: renderDestinationRule({ dr, ref: rule, refPath: `${ROUTING_PATH}.istio.destinationRule`, hashes: undefined }).object,
+          result: undefined,
+        }));
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
+  }
+}
