@@ -15,6 +15,7 @@ import { AnalysisRunController } from '../analysis/controller.ts';
 import { RolloutAnalysis } from '../analysis/rollout-wiring.ts';
 import { Informer, keyOf, splitKey, type Logger } from './runtime/informer.ts';
 import { WorkQueue, type ReconcileOutcome } from './runtime/workqueue.ts';
+import { RoutingWatch } from './routing-watch.ts';
 
 export const INSTANCE_ID_LABEL = 'rollway.dev/controller-instance-id';
 export const FIELD_MANAGER = 'rollway-controller';
@@ -76,6 +77,7 @@ export class RolloutController {
   readonly replicaSets: Informer<ReplicaSetObject>;
   readonly services: Informer<ServiceObject>;
   readonly pods: Informer<PodObject>;
+  readonly routingWatch: RoutingWatch;
   readonly queue: WorkQueue;
   readonly stats: ReconcileStats = { reconciles: 0, errors: 0, latencies: [] };
   private readonly client: KubeClient;
@@ -148,6 +150,21 @@ export class RolloutController {
     this.analysis = new RolloutAnalysis(this.client, ns, informerLog);
     this.analysis.connect((key) => this.queue.add(key), (namespace) => this.rollouts.list(namespace));
     this.analysisRuns = new AnalysisRunController({ client: this.client, namespace: ns, instanceId: options.instanceId, log: this.log, workers: options.workers, now: this.now, canWrite: this.canWrite });
+    // A routing object changed (maybe a weight reverted by another writer): reconcile the
+    // Rollouts that own it or name it in their trafficRouting.
+    this.routingWatch = new RoutingWatch(this.client, ns, informerLog, (object) => {
+      const meta = object.metadata;
+      const owner = meta.ownerReferences?.find((o) => o.kind === ROLLOUT_KIND);
+      if (owner) {
+        this.queue.add(`${meta.namespace}/${owner.name}`);
+        return;
+      }
+      const quoted = JSON.stringify(meta.name);
+      for (const ro of this.rollouts.list()) {
+        const routing = ro.spec.strategy?.canary?.trafficRouting;
+        if (routing && JSON.stringify(routing).includes(quoted)) this.queue.add(keyOf(ro));
+      }
+    });
     this.services.on((event) => {
       const svc = event.object.metadata;
       for (const ro of this.rollouts.list(svc.namespace)) {
@@ -164,6 +181,7 @@ export class RolloutController {
     this.pods.start();
     await Promise.all([this.rollouts.waitForSync(), this.replicaSets.waitForSync(), this.services.waitForSync(), this.pods.waitForSync(), this.analysis.start()]);
     await this.analysisRuns.start();
+    await this.routingWatch.start();
     this.queue.start((key) => this.reconcileTimed(key));
     this.log('info', 'controller started', { rollouts: this.rollouts.list().length });
   }
@@ -174,6 +192,7 @@ export class RolloutController {
     this.services.stop();
     this.pods.stop();
     this.analysis.stop();
+    this.routingWatch.stop();
     await this.analysisRuns.stop();
     await this.queue.stop();
   }

@@ -431,3 +431,50 @@ void test('fields accepted but not implemented yet are reported in a NotImplemen
   assert.match(condition?.message ?? '', /spec\.strategy\.canary\.antiAffinity/);
   assert.ok(plan.create, 'the ReplicaSet is still created');
 });
+
+void test('maxTrafficWeight: setWeight counts out of it for pods and for the exact traffic ratio', () => {
+  const spec: SpecView = {
+    replicas: 10,
+    selector: { matchLabels: { app: 'demo' } },
+    template: template('v1'),
+    strategy: { canary: { canaryService: 'c', stableService: 's', trafficRouting: { maxTrafficWeight: 3 }, steps: [{ setWeight: 1 }, { pause: {} }] } },
+  };
+  const world = new World(spec, exactRouter);
+  world.services = { c: { name: 'c', selector: {} }, s: { name: 's', selector: {} } };
+  world.settle();
+  const v1 = world.status!.stableRS!;
+  const v2 = world.setImage('v2');
+  world.settle();
+  assert.deepEqual(world.sizes(), { [v1]: 10, [v2]: 4 }, 'a third of 10 pods, rounded up');
+  assert.deepEqual(world.lastPlan?.traffic?.weight, { canary: 1, total: 3 }, 'exactly one third');
+  assert.equal(world.status?.canary?.weights?.canary.weight, 33.33);
+});
+
+void test('a header route waits for a canary pod to serve it, and gets one even at weight 0', () => {
+  const spec: SpecView = {
+    replicas: 4,
+    selector: { matchLabels: { app: 'demo' } },
+    template: template('v1'),
+    strategy: {
+      canary: {
+        canaryService: 'c',
+        stableService: 's',
+        steps: [{ setHeaderRoute: { name: 'beta', match: [{ headerName: 'x-beta', headerValue: { exact: 'yes' } }] } }, { pause: {} }],
+      },
+    },
+  };
+  const world = new World(spec, exactRouter);
+  world.services = { c: { name: 'c', selector: {} }, s: { name: 's', selector: {} } };
+  world.settle();
+  const v2 = world.setImage('v2');
+  world.broken.add(v2);
+  world.settle();
+  assert.equal(world.sizes()[v2], 1, 'one canary pod for the header route');
+  assert.deepEqual(world.lastPlan?.traffic?.headerRoutes, [], 'no route to a canary that cannot serve');
+  assert.equal(world.status?.currentStepIndex, 0);
+  world.broken.delete(v2);
+  world.settle();
+  assert.equal(world.lastPlan?.traffic?.headerRoutes.length, 1);
+  assert.equal(world.lastPlan?.traffic?.weight.canary, 0, 'no weighted traffic: only the header route');
+  assert.equal(world.status?.currentStepIndex, 1);
+});

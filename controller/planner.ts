@@ -87,7 +87,10 @@ export function planRollout(input: PlanInput): Plan {
 
   const spec = rollout.spec;
   const canary = spec.strategy?.canary ?? {};
-  const steps = canary.steps ?? [];
+  // setWeight counts out of trafficRouting.maxTrafficWeight when set: plan in percent throughout
+  // and turn the weight back into an exact ratio over maxTrafficWeight for the router.
+  const maxTrafficWeight = (canary.trafficRouting as { maxTrafficWeight?: number } | undefined)?.maxTrafficWeight;
+  const steps = maxTrafficWeight && maxTrafficWeight !== 100 ? (canary.steps ?? []).map((s) => (typeof s.setWeight === 'number' ? { ...s, setWeight: (s.setWeight * 100) / maxTrafficWeight } : s)) : (canary.steps ?? []);
   const replicas = spec.replicas ?? 1;
   const routed = !input.router.capabilities.replicaBased;
   const currentHash = podTemplateHash(spec.template, prev.collisionCount ?? 0);
@@ -161,7 +164,13 @@ export function planRollout(input: PlanInput): Plan {
     const scale = canaryScaleAt(steps, index);
     if (scale?.replicas !== undefined) return scale.replicas;
     const w = scale?.weight ?? effectiveWeight(steps, index);
-    return routed ? routedCanaryReplicas(replicas, w) : replicaRatioSplit(replicas, w).canary;
+    const count = routed ? routedCanaryReplicas(replicas, w) : replicaRatioSplit(replicas, w).canary;
+    // A header or mirror route needs a canary pod to send its requests to, even at weight 0.
+    if (routed && count === 0 && index < steps.length) {
+      const routes = managedRoutesAt(steps, index, true);
+      if (routes.headerRoutes.length > 0 || routes.mirrorRoutes.length > 0) return 1;
+    }
+    return count;
   };
   const stableRSObserved = byHash.get(stableHash);
 
@@ -208,7 +217,9 @@ export function planRollout(input: PlanInput): Plan {
       events.push({ type: 'Normal', reason: 'RolloutStepCompleted', message: `Rollout step ${label} completed (pause)` });
     } else if (step.setHeaderRoute || step.setMirrorRoute) {
       // Done once the router has the route in place (verified where it can tell).
-      if (!input.trafficVerified) break;
+      // Done once the router has the route in place (verified where it can tell), and never
+      // before a canary pod can serve what the route sends it.
+      if (!input.trafficVerified || canaryAvailable < 1 || (newRS?.replicas ?? 0) < desiredCanaryAt(stepIndex)) break;
       const kind = step.setHeaderRoute ? 'setHeaderRoute' : 'setMirrorRoute';
       events.push({ type: 'Normal', reason: 'RolloutStepCompleted', message: `Rollout step ${label} completed (${kind}: ${(step.setHeaderRoute ?? step.setMirrorRoute)!.name})` });
     } else if (step.analysis) {
@@ -368,7 +379,8 @@ export function planRollout(input: PlanInput): Plan {
   pin(canary.canaryService, canaryTarget, inCanary && !abort ? newAvailable > 0 : stableAvailable > 0, finalStableHash);
 
   // --- Traffic to the router ------------------------------------------------------------------
-  const trafficRatio = inCanary && !abort ? ratioFromPercent(trafficWeight) : FULL_STABLE;
+  const exactTarget = maxTrafficWeight && maxTrafficWeight !== 100 && trafficWeight === effectiveWeight(steps, stepIndex) && trafficWeight > 0 && trafficWeight < 100;
+  const trafficRatio = !inCanary || abort ? FULL_STABLE : exactTarget ? ratioOutOf((trafficWeight * maxTrafficWeight) / 100, maxTrafficWeight) : ratioFromPercent(trafficWeight);
   if (canary.stableService && canary.canaryService) {
     const traffic: DesiredTraffic = {
       weight: trafficRatio,
@@ -376,7 +388,7 @@ export function planRollout(input: PlanInput): Plan {
       canaryService: canary.canaryService,
       stableHash: finalStableHash,
       canaryHash: inCanary ? currentHash : finalStableHash,
-      ...(inCanary && !abort ? managedRoutesAt(steps, stepIndex, true) : { headerRoutes: [], mirrorRoutes: [] }),
+      ...(inCanary && !abort && canaryAvailable > 0 ? managedRoutesAt(steps, stepIndex, true) : { headerRoutes: [], mirrorRoutes: [] }),
     };
     plan.traffic = traffic;
   }
@@ -647,6 +659,15 @@ export function setCondition(
   };
   if (progressAt !== undefined) next.lastUpdateTime = stamp;
   status.conditions = index >= 0 ? conditions.map((c, i) => (i === index ? next : c)) : [...conditions, next];
+}
+
+/** `weight` out of `total` (both with up to two decimals) as an exact integer ratio. */
+function ratioOutOf(weight: number, total: number): { canary: number; total: number } {
+  const canary = Math.round(weight * 100);
+  const all = Math.round(total * 100);
+  const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+  const d = gcd(canary, all) || 1;
+  return { canary: canary / d, total: all / d };
 }
 
 function counts(rs: ObservedReplicaSet | undefined): { spec: number; available: number } {
