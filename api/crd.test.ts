@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { z } from 'zod';
@@ -225,4 +225,12 @@ void describe('analysis CRDs (AnalysisTemplate, ClusterAnalysisTemplate, Analysi
     assert.equal(result.properties.measurements.items.properties.startedAt.format, 'date-time');
     assert.ok(status.properties.runSummary.properties.successful);
   });
+});
+
+void it('the committed CRDs read the same in YAML 1.1 (kubectl) as in YAML 1.2: no bare off/yes/no turning into booleans', () => {
+  const dir = new URL('../crds/rollway/', import.meta.url);
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml'))) {
+    const text = readFileSync(new URL(file, dir), 'utf8');
+    assert.deepEqual(parse(text, { version: '1.1' }), parse(text, { version: '1.2' }), `${file} changes meaning under YAML 1.1`);
+  }
 });

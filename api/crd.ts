@@ -336,7 +336,8 @@ export function buildCrd(def: CrdDefinition): SchemaNode {
 
 /** A CRD as YAML text, with the generated-file header. */
 export function renderCrd(crd: SchemaNode, header = GENERATED_HEADER): string {
-  return header + stringify(crd, { lineWidth: 0, indent: 2 });
+  // YAML 1.1 quoting: kubectl reads YAML 1.1, where a bare off, on, yes or no is a boolean.
+  return header + stringify(crd, { lineWidth: 0, indent: 2, version: '1.1' });
 }
 
 export const ROLLOUT_CRD: CrdDefinition = {

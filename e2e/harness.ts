@@ -248,3 +248,8 @@ export function startController(namespace: string, extraArgs: string[] = []): Co
     },
   };
 }
+
+/** Runs the `rollway` CLI against the e2e cluster and answers its stdout (throws on a non-zero exit). */
+export function rollway(...args: string[]): string {
+  return execFileSync(path.join(repoRoot, 'node_modules/.bin/node'), [path.join(repoRoot, 'cli/rollway.ts'), '--kubeconfig', kubeconfigPath(), ...args], { encoding: 'utf8' });
+}

@@ -1,11 +1,9 @@
 // The Rollout controller on the real control plane: the getting-started walkthrough users know
 // from Argo Rollouts, a crash in the middle of a rollout, and an invalid Rollout beside a valid one.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import path from 'node:path';
 import type { KubeObject, ResourceRef } from '../kube/client.ts';
 import type { RolloutObject } from '../controller/controller.ts';
-import { kubeconfigPath, repoRoot, scenario, startController, type Cluster } from './harness.ts';
+import { rollway, scenario, startController, type Cluster } from './harness.ts';
 
 const rolloutRef = (ns: string, name: string): ResourceRef => ({ group: 'rollway.dev', version: 'v1alpha1', plural: 'rollouts', namespace: ns, name });
 const rsRef = (ns: string): ResourceRef => ({ group: 'apps', version: 'v1', plural: 'replicasets', namespace: ns });
@@ -53,10 +51,6 @@ const walkthroughSteps = `
       - setWeight: 80
       - pause: {duration: 10}`;
 
-/** `rollway` CLI against the e2e cluster; answers stdout. */
-function rollway(...args: string[]): string {
-  return execFileSync(path.join(repoRoot, 'node_modules/.bin/node'), [path.join(repoRoot, 'cli/rollway.ts'), '--kubeconfig', kubeconfigPath(), ...args], { encoding: 'utf8' });
-}
 
 /** Ready pods per image, e.g. {'…:blue': 4, '…:yellow': 1}. */
 async function readyPodsByImage(cluster: Cluster, ns: string, app: string): Promise<Record<string, number>> {

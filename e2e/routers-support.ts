@@ -3,12 +3,10 @@
 // update, with the routing object's exact weights and the canary pod count asserted at each step;
 // and the header-route scenario (header route on, a 0.5% step, header route off).
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import path from 'node:path';
 import type { RolloutObject } from '../controller/controller.ts';
 import type { KubeObject, ResourceRef } from '../kube/client.ts';
 import { ratioFromPercent } from '../routers/types.ts';
-import { kubeconfigPath, repoRoot, sleep, startController, type Cluster, type ScenarioContext } from './harness.ts';
+import { rollway, sleep, startController, type Cluster, type ScenarioContext } from './harness.ts';
 
 export const STABLE = 'web-stable';
 export const CANARY = 'web-canary';
@@ -36,10 +34,7 @@ const svcRef = (ns: string, name: string): ResourceRef => ({ group: '', version:
 
 type ReplicaSet = KubeObject & { spec: { replicas: number }; status?: { availableReplicas?: number } };
 
-/** `rollway` CLI against the e2e cluster. */
-export function rollway(...args: string[]): string {
-  return execFileSync(path.join(repoRoot, 'node_modules/.bin/node'), [path.join(repoRoot, 'cli/rollway.ts'), '--kubeconfig', kubeconfigPath(), ...args], { encoding: 'utf8' });
-}
+export { rollway } from './harness.ts';
 
 export function services(): KubeObject[] {
   return [STABLE, CANARY].map((name) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name }, spec: { selector: { app: APP }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] } }));

@@ -340,6 +340,16 @@ up() {
     --cert-dir "$run/apiserver-certs" --profiling=false --v 1
   wait_for kube-apiserver 90 api_ready
 
+  # CRDs before kube-controller-manager: its garbage collector watches the owner kinds it finds at
+  # start, and a kind it learns of later is only picked up at its next resync (objects owned by
+  # an AnalysisRun, say, would outlive it until then).
+  local kubectl=("$dir/bin/kubectl" --kubeconfig "$dir/kubeconfig")
+  "${kubectl[@]}" apply --server-side --force-conflicts -f "$repo/crds/third-party/" >/dev/null
+  if compgen -G "$repo/crds/rollway/*.yaml" >/dev/null; then
+    "${kubectl[@]}" apply --server-side --force-conflicts -f "$repo/crds/rollway/" >/dev/null
+  fi
+  wait_for "CRDs to be established" 60 "${kubectl[@]}" wait --for condition=Established --timeout 1s crd --all
+
   start kube-controller-manager "$bin/kube-controller-manager" \
     --kubeconfig "$run/kcm.kubeconfig" --bind-address 127.0.0.1 --secure-port "$kcm_port" \
     --leader-elect=false --service-account-private-key-file "$pki/sa.key" --root-ca-file "$pki/ca.crt" \
@@ -351,13 +361,7 @@ up() {
     --manage-all-nodes=false --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
     --server-address "127.0.0.1:$kwok_port" --node-lease-duration-seconds 40
 
-  local kubectl=("$dir/bin/kubectl" --kubeconfig "$dir/kubeconfig")
   nodes_yaml | "${kubectl[@]}" apply -f - >/dev/null
-  "${kubectl[@]}" apply --server-side --force-conflicts -f "$repo/crds/third-party/" >/dev/null
-  if compgen -G "$repo/crds/rollway/*.yaml" >/dev/null; then
-    "${kubectl[@]}" apply --server-side --force-conflicts -f "$repo/crds/rollway/" >/dev/null
-  fi
-  wait_for "CRDs to be established" 60 "${kubectl[@]}" wait --for condition=Established --timeout 1s crd --all
   wait_for "KWOK nodes to be Ready" 60 "${kubectl[@]}" wait --for condition=Ready --timeout 1s node --all
   # Pods need the default ServiceAccount, which kube-controller-manager creates.
   wait_for "the default ServiceAccount" 60 "${kubectl[@]}" get serviceaccount default -n default

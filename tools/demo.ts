@@ -6,7 +6,7 @@
 // it was already running before the demo).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { Cluster, ensureCluster, kubeconfigPath, repoRoot, startController, type ControllerProcess } from '../e2e/harness.ts';
+import { Cluster, ensureCluster, kubeconfigPath, repoRoot, startController, type ControllerProcess, rollway as runCli } from '../e2e/harness.ts';
 import type { RolloutObject } from '../controller/controller.ts';
 import type { ResourceRef } from '../kube/client.ts';
 
@@ -20,7 +20,7 @@ const say = (text: string): void => {
 };
 
 function rollway(...args: string[]): string {
-  return execFileSync(path.join(repoRoot, 'node_modules/.bin/node'), [path.join(repoRoot, 'cli/rollway.ts'), '--kubeconfig', kubeconfigPath(), '-n', NAMESPACE, ...args], { encoding: 'utf8' }).trim();
+  return runCli('-n', NAMESPACE, ...args).trim();
 }
 
 const rolloutYaml = (image: string): string => `
