@@ -4,14 +4,18 @@
 //   - API writes per weight step, and per settled reconcile
 //   - idle cost: API calls while nothing changes
 //   - resident memory with N rollouts, and the time to resume (caches synced) after a restart
-// Settings: BENCH_ROLLOUTS (default 1000), BENCH_PAUSES (default 20).
+//   - a pure weight step through Istio: promote → VirtualService written, alone and 100 at once
+// Settings: BENCH_ROLLOUTS (default 1000), BENCH_PAUSES (default 20), BENCH_STEPPERS (default 100),
+// BENCH_SECTIONS (default pause,scale,step).
 import { readFileSync } from 'node:fs';
 import { Cluster, ensureCluster, sleep, startController, type ControllerProcess } from '../e2e/harness.ts';
 import type { RolloutObject } from '../controller/controller.ts';
-import type { ResourceRef } from '../kube/client.ts';
+import type { KubeObject, ResourceRef } from '../kube/client.ts';
 
 const ROLLOUTS = Number(process.env.BENCH_ROLLOUTS ?? 1000);
 const PAUSES = Number(process.env.BENCH_PAUSES ?? 20);
+const STEPPERS = Number(process.env.BENCH_STEPPERS ?? 100);
+const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? 'pause,scale,step').split(','));
 const rolloutsRef = (ns: string, name?: string): ResourceRef => ({ group: 'rollway.dev', version: 'v1alpha1', plural: 'rollouts', namespace: ns, name });
 
 const rollout = (name: string, steps: unknown[], replicas = 1, image = 'app:1') => ({
@@ -78,7 +82,7 @@ async function main(): Promise<void> {
   };
 
   // 1. Timed pause accuracy and writes per step.
-  {
+  if (SECTIONS.has('pause')) {
     const ns = await cluster.namespace('bench-pause');
     const controller = startController(ns.name);
     try {
@@ -112,7 +116,7 @@ async function main(): Promise<void> {
   }
 
   // 2. Scale: N rollouts, memory, idle cost, restart.
-  {
+  if (SECTIONS.has('scale')) {
     const ns = await cluster.namespace('bench-scale');
     // Without leader election: its Lease renewals (one write every ~2 s with the default 15 s
     // lease) would hide what the reconcilers themselves cost.
@@ -143,6 +147,70 @@ async function main(): Promise<void> {
       await ns.remove();
     }
   }
+  // 3. A pure weight step through a router: promote → VirtualService weight written.
+  for (const count of SECTIONS.has('step') ? [1, STEPPERS] : []) {
+    const ns = await cluster.namespace(`bench-step-${count}`);
+    const controller = startController(ns.name, ['--leader-elect=false']);
+    try {
+      const steps = [{ setWeight: 10 }, { pause: {} }, { setWeight: 20 }, { pause: {} }];
+      for (let i = 0; i < count; i += 20) {
+        await Promise.all(
+          Array.from({ length: Math.min(20, count - i) }, async (_, k) => {
+            const name = `s${i + k}`;
+            await cluster.apply(
+              ['stable', 'canary'].map((role) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name: `${name}-${role}` }, spec: { selector: { app: name }, ports: [{ port: 80 }] } })),
+              ns.name,
+            );
+            await cluster.apply(
+              {
+                apiVersion: 'networking.istio.io/v1',
+                kind: 'VirtualService',
+                metadata: { name },
+                spec: { hosts: [name], http: [{ name: 'primary', route: [{ destination: { host: `${name}-stable` }, weight: 100 }, { destination: { host: `${name}-canary` }, weight: 0 }] }] },
+              },
+              ns.name,
+            );
+            const ro = rollout(name, steps, 4);
+            (ro.spec.strategy.canary as Record<string, unknown>).canaryService = `${name}-canary`;
+            (ro.spec.strategy.canary as Record<string, unknown>).stableService = `${name}-stable`;
+            (ro.spec.strategy.canary as Record<string, unknown>).trafficRouting = { istio: { virtualService: { name, routes: ['primary'] } } };
+            await cluster.apply(ro, ns.name);
+          }),
+        );
+      }
+      await waitAll(cluster, ns.name, count, (ro) => ro.status?.phase === 'Healthy', 300_000);
+      for (let i = 0; i < count; i++) await cluster.patch(rolloutsRef(ns.name, `s${i}`), { spec: { template: { spec: { containers: [{ name: 'app', image: 'app:2' }] } } } });
+      await waitAll(cluster, ns.name, count, (ro) => ro.status?.phase === 'Paused' && ro.status.currentStepIndex === 1, 300_000);
+      const written = new Map<string, number>();
+      const abort = new AbortController();
+      const vsRef: ResourceRef = { group: 'networking.istio.io', version: 'v1', plural: 'virtualservices', namespace: ns.name };
+      const watching = cluster.client.watch<KubeObject & { spec: { http: { route: { weight?: number }[] }[] } }>(vsRef, {}, (event) => {
+        const name = event.object.metadata.name!;
+        if (!written.has(name) && event.object.spec?.http?.[0]?.route[1]?.weight === 20) written.set(name, Date.now());
+      }, { signal: abort.signal });
+      await sleep(500);
+      const before = apiCalls(await metrics(controller));
+      const promotedAt = new Map<string, number>();
+      await Promise.all(
+        Array.from({ length: count }, async (_, i) => {
+          promotedAt.set(`s${i}`, Date.now());
+          await cluster.client.patch({ ...rolloutsRef(ns.name, `s${i}`), subresource: 'status' }, 'merge', { status: { pauseConditions: null } });
+        }),
+      );
+      await waitAll(cluster, ns.name, count, (ro) => ro.status?.phase === 'Paused' && ro.status.currentStepIndex === 3, 120_000);
+      await sleep(500);
+      abort.abort();
+      await watching.catch(() => undefined);
+      const after = apiCalls(await metrics(controller));
+      const latencies = [...promotedAt].map(([name, t]) => (written.get(name) ?? NaN) - t);
+      report(`pure weight step with Istio (10% → 20%, no new pods), ${count} rollout(s) promoted at once: promote → VirtualService written`, `p50 ${percentile(latencies, 0.5)} ms, p99 ${percentile(latencies, 0.99)} ms`);
+      report(`API writes per rollout for that step (VirtualService, status, Events)`, `${((after.writes - before.writes) / count).toFixed(1)}`);
+    } finally {
+      await controller.kill();
+      await ns.remove();
+    }
+  }
+
   cluster.close();
   process.stdout.write(`\n| what | figure |\n|---|---|\n${results.map(([w, f]) => `| ${w} | ${f} |`).join('\n')}\n`);
 }

@@ -48,6 +48,8 @@ export async function runController(flags: ControllerFlags): Promise<void> {
         log,
       })
     : undefined;
+  // Every write of this process is fenced by the lease, except the lease renewals themselves.
+  if (elector) client.writeGuard = (_method, path) => /\/leases(\/|$)/.test(path) || elector.isLeader();
   const controller = new RolloutController({
     client,
     namespace: flags.namespace,

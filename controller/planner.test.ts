@@ -478,3 +478,53 @@ void test('a header route waits for a canary pod to serve it, and gets one even 
   assert.equal(world.lastPlan?.traffic?.weight.canary, 0, 'no weighted traffic: only the header route');
   assert.equal(world.status?.currentStepIndex, 1);
 });
+
+void test('a new template mid-canary: the router keeps the old canary hash until the new pods are available, and the old canary drains', () => {
+  const spec: SpecView = {
+    replicas: 4,
+    selector: { matchLabels: { app: 'demo' } },
+    template: template('a'),
+    strategy: { canary: { canaryService: 'c', stableService: 's', steps: [{ setWeight: 50 }, { pause: {} }] } },
+  };
+  const world = new World(spec, exactRouter);
+  world.services = { c: { name: 'c', selector: {} }, s: { name: 's', selector: {} } };
+  world.settle();
+  const b = world.setImage('b');
+  world.settle();
+  assert.equal(world.lastPlan?.traffic?.canaryHash, b);
+  const c = world.setImage('c');
+  world.broken.add(c);
+  world.reconcile();
+  assert.equal(world.lastPlan?.traffic?.canaryHash, b, 'no subset relabelled to a hash without pods');
+  assert.equal(world.lastPlan?.traffic?.weight.canary, 0);
+  assert.equal(world.sizes()[b], 2, 'the replaced canary keeps its pods while traffic drains');
+  world.now += 30_000;
+  world.settle();
+  assert.equal(world.sizes()[b], 0);
+  world.broken.delete(c);
+  world.settle();
+  assert.equal(world.lastPlan?.traffic?.canaryHash, c);
+});
+
+void test('without a router, an earlier canary shrinks within maxUnavailable instead of all at once', () => {
+  const spec: SpecView = {
+    replicas: 10,
+    selector: { matchLabels: { app: 'demo' } },
+    template: template('a'),
+    strategy: { canary: { steps: [{ setWeight: 50 }, { pause: {} }] } },
+  };
+  const world = new World(spec);
+  world.settle();
+  const b = world.setImage('b');
+  world.settle();
+  assert.equal(world.sizes()[b], 5);
+  const c = world.setImage('c');
+  world.broken.add(c);
+  world.reconcile();
+  const available = [...world.replicaSets.values()].reduce((n, rs) => n + Math.min(rs.available, rs.replicas), 0);
+  assert.ok(available >= 8, `available pods fell to ${available}, below replicas − maxUnavailable (8)`);
+  world.broken.delete(c);
+  world.settle();
+  assert.equal(world.sizes()[b], 0, 'the earlier canary is gone in the end');
+  assert.equal(world.sizes()[c], 5);
+});

@@ -306,6 +306,21 @@ export function planRollout(input: PlanInput): Plan {
     scale.push({ name: newRS.name, from: newRS.replicas, to: newRS.replicas, annotations: { [REVISION_ANNOTATION]: String(revision) } });
   }
 
+  // Without a router, ReplicaSets outside the canary/stable pair (an earlier canary) shrink only
+  // as far as replicas − maxUnavailable available pods allow, like the pair itself.
+  if (!routed) {
+    const availableOf = (rs: ObservedReplicaSet): number => Math.min(rs.available, rs.replicas);
+    const all = input.replicaSets;
+    const loss = sum(all.filter((rs) => sizes.has(rs.hash)).map((rs) => Math.max(0, availableOf(rs) - (sizes.get(rs.hash) ?? 0))));
+    let budget = sum(all.map(availableOf)) - loss - Math.max(0, replicas - limits.maxUnavailable);
+    for (const rs of [...all].filter((r) => !sizes.has(r.hash) && r.replicas > 0).sort((a, b) => a.revision - b.revision)) {
+      const unavailable = Math.max(0, rs.replicas - availableOf(rs));
+      const drop = unavailable + Math.max(0, Math.min(availableOf(rs), budget));
+      budget -= drop - unavailable;
+      sizes.set(rs.hash, rs.replicas - drop);
+    }
+  }
+
   const scaleDownDelayMs = (canary.scaleDownDelaySeconds ?? DEFAULT_SCALE_DOWN_DELAY_SECONDS) * 1000;
   const abortDelayMs = (canary.abortScaleDownDelaySeconds ?? DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS) * 1000;
   for (const rs of [...input.replicaSets, ...(plan.create ? [newRS] : [])]) {
@@ -317,7 +332,9 @@ export function planRollout(input: PlanInput): Plan {
       // can drain (and an abort can be instant); without one it goes at once.
       want = 0;
       const deadline = rs.scaleDownDeadline ? Date.parse(rs.scaleDownDeadline) : NaN;
-      const delay = rs.hash === currentHash ? abortDelayMs : rs.hash === promotedFrom || rs.hash === prev.stableRS ? scaleDownDelayMs : 0;
+      // The aborted canary, and a canary replaced by a newer template, drain like an abort.
+      const previousCanary = rs.hash === prev.currentPodHash || rs.hash === prev.canary?.weights?.canary.podTemplateHash;
+      const delay = rs.hash === currentHash || previousCanary ? abortDelayMs : rs.hash === promotedFrom || rs.hash === prev.stableRS ? scaleDownDelayMs : 0;
       if (routed && rs.replicas > 0 && !Number.isNaN(deadline)) {
         if (now < deadline) {
           want = rs.replicas;
@@ -380,6 +397,10 @@ export function planRollout(input: PlanInput): Plan {
 
   // --- Traffic to the router ------------------------------------------------------------------
   const exactTarget = maxTrafficWeight && maxTrafficWeight !== 100 && trafficWeight === effectiveWeight(steps, stepIndex) && trafficWeight > 0 && trafficWeight < 100;
+  // Subsets/backends follow the new canary only once it has pods: until then the router keeps the
+  // hash it had (which the weight, already 0 for an unavailable canary, leaves unused).
+  const previousCanaryHash = prev.canary?.weights?.canary.podTemplateHash;
+  const routerCanaryHash = !inCanary ? finalStableHash : newAvailable > 0 || !previousCanaryHash || !byHash.get(previousCanaryHash)?.available ? currentHash : previousCanaryHash;
   const trafficRatio = !inCanary || abort ? FULL_STABLE : exactTarget ? ratioOutOf((trafficWeight * maxTrafficWeight) / 100, maxTrafficWeight) : ratioFromPercent(trafficWeight);
   if (canary.stableService && canary.canaryService) {
     const traffic: DesiredTraffic = {
@@ -387,7 +408,7 @@ export function planRollout(input: PlanInput): Plan {
       stableService: canary.stableService,
       canaryService: canary.canaryService,
       stableHash: finalStableHash,
-      canaryHash: inCanary ? currentHash : finalStableHash,
+      canaryHash: routerCanaryHash,
       ...(inCanary && !abort && canaryAvailable > 0 ? managedRoutesAt(steps, stepIndex, true) : { headerRoutes: [], mirrorRoutes: [] }),
     };
     plan.traffic = traffic;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ApiCallCounter, KubeApiError, resourcePath } from './client.ts';
+import { ApiCallCounter, KubeApiError, KubeClient, resourcePath } from './client.ts';
 
 void test('resourcePath builds core, group, namespaced, named and subresource URLs', () => {
   assert.equal(resourcePath({ group: '', version: 'v1', plural: 'pods' }), '/api/v1/pods');
@@ -33,4 +33,13 @@ void test('KubeApiError classifies not found, conflict and gone', () => {
   assert.ok(new KubeApiError(409, 'Conflict', 'x', {}).isConflict);
   assert.ok(new KubeApiError(410, 'Expired', 'x', {}).isGone);
   assert.ok(!new KubeApiError(500, 'InternalError', 'x', {}).isNotFound);
+});
+
+void test('a write guard refuses writes but not reads (leader fencing)', async () => {
+  const client = new KubeClient({ server: 'http://127.0.0.1:9', namespace: 'default', contextName: 't', authenticate: () => Promise.resolve() });
+  client.writeGuard = () => false;
+  await assert.rejects(client.patch({ group: '', version: 'v1', plural: 'pods', namespace: 'a', name: 'b' }, 'merge', {}), /no longer holds the leader lease/);
+  // A read goes out (and fails to connect here): it is not refused by the guard.
+  await assert.rejects(client.get({ group: '', version: 'v1', plural: 'pods', namespace: 'a', name: 'b' }), (err: Error) => !/leader lease/.test(err.message));
+  client.close();
 });

@@ -151,7 +151,16 @@ export class KubeClient {
     return new KubeClient(loadConnection({ path: options.path, context: options.context }), options.userAgent);
   }
 
+  /**
+   * Fencing: when set, every write (anything but GET) first asks it, and is refused when it says
+   * no. The controller sets it to "am I still the leader", so no write leaves a deposed leader.
+   */
+  writeGuard: ((method: string, path: string) => boolean) | undefined;
+
   async request<T = unknown>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    if (method !== 'GET' && this.writeGuard && !this.writeGuard(method, path)) {
+      throw new Error(`write refused (${method} ${path}): this process no longer holds the leader lease`);
+    }
     const res = await this.open(method, path, options);
     const text = await readAll(res);
     const status = res.statusCode ?? 0;
