@@ -37,6 +37,8 @@ export class RolloutAnalysis {
   readonly templates: Informer<TemplateObject>;
   readonly clusterTemplates: Informer<TemplateObject>;
   private readonly client: KubeClient;
+  /** namespace/name → a run this process created, until the runs cache shows it */
+  private readonly createdNotYetSeen = new Map<string, { run: AnalysisRunObject; at: number }>();
 
   constructor(client: KubeClient, namespace: string | undefined, log: Logger) {
     this.client = client;
@@ -96,8 +98,16 @@ export class RolloutAnalysis {
   /** The runs a Rollout owns, as the planner sees them. */
   observe(rollout: RolloutLike): ObservedAnalysisRun[] {
     const ns = rollout.metadata.namespace;
-    return this.runs
-      .list(ns)
+    const cached = this.runs.list(ns);
+    // Runs we created that the cache has not shown yet count as existing: a reconcile right
+    // after the create must not plan the same run again under a retry name.
+    const cachedNames = new Set(cached.map((run) => `${run.metadata.namespace}/${run.metadata.name}`));
+    const pending: AnalysisRunObject[] = [];
+    for (const [key, { run, at }] of this.createdNotYetSeen) {
+      if (cachedNames.has(key) || Date.now() - at > 60_000) this.createdNotYetSeen.delete(key);
+      else if (run.metadata.namespace === ns) pending.push(run);
+    }
+    return [...cached, ...pending]
       .filter((run) => run.metadata.ownerReferences?.some((o) => o.uid === rollout.metadata.uid && o.controller))
       .map((run) => {
         const labels = run.metadata.labels ?? {};
@@ -186,7 +196,8 @@ export class RolloutAnalysis {
     const ns = rollout.metadata.namespace ?? '';
     for (const create of actions.create) {
       try {
-        await this.client.create(analysisRunRef(ns), this.buildRun(rollout, create));
+        const created = await this.client.create<AnalysisRunObject>(analysisRunRef(ns), this.buildRun(rollout, create));
+        this.createdNotYetSeen.set(`${ns}/${created.metadata.name}`, { run: created, at: Date.now() });
       } catch (err) {
         // Created by an earlier reconcile whose status write was lost: it is ours, go on.
         if (!(err instanceof KubeApiError && err.statusCode === 409)) throw err;

@@ -85,7 +85,6 @@ export class RolloutController {
   private readonly now: () => number;
   private readonly canWrite: () => boolean;
   private readonly events: EventRecorder;
-  private readonly eventChains = new Map<string, Promise<void>>();
   private readonly routers = new Map<string, { config: string; router: TrafficRouter }>();
   /** caches of AnalysisRuns and templates for the planner, and the AnalysisRun reconciler */
   readonly analysis: RolloutAnalysis;
@@ -196,7 +195,6 @@ export class RolloutController {
     this.routingWatch.stop();
     await this.analysisRuns.stop();
     await this.queue.stop();
-    await this.flushEvents();
   }
 
   synced(): boolean {
@@ -308,32 +306,13 @@ export class RolloutController {
     }
     const involved = { apiVersion: ROLLOUT_API_VERSION, kind: ROLLOUT_KIND, name, namespace: ns, uid: rollout.metadata.uid ?? '' };
     for (const event of plan.events) this.log(event.type === 'Warning' ? 'warn' : 'info', event.message, { rollout: key, reason: event.reason });
-    this.recordEvents(key, involved, plan.events);
+    // Awaited, in order. Writing them after the reconcile instead (faster under load) made the
+    // analysis retry scenario create an extra AnalysisRun; kept synchronous until that is understood.
+    for (const event of plan.events) await this.events.record(involved, event);
     return plan.requeueAfterMs !== undefined ? { requeueAfterMs: plan.requeueAfterMs } : undefined;
   }
 
   /** One router per Rollout, made again when its trafficRouting changes. */
-  /**
-   * Events are written after the reconcile, not during it: a worker is free for the next rollout
-   * at once. They stay in order per rollout (one chain per key) and never fail a reconcile.
-   */
-  private recordEvents(key: string, involved: Parameters<EventRecorder['record']>[0], events: Plan['events']): void {
-    if (events.length === 0) return;
-    const previous = this.eventChains.get(key) ?? Promise.resolve();
-    const next = previous.then(async () => {
-      for (const event of events) await this.events.record(involved, event);
-    });
-    this.eventChains.set(key, next);
-    void next.finally(() => {
-      if (this.eventChains.get(key) === next) this.eventChains.delete(key);
-    });
-  }
-
-  /** Waits for Events still being written (on shutdown). */
-  async flushEvents(): Promise<void> {
-    await Promise.all([...this.eventChains.values()]);
-  }
-
   private routerFor(rollout: RolloutObject): TrafficRouter {
     const key = `${rollout.metadata.namespace}/${rollout.metadata.name}`;
     const trafficRouting = rollout.spec.strategy?.canary?.trafficRouting as Record<string, unknown> | undefined;
