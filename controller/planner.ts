@@ -3,6 +3,7 @@
 // as `now`), so every rule of a rollout is a unit test and a restarted controller resumes from
 // status alone.
 import { formatIssue, type SpecIssue } from '../api/issues.ts';
+import { DEFAULT_PROGRESS_DEADLINE_SECONDS, DEFAULT_REVISION_HISTORY_LIMIT, DEFAULT_SCALE_DOWN_DELAY_SECONDS, parseDurationMs } from '../api/rollout.ts';
 import { FULL_STABLE, percentOf, ratioFromPercent, type DesiredTraffic, type HeaderRoute, type MirrorRoute, type StringMatch } from '../routers/types.ts';
 import { podTemplateHash, stepsHash, POD_TEMPLATE_HASH_LABEL } from './hash.ts';
 import {
@@ -20,28 +21,12 @@ import {
 import { replicaRatioSplit, routedCanaryReplicas, stepTowards, surgeLimits } from './replicas.ts';
 import { AnalysisPlanner, analysisAbortMessage, hasInconclusivePause } from '../analysis/rollout-plan.ts';
 
-export const DEFAULT_SCALE_DOWN_DELAY_SECONDS = 30;
 export const DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS = 30;
-export const DEFAULT_PROGRESS_DEADLINE_SECONDS = 600;
-export const DEFAULT_REVISION_HISTORY_LIMIT = 10;
 export const PAUSE_REASON_STEP = 'CanaryPauseStep';
 
-/** Parses a pause duration: integer seconds, or "30s", "5m", "1h", "1h30m". */
+/** A pause duration in ms (the API's own parser: integer seconds, or "30s", "5m", "1h30m"). */
 export function durationMs(value: number | string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value * 1000 : undefined;
-  const text = value.trim();
-  if (/^\d+$/.test(text)) return Number(text) * 1000;
-  const re = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;
-  let total = 0;
-  let consumed = 0;
-  for (const m of text.matchAll(re)) {
-    if (m.index !== consumed) return undefined;
-    consumed += m[0].length;
-    const n = Number(m[1]);
-    total += m[2] === 'h' ? n * 3_600_000 : m[2] === 'm' ? n * 60_000 : m[2] === 's' ? n * 1000 : n;
-  }
-  return consumed === text.length && consumed > 0 ? Math.round(total) : undefined;
+  return value === undefined ? undefined : parseDurationMs(value);
 }
 
 /** The last setWeight at or before `index` (0 before any; 100 once past the last step). */

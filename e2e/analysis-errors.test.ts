@@ -6,14 +6,13 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before } from 'node:test';
 import type { RolloutObject } from '../controller/controller.ts';
-import { installCrds, phaseIs, rolloutRef, rolloutYaml, runsOf, setImage } from './analysis-fixtures.ts';
+import { phaseIs, rolloutRef, rolloutYaml, runsOf, setImage } from './analysis-fixtures.ts';
 import { scenario, startController } from './harness.ts';
 
 let server: http.Server;
 let url = '';
 
 before(async () => {
-  await installCrds();
   server = http.createServer((_req, res) => res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"ok": true}'));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();

@@ -1,11 +1,9 @@
-// Shared pieces of the analysis e2e scenarios: installing the analysis CRDs on a cluster that was
-// already up before they existed, Rollout and template manifests, and small waits.
+// Shared pieces of the analysis e2e scenarios: Rollout and template manifests, and small waits.
+// (The analysis CRDs come with the cluster: cluster-up applies ours even on a running cluster.)
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { RolloutObject } from '../controller/controller.ts';
 import type { KubeObject, ResourceRef } from '../kube/client.ts';
-import { Cluster, parseYamlObjects, repoRoot, sleep } from './harness.ts';
+import { Cluster, sleep } from './harness.ts';
 
 export const rolloutRef = (ns: string, name: string): ResourceRef => ({ group: 'rollway.dev', version: 'v1alpha1', plural: 'rollouts', namespace: ns, name });
 export const runRef = (ns: string, name?: string): ResourceRef => ({ group: 'rollway.dev', version: 'v1alpha1', plural: 'analysisruns', namespace: ns, name });
@@ -19,30 +17,6 @@ export interface RunObject extends KubeObject {
     message?: string;
     metricResults?: { name: string; phase: string; count?: number; successful?: number; failed?: number; error?: number; inconclusive?: number; consecutiveError?: number; measurements?: { phase: string; value?: string; message?: string; metadata?: Record<string, string> }[] }[];
   };
-}
-
-/**
- * Applies crds/rollway/*.yaml (the control plane installs them only when it starts, and may have
- * been started before the analysis CRDs existed) and waits until they are served.
- */
-export async function installCrds(): Promise<void> {
-  const cluster = new Cluster();
-  try {
-    const dir = path.join(repoRoot, 'crds/rollway');
-    const crdRef: ResourceRef = { group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions' };
-    for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml'))) {
-      for (const crd of parseYamlObjects(readFileSync(path.join(dir, file), 'utf8'))) {
-        await cluster.client.apply({ ...crdRef, name: crd.metadata.name }, crd, 'rollway-e2e');
-        await cluster.waitFor<KubeObject & { status?: { conditions?: { type: string; status: string }[] } }>(
-          { ...crdRef, name: crd.metadata.name },
-          (o) => o?.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ?? false,
-          { what: `CRD ${crd.metadata.name ?? ''} established` },
-        );
-      }
-    }
-  } finally {
-    cluster.close();
-  }
 }
 
 export interface RolloutOptions {

@@ -2,13 +2,11 @@
 // pod and ends it with the exit code the pod template's annotation names, so the test decides
 // success or failure. The Job goes when the run is deleted.
 import assert from 'node:assert/strict';
-import { before } from 'node:test';
 import type { RolloutObject } from '../controller/controller.ts';
 import type { KubeObject } from '../kube/client.ts';
-import { installCrds, jobRef, phaseIs, rolloutRef, rolloutYaml, runRef, runsOf, setImage, waitForRun } from './analysis-fixtures.ts';
+import { jobRef, phaseIs, rolloutRef, rolloutYaml, runRef, runsOf, setImage, waitForRun } from './analysis-fixtures.ts';
 import { parseYamlObjects, scenario, startController } from './harness.ts';
 
-before(installCrds);
 
 const jobMetric = (name: string, exitCode: string) => `
   - name: ${name}

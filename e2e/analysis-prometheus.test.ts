@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
 import type { RolloutObject } from '../controller/controller.ts';
-import { expectEvent, installCrds, phaseIs, rolloutRef, rolloutYaml, rsRef, runsOf, setImage, waitForRun } from './analysis-fixtures.ts';
+import { expectEvent, phaseIs, rolloutRef, rolloutYaml, rsRef, runsOf, setImage, waitForRun } from './analysis-fixtures.ts';
 import { scenario, startController } from './harness.ts';
 import { startExporter, startPrometheus, type Exporter, type PrometheusServer } from './prometheus.ts';
 
@@ -12,7 +12,6 @@ let prometheus: PrometheusServer;
 let exporter: Exporter;
 
 before(async () => {
-  await installCrds();
   exporter = await startExporter(0.01);
   prometheus = await startPrometheus([exporter.target]);
   await prometheus.waitFor('app_error_rate', (v) => v === 0.01);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before } from 'node:test';
 import type { RolloutObject } from '../controller/controller.ts';
-import { expectEvent, installCrds, phaseIs, rolloutRef, rolloutYaml, runsOf, setImage, waitForRun } from './analysis-fixtures.ts';
+import { expectEvent, phaseIs, rolloutRef, rolloutYaml, runsOf, setImage, waitForRun } from './analysis-fixtures.ts';
 import { parseYamlObjects, scenario, startController } from './harness.ts';
 
 let server: http.Server;
@@ -13,7 +13,6 @@ let base = '';
 let slowRequests = 0;
 
 before(async () => {
-  await installCrds();
   server = http.createServer((req, res) => {
     const json = (status: number, body: unknown): void => {
       res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));

@@ -308,6 +308,7 @@ up() {
     # Our CRDs may have changed since the cluster started (make crds): bring them up to date.
     if compgen -G "$repo/crds/rollway/*.yaml" >/dev/null; then
       "$dir/bin/kubectl" --kubeconfig "$dir/kubeconfig" apply --server-side --force-conflicts -f "$repo/crds/rollway/" >/dev/null
+      wait_for "CRDs to be established" 60 "$dir/bin/kubectl" --kubeconfig "$dir/kubeconfig" wait --for condition=Established --timeout 1s crd --all
     fi
     log "already up ($(api /version | jq -r .gitVersion))"
     echo "$dir/kubeconfig"
