@@ -278,9 +278,12 @@ void test('with a router, promotion goes weight 100 → stable switch → weight
   assert.ok(hundredAt > 0 && weights[hundredAt + 1] === 0, `weights ${weights.join(',')}`);
   assert.equal(world.services.s!.selector['rollouts-pod-template-hash'], v2);
   assert.equal(world.sizes()[v1], 4, 'old stable kept during scaleDownDelaySeconds');
+  assert.ok(world.replicaSets.get(v1)?.scaleDownDeadline, 'the deadline is recorded on the old ReplicaSet');
   world.now += 30_000;
   world.settle();
   assert.equal(world.sizes()[v1], 0);
+  // Argo removes its scale-down-deadline annotation once the ReplicaSet is scaled down; so do we.
+  assert.equal(world.replicaSets.get(v1)?.scaleDownDeadline, undefined, 'the spent deadline is removed');
   assert.equal(world.status?.phase, 'Healthy');
 });
 

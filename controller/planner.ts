@@ -330,6 +330,8 @@ export function planRollout(input: PlanInput): Plan {
         want = rs.replicas;
         requeueAt(now + delay);
       }
+      // Scaled down (now or earlier): the deadline is spent, so it leaves the ReplicaSet, as Argo's does.
+      if (want === 0 && rs.scaleDownDeadline) annotations[SCALE_DOWN_DEADLINE_ANNOTATION] = null;
     } else if (rs.scaleDownDeadline) {
       annotations[SCALE_DOWN_DEADLINE_ANNOTATION] = null; // back in use: cancel its scale-down
     }
