@@ -35,6 +35,7 @@ import {
 } from '../api/analysis.ts';
 import { parseDurationMs } from '../api/rollout.ts';
 import { EvaluationError, ExpressionError, evaluateCondition } from './expression.ts';
+import { RegexError } from './safe-regex.ts';
 
 /** A metric's rules with every default applied. */
 export interface MetricPolicy {
@@ -89,6 +90,16 @@ export function metricPolicy(metric: Metric, spec: Pick<AnalysisRunSpec, 'dryRun
     problems.push(`count ${String(metric.count)} needs an interval between the measurements, e.g. interval: 30s`);
   }
   if (intervalMs === 0) problems.push('interval must be longer than 0');
+  // A pattern RE2 refuses is a problem of the spec, not a crash (and never a slow RegExp).
+  const names = (key: 'dryRun' | 'measurementRetention') => (entry: { metricName: string }, i: number): boolean => {
+    try {
+      return metricNameMatches(entry.metricName, metric.name, `${key}[${i}].metricName`);
+    } catch (err) {
+      if (!(err instanceof RegexError)) throw err;
+      problems.push(err.message);
+      return false;
+    }
+  };
   const policy: MetricPolicy = {
     name: metric.name,
     intervalMs,
@@ -98,13 +109,13 @@ export function metricPolicy(metric: Metric, spec: Pick<AnalysisRunSpec, 'dryRun
     inconclusiveLimit: limit('inconclusiveLimit', DEFAULT_INCONCLUSIVE_LIMIT, -1),
     consecutiveErrorLimit: limit('consecutiveErrorLimit', DEFAULT_CONSECUTIVE_ERROR_LIMIT, -1),
     consecutiveSuccessLimit: limit('consecutiveSuccessLimit', 0, 0),
-    dryRun: (spec.dryRun ?? []).some((d) => metricNameMatches(d.metricName, metric.name)),
+    dryRun: (spec.dryRun ?? []).some(names('dryRun')),
     retention: DEFAULT_MEASUREMENT_RETENTION,
     noData: metric.noData ?? spec.noData ?? DEFAULT_NO_DATA_PHASE,
     successCondition: metric.successCondition || undefined,
     failureCondition: metric.failureCondition || undefined,
   };
-  const retention = (spec.measurementRetention ?? []).find((r) => metricNameMatches(r.metricName, metric.name));
+  const retention = (spec.measurementRetention ?? []).find(names('measurementRetention'));
   if (retention !== undefined) {
     if (retention.limit < 1) problems.push(`measurementRetention limit must be at least 1, got ${retention.limit}`);
     else policy.retention = retention.limit;

@@ -134,7 +134,18 @@ void describe('analysis helpers', () => {
     assert.ok(metricNameMatches('.*', 'anything'));
     assert.ok(metricNameMatches('experimental.*', 'experimental-web'));
     assert.ok(!metricNameMatches('rate', 'success-rate'), 'not a substring');
-    assert.ok(!metricNameMatches('(', 'x'), 'an invalid expression matches nothing');
+    assert.ok(metricNameMatches('(?i)ERROR-.*', 'error-rate'), 'RE2 syntax, as Argo reads it');
+    assert.throws(() => metricNameMatches('(', 'x', 'spec.dryRun[0].metricName'), /^RegexError: spec\.dryRun\[0\]\.metricName: "\(" is not a regular expression RE2 accepts: missing closing \)/);
+    assert.throws(() => metricNameMatches('(?!x)', 'x', 'spec.dryRun[1].metricName'), /spec\.dryRun\[1\]\.metricName: .*no lookahead/);
+  });
+
+  void it('metricNameMatches: catastrophic patterns answer at once', () => {
+    const started = performance.now();
+    for (const pattern of ['(a+)+', '(a|aa)+', '(a|a?)+', '(.*a){20}', '([a-z]+)*$', '(\\w+\\s?)*$']) {
+      assert.equal(metricNameMatches(pattern, `${'a'.repeat(26)}!`), false, pattern);
+      assert.equal(metricNameMatches(pattern, 'a'.repeat(2000) + '!'), false, pattern);
+    }
+    assert.ok(performance.now() - started < 2000, `took ${Math.round(performance.now() - started)} ms`);
   });
 
   void it('isCompleted', () => {

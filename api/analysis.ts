@@ -13,6 +13,7 @@
 import { z } from 'zod';
 import { ROLLOUT_GROUP, ROLLOUT_VERSION } from './rollout.ts';
 import { buildCrd, renderCrd, type CrdDefinition, type SchemaNode } from './crd.ts';
+import { compileRegex } from '../analysis/safe-regex.ts';
 
 export const ANALYSIS_API_VERSION = `${ROLLOUT_GROUP}/${ROLLOUT_VERSION}`;
 export const ANALYSIS_TEMPLATE_KIND = 'AnalysisTemplate';
@@ -331,15 +332,15 @@ export function intOrStringValue(value: number | string | undefined): number | u
   return /^-?\d+$/.test(text) ? Number(text) : Number.NaN;
 }
 
-/** Whether a dryRun / measurementRetention `metricName` (a name or a regular expression) names a metric. */
-export function metricNameMatches(pattern: string, metricName: string): boolean {
+/**
+ * Whether a dryRun / measurementRetention `metricName` (a name or a regular expression over the
+ * whole name) names a metric. The pattern is matched in linear time (RE2); one RE2 refuses throws
+ * RegexError naming `field`.
+ */
+export function metricNameMatches(pattern: string, metricName: string, field = 'metricName'): boolean {
   if (pattern === metricName) return true;
   if (!/[.*+?^${}()|[\]\\]/.test(pattern)) return false;
-  try {
-    return new RegExp(`^(?:${pattern})$`).test(metricName);
-  } catch {
-    return false;
-  }
+  return compileRegex(pattern, field).testWhole(metricName);
 }
 
 /** The provider keys a metric sets (known or not), in the order written. */

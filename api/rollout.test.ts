@@ -90,7 +90,6 @@ spec:
       maxSurge: "25%"
       maxUnavailable: 0
       dynamicStableScale: true
-      scaleDownDelaySeconds: 30
       canaryMetadata:
         labels: {role: canary}
       stableMetadata:
@@ -323,7 +322,7 @@ void describe('semantic rules', () => {
   void it('a step with no kind, naming the unknown key', () => {
     const manifest = gettingStarted();
     manifest.spec.strategy.canary.steps[3] = { setweight: 30 };
-    expectIssue(manifest, 'spec.strategy.canary.steps[3]', ['no known action', 'setweight'], ['exactly one of', 'setWeight']);
+    expectIssue(manifest, 'spec.strategy.canary.steps[3]', ['no known action', 'setweight'], ['one of', 'setWeight']);
     manifest.spec.strategy.canary.steps[3] = {};
     expectIssue(manifest, 'spec.strategy.canary.steps[3]', ['empty']);
   });
@@ -331,7 +330,37 @@ void describe('semantic rules', () => {
   void it('a step with two kinds', () => {
     const manifest = gettingStarted();
     manifest.spec.strategy.canary.steps[3] = { setWeight: 30, pause: { duration: 10 } };
-    expectIssue(manifest, 'spec.strategy.canary.steps[3]', ['setWeight and pause'], ['split']);
+    expectIssue(manifest, 'spec.strategy.canary.steps[3]', ['setWeight and pause', 'at most one of setWeight, pause, experiment, analysis'], ['split']);
+    manifest.spec.strategy.canary.steps[3] = { analysis: { templates: [{ templateName: 'ok' }] }, experiment: { templates: [] } };
+    expectIssue(manifest, 'spec.strategy.canary.steps[3]', ['analysis and experiment']);
+  });
+
+  // Argo (validation.go, hasMultipleStepsType) only forbids two of setWeight, pause, experiment and
+  // analysis in one step: setCanaryScale and header/mirror routes may join any of them or each other.
+  void it('a step adding setCanaryScale or routes to its action, as Argo allows', () => {
+    const manifest = istio();
+    const header = { name: 'header-route', match: [{ headerName: 'x-canary', headerValue: { exact: 'true' } }] };
+    manifest.spec.strategy.canary.steps = [
+      { setCanaryScale: { replicas: 2 }, setHeaderRoute: header },
+      { setWeight: 20, setCanaryScale: { weight: 40 } },
+      { pause: { duration: 30 }, setMirrorRoute: { name: 'mirror-route', match: [{ method: { exact: 'GET' } }] } },
+      { analysis: { templates: [{ templateName: 'ok' }] }, setCanaryScale: { matchTrafficWeight: true } },
+    ];
+    expectValid(manifest);
+    manifest.spec.strategy.canary.steps.push({ setWeight: 50, setCanaryScale: { replicas: 3 }, analysis: { templates: [{ templateName: 'ok' }] } });
+    expectIssue(manifest, 'spec.strategy.canary.steps[4]', ['setWeight and analysis'], ['split']);
+  });
+
+  void it('dynamicStableScale needs trafficRouting and no scaleDownDelaySeconds (Argo rules)', () => {
+    const basic = gettingStarted();
+    basic.spec.strategy.canary.dynamicStableScale = true;
+    expectIssue(basic, 'spec.strategy.canary.dynamicStableScale', ['needs trafficRouting'], ['trafficRouting']);
+    const routed = istio();
+    expectValid(routed);
+    routed.spec.strategy.canary.scaleDownDelaySeconds = 30;
+    expectIssue(routed, 'spec.strategy.canary.dynamicStableScale', ['scaleDownDelaySeconds'], ['remove scaleDownDelaySeconds']);
+    routed.spec.strategy.canary.dynamicStableScale = false;
+    expectValid(routed);
   });
 
   void it('setWeight out of range', () => {

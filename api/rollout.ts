@@ -190,9 +190,12 @@ export const CanaryStepSchema = z
     setMirrorRoute: SetMirrorRouteSchema.optional(),
     plugin: z.object({ name: z.string(), config: FreeForm.optional() }).optional(),
   })
-  .describe('One canary step: exactly one of its fields is set.');
+  .describe('One canary step: at most one of setWeight, pause, analysis, experiment, with setCanaryScale or header/mirror routes if wanted.');
 
-/** The fields of a canary step, one of which each step sets. */
+/** The step kinds of which a step sets at most one; the others (setCanaryScale, routes, plugin) may join it. */
+export const EXCLUSIVE_STEP_KINDS: readonly CanaryStepKind[] = ['setWeight', 'pause', 'experiment', 'analysis'];
+
+/** The fields of a canary step, at least one of which each step sets. */
 export const CANARY_STEP_KINDS = [
   'setWeight',
   'pause',
@@ -870,6 +873,14 @@ function checkCanary(canary: CanaryStrategy, add: Add, raw: unknown): void {
     }
   }
 
+  // --- dynamicStableScale: Argo's rules (it shrinks the stable as traffic leaves it)
+  if (canary.dynamicStableScale === true && routing === undefined) {
+    add(`${CANARY}.dynamicStableScale`, 'dynamicStableScale needs trafficRouting: without a router the stable already shrinks as the canary grows', 'configure strategy.canary.trafficRouting, or remove dynamicStableScale');
+  }
+  if (canary.dynamicStableScale === true && routing !== undefined && canary.scaleDownDelaySeconds !== undefined) {
+    add(`${CANARY}.dynamicStableScale`, 'dynamicStableScale cannot be combined with scaleDownDelaySeconds: the old stable has no pods left to keep', 'remove scaleDownDelaySeconds, or remove dynamicStableScale to keep the stable at full size');
+  }
+
   // --- surge and unavailability
   const surge = checkIntOrPercent(canary.maxSurge, `${CANARY}.maxSurge`, 'maxSurge', add);
   const unavailable = checkIntOrPercent(canary.maxUnavailable, `${CANARY}.maxUnavailable`, 'maxUnavailable', add);
@@ -894,13 +905,16 @@ function checkCanary(canary: CanaryStrategy, add: Add, raw: unknown): void {
         unknown.length > 0
           ? `step ${i} has no known action (unknown field${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')})`
           : `step ${i} is empty`,
-        `give the step exactly one of ${CANARY_STEP_KINDS.join(', ')}, e.g. - setWeight: 20`,
+        `give the step one of ${CANARY_STEP_KINDS.join(', ')}, e.g. - setWeight: 20`,
       );
-    } else if (kinds.length > 1) {
+    }
+    // Argo's rule: a step may add setCanaryScale and header/mirror routes to one main action.
+    const main = kinds.filter((kind) => EXCLUSIVE_STEP_KINDS.includes(kind));
+    if (main.length > 1) {
       add(
         stepPath,
-        `step ${i} sets ${kinds.join(' and ')}; a step does one thing`,
-        `split it into ${kinds.length} steps, e.g. - setWeight: 20 followed by - pause: {duration: 5m}`,
+        `step ${i} sets ${main.join(' and ')}; a step does at most one of ${EXCLUSIVE_STEP_KINDS.join(', ')}`,
+        `split it into ${main.length} steps, e.g. - setWeight: 20 followed by - pause: {duration: 5m}`,
       );
     }
     if (step.setWeight !== undefined) checkSetWeight(step.setWeight, `${stepPath}.setWeight`, routing?.maxTrafficWeight, maxWeight, add);

@@ -38,6 +38,8 @@ export interface SpecView {
       maxUnavailable?: number | string;
       scaleDownDelaySeconds?: number;
       abortScaleDownDelaySeconds?: number;
+      dynamicStableScale?: boolean;
+      minPodsPerReplicaSet?: number;
       trafficRouting?: unknown;
       analysis?: RolloutAnalysisView & { startingStep?: number };
     };

@@ -7,7 +7,7 @@ import type { SpecIssue } from '../api/issues.ts';
 import { replicaRatioCapabilities } from '../routers/replica-ratio/router.ts';
 import type { RouterCapabilities } from '../routers/types.ts';
 import { podTemplateHash } from './hash.ts';
-import type { ObservedReplicaSet, Plan, SpecView, StatusView } from './model.ts';
+import type { ObservedReplicaSet, Plan, SpecView, StatusView, StepView } from './model.ts';
 import { durationMs, effectiveWeight, planRollout } from './planner.ts';
 
 const exactRouter: RouterCapabilities = { weightResolutionPercent: 0.01, headerMatch: ['exact', 'prefix', 'regex'], mirror: true, verification: false, replicaBased: false };
@@ -530,4 +530,173 @@ void test('without a router, an earlier canary shrinks within maxUnavailable ins
   world.settle();
   assert.equal(world.sizes()[b], 0, 'the earlier canary is gone in the end');
   assert.equal(world.sizes()[c], 5);
+});
+
+// --- Issue 10: Argo's replica arithmetic, dynamicStableScale, minPodsPerReplicaSet, promote-full over abort
+
+const basicSpec = (replicas: number, steps: StepView[]): SpecView => ({
+  replicas,
+  selector: { matchLabels: { app: 'demo' } },
+  template: template('v1'),
+  strategy: { canary: { steps } },
+});
+
+void test('without a router the surge pod keeps stable pods: 3 at 50% is 2/2, 3 at 10% is 1/3, 1 at 50% keeps its stable pod', () => {
+  for (const [replicas, weight, canary, stable] of [
+    [3, 50, 2, 2],
+    [3, 10, 1, 3],
+    [1, 50, 1, 1],
+  ] as const) {
+    const world = new World(basicSpec(replicas, [{ setWeight: weight }, { pause: {} }]));
+    world.settle();
+    const v1 = world.status!.stableRS!;
+    const v2 = world.setImage('v2');
+    world.settle();
+    assert.equal(world.status?.phase, 'Paused', `${replicas} at ${weight}%`);
+    assert.deepEqual(world.sizes(), { [v1]: stable, [v2]: canary }, `${replicas} at ${weight}%`);
+    assert.equal(world.status?.canary?.weights?.canary.weight, Math.round((canary / (canary + stable)) * 10000) / 100, 'the weight shown is the pod ratio');
+  }
+});
+
+void test('without a router an update while paused keeps all 3 stable pods; the earlier canary makes room for the new one', () => {
+  const world = new World(basicSpec(3, [{ setWeight: 20 }, { pause: {} }]));
+  world.settle();
+  const v1 = world.status!.stableRS!;
+  const v2 = world.setImage('v2');
+  world.settle();
+  assert.deepEqual(world.sizes(), { [v1]: 3, [v2]: 1 });
+  const v3 = world.setImage('v3');
+  for (let i = 0; i < 10; i++) {
+    world.reconcile();
+    assert.equal(world.sizes()[v1], 3, 'the stable keeps its 3 pods throughout');
+    const total = Object.values(world.sizes()).reduce((a, b) => a + b, 0);
+    assert.ok(total <= 4, `never more than replicas + maxSurge pods, got ${total}`);
+  }
+  assert.deepEqual(world.sizes(), { [v1]: 3, [v2]: 0, [v3]: 1 });
+  assert.equal(world.status?.phase, 'Paused');
+});
+
+void test('promote --full after an abort clears the abort and completes the update (as Argo does)', () => {
+  const world = new World(walkthroughSpec());
+  world.settle();
+  const yellow = world.setImage('rollouts-demo:yellow');
+  world.settle();
+  world.status!.abort = true;
+  world.settle();
+  assert.equal(world.status?.phase, 'Degraded');
+  world.status!.promoteFull = true; // kubectl rollway promote --full
+  world.settle();
+  assert.equal(world.status?.abort, false);
+  assert.equal(world.status?.abortedAt, undefined);
+  assert.equal(world.status?.phase, 'Healthy');
+  assert.equal(world.status?.stableRS, yellow);
+  assert.equal(world.status?.promoteFull, false, 'reset once complete');
+  assert.ok(!world.events.includes('RolloutRetried'), 'a full promotion, not a retry');
+});
+
+const routedSpec = (canary: NonNullable<NonNullable<SpecView['strategy']>['canary']>): SpecView => ({
+  replicas: 10,
+  selector: { matchLabels: { app: 'demo' } },
+  template: template('v1'),
+  strategy: { canary: { canaryService: 'c', stableService: 's', ...canary } },
+});
+
+function routedWorld(spec: SpecView): World {
+  const world = new World(spec, exactRouter);
+  world.services = { c: { name: 'c', selector: { app: 'demo' } }, s: { name: 's', selector: { app: 'demo' } } };
+  world.settle();
+  return world;
+}
+
+void test('dynamicStableScale: the stable shrinks only after traffic has left it, and is gone at once on promotion', () => {
+  const world = routedWorld(routedSpec({ dynamicStableScale: true, steps: [{ setWeight: 20 }, { pause: {} }, { setWeight: 60 }, { pause: {} }] }));
+  const v1 = world.status!.stableRS!;
+  const v2 = world.setImage('v2');
+  world.settle();
+  assert.equal(world.status?.canary?.weights?.canary.weight, 20);
+  assert.deepEqual(world.sizes(), { [v1]: 8, [v2]: 2 });
+  world.status!.pauseConditions = [];
+  // The reconcile that moves the weight to 60 still leaves the stable at 8: it serves 80% until then.
+  const weightNow = (): number | undefined => world.status?.canary?.weights?.canary.weight;
+  for (let i = 0; i < 10 && weightNow() !== 60; i++) {
+    world.reconcile();
+    assert.ok(world.sizes()[v1]! >= Math.ceil((10 * (world.status?.canary?.weights?.stable.weight ?? 100)) / 100), 'never fewer stable pods than its traffic needs');
+  }
+  world.settle();
+  assert.deepEqual(world.sizes(), { [v1]: 4, [v2]: 6 });
+  world.status!.pauseConditions = [];
+  world.settle();
+  assert.equal(world.status?.stableRS, v2);
+  assert.equal(world.sizes()[v1], 0, 'no scaleDownDelaySeconds: the old stable had already shrunk');
+  assert.equal(world.status?.phase, 'Healthy');
+});
+
+void test('dynamicStableScale abort: the stable grows back first, traffic follows its available pods, then the canary goes', () => {
+  const world = routedWorld(routedSpec({ dynamicStableScale: true, steps: [{ setWeight: 60 }, { pause: {} }] }));
+  const v1 = world.status!.stableRS!;
+  const v2 = world.setImage('v2');
+  world.settle();
+  assert.deepEqual(world.sizes(), { [v1]: 4, [v2]: 6 });
+  world.broken.add(v1); // the stable's new pods take a while: none of its pods counts as available
+  world.status!.abort = true;
+  world.reconcile();
+  assert.equal(world.sizes()[v1], 10, 'the stable scales back up at once');
+  assert.equal(world.lastPlan?.traffic?.weight.canary, 60, 'traffic stays on the canary while the stable cannot take it');
+  assert.equal(world.sizes()[v2], 6, 'the canary keeps the pods its traffic needs');
+  assert.equal(world.services.c!.selector['rollouts-pod-template-hash'], v2, 'canary Service still on the canary');
+  world.broken.delete(v1);
+  world.settle();
+  assert.equal(world.lastPlan?.traffic?.weight.canary, 0);
+  assert.deepEqual(world.sizes(), { [v1]: 10, [v2]: 0 });
+  assert.equal(world.services.c!.selector['rollouts-pod-template-hash'], v1);
+  assert.equal(world.status?.phase, 'Degraded');
+});
+
+void test('dynamicStableScale abort with abortScaleDownDelaySeconds: the canary keeps all its pods until the stable is whole, then drains by the delay', () => {
+  const world = routedWorld(routedSpec({ dynamicStableScale: true, abortScaleDownDelaySeconds: 10, steps: [{ setWeight: 60 }, { pause: {} }] }));
+  const v1 = world.status!.stableRS!;
+  const v2 = world.setImage('v2');
+  world.settle();
+  world.broken.add(v1);
+  world.status!.abort = true;
+  world.settle();
+  assert.deepEqual(world.sizes(), { [v1]: 10, [v2]: 6 }, 'canary untouched while the stable cannot serve');
+  assert.equal(world.replicaSets.get(v2)?.scaleDownDeadline, undefined, 'the delay has not started');
+  world.broken.delete(v1);
+  world.settle();
+  assert.equal(world.lastPlan?.traffic?.weight.canary, 0);
+  assert.equal(world.sizes()[v2], 6, 'kept through abortScaleDownDelaySeconds');
+  assert.ok(world.replicaSets.get(v2)?.scaleDownDeadline);
+  world.now += 10_000;
+  world.settle();
+  assert.equal(world.sizes()[v2], 0);
+});
+
+void test('minPodsPerReplicaSet: with a router the canary gets at least that many pods once it has any', () => {
+  const world = routedWorld(routedSpec({ minPodsPerReplicaSet: 2, steps: [{ pause: {} }, { setWeight: 5 }, { pause: {} }] }));
+  const v2 = world.setImage('v2');
+  world.settle();
+  assert.equal(world.sizes()[v2], 0, 'weight 0: no canary pods at all');
+  world.status!.pauseConditions = [];
+  world.settle();
+  assert.equal(world.sizes()[v2], 2, '5% of 10 is one pod, raised to minPodsPerReplicaSet');
+  assert.equal(world.status?.canary?.weights?.canary.weight, 5);
+});
+
+void test('a step combining setCanaryScale with a header route completes once both are in place', () => {
+  const world = routedWorld(
+    routedSpec({
+      steps: [{ setCanaryScale: { replicas: 3 }, setHeaderRoute: { name: 'beta', match: [{ headerName: 'x-beta', headerValue: { exact: 'yes' } }] } }, { pause: {} }],
+    }),
+  );
+  const v2 = world.setImage('v2');
+  world.broken.add(v2);
+  world.settle();
+  assert.equal(world.status?.currentStepIndex, 0, 'waits for the 3 canary pods');
+  world.broken.delete(v2);
+  world.settle();
+  assert.equal(world.sizes()[v2], 3);
+  assert.equal(world.lastPlan?.traffic?.headerRoutes.length, 1);
+  assert.equal(world.status?.currentStepIndex, 1);
+  assert.ok(world.events.includes('RolloutStepCompleted'));
 });

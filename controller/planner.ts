@@ -18,7 +18,7 @@ import {
   type StatusView,
   type StepView,
 } from './model.ts';
-import { replicaRatioSplit, routedCanaryReplicas, stepTowards, surgeLimits } from './replicas.ts';
+import { basicCanaryReplicas, dynamicAbortWeight, routedCanaryReplicas, surgeLimits, weightedSplit } from './replicas.ts';
 import { AnalysisPlanner, analysisAbortMessage, hasInconclusivePause } from '../analysis/rollout-plan.ts';
 
 export const DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS = 30;
@@ -110,9 +110,17 @@ export function planRollout(input: PlanInput): Plan {
     events.push({ type: 'Normal', reason: 'RolloutUpdated', message: `Rollout updated to revision ${revision}` });
   }
 
+  // `promote --full` wins over an abort, as in Argo: the abort is cleared and the update completes
+  // (its failed analysis no longer counts: analysis is skipped on a full promotion).
+  const promoteOverAbort = status.promoteFull === true && status.abort === true && currentHash !== stableHash;
+  if (promoteOverAbort) {
+    status.abort = false;
+    delete status.abortedAt;
+  }
+
   // --- Analysis: a run that ended Failed or Error aborts (see analysis/rollout-plan.ts) --------
   const analysis = new AnalysisPlanner({ rolloutName: rollout.name, currentHash, runs: input.analysisRuns ?? [], status, events, now });
-  analysis.beforeAbort({ inCanary: currentHash !== stableHash, retrying: !status.abort && prev.abortedAt !== undefined && !templateChanged });
+  analysis.beforeAbort({ inCanary: currentHash !== stableHash && !status.promoteFull, retrying: !status.abort && prev.abortedAt !== undefined && !templateChanged });
 
   // --- Abort, retry, promote-full: flags the CLI sets in status ------------------------------
   const abort = status.abort === true && currentHash !== stableHash;
@@ -127,7 +135,7 @@ export function planRollout(input: PlanInput): Plan {
     status.abort = false; // nothing to abort: the template is the stable one
     delete status.abortedAt;
   }
-  if (!status.abort && prev.abortedAt && !templateChanged) {
+  if (!status.abort && prev.abortedAt && !templateChanged && !promoteOverAbort) {
     // `retry` cleared the abort flag: run the steps again from the first.
     delete status.abortedAt;
     stepIndex = 0;
@@ -145,19 +153,37 @@ export function planRollout(input: PlanInput): Plan {
 
   const limits = surgeLimits(replicas, canary.maxSurge, canary.maxUnavailable);
   const canaryAvailable = newRS?.available ?? 0;
+  const dynamicStable = routed && canary.dynamicStableScale === true;
+  const prevWeights = prev.canary?.weights;
+  const currentWeights = prevWeights ? { canary: prevWeights.canary.weight, stable: prevWeights.stable.weight } : undefined;
+  // Canary and stable pods the step at `index` wants (replicas.ts: Argo's arithmetic); without a
+  // router setCanaryScale does not apply and the pair also depends on maxSurge.
+  const podsAt = (index: number): { canary: number; stable: number } => {
+    const scale = routed && index < steps.length ? canaryScaleAt(steps, index) : undefined;
+    const weight = scale?.weight ?? effectiveWeight(steps, index);
+    if (!routed) return weightedSplit(replicas, weight, limits.maxSurge);
+    const { minPodsPerReplicaSet } = canary;
+    return routedCanaryReplicas({ replicas, weight, canaryReplicas: scale?.replicas, minPodsPerReplicaSet, dynamicStableScale: dynamicStable, current: currentWeights });
+  };
   const desiredCanaryAt = (index: number): number => {
-    const scale = canaryScaleAt(steps, index);
-    if (scale?.replicas !== undefined) return scale.replicas;
-    const w = scale?.weight ?? effectiveWeight(steps, index);
-    const count = routed ? routedCanaryReplicas(replicas, w) : replicaRatioSplit(replicas, w).canary;
+    const count = podsAt(index).canary;
     // A header or mirror route needs a canary pod to send its requests to, even at weight 0.
     if (routed && count === 0 && index < steps.length) {
       const routes = managedRoutesAt(steps, index, true);
-      if (routes.headerRoutes.length > 0 || routes.mirrorRoutes.length > 0) return 1;
+      if (routes.headerRoutes.length > 0 || routes.mirrorRoutes.length > 0) return Math.max(1, canary.minPodsPerReplicaSet ?? 0);
     }
     return count;
   };
   const stableRSObserved = byHash.get(stableHash);
+  // Argo's check before a weight or scale step completes: the stable has exactly its pods (with
+  // dynamicStableScale it follows traffic instead) and, without a router, no earlier canary still
+  // has available pods serving traffic.
+  const stableSettledAt = (index: number): boolean => {
+    if (dynamicStable) return true;
+    const want = podsAt(index).stable;
+    if (stableRSObserved && (stableRSObserved.replicas !== want || stableRSObserved.current !== want)) return false;
+    return routed || input.replicaSets.every((rs) => rs.hash === currentHash || rs.hash === stableHash || rs.available === 0);
+  };
 
   // --- Walk the steps as far as they are complete --------------------------------------------
   let requeueAfterMs: number | undefined;
@@ -166,16 +192,24 @@ export function planRollout(input: PlanInput): Plan {
     const delay = Math.max(0, ms - now);
     requeueAfterMs = requeueAfterMs === undefined ? delay : Math.min(requeueAfterMs, delay);
   };
+  // The parts of a step that wait for pods and the router. A step may combine setCanaryScale and
+  // header/mirror routes with one of setWeight, pause, analysis or experiment (as in Argo); these
+  // parts come first, then a pause starts or an analysis runs.
+  const podsAndRoutesReady = (step: StepView, index: number): boolean => {
+    const needed = desiredCanaryAt(index);
+    const scales = typeof step.setWeight === 'number' || step.setCanaryScale !== undefined;
+    if (scales && (canaryAvailable < needed || (newRS?.replicas ?? 0) < needed || !stableSettledAt(index))) return false;
+    if (typeof step.setWeight === 'number' && !input.trafficVerified) return false;
+    // A route is done once the router has it in place (verified where it can tell), and never
+    // before a canary pod can serve what it sends.
+    const routes = step.setHeaderRoute !== undefined || step.setMirrorRoute !== undefined;
+    return !routes || (input.trafficVerified && canaryAvailable >= 1 && (newRS?.replicas ?? 0) >= needed);
+  };
   while (inCanary && !abort && !spec.paused && !hasInconclusivePause(status) && stepIndex < steps.length) {
     const step = steps[stepIndex] as StepView;
     const label = `${stepIndex + 1}/${steps.length}`;
-    if (typeof step.setWeight === 'number') {
-      const needed = desiredCanaryAt(stepIndex);
-      const stableReady = routed || (stableRSObserved?.replicas ?? 0) <= replicaRatioSplit(replicas, step.setWeight).stable;
-      if (canaryAvailable < needed || (newRS?.replicas ?? 0) < needed || !stableReady || !input.trafficVerified) break;
-      lastCompletedWeight = step.setWeight;
-      events.push({ type: 'Normal', reason: 'RolloutStepCompleted', message: `Rollout step ${label} completed (setWeight: ${step.setWeight})` });
-    } else if (step.pause) {
+    if (!podsAndRoutesReady(step, stepIndex)) break;
+    if (step.pause) {
       const condition = (status.pauseConditions ?? []).find((c) => c.reason === PAUSE_REASON_STEP);
       if (!condition && status.controllerPause) {
         // We paused here and someone removed our pause condition: that is a promote.
@@ -200,22 +234,15 @@ export function planRollout(input: PlanInput): Plan {
         events.push({ type: 'Normal', reason: 'RolloutResumed', message: `Rollout resumed: pause of ${step.pause.duration} at step ${label} ended` });
       }
       events.push({ type: 'Normal', reason: 'RolloutStepCompleted', message: `Rollout step ${label} completed (pause)` });
-    } else if (step.setHeaderRoute || step.setMirrorRoute) {
-      // Done once the router has the route in place (verified where it can tell).
-      // Done once the router has the route in place (verified where it can tell), and never
-      // before a canary pod can serve what the route sends it.
-      if (!input.trafficVerified || canaryAvailable < 1 || (newRS?.replicas ?? 0) < desiredCanaryAt(stepIndex)) break;
-      const kind = step.setHeaderRoute ? 'setHeaderRoute' : 'setMirrorRoute';
-      events.push({ type: 'Normal', reason: 'RolloutStepCompleted', message: `Rollout step ${label} completed (${kind}: ${(step.setHeaderRoute ?? step.setMirrorRoute)!.name})` });
     } else if (step.analysis) {
       if (analysis.step(stepIndex, step.analysis, label) === 'wait') break;
-    } else if (step.setCanaryScale) {
-      const needed = desiredCanaryAt(stepIndex);
-      if (canaryAvailable < needed || (newRS?.replicas ?? 0) < needed) break;
-      events.push({ type: 'Normal', reason: 'RolloutStepCompleted', message: `Rollout step ${label} completed (setCanaryScale)` });
     } else {
-      const kind = Object.keys(step)[0] ?? 'unknown';
-      events.push({ type: 'Warning', reason: 'StepNotImplemented', message: `Rollout step ${label} (${kind}) is not implemented yet and was skipped` });
+      for (const kind of Object.keys(step).filter((k) => !PLANNED_STEP_KINDS.has(k))) {
+        events.push({ type: 'Warning', reason: 'StepNotImplemented', message: `Rollout step ${label} (${kind}) is not implemented yet and was skipped` });
+      }
+      const done = stepSummary(step);
+      if (done) events.push({ type: 'Normal', reason: 'RolloutStepCompleted', message: `Rollout step ${label} completed (${done})` });
+      if (typeof step.setWeight === 'number') lastCompletedWeight = step.setWeight;
     }
     stepIndex++;
   }
@@ -230,6 +257,9 @@ export function planRollout(input: PlanInput): Plan {
     if (canaryAvailable >= needed && (newRS?.replicas ?? 0) >= needed) trafficWeight = target;
     else trafficWeight = Math.min(Math.max(prevWeight, lastCompletedWeight ?? 0), servableWeight(replicas, canaryAvailable, routed));
     if (canaryAvailable === 0) trafficWeight = 0;
+  } else if (abort && dynamicStable) {
+    // dynamicStableScale: traffic goes back only as fast as stable pods become available for it.
+    trafficWeight = dynamicAbortWeight(replicas, stableRSObserved?.available ?? 0, prevWeight);
   }
 
   // --- Promotion: weight 100 first, then the new ReplicaSet becomes stable --------------------
@@ -259,27 +289,23 @@ export function planRollout(input: PlanInput): Plan {
   // --- ReplicaSet sizes ---------------------------------------------------------------------
   const scale: ReplicaSetScale[] = [];
   const sizes = new Map<string, number>(); // hash -> desired spec.replicas
-  if (!inCanary) {
-    sizes.set(finalStableHash, replicas);
-  } else if (abort) {
-    if (routed) {
-      sizes.set(finalStableHash, replicas);
-    } else {
-      const next = stepTowards(replicas, limits, counts(newRS), counts(stableRSObserved), { canary: 0, stable: replicas });
-      sizes.set(currentHash, next.canary);
-      sizes.set(finalStableHash, next.stable);
-    }
-  } else if (routed) {
-    sizes.set(currentHash, atEnd ? replicas : desiredCanaryAt(stepIndex));
-    sizes.set(finalStableHash, replicas);
-  } else {
-    const w = effectiveWeight(steps, stepIndex);
-    const target = replicaRatioSplit(replicas, w);
-    const override = canaryScaleAt(steps, stepIndex);
-    if (override?.replicas !== undefined) target.canary = override.replicas;
-    const next = stepTowards(replicas, limits, counts(newRS), counts(stableRSObserved), target);
+  if (!routed) {
+    // One move of Argo's arithmetic (replicas.ts); after promotion or on a rollback the stable is the current one.
+    const separate = inCanary && stableRSObserved !== undefined;
+    const older = input.replicaSets.filter((rs) => rs.hash !== currentHash && rs.hash !== finalStableHash);
+    const weight = abort ? 0 : effectiveWeight(steps, stepIndex);
+    const next = basicCanaryReplicas({ replicas, weight, limits, canary: counts(newRS), stable: separate ? counts(stableRSObserved) : undefined, olderReplicas: sum(older.map((rs) => rs.replicas)) });
     sizes.set(currentHash, next.canary);
-    sizes.set(finalStableHash, next.stable);
+    if (separate) sizes.set(finalStableHash, next.stable);
+  } else if (!inCanary) {
+    sizes.set(finalStableHash, replicas);
+  } else if (!abort) {
+    sizes.set(currentHash, atEnd ? replicas : desiredCanaryAt(stepIndex));
+    sizes.set(finalStableHash, podsAt(stepIndex).stable);
+  } else {
+    const aborted = abortedRoutedSizes(replicas, canary, trafficWeight, newRS, stableRSObserved);
+    sizes.set(finalStableHash, aborted.stable);
+    if (aborted.canary !== undefined) sizes.set(currentHash, aborted.canary);
   }
 
   if (!newRS) {
@@ -298,7 +324,8 @@ export function planRollout(input: PlanInput): Plan {
     const all = input.replicaSets;
     const loss = sum(all.filter((rs) => sizes.has(rs.hash)).map((rs) => Math.max(0, availableOf(rs) - (sizes.get(rs.hash) ?? 0))));
     let budget = sum(all.map(availableOf)) - loss - Math.max(0, replicas - limits.maxUnavailable);
-    for (const rs of [...all].filter((r) => !sizes.has(r.hash) && r.replicas > 0).sort((a, b) => a.revision - b.revision)) {
+    // Newest first, as Argo scales down older ReplicaSets.
+    for (const rs of [...all].filter((r) => !sizes.has(r.hash) && r.replicas > 0).sort((a, b) => b.revision - a.revision)) {
       const unavailable = Math.max(0, rs.replicas - availableOf(rs));
       const drop = unavailable + Math.max(0, Math.min(availableOf(rs), budget));
       budget -= drop - unavailable;
@@ -306,7 +333,8 @@ export function planRollout(input: PlanInput): Plan {
     }
   }
 
-  const scaleDownDelayMs = (canary.scaleDownDelaySeconds ?? DEFAULT_SCALE_DOWN_DELAY_SECONDS) * 1000;
+  // With dynamicStableScale the old stable has already shrunk as traffic left it: it goes at once.
+  const scaleDownDelayMs = dynamicStable ? 0 : (canary.scaleDownDelaySeconds ?? DEFAULT_SCALE_DOWN_DELAY_SECONDS) * 1000;
   const abortDelayMs = (canary.abortScaleDownDelaySeconds ?? DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS) * 1000;
   for (const rs of [...input.replicaSets, ...(plan.create ? [newRS] : [])]) {
     if (plan.create && rs === newRS) continue;
@@ -379,8 +407,9 @@ export function planRollout(input: PlanInput): Plan {
     }
   };
   pin(canary.stableService, finalStableHash, stableAvailable > 0, finalStableHash);
-  const canaryTarget = inCanary && !abort ? currentHash : finalStableHash;
-  pin(canary.canaryService, canaryTarget, inCanary && !abort ? newAvailable > 0 : stableAvailable > 0, finalStableHash);
+  // An abort with dynamicStableScale keeps the canary Service on the canary while it still has traffic.
+  const canaryServed = inCanary && (!abort || trafficWeight > 0);
+  pin(canary.canaryService, canaryServed ? currentHash : finalStableHash, canaryServed ? newAvailable > 0 : stableAvailable > 0, finalStableHash);
 
   // --- Traffic to the router ------------------------------------------------------------------
   const exactTarget = maxTrafficWeight && maxTrafficWeight !== 100 && trafficWeight === effectiveWeight(steps, stepIndex) && trafficWeight > 0 && trafficWeight < 100;
@@ -388,7 +417,7 @@ export function planRollout(input: PlanInput): Plan {
   // hash it had (which the weight, already 0 for an unavailable canary, leaves unused).
   const previousCanaryHash = prev.canary?.weights?.canary.podTemplateHash;
   const routerCanaryHash = !inCanary ? finalStableHash : newAvailable > 0 || !previousCanaryHash || !byHash.get(previousCanaryHash)?.available ? currentHash : previousCanaryHash;
-  const trafficRatio = !inCanary || abort ? FULL_STABLE : exactTarget ? ratioOutOf((trafficWeight * maxTrafficWeight) / 100, maxTrafficWeight) : ratioFromPercent(trafficWeight);
+  const trafficRatio = !inCanary || (abort && trafficWeight === 0) ? FULL_STABLE : exactTarget && !abort ? ratioOutOf((trafficWeight * maxTrafficWeight) / 100, maxTrafficWeight) : ratioFromPercent(trafficWeight);
   if (canary.stableService && canary.canaryService) {
     const traffic: DesiredTraffic = {
       weight: trafficRatio,
@@ -472,6 +501,19 @@ function planRestart(input: PlanInput, plan: Plan, maxUnavailable: number, reque
   const budget = Math.max(0, Math.max(1, maxUnavailable) - unavailable - missing);
   plan.deletePods = stale.slice(0, budget).map((p) => p.name);
   for (const name of plan.deletePods) plan.events.push({ type: 'Normal', reason: 'RestartingPod', message: `Restarting pod ${name} (created before ${restartAt})` });
+}
+
+/** The step kinds the planner carries out; others (experiment, plugin) are skipped with a warning. */
+const PLANNED_STEP_KINDS = new Set(['setWeight', 'pause', 'setCanaryScale', 'analysis', 'setHeaderRoute', 'setMirrorRoute']);
+
+/** What a completed step did, for its Event: `setWeight: 20`, `setCanaryScale, setHeaderRoute: canary-header`. */
+function stepSummary(step: StepView): string {
+  const parts: string[] = [];
+  if (typeof step.setWeight === 'number') parts.push(`setWeight: ${step.setWeight}`);
+  if (step.setCanaryScale) parts.push('setCanaryScale');
+  if (step.setHeaderRoute) parts.push(`setHeaderRoute: ${step.setHeaderRoute.name}`);
+  if (step.setMirrorRoute) parts.push(`setMirrorRoute: ${step.setMirrorRoute.name}`);
+  return parts.join(', ');
 }
 
 /**
@@ -676,6 +718,32 @@ function ratioOutOf(weight: number, total: number): { canary: number; total: num
   const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
   const d = gcd(canary, all) || 1;
   return { canary: canary / d, total: all / d };
+}
+
+/**
+ * An aborted canary with a router: the stable goes back to full size, the canary is left to
+ * abortScaleDownDelaySeconds. With dynamicStableScale the canary keeps the pods its remaining
+ * traffic needs (Argo: when abortScaleDownDelaySeconds is not set), or all its pods until the
+ * stable is whole again, and only then starts its delay.
+ */
+function abortedRoutedSizes(
+  replicas: number,
+  canary: NonNullable<NonNullable<PlanInput['rollout']['spec']['strategy']>['canary']>,
+  canaryWeight: number,
+  newRS: ObservedReplicaSet | undefined,
+  stableRS: ObservedReplicaSet | undefined,
+): { canary?: number; stable: number } {
+  if (!canary.dynamicStableScale) return { stable: replicas };
+  const pods = routedCanaryReplicas({
+    replicas,
+    weight: 0,
+    abort: true,
+    dynamicStableScale: true,
+    minPodsPerReplicaSet: canary.minPodsPerReplicaSet,
+    current: { canary: canaryWeight, stable: 100 - canaryWeight },
+  });
+  if (canary.abortScaleDownDelaySeconds === undefined) return pods;
+  return (stableRS?.available ?? 0) < replicas ? { canary: newRS?.replicas ?? 0, stable: pods.stable } : { stable: pods.stable };
 }
 
 function counts(rs: ObservedReplicaSet | undefined): { spec: number; available: number } {

@@ -33,10 +33,10 @@ void describe('NGINX canary annotations', () => {
     assert.equal(parsed.ok, false);
     assert.deepEqual(parsed.ok ? [] : parsed.issues.map((i) => i.annotation), ['nginx.ingress.kubernetes.io/canary', 'nginx.ingress.kubernetes.io/canary-weight']);
     const both = parseCanaryAnnotations({ 'nginx.ingress.kubernetes.io/canary-by-header': 'h', 'nginx.ingress.kubernetes.io/canary-by-header-value': 'v', 'nginx.ingress.kubernetes.io/canary-by-header-pattern': '(' });
-    assert.deepEqual(both.ok ? [] : both.issues.map((i) => i.message), [
-      'canary-by-header-value and canary-by-header-pattern are both set; NGINX ignores the pattern',
-      'canary-by-header-pattern "(" is not a regular expression',
-    ]);
+    const messages = both.ok ? [] : both.issues.map((i) => i.message);
+    assert.equal(messages[0], 'canary-by-header-value and canary-by-header-pattern are both set; NGINX ignores the pattern');
+    assert.match(messages[1] ?? '', /^canary-by-header-pattern: "\(" is not a regular expression RE2 accepts: missing closing \)/);
+    assert.equal(messages.length, 2);
   });
 
   void it('lets additionalIngressAnnotations set header and cookie routing but not the weight', () => {

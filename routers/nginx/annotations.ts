@@ -3,6 +3,7 @@
 // checked with zod, so the router never writes, and `lint` never accepts, a combination NGINX
 // would ignore or misread (a weight above its total, a header value without a header...).
 import { z } from 'zod';
+import { regexProblem } from '../../analysis/safe-regex.ts';
 
 export const DEFAULT_ANNOTATION_PREFIX = 'nginx.ingress.kubernetes.io';
 
@@ -51,13 +52,8 @@ export const CanaryAnnotationsSchema = z
     if (value.byHeaderValue !== undefined && value.byHeaderPattern !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['byHeaderPattern'], message: 'canary-by-header-value and canary-by-header-pattern are both set; NGINX ignores the pattern' });
     }
-    if (value.byHeaderPattern !== undefined) {
-      try {
-        new RegExp(value.byHeaderPattern);
-      } catch {
-        ctx.addIssue({ code: 'custom', path: ['byHeaderPattern'], message: `canary-by-header-pattern ${JSON.stringify(value.byHeaderPattern)} is not a regular expression` });
-      }
-    }
+    const problem = value.byHeaderPattern === undefined ? undefined : regexProblem(value.byHeaderPattern, 'canary-by-header-pattern');
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', path: ['byHeaderPattern'], message: problem.message });
   });
 
 export type CanaryAnnotations = z.infer<typeof CanaryAnnotationsSchema>;
