@@ -634,7 +634,7 @@ function typeName(expected: string): string {
   return TYPE_NAMES[expected] ?? expected;
 }
 
-function zodIssueToSpecIssue(issue: z.core.$ZodIssue): SpecIssue {
+export function zodIssueToSpecIssue(issue: z.core.$ZodIssue): SpecIssue {
   const path = formatPath(issue.path) || '(document)';
   const field = fieldName(issue.path);
   const example = FIELD_EXAMPLES[lastKey(issue.path)];

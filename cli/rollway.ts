@@ -343,7 +343,13 @@ function lintCommand(ctx: Context): number {
   try {
     text = readFileSync(file === '-' ? 0 : file, 'utf8');
   } catch (err) {
-    throw new ActionError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+    const message = `cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`;
+    // -o json promises JSON on standard output whatever happens.
+    if (format === 'json') {
+      process.stdout.write(`${JSON.stringify([{ severity: 'error', document: 0, object: '', path: '', message, fix: 'check the path given to -f' }], null, 2)}\n`);
+      return 1;
+    }
+    throw new ActionError(message);
   }
   const findings = lintText(text);
   const errors = findings.filter((f) => f.severity === 'error').length;

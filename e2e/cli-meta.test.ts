@@ -89,7 +89,7 @@ spec: {selector: {app: web}}
     );
     const r = cli('lint', '-f', bad);
     assert.equal(r.code, 1);
-    assert.match(r.stdout, /bad\.yaml: Rollout\/web: spec\.strategy\.canary\.steps\[0\]\.setWeight: setWeight must be between 0 and 100, got 120/);
+    assert.match(r.stdout, /bad\.yaml: document 1: Rollout\/web: spec\.strategy\.canary\.steps\[0\]\.setWeight: setWeight must be between 0 and 100, got 120/);
     assert.match(r.stdout, /Rollout\/web: spec\.strategy\.canary\.steps\[1\]\.pause\.duration: /);
     assert.match(r.stdout, /Rollout\/web: spec\.strategy\.canary\.stableService: Service "web-stable" is not in the file/);
     assert.match(r.stdout, /bad\.yaml: 3 errors\n$/);
