@@ -2,6 +2,10 @@
 // the undo template, lint, and the view's derived values.
 /* eslint-disable no-control-regex -- terminal escape codes are what these tests look at */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { test } from 'node:test';
 import { podTemplateHash } from '../controller/hash.ts';
 import { KubeApiError, type KubeClient } from '../kube/client.ts';
@@ -224,6 +228,24 @@ spec: {rules: [{name: web, backendRefs: [{name: web-canary}]}]}
   const argo = lintText(rollout('').replace('rollway.dev/v1alpha1', 'argoproj.io/v1alpha1'));
   assert.match(argo[0]!.fix, /change apiVersion to rollway\.dev\/v1alpha1/);
   assert.match(lintText('a: [b')[0]!.message, /invalid YAML/);
+});
+
+void test('rollway dashboard beyond loopback refuses an unusable --token-file before it touches a cluster', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'rollway-dash-'));
+  try {
+    const tokenFile = path.join(dir, 'token');
+    writeFileSync(tokenFile, 'abc\n');
+    const run = (...args: string[]) => spawnSync(process.execPath, [path.join(import.meta.dirname, 'rollway.ts'), '--kubeconfig', path.join(dir, 'none'), 'dashboard', '--port', '0', ...args], { encoding: 'utf8', timeout: 30_000 });
+    const weak = run('--address', '0.0.0.0', '--token-file', tokenFile);
+    assert.equal(weak.status, 2, weak.stderr);
+    assert.match(weak.stderr, /--token-file .*token: the token has 3 characters; use at least 16/);
+    assert.doesNotMatch(weak.stderr, /abc/, 'the token itself is never printed');
+    const missing = run('--address', '::', '--token-file', path.join(dir, 'missing'));
+    assert.equal(missing.status, 2);
+    assert.match(missing.stderr, /no such file/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 void test('views: exact percentages, kubectl-style durations, set weight 0 once aborted, and 100% outside an update', () => {

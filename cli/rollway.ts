@@ -98,9 +98,13 @@ usage error).`,
     words: ['dashboard'],
     args: [],
     summary: 'serve the web dashboard (rollouts, step timeline, weights, actions) on localhost',
+    details: `On a loopback address only requests addressed to a loopback host are answered. On any other
+address every request needs a token: one is generated and printed once, in the URL to open, unless
+--token-file gives it. Scripts send it as Authorization: Bearer TOKEN.`,
     flags: [
       { name: 'port', short: 'p', type: 'string', valueName: 'PORT', description: 'port to listen on (0 picks a free one)', default: '3100' },
       { name: 'address', type: 'string', valueName: 'ADDR', description: 'address to listen on', default: '127.0.0.1' },
+      { name: 'token-file', type: 'string', valueName: 'FILE', description: 'read the access token from FILE (at least 16 characters) instead of generating one; also enforced on loopback' },
     ],
   },
   { words: ['version'], args: [], summary: 'print the version', flags: [output(['json'])] },
@@ -387,10 +391,23 @@ async function runControllerCommand(ctx: Context): Promise<number> {
 
 async function dashboardCommand(ctx: Context): Promise<number> {
   const { startDashboard } = await import('../dashboard/server.ts');
+  const { dashboardToken } = await import('../dashboard/guard.ts');
   const port = portFlag('--port', str(ctx.flags.port));
   if (port < 0) throw new UsageError('--port must be 0 or a port number');
-  const dashboard = await startDashboard({ client: ctx.client(), namespace: ctx.namespace(), port, address: str(ctx.flags.address) ?? '127.0.0.1' });
-  process.stdout.write(`Rollway dashboard: ${dashboard.url} (namespace ${ctx.namespace()}; Ctrl-C stops it)\n`);
+  const address = str(ctx.flags.address) ?? '127.0.0.1';
+  let access: ReturnType<typeof dashboardToken>;
+  try {
+    access = dashboardToken(address, str(ctx.flags['token-file']));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const dashboard = await startDashboard({ client: ctx.client(), namespace: ctx.namespace(), port, address, token: access.token });
+  // A generated token is shown this once, inside the URL that hands it to the browser.
+  const url = access.generated ? `${dashboard.url}?token=${access.token}` : dashboard.url;
+  process.stdout.write(`Rollway dashboard: ${url} (namespace ${ctx.namespace()}; Ctrl-C stops it)\n`);
+  if (access.token !== undefined) {
+    process.stdout.write(`Every request needs the token${access.generated ? ' in this URL' : ` of ${str(ctx.flags['token-file'])}`}: open the URL${access.generated ? '' : ' with ?token=TOKEN'} once in the browser, or send Authorization: Bearer TOKEN.\n`);
+  }
   return untilSignal(() => void dashboard.close());
 }
 

@@ -1,14 +1,17 @@
 // `rollway dashboard`: a small web UI served by node:http. The pages are static files (plain
 // HTML, CSS and JavaScript); the data is the CLI's own rollout views, kept current by informers
 // and pushed to the browser with Server-Sent Events; the actions are the CLI's actions.ts
-// functions behind a JSON API. Listens on 127.0.0.1 unless told otherwise.
+// functions behind a JSON API. Listens on 127.0.0.1 unless told otherwise; beyond loopback every
+// request needs a token (guard.ts says who may talk to it).
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
+import { dns1123Label, dns1123Subdomain } from '../api/k8s-names.ts';
 import { KubeApiError, type KubeClient } from '../kube/client.ts';
 import { ACTION_NAMES, ActionError, runAction, type ActionName } from '../cli/actions.ts';
 import { RolloutWatch } from '../cli/observe.ts';
 import { buildView, type RolloutViewModel } from '../cli/view.ts';
+import { isLoopbackHost, loopbackHostAllowed, originAllowed, presentedToken, tokenCookie, tokenProblem, tokensEqual } from './guard.ts';
 
 export interface DashboardOptions {
   client: KubeClient;
@@ -18,6 +21,8 @@ export interface DashboardOptions {
   address: string;
   /** how long a namespace's informers outlive their last viewer (default 30 s) */
   lingerMs?: number;
+  /** required on every request when set; a non-loopback address refuses to start without one */
+  token?: string | undefined;
 }
 
 export interface Dashboard {
@@ -34,7 +39,10 @@ const STATIC_FILES: Record<string, string> = {
   '/style.css': 'style.css',
 };
 const CONTENT_TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8' };
-const VALID_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+const BODY_LIMIT = 64 * 1024;
+// Kubernetes' own rules: a namespace is a DNS-1123 label, a Rollout name a DNS-1123 subdomain.
+const validNamespace = (ns: string): boolean => dns1123Label(ns).length === 0;
+const validName = (name: string): boolean => dns1123Subdomain(name).length === 0;
 
 interface Shared {
   watch: RolloutWatch;
@@ -105,20 +113,32 @@ function send(res: http.ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-function readBody(req: http.IncomingMessage, limit = 64 * 1024): Promise<string> {
+function readBody(req: http.IncomingMessage, limit = BODY_LIMIT): Promise<string> {
   return new Promise((resolve, reject) => {
+    const tooLarge = (): HttpError => new HttpError(413, `the request body is larger than ${limit} bytes`);
+    // Past the limit the rest is read and dropped, up to a cap, so that the client is not cut off
+    // before it reads the 413; beyond the cap the connection is closed after the answer.
+    const cap = limit * 64;
+    if (Number(req.headers['content-length'] ?? 0) > cap) return reject(tooLarge());
     let size = 0;
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > limit) {
-        reject(new HttpError(413, 'request body too large'));
-        req.destroy();
-      } else chunks.push(c);
+      if (size <= limit) chunks.push(c);
+      else if (size > cap) reject(tooLarge());
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => (size > limit ? reject(tooLarge()) : resolve(Buffer.concat(chunks).toString('utf8'))));
     req.on('error', reject);
   });
+}
+
+/** A percent-escaped path segment; a malformed escape (`%zz`) is the client's mistake. */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new HttpError(400, `malformed percent-escape in "${segment}"`);
+  }
 }
 
 function errorStatus(err: unknown): { status: number; message: string } {
@@ -132,12 +152,16 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const { client } = options;
   const watches = new Watches(client, options.lingerMs ?? 30_000);
   const streams = new Set<http.ServerResponse>();
-  const loopback = options.address === '127.0.0.1' || options.address === 'localhost' || options.address === '::1';
+  const loopback = isLoopbackHost(options.address);
+  const token = options.token;
+  if (token !== undefined && tokenProblem(token)) throw new Error(`dashboard token refused: ${tokenProblem(token)}`);
+  if (!loopback && token === undefined) throw new Error(`refusing to serve on ${options.address} (not loopback) without a token: anyone who reaches the port could drive rollouts`);
   let port = options.port;
+  const cookieName = (): string => `rollway-dashboard-${port}`;
 
   const namespaceParam = (url: URL): string => {
     const ns = url.searchParams.get('namespace') || options.namespace;
-    if (!VALID_NAME.test(ns)) throw new HttpError(400, `invalid namespace "${ns}"`);
+    if (!validNamespace(ns)) throw new HttpError(400, `invalid namespace "${ns}"`);
     return ns;
   };
 
@@ -146,12 +170,40 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     return snapshot ? buildView(snapshot) : undefined;
   };
 
+  /**
+   * Who may ask: on loopback, requests addressed to a loopback host (no DNS rebinding); with a
+   * token, requests that carry it. A page opened with the right `?token=` gets it as a cookie and
+   * is sent to the same page without it. Returns false when it has answered already.
+   */
+  function admit(req: http.IncomingMessage, res: http.ServerResponse, url: URL, method: string): boolean {
+    const host = req.headers.host;
+    if (loopback && !loopbackHostAllowed(host, port)) throw new HttpError(403, `unexpected Host header "${host ?? ''}"`);
+    // A page on another site must not drive this API through the browser (CSRF).
+    if (method !== 'GET' && method !== 'HEAD' && !originAllowed(req.headers.origin, host)) throw new HttpError(403, `cross-origin request from ${req.headers.origin ?? ''} refused`);
+    if (token === undefined) return true;
+    const given = url.searchParams.get('token');
+    if (given !== null && method === 'GET' && STATIC_FILES[url.pathname] && tokensEqual(given, token)) {
+      url.searchParams.delete('token');
+      res.writeHead(303, { Location: `${url.pathname}${url.search}`, 'Set-Cookie': tokenCookie(cookieName(), token), 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' });
+      res.end();
+      return false;
+    }
+    const presented = presentedToken(req.headers, cookieName());
+    if (presented === undefined || !tokensEqual(presented, token)) {
+      throw new HttpError(401, 'this dashboard needs its token: open the URL printed at its start (…/?token=…) or send Authorization: Bearer <token>');
+    }
+    return true;
+  }
+
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    // A page on another site must not drive this API through the browser (DNS rebinding, CSRF).
-    const host = req.headers.host ?? '';
-    if (loopback && !new RegExp(`^(127\\.0\\.0\\.1|localhost|\\[::1\\]):${port}$`).test(host)) throw new HttpError(403, `unexpected Host header "${host}"`);
-    const url = new URL(req.url ?? '/', `http://${host || 'localhost'}`);
     const method = req.method ?? 'GET';
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://dashboard.invalid');
+    } catch {
+      throw new HttpError(400, 'malformed request target');
+    }
+    if (!admit(req, res, url, method)) return;
 
     const file = STATIC_FILES[url.pathname];
     if (file && method === 'GET') {
@@ -195,9 +247,9 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
 
     const one = /^\/api\/rollouts\/([^/]+)\/([^/]+)(?:\/([a-z-]+))?$/.exec(url.pathname);
     if (one) {
-      const ns = decodeURIComponent(one[1]!);
-      const name = decodeURIComponent(one[2]!);
-      if (!VALID_NAME.test(ns) || !VALID_NAME.test(name)) throw new HttpError(400, 'invalid namespace or name');
+      const ns = decodeSegment(one[1]!);
+      const name = decodeSegment(one[2]!);
+      if (!validNamespace(ns) || !validName(name)) throw new HttpError(400, 'invalid namespace or name');
       const action = one[3];
       if (!action && method === 'GET') {
         const watch = await watches.acquire(ns);
@@ -213,18 +265,17 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       if (action && method === 'POST') {
         if (!(ACTION_NAMES as readonly string[]).includes(action)) throw new HttpError(404, `unknown action "${action}"; actions: ${ACTION_NAMES.join(', ')}`);
         if (!(req.headers['content-type'] ?? '').startsWith('application/json')) throw new HttpError(415, 'send the action as application/json');
-        const origin = req.headers.origin;
-        if (origin && new URL(origin).host !== host) throw new HttpError(403, `cross-origin request from ${origin} refused`);
         const text = await readBody(req);
-        let params: Record<string, unknown> = {};
+        let params: unknown = {};
         if (text.trim() !== '') {
           try {
-            params = JSON.parse(text) as Record<string, unknown>;
+            params = JSON.parse(text);
           } catch {
             throw new HttpError(400, 'the request body is not JSON');
           }
         }
-        const message = await runAction(client, ns, name, action as ActionName, params);
+        if (params === null || typeof params !== 'object' || Array.isArray(params)) throw new HttpError(400, 'the request body must be a JSON object, e.g. {"image": "app:v2"}');
+        const message = await runAction(client, ns, name, action as ActionName, params as Record<string, unknown>);
         send(res, 200, { message });
         return;
       }
@@ -242,7 +293,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   async function stream(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
     const ns = namespaceParam(url);
     const name = url.searchParams.get('rollout') ?? undefined;
-    if (name !== undefined && !VALID_NAME.test(name)) throw new HttpError(400, 'invalid rollout name');
+    if (name !== undefined && !validName(name)) throw new HttpError(400, 'invalid rollout name');
     const watch = await watches.acquire(ns);
     res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
     streams.add(res);
@@ -287,8 +338,10 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const server = http.createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
       const { status, message } = errorStatus(err);
-      if (res.headersSent) res.end();
-      else send(res, status, { error: message });
+      if (res.headersSent) return void res.end();
+      if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="rollway-dashboard"');
+      if (status === 413) res.setHeader('Connection', 'close');
+      send(res, status, { error: message });
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -297,6 +350,11 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   });
   const address = server.address();
   port = typeof address === 'object' && address ? address.port : options.port;
+  // A name that looked like loopback but resolved elsewhere (an odd hosts file) gets no free pass.
+  if (loopback && token === undefined && typeof address === 'object' && address && !isLoopbackHost(address.address)) {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    throw new Error(`${options.address} resolved to ${address.address}, which is not loopback: give a token (--token-file) or a loopback address`);
+  }
   const hostPart = options.address.includes(':') ? `[${options.address}]` : options.address;
   return {
     url: `http://${hostPart}:${port}/`,
