@@ -3,7 +3,7 @@
 // that are not JSON and timeouts are Error measurements.
 import { DEFAULT_WEB_TIMEOUT_SECONDS, type WebProvider } from '../../api/analysis.ts';
 import type { ProviderOutcome } from '../assess.ts';
-import { HttpError, httpRequest } from './http.ts';
+import { HttpError, describeBody, excerpt, httpRequest, type AnswerInfo, type MeasureOptions } from './http.ts';
 
 export class JsonPathError extends Error {
   constructor(message: string) {
@@ -54,13 +54,14 @@ export function selectJsonPath(value: unknown, segments: readonly (string | numb
 }
 
 /** Turns an HTTP answer into a measurement outcome (pure). */
-export function webOutcome(provider: Pick<WebProvider, 'url' | 'jsonPath'>, status: number, body: string): ProviderOutcome {
-  if (status < 200 || status >= 300) return { kind: 'error', message: `${provider.url} answered HTTP ${status}: ${body.slice(0, 200)}` };
+export function webOutcome(provider: Pick<WebProvider, 'url' | 'jsonPath'>, status: number, body: string, info: AnswerInfo = {}): ProviderOutcome {
+  const quoted = (): string => describeBody(info.redact ? info.redact(body) : body, { contentEncoding: info.contentEncoding, bytes: info.bytes ?? Buffer.byteLength(body) });
+  if (status < 200 || status >= 300) return { kind: 'error', message: `${provider.url} answered HTTP ${status}: ${quoted()}` };
   let json: unknown;
   try {
     json = body.trim() === '' ? null : JSON.parse(body);
   } catch {
-    return { kind: 'error', message: `the answer of ${provider.url} is not JSON: ${body.slice(0, 200)}` };
+    return { kind: 'error', message: `the answer of ${provider.url} is not JSON: ${quoted()}` };
   }
   let value = json;
   if (provider.jsonPath) {
@@ -74,11 +75,11 @@ export function webOutcome(provider: Pick<WebProvider, 'url' | 'jsonPath'>, stat
     if (!selected.found) return { kind: 'noData', message: `jsonPath ${provider.jsonPath} matched nothing in the answer of ${provider.url}` };
     value = selected.value;
   }
-  return { kind: 'value', value, display: typeof value === 'string' ? value : JSON.stringify(value) };
+  return { kind: 'value', value, display: excerpt(typeof value === 'string' ? value : JSON.stringify(value)) };
 }
 
 /** Makes the provider's request (args already substituted). */
-export async function measureWeb(provider: WebProvider): Promise<ProviderOutcome> {
+export async function measureWeb(provider: WebProvider, options: MeasureOptions = {}): Promise<ProviderOutcome> {
   const timeoutSeconds = provider.timeoutSeconds && provider.timeoutSeconds > 0 ? provider.timeoutSeconds : DEFAULT_WEB_TIMEOUT_SECONDS;
   const headers = Object.fromEntries((provider.headers ?? []).map((h) => [h.key, h.value]));
   let body = provider.body;
@@ -87,8 +88,8 @@ export async function measureWeb(provider: WebProvider): Promise<ProviderOutcome
     if (!Object.keys(headers).some((k) => k.toLowerCase() === 'content-type')) headers['Content-Type'] = 'application/json';
   }
   try {
-    const answer = await httpRequest(provider.url, { method: provider.method, headers, body, timeoutMs: timeoutSeconds * 1000, insecure: provider.insecure });
-    return webOutcome(provider, answer.status, answer.body);
+    const answer = await httpRequest(provider.url, { method: provider.method, headers, body, timeoutMs: timeoutSeconds * 1000, insecure: provider.insecure, budget: options.budget });
+    return webOutcome(provider, answer.status, answer.body, { contentEncoding: answer.contentEncoding, bytes: answer.bytes, redact: options.redact });
   } catch (err) {
     if (err instanceof HttpError) return { kind: 'error', message: err.message };
     throw err;
