@@ -4,6 +4,8 @@
 // due — no polling. Everything it knows lives in the run's status, so a restart resumes where it
 // was. A run that cannot be measured (unknown provider, malformed condition, missing arg, ...)
 // goes to Error with a message that says why; nothing in a run can crash the controller.
+// Values read from Secrets never leave it: the status it writes (and so the Events, the log and
+// the Rollout that quote it) and the errors it throws pass through the run's Redactor.
 import { isDeepStrictEqual } from 'node:util';
 import {
   ANALYSIS_API_VERSION,
@@ -11,6 +13,7 @@ import {
   ANALYSIS_RUN_PLURAL,
   AnalysisRunSpecSchema,
   isCompleted,
+  type AnalysisRunSpec,
   type AnalysisRunStatus,
   type Measurement,
   type MetricResult,
@@ -25,7 +28,8 @@ import { assessRun, emptyResult, measurementOf, nextMeasurementAt, recordMeasure
 import { ANALYSIS_RUN_LABEL, JOB_NAME_KEY, buildJob, deleteJob, jobOutcome, startJob, type JobObject } from './providers/job.ts';
 import { measurePrometheus } from './providers/prometheus.ts';
 import { measureWeb } from './providers/web.ts';
-import { prepareRun, type PreparedMetric } from './run-spec.ts';
+import { Redactor, type Redacted } from './redact.ts';
+import { prepareRun, resolveRunArgs, type PreparedMetric } from './run-spec.ts';
 
 /** Set by the Rollout controller when it could not build a run's spec (e.g. a template vanished). */
 export const BUILD_ERROR_ANNOTATION = 'rollway.dev/analysis-build-error';
@@ -46,7 +50,14 @@ export const analysisRunRef = (namespace: string | undefined, name?: string, sub
 });
 
 /** Measures with a provider; tests replace it. */
-export type Measurer = (metric: PreparedMetric, run: { name: string; namespace: string; uid: string }, n: number) => Promise<ProviderOutcome>;
+export type Measurer = (metric: PreparedMetric, run: { name: string; namespace: string; uid: string }, n: number, redactor: Redactor) => Promise<ProviderOutcome>;
+
+/** The clock of one reconcile. */
+interface RunClock {
+  now: number;
+  nowIso: string;
+  startedAt: string;
+}
 
 export interface AnalysisControllerOptions {
   client: KubeClient;
@@ -113,13 +124,14 @@ export class AnalysisRunController {
   }
 
   /** Takes the measurement of one metric: a provider call, or for a Job its creation. */
-  measure: Measurer = async (prepared, run, n) => {
+  measure: Measurer = async (prepared, run, n, redactor) => {
     const provider = prepared.metric.provider;
+    const redact = (text: string): string => redactor.text(text);
     switch (prepared.provider) {
       case 'prometheus':
-        return measurePrometheus(provider.prometheus!);
+        return measurePrometheus(provider.prometheus!, { redact });
       case 'web':
-        return measureWeb(provider.web!);
+        return measureWeb(provider.web!, { redact });
       case 'job':
         return startJob(this.client, buildJob(run, prepared.metric.name, provider.job!, n));
     }
@@ -130,72 +142,40 @@ export class AnalysisRunController {
     const { namespace, name } = splitKey(key);
     const run = this.runs.get(namespace, name);
     if (!run || run.metadata.deletionTimestamp) return;
-    const previous = run.status;
-    if (previous && isCompleted(previous.phase)) return;
+    if (run.status && isCompleted(run.status.phase)) return;
     const now = this.now();
-    const nowIso = new Date(now).toISOString();
-    const ns = run.metadata.namespace as string;
-    const owner = { name, namespace: ns, uid: run.metadata.uid ?? '' };
-    const startedAt = previous?.startedAt ?? nowIso;
+    const at: RunClock = { now, nowIso: new Date(now).toISOString(), startedAt: run.status?.startedAt ?? new Date(now).toISOString() };
 
     // --- everything that makes the run Error before it measures -------------------------------
     const buildError = run.metadata.annotations?.[BUILD_ERROR_ANNOTATION];
-    if (buildError) return this.fail(run, `the AnalysisRun could not be built: ${buildError}`, startedAt, nowIso);
+    if (buildError) return this.fail(run, `the AnalysisRun could not be built: ${buildError}`, at, Redactor.none);
     const parsed = AnalysisRunSpecSchema.safeParse(run.spec ?? {});
     if (!parsed.success) {
       const issues = parsed.error.issues.map((i) => `spec.${formatPath(i.path)}: ${i.message}`).join('; ');
-      return this.fail(run, `invalid spec: ${issues}`, startedAt, nowIso);
+      return this.fail(run, `invalid spec: ${issues}`, at, Redactor.none);
     }
-    const spec = parsed.data;
-    const argValues = new Map<string, string>();
-    for (const arg of spec.args ?? []) {
-      if (arg.value !== undefined) argValues.set(arg.name, arg.value);
-      else if (arg.valueFrom?.secretKeyRef) {
-        const value = await this.readSecret(ns, arg.valueFrom.secretKeyRef.name, arg.valueFrom.secretKeyRef.key);
-        if (value !== undefined) argValues.set(arg.name, value);
-      }
+    const ns = run.metadata.namespace as string;
+    const args = await resolveRunArgs(parsed.data.args ?? [], (ref) => this.readSecret(ns, ref.name, ref.key));
+    // From here on every message may carry a secret value: all of it leaves through the redactor,
+    // errors included (they end up in the log).
+    const redactor = new Redactor(args.secrets);
+    try {
+      return await this.measureRun(run, parsed.data, args.values, redactor, at);
+    } catch (err) {
+      throw redactor.error(err);
     }
-    const prepared = prepareRun(spec, argValues, run.spec);
-    if (!prepared.ok) return this.fail(run, prepared.message, startedAt, nowIso);
+  }
 
-    // --- measurements that are due ------------------------------------------------------------
+  private async measureRun(run: AnalysisRunObject, spec: AnalysisRunSpec, argValues: ReadonlyMap<string, string>, redactor: Redactor, at: RunClock): Promise<ReconcileOutcome | void> {
+    const prepared = prepareRun(spec, argValues, run.spec);
+    if (!prepared.ok) return this.fail(run, prepared.message, at, redactor);
     const terminate = spec.terminate === true;
-    const resultsByName = new Map((previous?.metricResults ?? []).map((r) => [r.name, r]));
-    const runStart = Date.parse(startedAt);
+    const runStart = Date.parse(at.startedAt);
+    const resultsByName = new Map((run.status?.metricResults ?? []).map((r) => [r.name, r]));
     await Promise.all(
       prepared.metrics.map(async (metric) => {
-        const policy = metric.policy;
-        let result: MetricResult = resultsByName.get(policy.name) ?? emptyResult(policy);
-        if (isCompleted(result.phase)) return;
-        const last = result.measurements?.at(-1);
-        if (last && !isCompleted(last.phase)) {
-          // A measurement in flight (a Job): look at it again.
-          const jobName = last.metadata?.[JOB_NAME_KEY];
-          if (jobName) {
-            if (terminate) {
-              await deleteJob(this.client, ns, jobName);
-              result = recordMeasurement(result, { ...last, phase: 'Successful', finishedAt: nowIso, message: `terminated: Job ${jobName} deleted` }, policy);
-            } else {
-              const outcome = jobOutcome(this.jobs.get(ns, jobName), jobName);
-              if (outcome.kind !== 'phase' || outcome.phase !== 'Running') result = recordMeasurement(result, measurementOf(policy, outcome, last.startedAt ?? nowIso, nowIso), policy);
-            }
-          }
-          resultsByName.set(policy.name, result);
-          return;
-        }
-        if (terminate) return;
-        const due = nextMeasurementAt(policy, result, runStart);
-        if (due === undefined || due > now) return;
-        const n = (result.count ?? 0) + (result.error ?? 0) + 1;
-        let outcome: ProviderOutcome;
-        try {
-          outcome = await this.measure(metric, owner, n);
-        } catch (err) {
-          outcome = { kind: 'error', message: `measuring failed: ${err instanceof Error ? err.message : String(err)}` };
-        }
-        const measurement: Measurement = measurementOf(policy, outcome, nowIso, new Date(this.now()).toISOString());
-        result = recordMeasurement(result, measurement, policy);
-        resultsByName.set(policy.name, result);
+        const result = await this.measureMetric(run, metric, resultsByName.get(metric.policy.name), { terminate, runStart, redactor, at });
+        if (result) resultsByName.set(metric.policy.name, result);
       }),
     );
 
@@ -204,7 +184,7 @@ export class AnalysisRunController {
     const assessment = assessRun(policies, [...resultsByName.values()], terminate);
     const status: AnalysisRunStatus = {
       phase: assessment.phase,
-      startedAt,
+      startedAt: at.startedAt,
       metricResults: assessment.metricResults,
       runSummary: assessment.runSummary,
       ...(assessment.dryRunSummary ? { dryRunSummary: assessment.dryRunSummary } : {}),
@@ -212,23 +192,66 @@ export class AnalysisRunController {
     };
     const completed = isCompleted(status.phase);
     if (completed) {
-      status.completedAt = nowIso;
+      status.completedAt = at.nowIso;
       // Jobs still running for metrics that ended with the run go with it.
       for (const result of assessment.metricResults) {
         const last = result.measurements?.at(-1);
         const jobName = last && !isCompleted(last.phase) ? last.metadata?.[JOB_NAME_KEY] : undefined;
-        if (jobName) await deleteJob(this.client, ns, jobName);
+        if (jobName) await deleteJob(this.client, run.metadata.namespace as string, jobName);
       }
     }
-    await this.writeStatus(run, status);
-    if (completed && previous?.phase !== status.phase) await this.recordEnd(run, status);
+    const written = redactor.status(status);
+    await this.writeStatus(run, written);
+    if (completed && run.status?.phase !== status.phase) await this.recordEnd(run, written);
     if (completed) return;
     let next: number | undefined;
     for (const metric of prepared.metrics) {
-      const at = nextMeasurementAt(metric.policy, assessment.metricResults.find((r) => r.name === metric.policy.name), runStart);
-      if (at !== undefined) next = next === undefined ? at : Math.min(next, at);
+      const due = nextMeasurementAt(metric.policy, assessment.metricResults.find((r) => r.name === metric.policy.name), runStart);
+      if (due !== undefined) next = next === undefined ? due : Math.min(next, due);
     }
     return next !== undefined ? { requeueAfterMs: Math.max(1, next - this.now()) } : undefined;
+  }
+
+  /**
+   * One metric's measurement, if one is due or in flight; its result afterwards (undefined when
+   * nothing changed). A provider that throws makes an Error measurement.
+   */
+  private async measureMetric(
+    run: AnalysisRunObject,
+    metric: PreparedMetric,
+    previous: MetricResult | undefined,
+    context: { terminate: boolean; runStart: number; redactor: Redactor; at: RunClock },
+  ): Promise<MetricResult | undefined> {
+    const { policy } = metric;
+    const { nowIso } = context.at;
+    const ns = run.metadata.namespace as string;
+    const result: MetricResult = previous ?? emptyResult(policy);
+    if (isCompleted(result.phase)) return undefined;
+    const last = result.measurements?.at(-1);
+    if (last && !isCompleted(last.phase)) {
+      // A measurement in flight (a Job): look at it again.
+      const jobName = last.metadata?.[JOB_NAME_KEY];
+      if (!jobName) return undefined;
+      if (context.terminate) {
+        await deleteJob(this.client, ns, jobName);
+        return recordMeasurement(result, { ...last, phase: 'Successful', finishedAt: nowIso, message: `terminated: Job ${jobName} deleted` }, policy);
+      }
+      const outcome = jobOutcome(this.jobs.get(ns, jobName), jobName);
+      if (outcome.kind === 'phase' && outcome.phase === 'Running') return undefined;
+      return recordMeasurement(result, measurementOf(policy, outcome, last.startedAt ?? nowIso, nowIso), policy);
+    }
+    if (context.terminate) return undefined;
+    const due = nextMeasurementAt(policy, result, context.runStart);
+    if (due === undefined || due > context.at.now) return undefined;
+    const n = (result.count ?? 0) + (result.error ?? 0) + 1;
+    let outcome: ProviderOutcome;
+    try {
+      outcome = await this.measure(metric, { name: run.metadata.name ?? '', namespace: ns, uid: run.metadata.uid ?? '' }, n, context.redactor);
+    } catch (err) {
+      outcome = { kind: 'error', message: `measuring failed: ${err instanceof Error ? err.message : String(err)}` };
+    }
+    const measurement: Measurement = measurementOf(policy, outcome, nowIso, new Date(this.now()).toISOString());
+    return recordMeasurement(result, measurement, policy);
   }
 
   private async readSecret(namespace: string, name: string, key: string): Promise<string | undefined> {
@@ -243,13 +266,13 @@ export class AnalysisRunController {
   }
 
   /** The run goes to Error with a message; it measures nothing more. */
-  private async fail(run: AnalysisRunObject, message: string, startedAt: string, nowIso: string): Promise<void> {
-    const status: AnalysisRunStatus = { phase: 'Error', message, startedAt, completedAt: nowIso, metricResults: run.status?.metricResults ?? [] };
+  private async fail(run: AnalysisRunObject, message: string, at: RunClock, redactor: Redactor): Promise<void> {
+    const status = redactor.status({ phase: 'Error', message, startedAt: at.startedAt, completedAt: at.nowIso, metricResults: run.status?.metricResults ?? [] });
     await this.writeStatus(run, status);
     await this.recordEnd(run, status);
   }
 
-  private async writeStatus(run: AnalysisRunObject, status: AnalysisRunStatus): Promise<void> {
+  private async writeStatus(run: AnalysisRunObject, status: Redacted<AnalysisRunStatus>): Promise<void> {
     const comparable = (s: unknown): unknown => JSON.parse(JSON.stringify(s ?? {})) as unknown;
     if (isDeepStrictEqual(comparable(status), comparable(run.status))) return;
     // PUT with the cached resourceVersion: a stale cache fails with 409 and the key is retried,
@@ -257,7 +280,7 @@ export class AnalysisRunController {
     await this.client.replace(analysisRunRef(run.metadata.namespace, run.metadata.name, 'status'), { ...run, status });
   }
 
-  private async recordEnd(run: AnalysisRunObject, status: AnalysisRunStatus): Promise<void> {
+  private async recordEnd(run: AnalysisRunObject, status: Redacted<AnalysisRunStatus>): Promise<void> {
     const failed = status.phase !== 'Successful';
     const involved = { apiVersion: ANALYSIS_API_VERSION, kind: ANALYSIS_RUN_KIND, name: run.metadata.name ?? '', namespace: run.metadata.namespace ?? '', uid: run.metadata.uid ?? '' };
     const message = `AnalysisRun ${status.phase}${status.message ? `: ${status.message}` : ''}`;

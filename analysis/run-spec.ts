@@ -4,6 +4,8 @@
 //    spec.templates) become one list of metrics, args, dryRun and measurementRetention;
 //  - resolveRolloutArgs: the args a Rollout passes, with valueFrom read from the Rollout
 //    (podTemplateHashValue Stable/Latest, fieldRef);
+//  - resolveRunArgs: a run's arg values, reading secretKeyRef args, and which values are secret
+//    (the controller redacts those from everything it writes: see redact.ts);
 //  - prepareRun: every check that makes a run Error before it measures anything (unknown provider,
 //    malformed condition, missing arg, unusable limit), then the metrics with {{args.NAME}}
 //    substituted and their policies.
@@ -172,6 +174,35 @@ function stringsOf(value: unknown, out: string[] = []): string[] {
   else if (Array.isArray(value)) for (const v of value) stringsOf(v, out);
   else if (value !== null && typeof value === 'object') for (const v of Object.values(value)) stringsOf(v, out);
   return out;
+}
+
+/** Reads one key of a Secret in the run's namespace; undefined when it cannot be read. */
+export type SecretReader = (ref: { name: string; key: string }) => Promise<string | undefined>;
+
+export interface ResolvedArgs {
+  /** every arg whose value is known */
+  values: Map<string, string>;
+  /** the values that came from Secrets: whatever leaves the run is redacted with them */
+  secrets: Set<string>;
+}
+
+/**
+ * The values of a run's args: `value` as it is, `valueFrom.secretKeyRef` read through `readSecret`
+ * (and remembered as secret). An arg that has neither is left out; prepareRun reports it.
+ */
+export async function resolveRunArgs(args: readonly Argument[], readSecret: SecretReader): Promise<ResolvedArgs> {
+  const resolved: ResolvedArgs = { values: new Map(), secrets: new Set() };
+  for (const arg of args) {
+    if (arg.value !== undefined) {
+      resolved.values.set(arg.name, arg.value);
+    } else if (arg.valueFrom?.secretKeyRef) {
+      const value = await readSecret(arg.valueFrom.secretKeyRef);
+      if (value === undefined) continue;
+      resolved.values.set(arg.name, value);
+      resolved.secrets.add(value);
+    }
+  }
+  return resolved;
 }
 
 export interface PreparedMetric {
