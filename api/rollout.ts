@@ -14,8 +14,7 @@ import { z } from 'zod';
 import { formatPath } from './issues.ts';
 import type { SpecIssue } from './issues.ts';
 import { trafficRoutingIssues } from '../routers/validation.ts';
-import { rolloutMetricNameIssues } from '../analysis/metric-name-patterns.ts';
-import { regexProblem } from '../analysis/safe-regex.ts';
+import { canaryFieldIssues } from './canary-fields.ts';
 
 export const ROLLOUT_GROUP = 'rollway.dev';
 export const ROLLOUT_VERSION = 'v1alpha1';
@@ -771,8 +770,8 @@ export function semanticIssues(rollout: Rollout, raw?: unknown): SpecIssue[] {
     add(`${SPEC}.strategy`, 'the strategy has both canary and blueGreen; a Rollout uses one', 'keep strategy.canary or strategy.blueGreen, not both');
   }
   if (canary !== undefined) checkCanary(canary, add, raw);
+  if (canary !== undefined) issues.push(...canaryFieldIssues(spec, canary));
   if (blueGreen !== undefined) checkBlueGreen(blueGreen, add);
-  issues.push(...rolloutMetricNameIssues(spec));
   return issues;
 }
 
@@ -1033,8 +1032,6 @@ function checkStringMatch(match: z.output<typeof StringMatchSchema>, path: strin
       'set exactly one of exact, prefix or regex, e.g. {exact: "true"}',
     );
   }
-  const problem = match.regex === undefined ? undefined : regexProblem(match.regex, `${path}.regex`);
-  if (problem !== undefined) add(problem.field, problem.reason, 'write an RE2 regular expression, as Istio and Envoy read it: no lookahead, lookbehind or backreferences');
 }
 
 function checkRouting(routing: TrafficRouting, add: Add, routeNames: Set<string>): void {
@@ -1148,8 +1145,6 @@ export const NOT_YET_IMPLEMENTED: readonly NotImplementedFeature[] = [
   { feature: 'experiment steps', find: stepsUsing('experiment'), fix: 'remove the step for now' },
   { feature: 'step plugins', find: stepsUsing('plugin'), fix: 'remove the step for now' },
   { feature: 'ping-pong services', find: (s) => when(s.strategy?.canary?.pingPong !== undefined, `${CANARY}.pingPong`), fix: 'use canaryService and stableService' },
-  { feature: 'anti-affinity between ReplicaSets', find: (s) => when(s.strategy?.canary?.antiAffinity !== undefined, `${CANARY}.antiAffinity`), fix: 'set affinity in the pod template for now' },
-  { feature: 'rollbackWindow', find: (s) => when(s.rollbackWindow !== undefined, 'spec.rollbackWindow'), fix: 'remove it; every rollback currently goes through the steps' },
   router('alb', 'AWS ALB'),
   router('ambassador', 'Ambassador'),
   router('appMesh', 'AWS App Mesh'),

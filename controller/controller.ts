@@ -9,6 +9,7 @@ import { appliedRoutingOf, createRouter, routingObjects, type AppliedRouting } f
 import { RouterSpecError, type TrafficRouter } from '../routers/types.ts';
 import { EventRecorder } from './events.ts';
 import { POD_TEMPLATE_HASH_LABEL } from './hash.ts';
+import { EPHEMERAL_METADATA_ANNOTATION, usesPodTemplateExtras } from './pod-metadata.ts';
 import { MANAGED_BY_ANNOTATION, REVISION_ANNOTATION, SCALE_DOWN_DEADLINE_ANNOTATION, type ObservedReplicaSet, type Plan, type PlanInput, type RolloutView, type SpecView, type StatusView } from './model.ts';
 import { planRollout } from './planner.ts';
 import { AnalysisRunController } from '../analysis/controller.ts';
@@ -40,7 +41,12 @@ export interface RolloutObject extends KubeObject {
 }
 
 export interface ReplicaSetObject extends KubeObject {
-  spec: { replicas?: number; minReadySeconds?: number; selector?: unknown; template?: unknown };
+  spec: {
+    replicas?: number;
+    minReadySeconds?: number;
+    selector?: unknown;
+    template?: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: { affinity?: unknown } & Record<string, unknown> };
+  };
   status?: { replicas?: number; readyReplicas?: number; availableReplicas?: number; observedGeneration?: number };
 }
 
@@ -105,7 +111,7 @@ export class RolloutController {
     this.replicaSets = new Informer<ReplicaSetObject>(
       this.client,
       { group: 'apps', version: 'v1', plural: 'replicasets', namespace: ns },
-      { labelSelector: POD_TEMPLATE_HASH_LABEL, log: informerLog, transform: (o) => ({ ...o, spec: { replicas: (o as ReplicaSetObject).spec?.replicas } }) },
+      { labelSelector: POD_TEMPLATE_HASH_LABEL, log: informerLog, transform: trimReplicaSet },
     );
     this.services = new Informer<ServiceObject>(
       this.client,
@@ -120,8 +126,9 @@ export class RolloutController {
         labelSelector: POD_TEMPLATE_HASH_LABEL,
         log: informerLog,
         transform: (o) => {
-          const { name, namespace, uid, resourceVersion, labels, ownerReferences, creationTimestamp, deletionTimestamp } = o.metadata;
-          return { metadata: { name, namespace, uid, resourceVersion, labels, ownerReferences, creationTimestamp, deletionTimestamp }, status: { conditions: (o as PodObject).status?.conditions?.map((c) => ({ type: c.type, status: c.status })) } } as KubeObject;
+          const { name, namespace, uid, resourceVersion, labels, annotations, ownerReferences, creationTimestamp, deletionTimestamp } = o.metadata;
+          // Annotations too: canaryMetadata/stableMetadata may set some on running pods.
+          return { metadata: { name, namespace, uid, resourceVersion, labels, annotations, ownerReferences, creationTimestamp, deletionTimestamp }, status: { conditions: (o as PodObject).status?.conditions?.map((c) => ({ type: c.type, status: c.status })) } } as KubeObject;
         },
       },
     );
@@ -144,8 +151,10 @@ export class RolloutController {
       const rsName = pod.ownerReferences?.find((o) => o.controller && o.kind === 'ReplicaSet')?.name;
       const rs = rsName ? this.replicaSets.get(pod.namespace, rsName) : undefined;
       const owner = rs?.metadata.ownerReferences?.find((o) => o.controller && o.kind === ROLLOUT_KIND);
-      // Only while a restart is pending: pod churn is otherwise the ReplicaSet's business.
-      if (owner && this.rollouts.get(pod.namespace, owner.name)?.spec.restartAt) this.queue.add(`${pod.namespace}/${owner.name}`);
+      // Only while a restart is pending, or for a new pod that may need ephemeral metadata: pod churn
+      // is otherwise the ReplicaSet's business.
+      const ro = owner ? this.rollouts.get(pod.namespace, owner.name) : undefined;
+      if (owner && ro && (ro.spec.restartAt || (event.type === 'added' && usesPodTemplateExtras(ro.spec.strategy?.canary)))) this.queue.add(`${pod.namespace}/${owner.name}`);
     });
     this.analysis = new RolloutAnalysis(this.client, ns, informerLog);
     this.analysis.connect((key) => this.queue.add(key), (namespace) => this.rollouts.list(namespace));
@@ -241,7 +250,9 @@ export class RolloutController {
     const ownedSets = this.replicaSets.list(ns).filter((rs) => rs.metadata.ownerReferences?.some((o) => o.uid === rollout.metadata.uid && o.controller));
     const replicaSets = ownedSets.map(observeReplicaSet);
     const ownedSetUids = new Set(ownedSets.map((rs) => rs.metadata.uid));
-    const pods = rollout.spec.restartAt
+    // Pods are planned for spec.restartAt and for ephemeral metadata (set, or still to be removed).
+    const podsPlanned = rollout.spec.restartAt || usesPodTemplateExtras(canary) || replicaSets.some((rs) => rs.ephemeralRecord !== undefined);
+    const pods = podsPlanned
       ? this.pods
           .list(ns)
           .filter((p) => p.metadata.ownerReferences?.some((o) => o.controller && ownedSetUids.has(o.uid)))
@@ -251,6 +262,8 @@ export class RolloutController {
             createdAt: p.metadata.creationTimestamp ?? '',
             ready: p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
             deleting: p.metadata.deletionTimestamp !== undefined,
+            labels: p.metadata.labels,
+            annotations: p.metadata.annotations,
           }))
       : [];
     if (validation.ok && (await this.trackTrafficRouting(rollout))) return; // the Rollout changed: its watch event reconciles again
@@ -280,6 +293,7 @@ export class RolloutController {
         plan = planRollout({ ...input, specIssues: [...specIssues, ...err.issues] });
       }
     }
+    await this.applyPodTemplates(ns, plan);
     await this.applyScales(ns, plan, 'down');
     for (const rsName of plan.deleteReplicaSets) {
       await this.client.delete({ group: 'apps', version: 'v1', plural: 'replicasets', namespace: ns, name: rsName }).catch((err: unknown) => {
@@ -391,8 +405,12 @@ export class RolloutController {
   private async createReplicaSet(rollout: RolloutObject, plan: Plan): Promise<void> {
     const create = plan.create!;
     const ns = rollout.metadata.namespace as string;
-    const template = (rollout.spec.template ?? {}) as { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: unknown };
-    const labels = { ...(template.metadata?.labels ?? {}), [POD_TEMPLATE_HASH_LABEL]: create.hash };
+    const template = (rollout.spec.template ?? {}) as { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: Record<string, unknown> };
+    // The planned pod metadata (ephemeral metadata applied) and affinity (anti-affinity injected)
+    // differ from the Rollout's template, which gave the hash, only where the plan says so.
+    const podMetadata = create.podMetadata ?? template.metadata ?? {};
+    const labels = { ...(podMetadata.labels ?? {}), [POD_TEMPLATE_HASH_LABEL]: create.hash };
+    const podSpec = 'affinity' in create ? { ...template.spec, affinity: create.affinity } : template.spec;
     const selector = (rollout.spec.selector ?? {}) as { matchLabels?: Record<string, string>; matchExpressions?: unknown[] };
     const body: ReplicaSetObject = {
       apiVersion: 'apps/v1',
@@ -401,14 +419,14 @@ export class RolloutController {
         name: create.name,
         namespace: ns,
         labels,
-        annotations: { [REVISION_ANNOTATION]: String(create.revision) },
+        annotations: { ...create.annotations, [REVISION_ANNOTATION]: String(create.revision) },
         ownerReferences: [{ apiVersion: ROLLOUT_API_VERSION, kind: ROLLOUT_KIND, name: rollout.metadata.name!, uid: rollout.metadata.uid!, controller: true, blockOwnerDeletion: true }],
       },
       spec: {
         replicas: create.replicas,
         minReadySeconds: rollout.spec.minReadySeconds ?? 0,
         selector: { ...selector, matchLabels: { ...(selector.matchLabels ?? {}), [POD_TEMPLATE_HASH_LABEL]: create.hash } },
-        template: { ...template, metadata: { ...(template.metadata ?? {}), labels } },
+        template: { ...template, metadata: { ...(template.metadata ?? {}), labels, ...(podMetadata.annotations ? { annotations: podMetadata.annotations } : {}) }, ...(podSpec !== undefined ? { spec: podSpec } : {}) },
       },
     };
     try {
@@ -420,6 +438,20 @@ export class RolloutController {
       if (!existing.metadata.ownerReferences?.some((o) => o.uid === rollout.metadata.uid)) {
         throw new Error(`ReplicaSet ${create.name} exists and is not owned by Rollout ${rollout.metadata.name}`, { cause: err });
       }
+    }
+  }
+
+  /**
+   * Ephemeral metadata and anti-affinity: ReplicaSet templates first (pods created meanwhile are
+   * born right), then the running pods, in place. Merge patches of our own keys only, so no
+   * resourceVersion precondition: a pod's status changes all the time and would only conflict.
+   */
+  private async applyPodTemplates(ns: string, plan: Plan): Promise<void> {
+    for (const change of plan.templatePatches ?? []) {
+      await this.client.patch({ group: 'apps', version: 'v1', plural: 'replicasets', namespace: ns, name: change.name }, 'merge', change.patch).catch(ignoreNotFound);
+    }
+    for (const change of plan.podPatches ?? []) {
+      await this.client.patch({ group: '', version: 'v1', plural: 'pods', namespace: ns, name: change.name }, 'merge', { metadata: { labels: change.labels, annotations: change.annotations } }).catch(ignoreNotFound);
     }
   }
 
@@ -463,7 +495,23 @@ export function observeReplicaSet(rs: ReplicaSetObject): ObservedReplicaSet {
     available: rs.status?.availableReplicas ?? 0,
     scaleDownDeadline: annotations[SCALE_DOWN_DEADLINE_ANNOTATION],
     settled: (rs.status?.observedGeneration ?? 0) >= (rs.metadata.generation ?? 0),
+    createdAt: rs.metadata.creationTimestamp,
+    podMetadata: rs.spec.template?.metadata,
+    affinity: rs.spec.template?.spec?.affinity,
+    ephemeralRecord: annotations[EPHEMERAL_METADATA_ANNOTATION],
   };
+}
+
+/** The part of a ReplicaSet reconciles read: memory grows with objects, not with their size. */
+function trimReplicaSet(o: KubeObject): KubeObject {
+  const spec = (o as ReplicaSetObject).spec;
+  const template = spec?.template;
+  const kept = template ? { metadata: { labels: template.metadata?.labels, annotations: template.metadata?.annotations }, spec: { affinity: template.spec?.affinity } } : undefined;
+  return { ...o, spec: { replicas: spec?.replicas, ...(kept ? { template: kept } : {}) } } as KubeObject;
+}
+
+function ignoreNotFound(err: unknown): void {
+  if (!(err instanceof KubeApiError && err.isNotFound)) throw err;
 }
 
 /** JSON round trip: drops undefined fields so comparing planned and stored status is exact. */

@@ -25,6 +25,7 @@ export interface SpecView {
   minReadySeconds?: number;
   revisionHistoryLimit?: number;
   restartAt?: string;
+  rollbackWindow?: { revisions?: number };
   paused?: boolean;
   progressDeadlineSeconds?: number;
   progressDeadlineAbort?: boolean;
@@ -40,11 +41,27 @@ export interface SpecView {
       abortScaleDownDelaySeconds?: number;
       dynamicStableScale?: boolean;
       minPodsPerReplicaSet?: number;
+      scaleDownDelayRevisionLimit?: number;
+      canaryMetadata?: PodMetadata;
+      stableMetadata?: PodMetadata;
+      antiAffinity?: AntiAffinityView;
+      replicaProgressThreshold?: { type: string; value: number };
       trafficRouting?: unknown;
       analysis?: RolloutAnalysisView & { startingStep?: number };
     };
     blueGreen?: unknown;
   };
+}
+
+/** Labels and annotations of a pod template (canaryMetadata, stableMetadata). */
+export interface PodMetadata {
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+export interface AntiAffinityView {
+  preferredDuringSchedulingIgnoredDuringExecution?: { weight: number };
+  requiredDuringSchedulingIgnoredDuringExecution?: Record<string, never>;
 }
 
 export interface Condition {
@@ -114,6 +131,14 @@ export interface ObservedReplicaSet {
   scaleDownDeadline?: string | undefined;
   /** status.observedGeneration has caught up with metadata.generation */
   settled: boolean;
+  /** metadata.creationTimestamp (orders revisions for rollbackWindow; absent: by revision) */
+  createdAt?: string | undefined;
+  /** labels and annotations of its pod template */
+  podMetadata?: PodMetadata | undefined;
+  /** spec.template.spec.affinity */
+  affinity?: unknown;
+  /** the ephemeral metadata we put on its template (EPHEMERAL_METADATA_ANNOTATION) */
+  ephemeralRecord?: string | undefined;
 }
 
 export interface ObservedPod {
@@ -123,6 +148,8 @@ export interface ObservedPod {
   createdAt: string;
   ready: boolean;
   deleting: boolean;
+  labels?: Record<string, string> | undefined;
+  annotations?: Record<string, string> | undefined;
 }
 
 export interface ObservedService {
@@ -152,6 +179,26 @@ export interface ReplicaSetCreate {
   hash: string;
   revision: number;
   replicas: number;
+  /** labels and annotations of the pod template, the rollout template's with ephemeral metadata applied */
+  podMetadata?: PodMetadata;
+  /** spec.template.spec.affinity when it differs from the rollout template's (anti-affinity injected) */
+  affinity?: unknown;
+  /** annotations of the ReplicaSet itself (the ephemeral-metadata record) */
+  annotations?: Record<string, string>;
+}
+
+/** A change of a ReplicaSet's pod template that leaves its running pods in place. */
+export interface ReplicaSetTemplatePatch {
+  name: string;
+  /** JSON merge patch of the ReplicaSet (template metadata, affinity, record annotation) */
+  patch: Record<string, unknown>;
+}
+
+/** Labels and annotations to set (string) or remove (null) on a running pod. */
+export interface PodMetadataPatch {
+  name: string;
+  labels: Record<string, string | null>;
+  annotations: Record<string, string | null>;
 }
 
 export interface ReplicaSetScale {
@@ -180,6 +227,10 @@ export interface Plan {
   deleteReplicaSets: string[];
   /** pods to delete now for spec.restartAt, oldest first */
   deletePods: string[];
+  /** pod-template changes of existing ReplicaSets (ephemeral metadata, anti-affinity) */
+  templatePatches?: ReplicaSetTemplatePatch[] | undefined;
+  /** ephemeral metadata on running pods, applied in place (no restart) */
+  podPatches?: PodMetadataPatch[] | undefined;
   services: ServiceSelectorChange[];
   traffic?: DesiredTraffic | undefined;
   status: StatusView;

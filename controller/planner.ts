@@ -19,6 +19,10 @@ import {
   type StepView,
 } from './model.ts';
 import { basicCanaryReplicas, dynamicAbortWeight, routedCanaryReplicas, surgeLimits, weightedSplit } from './replicas.ts';
+import { planPodTemplates } from './pod-metadata.ts';
+import { progressThresholdPods } from './progress-threshold.ts';
+import { rollbackWithinWindow } from './rollback-window.ts';
+import { limitDelayedScaleDowns } from './scale-down-limit.ts';
 import { AnalysisPlanner, analysisAbortMessage, hasInconclusivePause } from '../analysis/rollout-plan.ts';
 
 export const DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS = 30;
@@ -150,9 +154,20 @@ export function planRollout(input: PlanInput): Plan {
     status.controllerPause = false;
     events.push({ type: 'Normal', reason: 'RolloutResumed', message: 'Rollout fully promoted: remaining steps skipped' });
   }
+  // spec.rollbackWindow: back to one of the last revisions, like back to the stable one.
+  const fastRollback = inCanary && !abort && rollbackWithinWindow(spec.rollbackWindow, newRS, byHash.get(stableHash), input.replicaSets);
+  if (fastRollback && stepIndex < steps.length) {
+    stepIndex = steps.length;
+    status.pauseConditions = [];
+    status.controllerPause = false;
+    events.push({ type: 'Normal', reason: 'SkipSteps', message: `Rollback to revision ${newRS?.revision ?? revision} within rollbackWindow (${spec.rollbackWindow?.revisions ?? 0}): steps skipped` });
+  }
+
 
   const limits = surgeLimits(replicas, canary.maxSurge, canary.maxUnavailable);
   const canaryAvailable = newRS?.available ?? 0;
+  // Available canary pods that count as a step's `needed` ones (replicaProgressThreshold).
+  const reached = (needed: number): number => progressThresholdPods(needed, canary.replicaProgressThreshold);
   const dynamicStable = routed && canary.dynamicStableScale === true;
   const prevWeights = prev.canary?.weights;
   const currentWeights = prevWeights ? { canary: prevWeights.canary.weight, stable: prevWeights.stable.weight } : undefined;
@@ -198,7 +213,7 @@ export function planRollout(input: PlanInput): Plan {
   const podsAndRoutesReady = (step: StepView, index: number): boolean => {
     const needed = desiredCanaryAt(index);
     const scales = typeof step.setWeight === 'number' || step.setCanaryScale !== undefined;
-    if (scales && (canaryAvailable < needed || (newRS?.replicas ?? 0) < needed || !stableSettledAt(index))) return false;
+    if (scales && (canaryAvailable < reached(needed) || (newRS?.replicas ?? 0) < needed || !stableSettledAt(index))) return false;
     if (typeof step.setWeight === 'number' && !input.trafficVerified) return false;
     // A route is done once the router has it in place (verified where it can tell), and never
     // before a canary pod can serve what it sends.
@@ -254,7 +269,7 @@ export function planRollout(input: PlanInput): Plan {
   if (inCanary && !abort) {
     const target = effectiveWeight(steps, stepIndex);
     const needed = atEnd ? replicas : desiredCanaryAt(stepIndex);
-    if (canaryAvailable >= needed && (newRS?.replicas ?? 0) >= needed) trafficWeight = target;
+    if (canaryAvailable >= (atEnd ? needed : reached(needed)) && (newRS?.replicas ?? 0) >= needed) trafficWeight = target;
     else trafficWeight = Math.min(Math.max(prevWeight, lastCompletedWeight ?? 0), servableWeight(replicas, canaryAvailable, routed));
     if (canaryAvailable === 0) trafficWeight = 0;
   } else if (abort && dynamicStable) {
@@ -283,7 +298,7 @@ export function planRollout(input: PlanInput): Plan {
   }
   const finalStableHash = status.stableRS as string;
   const backgroundAnalysis = canary.analysis;
-  analysis.background(inCanary && !abort && !status.promoteFull && stepIndex >= (backgroundAnalysis?.startingStep ?? 0), backgroundAnalysis);
+  analysis.background(inCanary && !abort && !status.promoteFull && !fastRollback && stepIndex >= (backgroundAnalysis?.startingStep ?? 0), backgroundAnalysis);
   plan.analysis = analysis.finish({ abort, inCanary, stepIndex, successfulLimit: spec.analysis?.successfulRunHistoryLimit, unsuccessfulLimit: spec.analysis?.unsuccessfulRunHistoryLimit });
 
   // --- ReplicaSet sizes ---------------------------------------------------------------------
@@ -373,6 +388,10 @@ export function planRollout(input: PlanInput): Plan {
       }
     }
   }
+  // scaleDownDelayRevisionLimit: only the newest old ReplicaSets keep running through their delay
+  // (the aborted canary drains by abortScaleDownDelaySeconds alone, as in Argo).
+  const delayed = input.replicaSets.filter((rs) => !sizes.has(rs.hash) && rs.hash !== currentHash && rs.replicas > 0 && (scale.find((s) => s.name === rs.name)?.to ?? rs.replicas) > 0);
+  limitDelayedScaleDowns(scale, delayed, canary.scaleDownDelayRevisionLimit);
   for (const s of scale) {
     if (s.to !== s.from) {
       const rs = input.replicaSets.find((r) => r.name === s.name);
@@ -384,6 +403,23 @@ export function planRollout(input: PlanInput): Plan {
     }
   }
   plan.scale = scale;
+
+  // --- canaryMetadata/stableMetadata and anti-affinity: templates and running pods (pod-metadata.ts)
+  const templates = planPodTemplates({
+    namespace: rollout.namespace,
+    template: spec.template,
+    canary,
+    replicaSets: input.replicaSets,
+    pods: input.pods,
+    currentHash,
+    stableHash: finalStableHash,
+    inCanary,
+    sizeAfter: (rs) => scale.find((s) => s.name === rs.name)?.to ?? rs.replicas,
+  });
+  if (plan.create && (templates.create.annotations !== undefined || 'affinity' in templates.create)) Object.assign(plan.create, templates.create);
+  if (templates.templatePatches.length > 0) plan.templatePatches = templates.templatePatches;
+  if (templates.podPatches.length > 0) plan.podPatches = templates.podPatches;
+
 
   // Old, empty ReplicaSets beyond revisionHistoryLimit go, oldest first.
   const historyLimit = spec.revisionHistoryLimit ?? DEFAULT_REVISION_HISTORY_LIMIT;

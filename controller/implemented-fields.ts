@@ -1,0 +1,58 @@
+// Which module acts on each field of the Rollout spec. An Argo manifest runs here after changing
+// only its apiVersion, so every field the schema accepts must either do what it does in Argo or
+// be reported as not implemented (NOT_YET_IMPLEMENTED in api/rollout.ts, shown in the
+// NotImplemented condition). controller/implemented-fields.test.ts walks every field of the schema
+// and fails for one that is in neither place, and for an entry here whose module does not mention
+// the field (the entry's last name, and the name of each field it covers).
+//
+// A key covers the field it names and every field below it. Keep keys narrow: a broad one (say
+// spec.strategy.canary) would let a new field pass unnoticed.
+
+export const FIELD_IMPLEMENTATIONS: Readonly<Record<string, readonly string[]>> = {
+  'spec.replicas': ['controller/planner.ts'],
+  'spec.selector': ['controller/planner.ts', 'controller/controller.ts'],
+  'spec.template': ['controller/controller.ts', 'controller/hash.ts'],
+  'spec.minReadySeconds': ['controller/controller.ts'],
+  'spec.revisionHistoryLimit': ['controller/planner.ts'],
+  'spec.paused': ['controller/planner.ts'],
+  'spec.progressDeadlineSeconds': ['controller/planner.ts'],
+  'spec.progressDeadlineAbort': ['controller/planner.ts'],
+  'spec.restartAt': ['controller/planner.ts'],
+  'spec.rollbackWindow': ['controller/planner.ts', 'controller/rollback-window.ts'],
+  'spec.analysis': ['controller/planner.ts', 'analysis/rollout-plan.ts'],
+
+  'spec.strategy.canary.canaryService': ['controller/planner.ts'],
+  'spec.strategy.canary.stableService': ['controller/planner.ts'],
+  'spec.strategy.canary.maxSurge': ['controller/planner.ts'],
+  'spec.strategy.canary.maxUnavailable': ['controller/planner.ts'],
+  'spec.strategy.canary.scaleDownDelaySeconds': ['controller/planner.ts'],
+  'spec.strategy.canary.abortScaleDownDelaySeconds': ['controller/planner.ts'],
+  'spec.strategy.canary.scaleDownDelayRevisionLimit': ['controller/planner.ts', 'controller/scale-down-limit.ts'],
+  'spec.strategy.canary.dynamicStableScale': ['controller/planner.ts', 'controller/replicas.ts'],
+  'spec.strategy.canary.minPodsPerReplicaSet': ['controller/planner.ts', 'controller/replicas.ts'],
+  'spec.strategy.canary.canaryMetadata': ['controller/pod-metadata.ts'],
+  'spec.strategy.canary.stableMetadata': ['controller/pod-metadata.ts'],
+  'spec.strategy.canary.antiAffinity': ['controller/pod-metadata.ts'],
+  'spec.strategy.canary.replicaProgressThreshold': ['controller/planner.ts', 'controller/progress-threshold.ts'],
+  'spec.strategy.canary.analysis': ['controller/planner.ts', 'analysis/rollout-plan.ts', 'analysis/rollout-wiring.ts', 'analysis/run-spec.ts'],
+
+  'spec.strategy.canary.steps[].setWeight': ['controller/planner.ts'],
+  'spec.strategy.canary.steps[].pause': ['controller/planner.ts'],
+  'spec.strategy.canary.steps[].setCanaryScale': ['controller/planner.ts'],
+  'spec.strategy.canary.steps[].analysis': ['controller/planner.ts', 'analysis/rollout-plan.ts', 'analysis/rollout-wiring.ts', 'analysis/run-spec.ts'],
+  'spec.strategy.canary.steps[].setHeaderRoute': ['controller/planner.ts', 'routers/types.ts'],
+  'spec.strategy.canary.steps[].setMirrorRoute': ['controller/planner.ts', 'routers/types.ts'],
+
+  'spec.strategy.canary.trafficRouting.istio': ['routers/istio/render.ts', 'routers/istio/router.ts', 'routers/index.ts'],
+  'spec.strategy.canary.trafficRouting.nginx': ['routers/nginx/render.ts', 'routers/nginx/router.ts', 'routers/index.ts'],
+  'spec.strategy.canary.trafficRouting.smi': ['routers/smi/render.ts', 'routers/smi/router.ts', 'routers/index.ts'],
+  'spec.strategy.canary.trafficRouting.gatewayAPI': ['routers/gateway-api/render.ts', 'routers/gateway-api/router.ts', 'routers/index.ts'],
+  'spec.strategy.canary.trafficRouting.managedRoutes': ['routers/common.ts'],
+  'spec.strategy.canary.trafficRouting.maxTrafficWeight': ['controller/planner.ts'],
+};
+
+/**
+ * Subtrees passed on whole to Kubernetes (the pod template goes into each ReplicaSet as written):
+ * the fields below them need no mention in the module, only the subtree's own name.
+ */
+export const COPIED_AS_IS: readonly string[] = ['spec.template'];
