@@ -15,6 +15,8 @@ import { formatPath } from './issues.ts';
 import type { SpecIssue } from './issues.ts';
 import { trafficRoutingIssues } from '../routers/validation.ts';
 import { canaryFieldIssues } from './canary-fields.ts';
+import { rolloutMetricNameIssues } from '../analysis/metric-name-patterns.ts';
+import { regexProblem } from '../analysis/safe-regex.ts';
 
 export const ROLLOUT_GROUP = 'rollway.dev';
 export const ROLLOUT_VERSION = 'v1alpha1';
@@ -772,6 +774,7 @@ export function semanticIssues(rollout: Rollout, raw?: unknown): SpecIssue[] {
   if (canary !== undefined) checkCanary(canary, add, raw);
   if (canary !== undefined) issues.push(...canaryFieldIssues(spec, canary));
   if (blueGreen !== undefined) checkBlueGreen(blueGreen, add);
+  issues.push(...rolloutMetricNameIssues(spec));
   return issues;
 }
 
@@ -1032,6 +1035,8 @@ function checkStringMatch(match: z.output<typeof StringMatchSchema>, path: strin
       'set exactly one of exact, prefix or regex, e.g. {exact: "true"}',
     );
   }
+  const problem = match.regex === undefined ? undefined : regexProblem(match.regex, `${path}.regex`);
+  if (problem !== undefined) add(problem.field, problem.reason, 'write an RE2 regular expression, as Istio and Envoy read it: no lookahead, lookbehind or backreferences');
 }
 
 function checkRouting(routing: TrafficRouting, add: Add, routeNames: Set<string>): void {
