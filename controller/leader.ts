@@ -27,6 +27,9 @@ export interface LeaderElectionOptions {
   now?: () => number;
 }
 
+/** ours: held and renewed; held-by-other: another live holder; unreachable: could not tell (retry) */
+type LeaseOutcome = 'ours' | 'held-by-other' | 'unreachable';
+
 /** MicroTime with microseconds, as the API server expects for Lease times. */
 const microTime = (ms: number): string => new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 
@@ -52,24 +55,36 @@ export class LeaderElector {
   }
 
   /**
-   * Resolves once the lease is ours; then keeps renewing. `onLost` runs once if leadership is
-   * lost (renew failed past the deadline, or another holder took the lease): stop writing.
+   * Resolves once the lease is ours; then keeps renewing. A renewal that fails past renewDeadline
+   * (the API server is down or slow) only stops writes: the elector keeps trying and, when the
+   * lease is ours again, calls `onRegained`. `onDeposed` runs once another holder is seen with a
+   * live lease: then this process must not write again.
    */
-  async acquire(onLost: () => void): Promise<void> {
+  async acquire(onDeposed: () => void, onRegained: () => void = () => {}): Promise<void> {
     for (;;) {
       if (this.stopped) throw new Error('leader election stopped');
-      if (await this.tryAcquireOrRenew()) break;
+      if ((await this.tryAcquireOrRenew()) === 'ours') break;
       await new Promise((resolve) => setTimeout(resolve, this.options.retryPeriodMs));
     }
     this.options.log('info', 'became leader', { lease: `${this.options.namespace}/${this.options.name}`, identity: this.identity });
+    let lapsed = false;
     const renewLoop = async (): Promise<void> => {
       if (this.stopped) return;
-      const ok = await this.tryAcquireOrRenew().catch(() => false);
-      if (!ok && this.options.now() - this.lastRenew >= this.options.renewDeadlineMs) {
+      const outcome = await this.tryAcquireOrRenew().catch((): LeaseOutcome => 'unreachable');
+      if (outcome === 'held-by-other') {
         this.leading = false;
-        this.options.log('error', 'lost leadership: stopping all writes', { identity: this.identity });
-        onLost();
+        this.options.log('error', 'deposed: another controller holds the lease; stopping all writes', { identity: this.identity });
+        onDeposed();
         return;
+      }
+      if (outcome === 'ours' && lapsed) {
+        lapsed = false;
+        this.options.log('info', 'lease renewed again: writes resume', { identity: this.identity });
+        onRegained();
+      } else if (outcome === 'unreachable' && !lapsed && this.options.now() - this.lastRenew >= this.options.renewDeadlineMs) {
+        lapsed = true;
+        this.leading = false;
+        this.options.log('warn', 'lease not renewed within the deadline: writes stop until it is renewed', { identity: this.identity });
       }
       this.timer = setTimeout(() => void renewLoop(), this.options.retryPeriodMs);
     };
@@ -91,7 +106,7 @@ export class LeaderElector {
     }
   }
 
-  private async tryAcquireOrRenew(): Promise<boolean> {
+  private async tryAcquireOrRenew(): Promise<LeaseOutcome> {
     const { client, now } = this.options;
     const t = now();
     const durationSeconds = Math.ceil(this.options.leaseDurationMs / 1000);
@@ -99,7 +114,7 @@ export class LeaderElector {
     try {
       lease = await client.get<Lease>(this.ref);
     } catch (err) {
-      if (!isNotFound(err)) return false;
+      if (!isNotFound(err)) return 'unreachable';
     }
     try {
       if (!lease) {
@@ -115,7 +130,7 @@ export class LeaderElector {
         const expires = renewed + (lease.spec.leaseDurationSeconds ?? durationSeconds) * 1000;
         if (holder !== '' && holder !== this.identity && t < expires) {
           this.leading = false;
-          return false;
+          return 'held-by-other';
         }
         const takingOver = holder !== this.identity;
         // PUT with the resourceVersion we read: two candidates cannot both win.
@@ -132,11 +147,12 @@ export class LeaderElector {
       }
       this.leading = true;
       this.lastRenew = t;
-      return true;
+      return 'ours';
     } catch (err) {
-      if (isConflict(err) || (err instanceof Error && /409|AlreadyExists/.test(err.message))) return false;
+      // Someone else wrote the lease between our read and our write: read it again next round.
+      if (isConflict(err) || (err instanceof Error && /409|AlreadyExists/.test(err.message))) return 'unreachable';
       this.options.log('warn', 'lease update failed', { error: String(err) });
-      return false;
+      return 'unreachable';
     }
   }
 }

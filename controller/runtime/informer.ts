@@ -33,7 +33,11 @@ export interface InformerOptions {
   relistIntervalMs?: number;
   /** LIST page size; default 500 */
   pageSize?: number;
-  /** reconnect backoff after errors; default 200 ms doubling up to 30 s */
+  /**
+   * reconnect backoff after errors; default 200 ms doubling up to 3 s. A short cap: once the API
+   * server is back (a restart, an upgrade), the cache must catch up within seconds, not after a
+   * long sleep; a retry every 3 s per informer is no load on a server that is down.
+   */
   backoff?: { baseMs?: number; maxMs?: number };
   /** default: JSON lines on stderr for info and above */
   log?: Logger;
@@ -141,7 +145,7 @@ export class Informer<T extends KubeObject> {
     this.relistIntervalMs = options.relistIntervalMs ?? 30 * 60_000;
     this.pageSize = options.pageSize ?? 500;
     this.backoffBaseMs = options.backoff?.baseMs ?? 200;
-    this.backoffMaxMs = options.backoff?.maxMs ?? 30_000;
+    this.backoffMaxMs = options.backoff?.maxMs ?? 3_000;
     this.log = options.log ?? defaultLog;
     this.random = options.random ?? Math.random;
     this.transform = options.transform;
@@ -242,6 +246,17 @@ export class Informer<T extends KubeObject> {
   }
 
   /** The resourceVersion the next watch starts from (opaque). */
+  /**
+   * Lists again now, as if the cache were lost: for a caller that has evidence the cache is stale
+   * (writes keep failing with conflicts) although the watch looks healthy.
+   */
+  requestRelist(): void {
+    if (this.stopped || !this.started) return;
+    this.relistRequested = true;
+    this.watchAbort?.abort();
+    this.wake?.();
+  }
+
   get resourceVersion(): string | undefined {
     return this.lastResourceVersion;
   }

@@ -1,0 +1,81 @@
+// Leader election against an in-memory Lease store (the e2e suite covers the real API server):
+// an outage longer than the renew deadline stops writes without giving up; a live lease held by
+// another controller is the only thing that deposes.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { KubeApiError, type KubeClient, type KubeObject } from '../kube/client.ts';
+import { LeaderElector } from './leader.ts';
+
+class LeaseStore {
+  lease: (KubeObject & { spec: Record<string, unknown> }) | undefined;
+  down = false;
+  private version = 0;
+  private check(): void {
+    if (this.down) throw new Error('connect ECONNREFUSED 127.0.0.1:16443');
+  }
+  get = async (): Promise<unknown> => {
+    this.check();
+    if (!this.lease) throw new KubeApiError(404, 'NotFound', 'not found', {});
+    return structuredClone(this.lease);
+  };
+  create = async (_ref: unknown, body: KubeObject & { spec: Record<string, unknown> }): Promise<unknown> => {
+    this.check();
+    this.lease = { ...body, metadata: { ...body.metadata, resourceVersion: String(++this.version) } };
+    return this.lease;
+  };
+  replace = async (_ref: unknown, body: KubeObject & { spec: Record<string, unknown> }): Promise<unknown> => {
+    this.check();
+    if (body.metadata.resourceVersion !== this.lease?.metadata.resourceVersion) throw new KubeApiError(409, 'Conflict', 'conflict', {});
+    this.lease = { ...body, metadata: { ...body.metadata, resourceVersion: String(++this.version) } };
+    return this.lease;
+  };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+function elector(store: LeaseStore): LeaderElector {
+  return new LeaderElector({
+    client: store as unknown as KubeClient,
+    namespace: 'ns',
+    name: 'rollway-controller',
+    identity: 'me',
+    leaseDurationMs: 3000,
+    renewDeadlineMs: 200,
+    retryPeriodMs: 50,
+    log: () => {},
+  });
+}
+
+void test('an API server outage longer than the renew deadline stops writes, then leadership resumes without exiting', async (t) => {
+  const store = new LeaseStore();
+  const me = elector(store);
+  t.after(() => me.release());
+  let deposed = 0;
+  let regained = 0;
+  await me.acquire(() => deposed++, () => regained++);
+  assert.equal(me.isLeader(), true);
+  store.down = true;
+  await sleep(400);
+  assert.equal(me.isLeader(), false, 'no writes while the lease cannot be renewed');
+  store.down = false;
+  await sleep(200);
+  assert.equal(me.isLeader(), true, 'writes resume once the lease is renewed');
+  assert.equal(regained, 1);
+  assert.equal(deposed, 0, 'an outage is not a deposition: the process keeps running');
+});
+
+void test('another controller holding a live lease deposes this one', async (t) => {
+  const store = new LeaseStore();
+  const me = elector(store);
+  t.after(() => me.release());
+  let deposed = 0;
+  await me.acquire(() => deposed++);
+  store.down = true;
+  await sleep(300);
+  // Meanwhile another replica took the lease over.
+  store.down = false;
+  store.lease = { ...store.lease!, spec: { ...store.lease!.spec, holderIdentity: 'other', renewTime: new Date().toISOString().replace('Z', '000Z') } };
+  await sleep(200);
+  assert.equal(deposed, 1);
+  assert.equal(me.isLeader(), false);
+});
