@@ -3,7 +3,7 @@
 // `up` started is left.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, existsSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -13,8 +13,29 @@ import { repoRoot } from './harness.ts';
 const stateDir = mkdtempSync(path.join(os.tmpdir(), 'rollway-lifecycle-'));
 const env = { ...process.env, ROLLWAY_CLUSTER_DIR: stateDir, ROLLWAY_API_PORT: '26443', ROLLWAY_KWOK_NODES: '1' };
 
-function make(target: 'cluster-up' | 'cluster-down'): string {
-  return execFileSync('make', ['--no-print-directory', '-C', repoRoot, target], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+function make(target: 'cluster-up' | 'cluster-down', extraEnv: Record<string, string> = {}): string {
+  return execFileSync('make', ['--no-print-directory', '-C', repoRoot, target], { env: { ...env, ...extraEnv }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** A minimal namespaced CRD; `kind` may deliberately clash with another CRD of the group. */
+function crdYaml(group: string, plural: string, kind: string): string {
+  return `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: ${plural}.${group}}
+spec:
+  group: ${group}
+  scope: Namespaced
+  names: {plural: ${plural}, singular: ${plural.replace(/s$/, '')}, kind: ${kind}, listKind: ${kind}List}
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
+`;
+}
+
+function kubectl(args: string[], input?: string): string {
+  return execFileSync(path.join(stateDir, 'bin/kubectl'), ['--kubeconfig', path.join(stateDir, 'kubeconfig'), ...args], { input, encoding: 'utf8' });
 }
 
 /** Processes whose command line mentions this cluster's state folder (read-only scan of /proc). */
@@ -61,9 +82,45 @@ void test('cluster-up and cluster-down work twice in a row and leave no process 
       const pidsAfter = readdirSync(path.join(stateDir, 'run')).filter((f) => f.endsWith('.pid')).map((f) => readFileSync(path.join(stateDir, 'run', f), 'utf8'));
       assert.deepEqual(pidsAfter, pidsBefore, 'the running cluster was kept, not restarted');
     });
+    if (round === 1) await t.test('round 1: up on a running cluster with other tools\' CRDs', (tt) => upWithForeignCrds(tt));
     await t.test(`round ${round}: down stops every process up started`, () => {
       make('cluster-down');
       assert.deepEqual(processesOfThisCluster(), []);
     });
   }
 });
+
+// Issue: `cluster-up` on a running cluster waited for every CRD in the cluster with one shared 1 s
+// budget, and timed out once a few more CRDs (Argo's, say) were installed. It must wait for its own
+// CRDs only, and name the one that is not Established.
+async function upWithForeignCrds(t: import('node:test').TestContext): Promise<void> {
+  // Twelve CRDs of another tool, one of them never Established (its kind clashes with a sibling's).
+  const foreign = Array.from({ length: 11 }, (_, i) => crdYaml('other-tool.example.com', `things${i}s`, `Thing${i}`));
+  foreign.push(crdYaml('other-tool.example.com', 'clashes', 'Thing0'));
+  kubectl(['apply', '-f', '-'], foreign.join('---\n'));
+
+  await t.test('up succeeds although a CRD that is not ours never becomes Established', () => {
+    const out = make('cluster-up');
+    assert.equal(out.trim().split('\n').at(-1), path.join(stateDir, 'kubeconfig'));
+  });
+
+  await t.test('up fails and names our CRD when one of ours is not Established', () => {
+    const crdDir = mkdtempSync(path.join(os.tmpdir(), 'rollway-crds-'));
+    try {
+      cpSync(path.join(repoRoot, 'crds/rollway'), crdDir, { recursive: true });
+      writeFileSync(path.join(crdDir, 'widgets.rollway.dev.yaml'), crdYaml('rollway.dev', 'widgets', 'Rollout'));
+      let stderr = '';
+      try {
+        execFileSync(path.join(repoRoot, 'hack/cluster.sh'), ['up'], { env: { ...env, ROLLWAY_CRD_DIR: crdDir, ROLLWAY_CRD_WAIT_SECONDS: '3' }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+        assert.fail('cluster-up succeeded with a CRD that cannot be Established');
+      } catch (err) {
+        stderr = String((err as { stderr?: string }).stderr ?? err);
+      }
+      assert.match(stderr, /widgets\.rollway\.dev .*KindConflict/);
+      assert.doesNotMatch(stderr, /rollouts\.rollway\.dev|other-tool/, 'only the broken CRD is named');
+    } finally {
+      kubectl(['delete', 'crd', 'widgets.rollway.dev', '--ignore-not-found']);
+      rmSync(crdDir, { recursive: true, force: true });
+    }
+  });
+}

@@ -19,6 +19,10 @@ if [ "$complete" = 1 ]; then echo "$bin"; exit 0; fi
 
 command -v go >/dev/null || { echo "build-controlplane: the Go toolchain is needed to build the control plane" >&2; exit 1; }
 mkdir -p "$bin"
+# One build at a time (make demo, make test and a second shell may all start one): the others
+# wait here, then find the binaries in place.
+exec 9>"$bin/.build.lock"
+flock 9
 started=$(date +%s)
 major=${k8s_version#v}; major=${major%%.*}
 minor=${k8s_version#v*.}; minor=${minor%%.*}

@@ -6,12 +6,16 @@
 #   hack/cluster.sh up      start (or keep) the cluster; last line printed is the kubeconfig path
 #   hack/cluster.sh down    stop every process `up` started (by the pids it recorded)
 #   hack/cluster.sh status  print each component's pid and resident memory
+#   hack/cluster.sh stop-component NAME [SIGNAL]   stop one component (e.g. kube-apiserver KILL)
+#   hack/cluster.sh start-component NAME           start it again with the same flags
 #
 # Settings (environment):
 #   ROLLWAY_CLUSTER_DIR          state folder (default: <repo>/.cluster)
 #   ROLLWAY_API_PORT             kube-apiserver port (default 16443); the other ports follow it
 #   ROLLWAY_POD_READY_DELAY      how long a new pod takes to become Ready (default 1s)
 #   ROLLWAY_KWOK_NODES           number of simulated nodes (default 3)
+#   ROLLWAY_CRD_DIR              folder of Rollway's own CRDs (default <repo>/crds/rollway)
+#   ROLLWAY_CRD_WAIT_SECONDS     base time CRDs get to be Established (default 30; plus 2 s per CRD)
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,6 +30,7 @@ scheduler_port=$((kcm_port + 2))    # 20259
 kwok_port=$((kcm_port - 10))        # 20247
 pod_ready_delay=${ROLLWAY_POD_READY_DELAY:-1s}
 node_count=${ROLLWAY_KWOK_NODES:-3}
+crd_dir=${ROLLWAY_CRD_DIR:-$repo/crds/rollway} # Rollway's own CRDs (a test points it at a copy)
 components=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
 
 log() { printf 'cluster: %s\n' "$*" >&2; }
@@ -41,18 +46,22 @@ live_pid() {
   echo "$pid"
 }
 
+# stop_one <name> [signal]: stops one component by its recorded pid (SIGTERM by default; SIGKILL
+# after 5 s if it is still there); nothing to do if it does not run.
+stop_one() {
+  local name=$1 signal=${2:-TERM} pid
+  if pid=$(live_pid "$name"); then
+    kill -s "$signal" "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
+    if [ -d "/proc/$pid" ]; then kill -9 "$pid" 2>/dev/null || true; sleep 0.2; fi
+    log "stopped $name (pid $pid, SIG$signal)"
+  fi
+  rm -f "$run/$name.pid"
+}
+
 stop_all() {
-  local name pid i
-  for ((i = ${#components[@]} - 1; i >= 0; i--)); do
-    name=${components[$i]}
-    if pid=$(live_pid "$name"); then
-      kill "$pid" 2>/dev/null || true
-      for _ in $(seq 1 50); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
-      if [ -d "/proc/$pid" ]; then kill -9 "$pid" 2>/dev/null || true; sleep 0.2; fi
-      log "stopped $name (pid $pid)"
-    fi
-    rm -f "$run/$name.pid"
-  done
+  local i
+  for ((i = ${#components[@]} - 1; i >= 0; i--)); do stop_one "${components[$i]}"; done
 }
 
 api() { # api <path>: GET against the apiserver as admin
@@ -74,6 +83,52 @@ start() { # start <name> <binary> <args...>: background process, own session, pi
   echo $! >"$run/$name.pid"
 }
 
+# launch <name>: starts one component with its flags, from the binaries in $bin. The one place
+# each command line is written: `up` and `start-component` both use it.
+launch() {
+  case $1 in
+    etcd)
+      start etcd "$bin/etcd" --name local --data-dir "$run/etcd" \
+        --listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
+        --listen-peer-urls "http://127.0.0.1:$etcd_peer_port" --initial-advertise-peer-urls "http://127.0.0.1:$etcd_peer_port" \
+        --initial-cluster "local=http://127.0.0.1:$etcd_peer_port" --unsafe-no-fsync --log-level warn ;;
+    kube-apiserver)
+      start kube-apiserver "$bin/kube-apiserver" \
+        --etcd-servers "http://127.0.0.1:$etcd_port" \
+        --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$api_port" \
+        --endpoint-reconciler-type none \
+        --tls-cert-file "$pki/apiserver.crt" --tls-private-key-file "$pki/apiserver.key" \
+        --client-ca-file "$pki/ca.crt" --token-auth-file "$pki/tokens.csv" \
+        --authorization-mode Node,RBAC \
+        --service-account-issuer https://kubernetes.default.svc.cluster.local \
+        --service-account-key-file "$pki/sa.pub" --service-account-signing-key-file "$pki/sa.key" \
+        --service-cluster-ip-range 10.96.0.0/16 --allow-privileged \
+        --cert-dir "$run/apiserver-certs" --profiling=false --v 1 ;;
+    kube-controller-manager)
+      start kube-controller-manager "$bin/kube-controller-manager" \
+        --kubeconfig "$run/kcm.kubeconfig" --bind-address 127.0.0.1 --secure-port "$kcm_port" \
+        --leader-elect=false --service-account-private-key-file "$pki/sa.key" --root-ca-file "$pki/ca.crt" \
+        --use-service-account-credentials=false --profiling=false --v 1 ;;
+    kube-scheduler)
+      start kube-scheduler "$bin/kube-scheduler" \
+        --kubeconfig "$run/scheduler.kubeconfig" --bind-address 127.0.0.1 --secure-port "$scheduler_port" \
+        --leader-elect=false --profiling=false --v 1 ;;
+    kwok)
+      start kwok "$bin/kwok" --kubeconfig "$run/kwok.kubeconfig" --config "$run/kwok.yaml" \
+        --manage-all-nodes=false --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
+        --server-address "127.0.0.1:$kwok_port" --node-lease-duration-seconds 40 ;;
+    *) log "unknown component \"$1\" (one of: ${components[*]})"; return 2 ;;
+  esac
+}
+
+# wait_ready <name>: for the components others depend on, waits until they serve.
+wait_ready() {
+  case $1 in
+    etcd) wait_for etcd 30 curl -sf "http://127.0.0.1:$etcd_port/health" ;;
+    kube-apiserver) wait_for kube-apiserver 90 api_ready ;;
+  esac
+}
+
 wait_for() { # wait_for <what> <seconds> <command...>
   local what=$1 seconds=$2; shift 2
   local deadline=$((SECONDS + seconds))
@@ -81,6 +136,35 @@ wait_for() { # wait_for <what> <seconds> <command...>
     if ((SECONDS >= deadline)); then
       log "timed out after ${seconds}s waiting for $what; last log lines:"
       for name in "${components[@]}"; do [ -f "$run/$name.log" ] && tail -n 5 "$run/$name.log" | sed "s/^/  $name: /" >&2; done
+      return 1
+    fi
+    sleep 0.2
+  done
+}
+
+# apply_crds <dir...>: server-side applies the CRDs in each folder; prints the CRD names applied.
+apply_crds() {
+  local d
+  for d in "$@"; do
+    compgen -G "$d/*.yaml" >/dev/null || continue
+    "$dir/bin/kubectl" --kubeconfig "$dir/kubeconfig" apply --server-side --force-conflicts -o name -f "$d/" |
+      sed -n 's|^customresourcedefinition\.apiextensions\.k8s\.io/||p'
+  done
+}
+
+# wait_crds_established <name...>: waits for exactly these CRDs (never `--all`: other tools' CRDs in
+# the cluster are not ours to wait for), with a timeout that grows with their number. On timeout the
+# error names each CRD that is still not Established, with the reason the API server gives.
+wait_crds_established() {
+  local deadline=$((SECONDS + ${ROLLWAY_CRD_WAIT_SECONDS:-30} + 2 * $#)) pending
+  while :; do
+    pending=$("$dir/bin/kubectl" --kubeconfig "$dir/kubeconfig" get crd "$@" -o \
+      jsonpath='{range .items[*]}{.metadata.name}{" "}{range .status.conditions[*]}{.type}={.status}:{.reason}{" "}{end}{"\n"}{end}' 2>&1 |
+      grep -v 'Established=True' || true)
+    [ -z "$pending" ] && return 0
+    if ((SECONDS >= deadline)); then
+      log "timed out waiting for CRDs to be established; not established:"
+      printf '%s\n' "$pending" | sed 's/^/  /' >&2
       return 1
     fi
     sleep 0.2
@@ -306,10 +390,10 @@ up() {
   write_launchers
   if healthy; then
     # Our CRDs may have changed since the cluster started (make crds): bring them up to date.
-    if compgen -G "$repo/crds/rollway/*.yaml" >/dev/null; then
-      "$dir/bin/kubectl" --kubeconfig "$dir/kubeconfig" apply --server-side --force-conflicts -f "$repo/crds/rollway/" >/dev/null
-      wait_for "CRDs to be established" 60 "$dir/bin/kubectl" --kubeconfig "$dir/kubeconfig" wait --for condition=Established --timeout 1s crd --all
-    fi
+    local names
+    names=$(apply_crds "$crd_dir")
+    # shellcheck disable=SC2086 # one CRD name per word
+    [ -z "$names" ] || wait_crds_established $names
     log "already up ($(api /version | jq -r .gitVersion))"
     echo "$dir/kubeconfig"
     return 0
@@ -322,45 +406,23 @@ up() {
   make_pki
   write_kwok_config
 
-  start etcd "$bin/etcd" --name local --data-dir "$run/etcd" \
-    --listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
-    --listen-peer-urls "http://127.0.0.1:$etcd_peer_port" --initial-advertise-peer-urls "http://127.0.0.1:$etcd_peer_port" \
-    --initial-cluster "local=http://127.0.0.1:$etcd_peer_port" --unsafe-no-fsync --log-level warn
-  wait_for etcd 30 curl -sf "http://127.0.0.1:$etcd_port/health"
-
-  start kube-apiserver "$bin/kube-apiserver" \
-    --etcd-servers "http://127.0.0.1:$etcd_port" \
-    --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$api_port" \
-    --endpoint-reconciler-type none \
-    --tls-cert-file "$pki/apiserver.crt" --tls-private-key-file "$pki/apiserver.key" \
-    --client-ca-file "$pki/ca.crt" --token-auth-file "$pki/tokens.csv" \
-    --authorization-mode Node,RBAC \
-    --service-account-issuer https://kubernetes.default.svc.cluster.local \
-    --service-account-key-file "$pki/sa.pub" --service-account-signing-key-file "$pki/sa.key" \
-    --service-cluster-ip-range 10.96.0.0/16 --allow-privileged \
-    --cert-dir "$run/apiserver-certs" --profiling=false --v 1
-  wait_for kube-apiserver 90 api_ready
+  launch etcd
+  wait_ready etcd
+  launch kube-apiserver
+  wait_ready kube-apiserver
 
   # CRDs before kube-controller-manager: its garbage collector watches the owner kinds it finds at
   # start, and a kind it learns of later is only picked up at its next resync (objects owned by
   # an AnalysisRun, say, would outlive it until then).
   local kubectl=("$dir/bin/kubectl" --kubeconfig "$dir/kubeconfig")
-  "${kubectl[@]}" apply --server-side --force-conflicts -f "$repo/crds/third-party/" >/dev/null
-  if compgen -G "$repo/crds/rollway/*.yaml" >/dev/null; then
-    "${kubectl[@]}" apply --server-side --force-conflicts -f "$repo/crds/rollway/" >/dev/null
-  fi
-  wait_for "CRDs to be established" 60 "${kubectl[@]}" wait --for condition=Established --timeout 1s crd --all
+  local names
+  names=$(apply_crds "$repo/crds/third-party" "$crd_dir")
+  # shellcheck disable=SC2086 # one CRD name per word
+  wait_crds_established $names
 
-  start kube-controller-manager "$bin/kube-controller-manager" \
-    --kubeconfig "$run/kcm.kubeconfig" --bind-address 127.0.0.1 --secure-port "$kcm_port" \
-    --leader-elect=false --service-account-private-key-file "$pki/sa.key" --root-ca-file "$pki/ca.crt" \
-    --use-service-account-credentials=false --profiling=false --v 1
-  start kube-scheduler "$bin/kube-scheduler" \
-    --kubeconfig "$run/scheduler.kubeconfig" --bind-address 127.0.0.1 --secure-port "$scheduler_port" \
-    --leader-elect=false --profiling=false --v 1
-  start kwok "$bin/kwok" --kubeconfig "$run/kwok.kubeconfig" --config "$run/kwok.yaml" \
-    --manage-all-nodes=false --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
-    --server-address "127.0.0.1:$kwok_port" --node-lease-duration-seconds 40
+  launch kube-controller-manager
+  launch kube-scheduler
+  launch kwok
 
   nodes_yaml | "${kubectl[@]}" apply -f - >/dev/null
   wait_for "KWOK nodes to be Ready" 60 "${kubectl[@]}" wait --for condition=Ready --timeout 1s node --all
@@ -385,9 +447,34 @@ status() {
   printf '%-24s %15s %6d MiB\n' total '' $((total / 1024))
 }
 
+is_component() { [[ " ${components[*]} " == *" $1 "* ]] || { log "unknown component \"$1\" (one of: ${components[*]})"; return 2; }; }
+
+# stop-component <name> [signal]: one component down (fault tests: an API server outage); the
+# others keep running and the state folder stays, so start-component brings it back as it was.
+stop_component() {
+  is_component "$1" || return 2
+  live_pid "$1" >/dev/null || { log "$1 is not running"; return 1; }
+  stop_one "$1" "${2:-TERM}"
+}
+
+# start-component <name>: starts a stopped component again with the flags `up` gave it.
+start_component() {
+  local name=$1 bin pid
+  is_component "$name" || return 2
+  [ -f "$dir/kubeconfig" ] && [ -d "$run" ] || { log "no cluster in $dir: run up first"; return 1; }
+  if pid=$(live_pid "$name"); then log "$name already runs (pid $pid)"; return 0; fi
+  bin=$("$repo/hack/build-controlplane.sh")
+  [ -f "$run/$name.log" ] && mv -f "$run/$name.log" "$run/$name.log.prev" # keep the log of the run before
+  launch "$name"
+  wait_ready "$name"
+  log "started $name (pid $(cat "$run/$name.pid"))"
+}
+
 case ${1:-} in
   up) up ;;
   down) stop_all; log "down" ;;
   status) status ;;
-  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+  stop-component) stop_component "${2:?usage: $0 stop-component NAME [SIGNAL]}" "${3:-TERM}" ;;
+  start-component) start_component "${2:?usage: $0 start-component NAME}" ;;
+  *) echo "usage: $0 up|down|status|stop-component NAME [SIGNAL]|start-component NAME" >&2; exit 2 ;;
 esac
