@@ -176,6 +176,64 @@ void describe('Istio VirtualService rendering', () => {
     assert.equal(missing.issues[0]?.path, `${PATH}.tcpRoutes[0]`);
   });
 
+  void it('resolves routes per kind as Argo does: routes: [primary] on a TLS-only VirtualService manages its tls route', () => {
+    const tlsOnly = (routes: { port: number; hosts: string[] }[]): VirtualService =>
+      vs([], {
+        spec: {
+          hosts: ['web'],
+          tls: routes.map(({ port, hosts }) => ({ match: [{ port, sniHosts: hosts }], route: [{ destination: { host: 'web-stable' }, weight: 100 }, { destination: { host: 'web-canary' }, weight: 0 }] })),
+        },
+      });
+    for (const ref of [{ name: 'web', routes: ['primary'] }, { name: 'web' }]) {
+      const out = render(tlsOnly([{ port: 443, hosts: ['web.example.com'] }]), traffic(10), { ref });
+      assert.deepEqual(out.issues, [], JSON.stringify(ref));
+      assert.deepEqual(out.object.spec?.tls?.[0]?.route?.map((d) => d.weight), [90, 10]);
+      assert.equal(out.object.spec?.http, undefined, 'no http routes appear');
+      assert.equal(percentOf(out.weight!), 10);
+    }
+    // Two tls routes and no tlsRoutes: which one is meant cannot be guessed.
+    const two = render(tlsOnly([{ port: 443, hosts: ['a.example.com'] }, { port: 443, hosts: ['b.example.com'] }]), traffic(10));
+    assert.deepEqual(two.issues.map((i) => i.path), [`${PATH}.tlsRoutes`]);
+    assert.match(two.issues[0]!.message, /has 2 tls routes and tlsRoutes does not say which to manage/);
+  });
+
+  void it('matches a tls selector against all match blocks of a route together, as Argo does', () => {
+    const route = (match: { port?: number; sniHosts: string[] }[], stable = 'web-stable') => ({ match, route: [{ destination: { host: stable }, weight: 100 }, { destination: { host: 'web-canary' }, weight: 0 }] });
+    const object = vs([], {
+      spec: {
+        hosts: ['web'],
+        tls: [
+          route([{ port: 443, sniHosts: ['a.example.com'] }, { port: 443, sniHosts: ['b.example.com'] }]),
+          route([{ port: 443, sniHosts: ['a.example.com', 'c.example.com'] }], 'other'),
+          route([{ sniHosts: ['a.example.com'] }], 'other'),
+        ],
+      },
+    });
+    const out = render(object, traffic(25), { ref: { name: 'web', tlsRoutes: [{ port: 443, sniHosts: ['b.example.com', 'a.example.com'] }] } });
+    assert.deepEqual(out.issues, []);
+    assert.deepEqual(out.object.spec?.tls?.map((r) => r.route?.map((d) => d.weight)), [[75, 25], [100, 0], [100, 0]], 'only the route whose hosts are exactly a and b');
+    // A subset of a route's hosts, or a port the route does not name, is not that route.
+    const partial = render(object, traffic(25), { ref: { name: 'web', tlsRoutes: [{ port: 443, sniHosts: ['a.example.com'] }] } });
+    assert.deepEqual(partial.issues.map((i) => i.path), [`${PATH}.tlsRoutes[0]`]);
+    assert.match(partial.issues[0]!.message, /has no tls route matching/);
+  });
+
+  void it('weighs the only tls route next to the managed http route when it has both destinations, and leaves another one alone', () => {
+    const tls = (stable: string) => [{ match: [{ port: 443, sniHosts: ['web.example.com'] }], route: [{ destination: { host: stable }, weight: 100 }, { destination: { host: 'web-canary' }, weight: 0 }] }];
+    const both = render({ ...vs([primary()]), spec: { ...vs([primary()]).spec, tls: tls('web-stable') } }, traffic(30));
+    assert.deepEqual(both.issues, []);
+    assert.deepEqual(weightsOf(both.object.spec?.http?.[0]), [70, 30]);
+    assert.deepEqual(both.object.spec?.tls?.[0]?.route?.map((d) => d.weight), [70, 30]);
+    const passthrough = render({ ...vs([primary()]), spec: { ...vs([primary()]).spec, tls: tls('mail') } }, traffic(30));
+    assert.deepEqual(passthrough.issues, []);
+    assert.deepEqual(passthrough.object.spec?.tls?.[0]?.route?.map((d) => d.weight), [100, 0]);
+  });
+
+  void it('names a VirtualService with no route of any kind', () => {
+    const out = render(vs([], { spec: { hosts: ['web'] } }), traffic(10), { ref: { name: 'web', routes: ['primary'], tcpRoutes: [{ port: 5432 }] } });
+    assert.deepEqual(out.issues.map((i) => [i.path, i.message]), [[`${PATH}.name`, 'VirtualService "web" has no http, tls or tcp routes']]);
+  });
+
   void it('tells destinations apart by subset at subset level', () => {
     const route: HttpRoute = {
       name: 'primary',

@@ -97,19 +97,27 @@ type WeightedRoute = { route?: { destination: Destination; weight?: number }[] }
  * share. Answers an issue text when the route lacks one of the two.
  */
 function weighRoute(route: WeightedRoute, roles: DestinationRoles, weight: WeightRatio, routeLabel: string): string | undefined {
+  const problem = missingDestinations(route, roles, routeLabel);
+  if (problem) return problem;
   const destinations = route.route ?? [];
-  const stable = destinations.find((d) => roles.isStable(d.destination));
-  const canary = destinations.find((d) => roles.isCanary(d.destination));
-  if (!stable || !canary) {
-    const missing = [!stable && roles.describeStable, !canary && roles.describeCanary].filter(Boolean).join(' and ');
-    return `${routeLabel} has no destination for the ${missing}`;
-  }
+  const stable = destinations.find((d) => roles.isStable(d.destination))!;
+  const canary = destinations.find((d) => roles.isCanary(d.destination))!;
   const others = destinations.filter((d) => d !== stable && d !== canary);
   const next = poolWeights(weight, { canary: canary.weight ?? 0, stable: stable.weight ?? 0 }, others.map((d) => d.weight ?? 0));
   canary.weight = next.canary;
   stable.weight = next.stable;
   if (next.othersScale !== 1) for (const d of others) if (d.weight !== undefined) d.weight *= next.othersScale;
   return undefined;
+}
+
+/** Which of the two destinations a route lacks, as an issue text (undefined: it has both). */
+function missingDestinations(route: WeightedRoute, roles: DestinationRoles, routeLabel: string): string | undefined {
+  const destinations = route.route ?? [];
+  const stable = destinations.some((d) => roles.isStable(d.destination));
+  const canary = destinations.some((d) => roles.isCanary(d.destination));
+  if (stable && canary) return undefined;
+  const missing = [!stable && roles.describeStable, !canary && roles.describeCanary].filter(Boolean).join(' and ');
+  return `${routeLabel} has no destination for the ${missing}`;
 }
 
 function routeWeight(route: WeightedRoute, roles: DestinationRoles): WeightRatio | undefined {
@@ -125,6 +133,141 @@ function toIstioMatch(match: StringMatch): { exact?: string; prefix?: string; re
   return { ...match };
 }
 
+const ADD_BOTH = 'add both destinations to the route (the canary one with weight 0)';
+
+/** One kind of route (http, tls, tcp) as the selection sees it. */
+interface RouteKind<R extends WeightedRoute, S> {
+  /** the selector field of the VirtualService reference */
+  field: 'routes' | 'tlsRoutes' | 'tcpRoutes';
+  name: 'http' | 'tls' | 'tcp';
+  /** the VirtualService's routes of this kind (for http: the user's, not ours) */
+  routes: R[];
+  selectors: readonly S[];
+  matching: (selector: S) => R[];
+  /** the issue when a selector matches nothing */
+  noMatch: (selector: S, vsName: string) => { message: string; fix: string };
+  label: (route: R) => string;
+  /** the fix when the kind has several routes and no selectors */
+  choose: string;
+}
+
+interface Selection {
+  vsName: string;
+  refPath: string;
+  roles: DestinationRoles;
+  weight: WeightRatio;
+  issues: SpecIssue[];
+  /** why a kind without selectors carries nothing: reported only if no route carries the weight */
+  unselected: SpecIssue[];
+}
+
+/**
+ * The routes of one kind whose weights we manage, weighed on the draft. A kind the VirtualService
+ * lacks is skipped with its selectors (as Argo Rollouts does: `routes: [primary]` on a VirtualService
+ * with only TLS routes manages its TLS route); selectors manage what they match; without
+ * selectors, the kind's only route is managed if it has both destinations.
+ */
+function selectKind<R extends WeightedRoute, S>(kind: RouteKind<R, S>, sel: Selection): R[] {
+  const { vsName, refPath } = sel;
+  const managed: R[] = [];
+  const weigh = (route: R, path: string): void => {
+    if (managed.includes(route)) return;
+    const problem = weighRoute(route, sel.roles, sel.weight, kind.label(route));
+    if (problem) sel.issues.push({ path, message: `VirtualService "${vsName}": ${problem}`, fix: ADD_BOTH });
+    else managed.push(route);
+  };
+  if (kind.routes.length === 0) return managed;
+  if (kind.selectors.length > 0) {
+    kind.selectors.forEach((selector, i) => {
+      const path = `${refPath}.${kind.field}[${i}]`;
+      const found = kind.matching(selector);
+      if (found.length === 0) sel.issues.push({ path, ...kind.noMatch(selector, vsName) });
+      for (const route of found) weigh(route, path);
+    });
+  } else if (kind.routes.length > 1) {
+    sel.unselected.push({
+      path: `${refPath}.${kind.field}`,
+      message: `VirtualService "${vsName}" has ${kind.routes.length} ${kind.name} routes and ${kind.field} does not say which to manage`,
+      fix: kind.choose,
+    });
+  } else {
+    const only = kind.routes[0]!;
+    const problem = missingDestinations(only, sel.roles, kind.label(only));
+    if (problem) sel.unselected.push({ path: `${refPath}.name`, message: `VirtualService "${vsName}": ${problem}`, fix: ADD_BOTH });
+    else weigh(only, `${refPath}.name`);
+  }
+  return managed;
+}
+
+/**
+ * Whether a tls or tcp route is the one a selector means, compared as Argo Rollouts compares
+ * them: all the route's match blocks together name one port (0 when none names one), the
+ * selector's port (0 when left out), and their SNI hosts together are the selector's sniHosts.
+ */
+function l4RouteMatches(route: { match?: { port?: number; sniHosts?: string[] }[] }, selector: { port?: number; sniHosts?: string[] }): boolean {
+  const blocks = route.match ?? [];
+  const ports = new Set(blocks.map((m) => m.port ?? 0));
+  if (ports.size > 1 || (ports.values().next().value ?? 0) !== (selector.port ?? 0)) return false;
+  const hosts = new Set(blocks.flatMap((m) => m.sniHosts ?? []));
+  const wanted = new Set(selector.sniHosts ?? []);
+  return hosts.size === wanted.size && [...wanted].every((h) => hosts.has(h));
+}
+
+/** The http, tls and tcp routes that carry the weight (see selectKind), weighed on the draft. */
+function selectRoutes(input: VirtualServiceRenderInput, spec: VirtualServiceSpec, userHttp: HttpRoute[], sel: Selection): { http: HttpRoute[]; tls: TlsRoute[]; tcp: TcpRoute[] } {
+  const { ref } = input;
+  const before = sel.issues.length;
+  const http = selectKind<HttpRoute, string>(
+    {
+      field: 'routes',
+      name: 'http',
+      routes: userHttp,
+      selectors: ref.routes ?? [],
+      matching: (name) => userHttp.filter((r) => r.name === name).slice(0, 1),
+      noMatch: (name, vsName) => {
+        const names = userHttp.map((r) => r.name).filter(Boolean);
+        return { message: `VirtualService "${vsName}" has no http route named "${name}"${names.length ? ` (its routes: ${names.join(', ')})` : ''}`, fix: 'name an existing http route, or give the route a name in the VirtualService' };
+      },
+      label: (r) => routeLabelOf(r.name, userHttp.indexOf(r)),
+      choose: `list the route names in routes, e.g. routes: [${userHttp.find((r) => r.name)?.name ?? 'primary'}]`,
+    },
+    sel,
+  );
+  const tlsRoutes: TlsRoute[] = spec.tls ?? [];
+  const tls = selectKind(
+    {
+      field: 'tlsRoutes',
+      name: 'tls',
+      routes: tlsRoutes,
+      selectors: ref.tlsRoutes ?? [],
+      matching: (selector) => tlsRoutes.filter((r) => l4RouteMatches(r, selector)),
+      noMatch: (selector, vsName) => ({ message: `VirtualService "${vsName}" has no tls route matching ${JSON.stringify(selector)}`, fix: 'give the port and all the sniHosts of an existing tls route' }),
+      label: () => 'tls route',
+      choose: 'select the tls routes to manage with tlsRoutes: [{port, sniHosts}]',
+    },
+    sel,
+  );
+  const tcpRoutes: TcpRoute[] = spec.tcp ?? [];
+  const tcp = selectKind(
+    {
+      field: 'tcpRoutes',
+      name: 'tcp',
+      routes: tcpRoutes,
+      selectors: ref.tcpRoutes ?? [],
+      matching: (selector) => tcpRoutes.filter((r) => l4RouteMatches(r, selector)),
+      noMatch: (selector, vsName) => ({ message: `VirtualService "${vsName}" has no tcp route ${selector.port !== undefined ? `on port ${selector.port}` : 'without a port'}`, fix: 'match the port of an existing tcp route' }),
+      label: () => 'tcp route',
+      choose: 'select the tcp routes to manage with tcpRoutes: [{port}]',
+    },
+    sel,
+  );
+  if (http.length + tls.length + tcp.length === 0 && sel.issues.length === before) {
+    if (sel.unselected.length > 0) sel.issues.push(...sel.unselected);
+    else sel.issues.push({ path: `${input.refPath}.name`, message: `VirtualService "${sel.vsName}" has no http, tls or tcp routes`, fix: 'add a route with the stable and canary destinations (the canary one with weight 0)' });
+  }
+  return { http, tls, tcp };
+}
+
 export function renderVirtualService(input: VirtualServiceRenderInput): Rendered<VirtualService> {
   const { vs, ref, refPath, desired, rolloutName } = input;
   const draft = clone(vs);
@@ -138,49 +281,8 @@ export function renderVirtualService(input: VirtualServiceRenderInput): Rendered
   // Routes we inserted earlier come out first; what remains is the user's.
   const ours = new Set(managedRouteNames(vs, rolloutName));
   const userHttp = (spec.http ?? []).filter((r) => !(r.name !== undefined && ours.has(r.name)));
-
-  // --- http routes whose weights we manage
-  const managedHttp: HttpRoute[] = [];
-  const hasL4Selectors = (ref.tlsRoutes?.length ?? 0) > 0 || (ref.tcpRoutes?.length ?? 0) > 0;
-  if (ref.routes && ref.routes.length > 0) {
-    ref.routes.forEach((name, i) => {
-      const route = userHttp.find((r) => r.name === name);
-      if (!route) {
-        const names = userHttp.map((r) => r.name).filter(Boolean);
-        issue(`${refPath}.routes[${i}]`, `VirtualService "${vsName}" has no http route named "${name}"${names.length ? ` (its routes: ${names.join(', ')})` : ''}`, 'name an existing http route, or give the route a name in the VirtualService');
-      } else managedHttp.push(route);
-    });
-  } else if (!hasL4Selectors) {
-    if (userHttp.length === 1) managedHttp.push(userHttp[0]!);
-    else if (userHttp.length === 0) issue(`${refPath}.name`, `VirtualService "${vsName}" has no http routes`, 'add an http route with the stable and canary destinations, or select tls/tcp routes with tlsRoutes/tcpRoutes');
-    else issue(`${refPath}.routes`, `VirtualService "${vsName}" has ${userHttp.length} http routes and routes does not say which to manage`, `list the route names in routes, e.g. routes: [${userHttp.find((r) => r.name)?.name ?? 'primary'}]`);
-  }
-  managedHttp.forEach((route, i) => {
-    const problem = weighRoute(route, roles, desired.weight, routeLabelOf(route.name, userHttp.indexOf(route)));
-    if (problem) issue(ref.routes ? `${refPath}.routes[${i}]` : `${refPath}.name`, `VirtualService "${vsName}": ${problem}`, 'add both destinations to the route (the canary one with weight 0)');
-  });
-
-  // --- tls and tcp routes
-  const tls: TlsRoute[] = spec.tls ?? [];
-  (ref.tlsRoutes ?? []).forEach((selector, i) => {
-    const found = tls.filter((r) =>
-      (r.match ?? []).some((m) => (selector.port === undefined || m.port === selector.port) && (selector.sniHosts ?? []).every((h) => (m.sniHosts ?? []).includes(h))),
-    );
-    if (found.length === 0) issue(`${refPath}.tlsRoutes[${i}]`, `VirtualService "${vsName}" has no tls route matching ${JSON.stringify(selector)}`, 'match the port and sniHosts of an existing tls route');
-    for (const route of found) {
-      const problem = weighRoute(route, roles, desired.weight, 'tls route');
-      if (problem) issue(`${refPath}.tlsRoutes[${i}]`, `VirtualService "${vsName}": ${problem}`, 'add both destinations to the route (the canary one with weight 0)');
-    }
-  });
-  const tcp: TcpRoute[] = spec.tcp ?? [];
-  (ref.tcpRoutes ?? []).forEach((selector, i) => {
-    const found = tcp.filter((r) => selector.port === undefined || (r.match ?? []).some((m) => m.port === selector.port));
-    if (found.length === 0) issue(`${refPath}.tcpRoutes[${i}]`, `VirtualService "${vsName}" has no tcp route${selector.port !== undefined ? ` on port ${selector.port}` : ''}`, 'match the port of an existing tcp route');
-    for (const route of found) {
-      const problem = weighRoute(route, roles, desired.weight, 'tcp route');
-      if (problem) issue(`${refPath}.tcpRoutes[${i}]`, `VirtualService "${vsName}": ${problem}`, 'add both destinations to the route (the canary one with weight 0)');
-    }
-  });
+  const selected = selectRoutes(input, spec, userHttp, { vsName, refPath, roles, weight: desired.weight, issues, unselected: [] });
+  const managedHttp = selected.http;
 
   // --- header and mirror routes, above the user's routes in managedRoutes order
   const wanted = [...desired.headerRoutes, ...desired.mirrorRoutes];
@@ -205,7 +307,7 @@ export function renderVirtualService(input: VirtualServiceRenderInput): Rendered
   if (spec.http !== undefined || inserted.length > 0) spec.http = [...inserted, ...userHttp];
   setManagedRouteNames(draft, rolloutName, inserted.map((r) => r.name ?? ''));
 
-  const first = managedHttp[0] ?? (ref.tlsRoutes?.length ? tls[0] : undefined) ?? (ref.tcpRoutes?.length ? tcp[0] : undefined);
+  const first = managedHttp[0] ?? selected.tls[0] ?? selected.tcp[0];
   return { object: draft, issues, weight: first ? routeWeight(first, roles) : undefined };
 }
 
