@@ -453,6 +453,31 @@ void test('maxTrafficWeight: setWeight counts out of it for pods and for the exa
   assert.equal(world.status?.canary?.weights?.canary.weight, 33.33);
 });
 
+void test('Istio subset-level splitting without canary and stable Services still sends the weight and hashes to the router', () => {
+  const spec: SpecView = {
+    replicas: 4,
+    selector: { matchLabels: { app: 'demo' } },
+    template: template('v1'),
+    strategy: { canary: { trafficRouting: { istio: { virtualService: { name: 'demo' }, destinationRule: { name: 'demo', canarySubsetName: 'canary', stableSubsetName: 'stable' } } }, steps: [{ setWeight: 25 }, { pause: {} }] } },
+  };
+  const world = new World(spec, exactRouter);
+  world.settle();
+  const v1 = world.status!.stableRS!;
+  const v2 = world.setImage('v2');
+  world.settle();
+  assert.equal(world.status?.currentStepIndex, 1);
+  assert.deepEqual(world.lastPlan?.traffic && { ...world.lastPlan.traffic, headerRoutes: undefined, mirrorRoutes: undefined }, {
+    weight: { canary: 25, total: 100 },
+    stableService: '',
+    canaryService: '',
+    stableHash: v1,
+    canaryHash: v2,
+    headerRoutes: undefined,
+    mirrorRoutes: undefined,
+  });
+  assert.deepEqual(world.lastPlan?.services, [], 'no Service to point');
+});
+
 void test('a header route waits for a canary pod to serve it, and gets one even at weight 0', () => {
   const spec: SpecView = {
     replicas: 4,

@@ -23,7 +23,6 @@ import { planPodTemplates } from './pod-metadata.ts';
 import { progressThresholdPods } from './progress-threshold.ts';
 import { rollbackWithinWindow } from './rollback-window.ts';
 import { limitDelayedScaleDowns } from './scale-down-limit.ts';
-import { workloadScaleDown } from './workload-ref.ts';
 import { AnalysisPlanner, analysisAbortMessage, hasInconclusivePause } from '../analysis/rollout-plan.ts';
 
 export const DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS = 30;
@@ -455,11 +454,12 @@ export function planRollout(input: PlanInput): Plan {
   const previousCanaryHash = prev.canary?.weights?.canary.podTemplateHash;
   const routerCanaryHash = !inCanary ? finalStableHash : newAvailable > 0 || !previousCanaryHash || !byHash.get(previousCanaryHash)?.available ? currentHash : previousCanaryHash;
   const trafficRatio = !inCanary || (abort && trafficWeight === 0) ? FULL_STABLE : exactTarget && !abort ? ratioOutOf((trafficWeight * maxTrafficWeight) / 100, maxTrafficWeight) : ratioFromPercent(trafficWeight);
-  if (canary.stableService && canary.canaryService) {
+  // Routed without the two Services is Istio subset-level splitting (validation allows no other).
+  if (routed || (canary.stableService && canary.canaryService)) {
     const traffic: DesiredTraffic = {
       weight: trafficRatio,
-      stableService: canary.stableService,
-      canaryService: canary.canaryService,
+      stableService: canary.stableService ?? '',
+      canaryService: canary.canaryService ?? '',
       stableHash: finalStableHash,
       canaryHash: routerCanaryHash,
       ...(inCanary && !abort && canaryAvailable > 0 ? managedRoutesAt(steps, stepIndex, true) : { headerRoutes: [], mirrorRoutes: [] }),
@@ -505,14 +505,6 @@ export function planRollout(input: PlanInput): Plan {
     requeueAt,
     waitingOnAnalysis: analysis.waiting,
   });
-
-  // spec.workloadRef: the referenced Deployment steps aside as its scaleDown says (workload-ref.ts).
-  if (input.workload !== undefined) status.workloadObservedGeneration = String(input.workload.generation);
-  plan.workloadScale = workloadScaleDown(spec, input.workload, status);
-  if (plan.workloadScale) {
-    const { name, from, to } = plan.workloadScale;
-    events.push({ type: 'Normal', reason: 'ScalingDeployment', message: `Scaled ${to < from ? 'down' : 'up'} Deployment ${name} from ${from} to ${to} (workloadRef scaleDown: ${spec.workloadRef?.scaleDown ?? 'never'})` });
-  }
 
   planRestart(input, plan, limits.maxUnavailable, requeueAt);
   plan.requeueAfterMs = requeueAfterMs;

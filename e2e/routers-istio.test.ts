@@ -1,12 +1,14 @@
 // The Istio router on the real control plane with Istio's CRDs: host-level weights through a
-// whole rollout, and subset-level with a header route, a 0.5% step and a user's extra subset.
+// whole rollout, subset-level with a header route, a 0.5% step and a user's extra subset, and
+// subset-level with no canary or stable Service at all (valid in Argo).
 import assert from 'node:assert/strict';
 import { APPLIED_ROUTING_ANNOTATION, TRAFFIC_ROUTING_FINALIZER, type RolloutObject } from '../controller/controller.ts';
-import type { ResourceRef } from '../kube/client.ts';
+import { MANAGED_BY_ANNOTATION } from '../controller/model.ts';
+import type { KubeObject, ResourceRef } from '../kube/client.ts';
 import { MANAGED_ROUTES_ANNOTATION, POD_TEMPLATE_HASH_LABEL } from '../routers/common.ts';
 import type { DestinationRule, VirtualService } from '../routers/istio/render.ts';
 import { scenario, startController, type Cluster } from './harness.ts';
-import { APP, CANARY, headerRouteScenario, pausedAt, removeRollout, rollout, rolloutRef, rollway, services, STABLE, stepsToFiftyScenario, waitForWeights, type RouterUnderTest } from './routers-support.ts';
+import { APP, CANARY, headerRouteScenario, healthyOn, pausedAt, removeRollout, rollout, rolloutRef, rollway, services, STABLE, stepsToFiftyScenario, waitForWeights, type RouterUnderTest } from './routers-support.ts';
 
 const vsRef = (ns: string): ResourceRef => ({ group: 'networking.istio.io', version: 'v1', plural: 'virtualservices', namespace: ns, name: 'web' });
 const drRef = (ns: string): ResourceRef => ({ group: 'networking.istio.io', version: 'v1', plural: 'destinationrules', namespace: ns, name: 'web' });
@@ -128,6 +130,56 @@ scenario('Istio: removing trafficRouting from a Rollout mid-update puts the Virt
       await waitForWeights(router, cluster, ns, 0);
       const ro = await cluster.waitFor<RolloutObject>(rolloutRef(ns), (r) => !r?.metadata.finalizers?.includes(TRAFFIC_ROUTING_FINALIZER) && !r?.metadata.annotations?.[APPLIED_ROUTING_ANNOTATION], { what: 'finalizer and annotation removed' });
       assert.ok(ro);
+      assert.deepEqual(await router.leftovers(cluster, ns), []);
+    });
+  } finally {
+    await removeRollout(cluster, ns);
+    await controller.kill();
+  }
+});
+
+scenario('Istio, subset-level without canary or stable Services: weights on the subsets, the one Service never touched, released on deletion', async (ctx) => {
+  const { cluster, ns, given, when, then } = ctx;
+  const controller = startController(ns);
+  const router = istio(true);
+  const serviceRef: ResourceRef = { group: '', version: 'v1', plural: 'services', namespace: ns, name: APP };
+  const subsetHashes = async (): Promise<Record<string, string | undefined>> => {
+    const dr = await cluster.get<DestinationRule>(drRef(ns));
+    return Object.fromEntries((dr?.spec?.subsets ?? []).map((s) => [s.name, s.labels?.[POD_TEMPLATE_HASH_LABEL]]));
+  };
+  try {
+    let blue = '';
+    await given('one Service, the VirtualService and DestinationRule, and a Rollout that names neither canaryService nor stableService', async () => {
+      await cluster.apply({ apiVersion: 'v1', kind: 'Service', metadata: { name: APP }, spec: { selector: { app: APP }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] } }, ns);
+      await router.setup(cluster, ns);
+      const manifest = rollout(router.trafficRouting, [{ setWeight: 20 }, { pause: {} }], 4) as KubeObject & { spec: { strategy: { canary: Record<string, unknown> } } };
+      delete manifest.spec.strategy.canary.stableService;
+      delete manifest.spec.strategy.canary.canaryService;
+      await cluster.apply(manifest, ns);
+      blue = (await cluster.waitFor<RolloutObject>(rolloutRef(ns), healthyOn(), { what: 'Rollout Healthy after create' }))!.status!.stableRS!;
+    });
+    await when('the image changes', () => rollway('-n', ns, 'set', 'image', APP, `${APP}=example.com/web:green`));
+    let green = '';
+    await then('it pauses at 20% written on the subsets, each subset selecting its hash, and the Service is as it was', async () => {
+      const ro = await cluster.waitFor<RolloutObject>(rolloutRef(ns), pausedAt(1), { what: 'paused at 20%' });
+      green = ro!.status!.currentPodHash!;
+      await waitForWeights(router, cluster, ns, 20);
+      assert.deepEqual(await subsetHashes(), { stable: blue, canary: green, debug: undefined });
+      assert.equal(ro!.status?.canary?.weights?.canary.weight, 20);
+      const svc = await cluster.get<KubeObject & { spec: { selector?: Record<string, string> } }>(serviceRef);
+      assert.deepEqual(svc?.spec.selector, { app: APP });
+      assert.equal(svc?.metadata.annotations?.[MANAGED_BY_ANNOTATION], undefined);
+    });
+    await when('it is promoted', () => rollway('-n', ns, 'promote', APP));
+    await then('the new version is stable with all the traffic', async () => {
+      await cluster.waitFor<RolloutObject>(rolloutRef(ns), healthyOn((r) => r.status?.stableRS === green), { what: 'Rollout Healthy on green' });
+      await waitForWeights(router, cluster, ns, 0);
+      assert.equal((await subsetHashes()).stable, green);
+    });
+    await when('the Rollout is deleted', () => cluster.delete(rolloutRef(ns)));
+    await then('its finalizer released the subsets: no hash labels and 100% on the stable subset', async () => {
+      await cluster.waitFor(rolloutRef(ns), (r) => r === undefined, { what: 'Rollout gone (finalizer released)' });
+      assert.deepEqual(await router.weights(cluster, ns), [{ canary: 0, stable: 100 }]);
       assert.deepEqual(await router.leftovers(cluster, ns), []);
     });
   } finally {

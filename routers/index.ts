@@ -7,6 +7,7 @@ import { NginxRouter, type NginxRouting } from './nginx/router.ts';
 import { ReplicaRatioRouter } from './replica-ratio/router.ts';
 import { SmiRouter, type SmiRouting } from './smi/router.ts';
 import type { DesiredTraffic, ReleaseTarget, RouterCapabilities, RouterContext, RouterReconcileResult, TrafficRouter } from './types.ts';
+import { needsCanaryStableServices } from './validation.ts';
 
 export type { RouterContext } from './types.ts';
 export { commonCapabilities, configuredRouters } from './capabilities.ts';
@@ -76,8 +77,10 @@ export interface AppliedRouting {
 /** What a canary strategy routes through, or undefined when no implemented router is configured. */
 export function appliedRoutingOf(canary: { trafficRouting?: unknown; stableService?: string; canaryService?: string } | undefined): AppliedRouting | undefined {
   const trafficRouting = canary?.trafficRouting as Record<string, unknown> | undefined;
-  if (!trafficRouting || configuredRouters(trafficRouting).length === 0 || !canary?.stableService || !canary.canaryService) return undefined;
-  return { trafficRouting, stableService: canary.stableService, canaryService: canary.canaryService };
+  if (!trafficRouting || configuredRouters(trafficRouting).length === 0) return undefined;
+  if (needsCanaryStableServices(trafficRouting) && (!canary?.stableService || !canary.canaryService)) return undefined;
+  // Istio subset-level splitting may name no Services: '' then.
+  return { trafficRouting, stableService: canary?.stableService ?? '', canaryService: canary?.canaryService ?? '' };
 }
 
 /**

@@ -77,6 +77,21 @@ void describe('router capabilities in validation (controller and lint)', () => {
     assert.deepEqual(issues(rollout({ nginx: { stableIngress: 'web', additionalIngressAnnotations: { 'canary-by-header': 'X-Canary', 'canary-by-cookie': 'beta' } } }, [{ setWeight: 5 }])), []);
   });
 
+  void it('needs no canary or stable Service for Istio subset-level splitting alone, as in Argo', () => {
+    const withoutServices = (routing: Record<string, unknown>): unknown => {
+      const manifest = rollout(routing, [{ setWeight: 5 }]) as { spec: { strategy: { canary: Record<string, unknown> } } };
+      delete manifest.spec.strategy.canary.stableService;
+      delete manifest.spec.strategy.canary.canaryService;
+      return manifest;
+    };
+    const destinationRule = { name: 'web', canarySubsetName: 'canary', stableSubsetName: 'stable' };
+    assert.deepEqual(issues(withoutServices({ istio: { virtualService: { name: 'web' }, destinationRule } })), []);
+    const paths = (routing: Record<string, unknown>) => issues(withoutServices(routing)).map((i) => i.path);
+    const both = ['spec.strategy.canary.canaryService', 'spec.strategy.canary.stableService'];
+    assert.deepEqual(paths({ istio: { virtualService: { name: 'web' } } }), both, 'host-level splitting routes to the two Services');
+    assert.deepEqual(paths({ istio: { virtualService: { name: 'web' }, destinationRule }, nginx: { stableIngress: 'web' } }), both, 'an NGINX canary Ingress points at the canary Service');
+  });
+
   void it('applies the limits of every configured router when several are set', () => {
     const found = issues(rollout({ istio: { virtualService: { name: 'web' } }, smi: {} }, [header([exact('x-a', '1')])]));
     assert.match(found[0]?.message ?? '', /the Istio and SMI routers together cannot route by header/);

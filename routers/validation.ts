@@ -9,6 +9,17 @@ import { capabilityIssues } from './types.ts';
 const ROUTING = 'spec.strategy.canary.trafficRouting';
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
+/**
+ * Whether a trafficRouting needs canaryService and stableService. Istio subset-level splitting
+ * (a destinationRule) does not, as in Argo Rollouts: the VirtualService names its own host and the
+ * DestinationRule's subsets select the pods. Every other router sends traffic to the two Services.
+ */
+export function needsCanaryStableServices(routing: Record<string, unknown>): boolean {
+  const istio = routing.istio as { destinationRule?: unknown } | undefined;
+  const subsetLevelOnly = istio?.destinationRule !== undefined && configuredRouters(routing).every((key) => key === 'istio');
+  return !subsetLevelOnly;
+}
+
 export function trafficRoutingIssues(routing: Record<string, unknown>, steps: readonly Record<string, unknown>[], replicas: number): SpecIssue[] {
   const keys = configuredRouters(routing);
   if (keys.length === 0) return [];
