@@ -535,8 +535,13 @@ void describe('semantic rules', () => {
     const ref = gettingStarted();
     delete ref.spec.template;
     ref.spec.workloadRef = { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' };
-    const notImplemented = expectValid(ref);
-    assert.deepEqual(notImplemented.map((i) => i.path), ['spec.workloadRef']);
+    assert.deepEqual(expectValid(ref), [], 'workloadRef is implemented');
+    delete ref.spec.selector;
+    assert.deepEqual(expectValid(ref), [], 'with workloadRef the selector may come from the Deployment');
+    ref.spec.workloadRef = { apiVersion: 'apps/v1', kind: 'StatefulSet', name: '', scaleDown: 'sometimes' };
+    expectIssue(ref, 'spec.workloadRef.kind', ['must be Deployment, got "StatefulSet"'], ['kind: Deployment']);
+    expectIssue(ref, 'spec.workloadRef.name', ['name is missing']);
+    expectIssue(ref, 'spec.workloadRef.scaleDown', ['never, onsuccess, progressively']);
   });
 
   void it('istio and nginx routers name what they route', () => {

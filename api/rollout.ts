@@ -15,6 +15,7 @@ import { formatPath } from './issues.ts';
 import type { SpecIssue } from './issues.ts';
 import { needsCanaryStableServices, trafficRoutingIssues } from '../routers/validation.ts';
 import { canaryFieldIssues } from './canary-fields.ts';
+import { workloadRefIssues } from './workload-ref.ts';
 import { rolloutMetricNameIssues } from '../analysis/metric-name-patterns.ts';
 import { regexProblem } from '../analysis/safe-regex.ts';
 
@@ -760,6 +761,7 @@ export function semanticIssues(rollout: Rollout, raw?: unknown): SpecIssue[] {
   } else if (spec.workloadRef === undefined && spec.template === undefined) {
     add(`${SPEC}.template`, 'the Rollout has no pod template: neither template nor workloadRef is set', 'add spec.template (as in a Deployment) or spec.workloadRef naming a Deployment');
   }
+  if (spec.workloadRef !== undefined) issues.push(...workloadRefIssues(spec.workloadRef));
   checkSelector(spec, add);
   if (spec.template !== undefined) checkContainers(spec.template, add);
 
@@ -784,7 +786,8 @@ function checkSelector(spec: RolloutSpec, add: Add): void {
   const selector = spec.selector;
   const path = `${SPEC}.selector`;
   if (selector === undefined) {
-    add(path, 'selector is missing', 'add spec.selector.matchLabels with the labels of spec.template.metadata.labels, e.g. {app: web}');
+    // With workloadRef the selector may come from the Deployment, as in Argo.
+    if (spec.workloadRef === undefined) add(path, 'selector is missing', 'add spec.selector.matchLabels with the labels of spec.template.metadata.labels, e.g. {app: web}');
     return;
   }
   const matchLabels = Object.keys(selector.matchLabels ?? {});
@@ -1146,7 +1149,6 @@ function router(name: keyof TrafficRouting, label: string): NotImplementedFeatur
  */
 export const NOT_YET_IMPLEMENTED: readonly NotImplementedFeature[] = [
   { feature: 'the blue-green strategy', find: (s) => when(s.strategy?.blueGreen !== undefined, 'spec.strategy.blueGreen'), fix: 'use strategy.canary for now' },
-  { feature: 'workloadRef', find: (s) => when(s.workloadRef !== undefined, 'spec.workloadRef'), fix: 'copy the pod template into spec.template for now' },
   { feature: 'experiment steps', find: stepsUsing('experiment'), fix: 'remove the step for now' },
   { feature: 'step plugins', find: stepsUsing('plugin'), fix: 'remove the step for now' },
   { feature: 'ping-pong services', find: (s) => when(s.strategy?.canary?.pingPong !== undefined, `${CANARY}.pingPong`), fix: 'use canaryService and stableService' },

@@ -10,6 +10,7 @@ import { RouterSpecError, type TrafficRouter } from '../routers/types.ts';
 import { EventRecorder } from './events.ts';
 import { POD_TEMPLATE_HASH_LABEL } from './hash.ts';
 import { EPHEMERAL_METADATA_ANNOTATION, usesPodTemplateExtras } from './pod-metadata.ts';
+import { resolveWorkloadSpec, type ObservedWorkload } from './workload-ref.ts';
 import { MANAGED_BY_ANNOTATION, REVISION_ANNOTATION, SCALE_DOWN_DEADLINE_ANNOTATION, type ObservedReplicaSet, type Plan, type PlanInput, type RolloutView, type SpecView, type StatusView } from './model.ts';
 import { planRollout } from './planner.ts';
 import { AnalysisRunController } from '../analysis/controller.ts';
@@ -83,6 +84,8 @@ export class RolloutController {
   readonly replicaSets: Informer<ReplicaSetObject>;
   readonly services: Informer<ServiceObject>;
   readonly pods: Informer<PodObject>;
+  /** Deployments, for spec.workloadRef (their template, selector and size) */
+  readonly deployments: Informer<DeploymentObject>;
   readonly routingWatch: RoutingWatch;
   readonly queue: WorkQueue;
   readonly stats: ReconcileStats = { reconciles: 0, errors: 0, latencies: [] };
@@ -132,6 +135,7 @@ export class RolloutController {
         },
       },
     );
+    this.deployments = new Informer<DeploymentObject>(this.client, { group: 'apps', version: 'v1', plural: 'deployments', namespace: ns }, { log: informerLog, transform: trimDeployment });
     this.queue = new WorkQueue({
       concurrency: options.workers ?? 16,
       onError: (key, err) => {
@@ -174,6 +178,10 @@ export class RolloutController {
         if (routing && JSON.stringify(routing).includes(quoted)) this.queue.add(keyOf(ro));
       }
     });
+    this.deployments.on((event) => {
+      const deployment = event.object.metadata;
+      for (const ro of this.rollouts.list(deployment.namespace)) if (ro.spec.workloadRef?.name === deployment.name) this.queue.add(keyOf(ro));
+    });
     this.services.on((event) => {
       const svc = event.object.metadata;
       for (const ro of this.rollouts.list(svc.namespace)) {
@@ -188,7 +196,8 @@ export class RolloutController {
     this.replicaSets.start();
     this.services.start();
     this.pods.start();
-    await Promise.all([this.rollouts.waitForSync(), this.replicaSets.waitForSync(), this.services.waitForSync(), this.pods.waitForSync(), this.analysis.start()]);
+    this.deployments.start();
+    await Promise.all([this.rollouts.waitForSync(), this.replicaSets.waitForSync(), this.services.waitForSync(), this.pods.waitForSync(), this.deployments.waitForSync(), this.analysis.start()]);
     await this.analysisRuns.start();
     await this.routingWatch.start();
     this.queue.start((key) => this.reconcileTimed(key));
@@ -200,6 +209,7 @@ export class RolloutController {
     this.replicaSets.stop();
     this.services.stop();
     this.pods.stop();
+    this.deployments.stop();
     this.analysis.stop();
     this.routingWatch.stop();
     await this.analysisRuns.stop();
@@ -207,7 +217,7 @@ export class RolloutController {
   }
 
   synced(): boolean {
-    return this.rollouts.hasSynced() && this.replicaSets.hasSynced() && this.services.hasSynced() && this.pods.hasSynced() && this.analysis.synced() && this.analysisRuns.synced();
+    return this.rollouts.hasSynced() && this.replicaSets.hasSynced() && this.services.hasSynced() && this.pods.hasSynced() && this.deployments.hasSynced() && this.analysis.synced() && this.analysisRuns.synced();
   }
 
   private async reconcileTimed(key: string): Promise<ReconcileOutcome | void> {
@@ -247,6 +257,12 @@ export class RolloutController {
     }
 
     if (validation.ok) specIssues.push(...this.analysis.missingTemplates(rollout));
+    // spec.workloadRef: plan (and create ReplicaSets) with the Deployment's template as the Rollout's own.
+    const workloadName = rollout.spec.workloadRef?.name;
+    const workload = workloadName ? observeWorkload(this.deployments.get(ns, workloadName)) : undefined;
+    const resolved = validation.ok ? resolveWorkloadSpec(rollout.spec, ns, workload) : { spec: rollout.spec, issues: [] };
+    specIssues.push(...resolved.issues);
+    const planned: RolloutObject = resolved.spec === rollout.spec ? rollout : { ...rollout, spec: { ...rollout.spec, template: resolved.spec.template, selector: resolved.spec.selector } };
     const ownedSets = this.replicaSets.list(ns).filter((rs) => rs.metadata.ownerReferences?.some((o) => o.uid === rollout.metadata.uid && o.controller));
     const replicaSets = ownedSets.map(observeReplicaSet);
     const ownedSetUids = new Set(ownedSets.map((rs) => rs.metadata.uid));
@@ -273,15 +289,15 @@ export class RolloutController {
       namespace: ns,
       uid: rollout.metadata.uid ?? '',
       generation: rollout.metadata.generation ?? 0,
-      spec: rollout.spec,
+      spec: planned.spec,
       status: rollout.status,
     };
-    const input: PlanInput = { rollout: view, replicaSets, pods, services, specIssues, notImplemented, router, trafficVerified: true, now: this.now(), analysisRuns: this.analysis.observe(rollout) };
+    const input: PlanInput = { rollout: view, replicaSets, pods, services, specIssues, notImplemented, router, trafficVerified: true, now: this.now(), analysisRuns: this.analysis.observe(rollout), workload };
     let plan = planRollout(input);
 
     // Grow first, then point Services, then move traffic, then shrink: pods exist before
     // traffic reaches them, and traffic has left before pods go.
-    if (plan.create) await this.createReplicaSet(rollout, plan);
+    if (plan.create) await this.createReplicaSet(planned, plan);
     await this.applyScales(ns, plan, 'up');
     await this.applyServices(ns, name, plan);
     if (plan.traffic) {
@@ -294,6 +310,10 @@ export class RolloutController {
       }
     }
     await this.applyPodTemplates(ns, plan);
+    if (plan.workloadScale) {
+      const { name: deployment, to } = plan.workloadScale;
+      await this.client.patch({ group: 'apps', version: 'v1', plural: 'deployments', namespace: ns, name: deployment }, 'merge', { spec: { replicas: to } }).catch(ignoreNotFound);
+    }
     await this.applyScales(ns, plan, 'down');
     for (const rsName of plan.deleteReplicaSets) {
       await this.client.delete({ group: 'apps', version: 'v1', plural: 'replicasets', namespace: ns, name: rsName }).catch((err: unknown) => {
@@ -508,6 +528,22 @@ function trimReplicaSet(o: KubeObject): KubeObject {
   const template = spec?.template;
   const kept = template ? { metadata: { labels: template.metadata?.labels, annotations: template.metadata?.annotations }, spec: { affinity: template.spec?.affinity } } : undefined;
   return { ...o, spec: { replicas: spec?.replicas, ...(kept ? { template: kept } : {}) } } as KubeObject;
+}
+
+export interface DeploymentObject extends KubeObject {
+  spec?: { replicas?: number; selector?: SpecView['selector']; template?: SpecView['template'] };
+}
+
+/** What spec.workloadRef reads of a Deployment. */
+function trimDeployment(o: KubeObject): KubeObject {
+  const { name, namespace, uid, resourceVersion, generation } = o.metadata;
+  const spec = (o as DeploymentObject).spec;
+  return { apiVersion: o.apiVersion, kind: o.kind, metadata: { name, namespace, uid, resourceVersion, generation }, spec: { replicas: spec?.replicas, selector: spec?.selector, template: spec?.template } } as KubeObject;
+}
+
+function observeWorkload(deployment: DeploymentObject | undefined): ObservedWorkload | undefined {
+  if (deployment === undefined) return undefined;
+  return { name: deployment.metadata.name ?? '', replicas: deployment.spec?.replicas ?? 1, generation: deployment.metadata.generation ?? 0, template: deployment.spec?.template, selector: deployment.spec?.selector };
 }
 
 function ignoreNotFound(err: unknown): void {

@@ -20,6 +20,8 @@ export const FIELD_IMPLEMENTATIONS: Readonly<Record<string, readonly string[]>> 
   'spec.restartAt': ['controller/planner.ts'],
   'spec.rollbackWindow': ['controller/planner.ts', 'controller/rollback-window.ts'],
   'spec.analysis': ['controller/planner.ts', 'analysis/rollout-plan.ts'],
+  // apiVersion and kind admit only apps/v1 Deployment (api/workload-ref.ts), which the controller reads.
+  'spec.workloadRef': ['controller/workload-ref.ts', 'controller/controller.ts', 'api/workload-ref.ts'],
 
   'spec.strategy.canary.canaryService': ['controller/planner.ts'],
   'spec.strategy.canary.stableService': ['controller/planner.ts'],

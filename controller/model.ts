@@ -2,6 +2,7 @@
 // fills a PlanInput from its caches and carries out the Plan.
 import type { SpecIssue } from '../api/issues.ts';
 import type { DesiredTraffic, RouterCapabilities } from '../routers/types.ts';
+import type { ObservedWorkload } from './workload-ref.ts';
 
 export const REVISION_ANNOTATION = 'rollway.dev/revision';
 export const SCALE_DOWN_DEADLINE_ANNOTATION = 'rollway.dev/scale-down-deadline';
@@ -26,6 +27,7 @@ export interface SpecView {
   revisionHistoryLimit?: number;
   restartAt?: string;
   rollbackWindow?: { revisions?: number };
+  workloadRef?: { apiVersion?: string; kind?: string; name?: string; scaleDown?: string };
   paused?: boolean;
   progressDeadlineSeconds?: number;
   progressDeadlineAbort?: boolean;
@@ -172,6 +174,8 @@ export interface PlanInput {
   now: number;
   /** the AnalysisRuns the Rollout owns (absent: none) */
   analysisRuns?: ObservedAnalysisRun[];
+  /** the Deployment spec.workloadRef names (absent: none, or not found) */
+  workload?: ObservedWorkload | undefined;
 }
 
 export interface ReplicaSetCreate {
@@ -231,6 +235,8 @@ export interface Plan {
   templatePatches?: ReplicaSetTemplatePatch[] | undefined;
   /** ephemeral metadata on running pods, applied in place (no restart) */
   podPatches?: PodMetadataPatch[] | undefined;
+  /** spec.workloadRef.scaleDown: the Deployment's new spec.replicas */
+  workloadScale?: { name: string; from: number; to: number } | undefined;
   services: ServiceSelectorChange[];
   traffic?: DesiredTraffic | undefined;
   status: StatusView;

@@ -23,6 +23,7 @@ import { planPodTemplates } from './pod-metadata.ts';
 import { progressThresholdPods } from './progress-threshold.ts';
 import { rollbackWithinWindow } from './rollback-window.ts';
 import { limitDelayedScaleDowns } from './scale-down-limit.ts';
+import { workloadScaleDown } from './workload-ref.ts';
 import { AnalysisPlanner, analysisAbortMessage, hasInconclusivePause } from '../analysis/rollout-plan.ts';
 
 export const DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS = 30;
@@ -505,6 +506,14 @@ export function planRollout(input: PlanInput): Plan {
     requeueAt,
     waitingOnAnalysis: analysis.waiting,
   });
+
+  // spec.workloadRef: the referenced Deployment steps aside as its scaleDown says (workload-ref.ts).
+  if (input.workload !== undefined) status.workloadObservedGeneration = String(input.workload.generation);
+  plan.workloadScale = workloadScaleDown(spec, input.workload, status);
+  if (plan.workloadScale) {
+    const { name, from, to } = plan.workloadScale;
+    events.push({ type: 'Normal', reason: 'ScalingDeployment', message: `Scaled ${to < from ? 'down' : 'up'} Deployment ${name} from ${from} to ${to} (workloadRef scaleDown: ${spec.workloadRef?.scaleDown ?? 'never'})` });
+  }
 
   planRestart(input, plan, limits.maxUnavailable, requeueAt);
   plan.requeueAfterMs = requeueAfterMs;
