@@ -1,5 +1,6 @@
 // What the routers share: how they name things they own, how they write (read, render, patch
 // only the difference, re-read on a lost race), and how Kubernetes service hosts are compared.
+import type { SpecIssue } from '../api/issues.ts';
 import { KubeApiError, type KubeClient, type KubeObject, type OwnerReference, type ResourceRef } from '../kube/client.ts';
 import { changes, diffJson, type JsonPatchOp } from './json-patch.ts';
 import type { StringMatch } from './types.ts';
@@ -95,7 +96,35 @@ export function matchValue(match: StringMatch): string {
   return 'exact' in match ? match.exact : 'prefix' in match ? match.prefix : match.regex;
 }
 
-const isRaceLost = (err: unknown): boolean => err instanceof KubeApiError && (err.statusCode === 409 || err.statusCode === 422);
+/** Which router writes each kind of routing object, for the field path of a rejected write. */
+const ROUTER_OF_KIND: Record<string, string> = { VirtualService: 'istio', DestinationRule: 'istio', Ingress: 'nginx', TrafficSplit: 'smi', HTTPRoute: 'gatewayAPI' };
+
+/** The object a 422 names: validation names it, a failed JSON patch `test` (a lost race) does not. */
+function invalidObject(err: KubeApiError): { kind: string; name: string } | undefined {
+  const details = (err.body as { details?: { kind?: string; name?: string } } | undefined)?.details;
+  return details?.kind && details.name ? { kind: details.kind, name: details.name } : undefined;
+}
+
+/**
+ * A routing object the API server refused as written (400 BadRequest, 422 Invalid) as a spec
+ * issue: the spec produced a value the API does not accept, so the Rollout must say so (Degraded,
+ * a condition, a Warning Event) instead of failing silently in a retry loop. Undefined for any
+ * other error, a lost race included.
+ */
+export function rejectedWriteIssue(err: unknown): SpecIssue | undefined {
+  if (!(err instanceof KubeApiError)) return undefined;
+  const object = invalidObject(err);
+  if (err.statusCode !== 400 && !(err.statusCode === 422 && object)) return undefined;
+  const router = object ? ROUTER_OF_KIND[object.kind] : undefined;
+  return {
+    path: router ? `${ROUTING_PATH}.${router}` : ROUTING_PATH,
+    message: `the API server rejected the write of ${object ? `${object.kind} "${object.name}"` : 'a routing object'} (${err.statusCode} ${err.reason}): ${err.message}`,
+    fix: 'correct the trafficRouting setting (or the routing object) the message points at; the controller retries with backoff until the write is accepted',
+  };
+}
+
+/** Another writer in between: a conflict, or a JSON patch whose `test` no longer holds (422 naming no object). */
+const isRaceLost = (err: unknown): boolean => err instanceof KubeApiError && (err.statusCode === 409 || (err.statusCode === 422 && !invalidObject(err)));
 
 /**
  * Reads an object, renders what it should be, and writes only the difference as a JSON patch

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { additionalAnnotationProblems, canaryAnnotations, parseCanaryAnnotations, settingOf } from './annotations.ts';
+import { additionalAnnotationKey, additionalAnnotationProblems, canaryAnnotations, parseCanaryAnnotations, settingOf } from './annotations.ts';
 
 void describe('NGINX canary annotations', () => {
   void it('builds the annotations for a sub-percent weight and a header under any prefix', () => {
@@ -42,5 +42,16 @@ void describe('NGINX canary annotations', () => {
   void it('lets additionalIngressAnnotations set header and cookie routing but not the weight', () => {
     assert.deepEqual(additionalAnnotationProblems({ 'canary-by-header': 'X-Beta', 'canary-by-header-pattern': '^b.*' }), []);
     assert.deepEqual(additionalAnnotationProblems({ canary: 'false', 'canary-weight-total': '1000' }).map(([name]) => name), ['canary', 'canary-weight-total']);
+  });
+
+  void it('reads additionalIngressAnnotations names that already carry the prefix as that annotation, and names them as given', () => {
+    assert.equal(additionalAnnotationKey('nginx.ingress.kubernetes.io/canary-by-header'), 'nginx.ingress.kubernetes.io/canary-by-header');
+    assert.equal(additionalAnnotationKey('canary-by-header'), 'nginx.ingress.kubernetes.io/canary-by-header');
+    assert.equal(additionalAnnotationKey('canary-by-header', 'ingress.example.com'), 'ingress.example.com/canary-by-header');
+    assert.deepEqual(additionalAnnotationProblems({ 'nginx.ingress.kubernetes.io/canary-by-header': 'X-Beta', 'nginx.ingress.kubernetes.io/canary-by-header-value': 'yes' }), []);
+    assert.deepEqual(additionalAnnotationProblems({ 'nginx.ingress.kubernetes.io/canary-weight': '5', 'nginx.ingress.kubernetes.io/canary-by-header-value': 'yes' }), [
+      ['nginx.ingress.kubernetes.io/canary-weight', 'canary-weight is set by the router from the steps and cannot be given here'],
+      ['nginx.ingress.kubernetes.io/canary-by-header-value', 'canary-by-header-value needs canary-by-header (the header it applies to)'],
+    ]);
   });
 });

@@ -112,22 +112,32 @@ export function parseCanaryAnnotations(annotations: Record<string, string> | und
 }
 
 /**
- * Checks `additionalIngressAnnotations` (names without the prefix, as in the Rollout spec) and
- * answers problems as [annotation name, message].
+ * The annotation key of an `additionalIngressAnnotations` name: the prefix goes in front, unless
+ * the name already carries it (kept as it is, as Argo Rollouts does).
+ */
+export function additionalAnnotationKey(name: string, prefix = DEFAULT_ANNOTATION_PREFIX): string {
+  return name.startsWith(`${prefix}/`) ? name : `${prefix}/${name}`;
+}
+
+/**
+ * Checks `additionalIngressAnnotations` (names with or without the prefix, as in the Rollout
+ * spec) and answers problems as [annotation name as given, message].
  */
 export function additionalAnnotationProblems(additional: Record<string, string>, prefix = DEFAULT_ANNOTATION_PREFIX): [string, string][] {
   const problems: [string, string][] = [];
   const prefixed: Record<string, string> = {};
+  const givenAs = new Map<CanarySetting, string>();
   for (const [name, value] of Object.entries(additional)) {
-    const key = `${prefix}/${name}`;
+    const key = additionalAnnotationKey(name, prefix);
     const setting = settingOf(key, prefix);
     if (setting && ROUTER_OWNED_SETTINGS.includes(setting)) {
-      problems.push([name, `${name} is set by the router from the steps and cannot be given here`]);
+      problems.push([name, `${CANARY_ANNOTATION_NAMES[setting]} is set by the router from the steps and cannot be given here`]);
       continue;
     }
+    if (setting) givenAs.set(setting, name);
     prefixed[key] = value;
   }
   const parsed = parseCanaryAnnotations({ ...prefixed, [annotationKey('canary', prefix)]: 'true' }, prefix);
-  if (!parsed.ok) for (const issue of parsed.issues) problems.push([issue.setting ? CANARY_ANNOTATION_NAMES[issue.setting] : issue.annotation, issue.message]);
+  if (!parsed.ok) for (const issue of parsed.issues) problems.push([issue.setting ? (givenAs.get(issue.setting) ?? CANARY_ANNOTATION_NAMES[issue.setting]) : issue.annotation, issue.message]);
   return problems;
 }

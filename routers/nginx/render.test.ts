@@ -97,6 +97,21 @@ void describe('NGINX canary Ingress rendering', () => {
     assert.equal(out.metadata.annotations?.['example.com/team'], 'shop');
   });
 
+  void it('keeps additionalIngressAnnotations names that already carry the prefix as they are, as Argo does', () => {
+    const additionalAnnotations = { [`${P}/canary-by-header`]: 'X-Canary', 'canary-by-header-value': 'yes', [`${P}/proxy-body-size`]: '8m' };
+    const annotations = render(traffic(5), undefined, { additionalAnnotations }).object.metadata.annotations ?? {};
+    assert.deepEqual(annotations, {
+      'kubernetes.io/ingress.class': 'nginx',
+      [`${P}/canary`]: 'true',
+      [`${P}/canary-weight`]: '5',
+      [`${P}/canary-weight-total`]: '100',
+      [`${P}/canary-by-header`]: 'X-Canary',
+      [`${P}/canary-by-header-value`]: 'yes',
+      [`${P}/proxy-body-size`]: '8m',
+    });
+    assert.ok(Object.keys(annotations).every((key) => key.split('/').length === 2), 'no key prefixed twice');
+  });
+
   void it('refuses to take over an Ingress of that name it does not own, and a stable Ingress without the stable Service', () => {
     const foreign: Ingress = { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'web-web-canary', ownerReferences: [{ apiVersion: 'v1', kind: 'Foo', name: 'x', uid: 'other', controller: true }] } };
     assert.match(render(traffic(5), foreign).issues[0]?.message ?? '', /controlled by Foo x, not by this Rollout/);

@@ -7,7 +7,7 @@ import type { KubeObject } from '../../kube/client.ts';
 import { clone, controllerOf, controllerReference, isOwnedBy, prefixAsRegex, type RolloutIdentity } from '../common.ts';
 import type { DesiredTraffic, WeightRatio } from '../types.ts';
 import { ratioOfWeights } from '../weights.ts';
-import { canaryAnnotations, parseCanaryAnnotations, settingOf, type CanaryAnnotations } from './annotations.ts';
+import { additionalAnnotationKey, canaryAnnotations, parseCanaryAnnotations, settingOf, type CanaryAnnotations } from './annotations.ts';
 
 export type Ingress = KubeObject & { spec?: V1IngressSpec };
 
@@ -28,7 +28,7 @@ export interface CanaryIngressInput {
   rollout: RolloutIdentity;
   namespace: string;
   prefix: string;
-  /** annotation names without the prefix (trafficRouting.nginx.additionalIngressAnnotations) */
+  /** annotation names with or without the prefix (trafficRouting.nginx.additionalIngressAnnotations) */
   additionalAnnotations: Record<string, string>;
   /** full annotation keys (trafficRouting.nginx.canaryIngressAnnotations) */
   canaryIngressAnnotations: Record<string, string>;
@@ -89,7 +89,7 @@ export function renderCanaryIngress(input: CanaryIngressInput): RenderedIngress 
   // Annotations: ours replace any canary annotation under the prefix; others (another tool's,
   // a user's) stay as they are on an existing canary Ingress.
   const additional: Record<string, string> = {};
-  for (const [key, value] of Object.entries(input.additionalAnnotations)) additional[`${prefix}/${key}`] = value;
+  for (const [name, value] of Object.entries(input.additionalAnnotations)) additional[additionalAnnotationKey(name, prefix)] = value;
   const parsedAdditional = parseCanaryAnnotations(additional, prefix);
   const header = headerSettings(desired);
   const settings: CanaryAnnotations = {
