@@ -7,6 +7,7 @@ import type { SpecIssue } from '../api/issues.ts';
 import { isConflict, KubeApiError, type KubeClient, type KubeObject, type ResourceRef } from '../kube/client.ts';
 import { appliedRoutingOf, createRouter, routingObjects, type AppliedRouting } from '../routers/index.ts';
 import { RouterSpecError, type TrafficRouter } from '../routers/types.ts';
+import { rejectedWriteIssue } from '../routers/common.ts';
 import { EventRecorder } from './events.ts';
 import { POD_TEMPLATE_HASH_LABEL } from './hash.ts';
 import { EPHEMERAL_METADATA_ANNOTATION, usesPodTemplateExtras } from './pod-metadata.ts';
@@ -300,13 +301,19 @@ export class RolloutController {
     if (plan.create) await this.createReplicaSet(planned, plan);
     await this.applyScales(ns, plan, 'up');
     await this.applyServices(ns, name, plan);
+    // A routing write the API server refuses is a spec issue; after the status says so, the
+    // reconcile still fails so that the queue retries with backoff (a fixed object recovers).
+    let rejectedWrite: Error | undefined;
     if (plan.traffic) {
       try {
         const result = await router.reconcile(plan.traffic);
         if (result.verified === false) plan = planRollout({ ...input, trafficVerified: false });
       } catch (err) {
-        if (!(err instanceof RouterSpecError)) throw err;
-        plan = planRollout({ ...input, specIssues: [...specIssues, ...err.issues] });
+        const rejected = rejectedWriteIssue(err);
+        if (rejected && err instanceof Error) rejectedWrite = err;
+        const issues = err instanceof RouterSpecError ? err.issues : rejected ? [rejected] : undefined;
+        if (!issues) throw err;
+        plan = planRollout({ ...input, specIssues: [...specIssues, ...issues] });
       }
     }
     await this.applyPodTemplates(ns, plan);
@@ -343,6 +350,7 @@ export class RolloutController {
     // Awaited, in order. Writing them after the reconcile instead (faster under load) made the
     // analysis retry scenario create an extra AnalysisRun; kept synchronous until that is understood.
     for (const event of plan.events) await this.events.record(involved, event);
+    if (rejectedWrite !== undefined) throw rejectedWrite;
     return plan.requeueAfterMs !== undefined ? { requeueAfterMs: plan.requeueAfterMs } : undefined;
   }
 
