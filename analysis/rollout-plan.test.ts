@@ -311,6 +311,29 @@ void describe('background analysis', () => {
   });
 });
 
+void describe('inconclusive background analysis during a timed pause', () => {
+  // Argo: when a background run turns Inconclusive while a timed pause runs, the pause still ends
+  // on time; its condition goes and the Rollout's message becomes InconclusiveAnalysisRun (the
+  // first pause condition left). Issue 10 item 7.
+  void it('the timed pause ends on time, its condition goes, and the message names the inconclusive run', () => {
+    const world = deployed([{ setWeight: 25 }, { pause: { duration: 5 } }, { setWeight: 50 }], { analysis: { templates: [{ templateName: 'x' }] } });
+    const hash = world.setImage('v2');
+    world.settle();
+    assert.deepEqual(world.status?.pauseConditions?.map((c) => c.reason), ['CanaryPauseStep']);
+    world.setRun(`demo-${hash}-background`, 'Inconclusive');
+    world.reconcile();
+    assert.deepEqual(world.status?.pauseConditions?.map((c) => c.reason), ['CanaryPauseStep', PAUSE_REASON_INCONCLUSIVE]);
+    world.now += 6_000;
+    const plan = world.reconcile();
+    assert.deepEqual(world.status?.pauseConditions?.map((c) => c.reason), [PAUSE_REASON_INCONCLUSIVE], 'the expired timed pause is gone');
+    assert.equal(world.status?.message, PAUSE_REASON_INCONCLUSIVE);
+    assert.equal(world.status?.currentStepIndex, 2, 'the pause step is done; the next step waits for a promote');
+    assert.ok(plan.events.some((e) => e.reason === 'RolloutStepCompleted' && /2\/3 completed \(pause\)/.test(e.message)));
+    world.settle();
+    assert.equal(world.status?.currentStepIndex, 2, 'still held by the inconclusive run');
+  });
+});
+
 void describe('run history', () => {
   void it('keeps 5 successful and 5 unsuccessful completed runs by default, fewer when the spec says so', () => {
     const world = deployed([{ setWeight: 25 }]);

@@ -6,19 +6,21 @@ import { validateRollout, ROLLOUT_API_VERSION, ROLLOUT_GROUP, ROLLOUT_KIND, ROLL
 import type { SpecIssue } from '../api/issues.ts';
 import { isConflict, KubeApiError, type KubeClient, type KubeObject, type ResourceRef } from '../kube/client.ts';
 import { appliedRoutingOf, createRouter, routingObjects, type AppliedRouting } from '../routers/index.ts';
-import { RouterSpecError, type TrafficRouter } from '../routers/types.ts';
+import { percentOf, RouterSpecError, type TrafficRouter } from '../routers/types.ts';
 import { rejectedWriteIssue } from '../routers/common.ts';
 import { EventRecorder } from './events.ts';
 import { POD_TEMPLATE_HASH_LABEL } from './hash.ts';
 import { EPHEMERAL_METADATA_ANNOTATION, usesPodTemplateExtras } from './pod-metadata.ts';
 import { resolveWorkloadSpec, type ObservedWorkload } from './workload-ref.ts';
 import { MANAGED_BY_ANNOTATION, REVISION_ANNOTATION, SCALE_DOWN_DEADLINE_ANNOTATION, type ObservedReplicaSet, type Plan, type PlanInput, type RolloutView, type SpecView, type StatusView } from './model.ts';
-import { planRollout } from './planner.ts';
+import { planRollout, startPausesAt } from './planner.ts';
 import { AnalysisRunController } from '../analysis/controller.ts';
 import { RolloutAnalysis } from '../analysis/rollout-wiring.ts';
 import { Informer, keyOf, splitKey, type Logger } from './runtime/informer.ts';
 import { WorkQueue, type ReconcileOutcome } from './runtime/workqueue.ts';
 import { RoutingWatch } from './routing-watch.ts';
+import { OwnerIndex } from './runtime/owner-index.ts';
+import { ConflictStorm } from './runtime/conflict-storm.ts';
 
 export const INSTANCE_ID_LABEL = 'rollway.dev/controller-instance-id';
 export const FIELD_MANAGER = 'rollway-controller';
@@ -87,6 +89,16 @@ export class RolloutController {
   readonly pods: Informer<PodObject>;
   /** Deployments, for spec.workloadRef (their template, selector and size) */
   readonly deployments: Informer<DeploymentObject>;
+  private readonly podsByReplicaSet = new OwnerIndex<PodObject>();
+  /** Rollout key → the resourceVersion our last status write replaced (until the cache moves past it) */
+  private readonly writtenOver = new Map<string, string>();
+  // Writes that keep failing with conflicts mean our cache is behind (a watch that silently
+  // stalled, say, after an API server restart): list again instead of re-planning from it.
+  private readonly conflicts = new ConflictStorm(() => {
+    this.log('warn', 'write conflicts keep repeating: relisting Rollouts and ReplicaSets', {});
+    this.rollouts.requestRelist();
+    this.replicaSets.requestRelist();
+  });
   readonly routingWatch: RoutingWatch;
   readonly queue: WorkQueue;
   readonly stats: ReconcileStats = { reconciles: 0, errors: 0, latencies: [] };
@@ -122,7 +134,7 @@ export class RolloutController {
       { group: '', version: 'v1', plural: 'services', namespace: ns },
       { log: informerLog, transform: (o) => ({ apiVersion: o.apiVersion, kind: o.kind, metadata: o.metadata, spec: { selector: (o as ServiceObject).spec?.selector } }) },
     );
-    // Pods of our ReplicaSets only, for spec.restartAt.
+    // Pods of our ReplicaSets only: their readiness bounds the traffic a ReplicaSet may get, and spec.restartAt.
     this.pods = new Informer<PodObject>(
       this.client,
       { group: '', version: 'v1', plural: 'pods', namespace: ns },
@@ -141,6 +153,7 @@ export class RolloutController {
       concurrency: options.workers ?? 16,
       onError: (key, err) => {
         this.stats.errors++;
+        if (isConflict(err)) this.conflicts.record(Date.now());
         const level = isConflict(err) ? 'info' : 'error';
         this.log(level, isConflict(err) ? 'write conflict, re-planning from fresh state' : 'reconcile failed', { rollout: key, error: String(err) });
       },
@@ -152,14 +165,16 @@ export class RolloutController {
       if (owner) this.queue.add(`${event.object.metadata.namespace}/${owner.name}`);
     });
     this.pods.on((event) => {
+      this.podsByReplicaSet.update(event);
       const pod = event.object.metadata;
       const rsName = pod.ownerReferences?.find((o) => o.controller && o.kind === 'ReplicaSet')?.name;
       const rs = rsName ? this.replicaSets.get(pod.namespace, rsName) : undefined;
       const owner = rs?.metadata.ownerReferences?.find((o) => o.controller && o.kind === ROLLOUT_KIND);
-      // Only while a restart is pending, or for a new pod that may need ephemeral metadata: pod churn
-      // is otherwise the ReplicaSet's business.
-      const ro = owner ? this.rollouts.get(pod.namespace, owner.name) : undefined;
-      if (owner && ro && (ro.spec.restartAt || (event.type === 'added' && usesPodTemplateExtras(ro.spec.strategy?.canary)))) this.queue.add(`${pod.namespace}/${owner.name}`);
+      if (!owner) return;
+      // A pod that stops (or starts) serving changes what traffic its ReplicaSet may get: plan at
+      // once rather than when the ReplicaSet's status catches up. Other churn matters only to a restart.
+      const servingChanged = event.type !== 'updated' || podServes(event.object) !== podServes(event.old);
+      if (servingChanged || this.rollouts.get(pod.namespace, owner.name)?.spec.restartAt) this.queue.add(`${pod.namespace}/${owner.name}`);
     });
     this.analysis = new RolloutAnalysis(this.client, ns, informerLog);
     this.analysis.connect((key) => this.queue.add(key), (namespace) => this.rollouts.list(namespace));
@@ -217,6 +232,11 @@ export class RolloutController {
     await this.queue.stop();
   }
 
+  /** Plans every cached Rollout again (after writes were held back, e.g. while the lease lapsed). */
+  requeueAll(): void {
+    for (const ro of this.rollouts.list()) this.queue.add(keyOf(ro));
+  }
+
   synced(): boolean {
     return this.rollouts.hasSynced() && this.replicaSets.hasSynced() && this.services.hasSynced() && this.pods.hasSynced() && this.deployments.hasSynced() && this.analysis.synced() && this.analysisRuns.synced();
   }
@@ -236,7 +256,15 @@ export class RolloutController {
     if (!this.canWrite()) throw new Error('not the leader: no writes');
     const { namespace, name } = splitKey(key);
     const rollout = this.rollouts.get(namespace, name);
-    if (!rollout) return;
+    if (!rollout) {
+      this.writtenOver.delete(key);
+      return;
+    }
+    // Our last write of this Rollout has not reached the cache yet (another object's event came
+    // first): planning from the older copy would redo what that write recorded, such as a second
+    // AnalysisRun for one retry. The write's own watch event enqueues the Rollout again.
+    if (this.writtenOver.get(key) === rollout.metadata.resourceVersion) return;
+    this.writtenOver.delete(key);
     if (rollout.metadata.deletionTimestamp) return this.releaseOnDeletion(rollout); // owned objects go with it (ownerReferences)
     const ns = rollout.metadata.namespace as string;
 
@@ -265,23 +293,20 @@ export class RolloutController {
     specIssues.push(...resolved.issues);
     const planned: RolloutObject = resolved.spec === rollout.spec ? rollout : { ...rollout, spec: { ...rollout.spec, template: resolved.spec.template, selector: resolved.spec.selector } };
     const ownedSets = this.replicaSets.list(ns).filter((rs) => rs.metadata.ownerReferences?.some((o) => o.uid === rollout.metadata.uid && o.controller));
-    const replicaSets = ownedSets.map(observeReplicaSet);
-    const ownedSetUids = new Set(ownedSets.map((rs) => rs.metadata.uid));
+    const replicaSets = ownedSets.map((rs) => observeReplicaSet(rs, this.podsByReplicaSet.ownedBy(rs.metadata.uid)));
+    const ownedPods = ownedSets.flatMap((rs) => this.podsByReplicaSet.ownedBy(rs.metadata.uid));
     // Pods are planned for spec.restartAt and for ephemeral metadata (set, or still to be removed).
     const podsPlanned = rollout.spec.restartAt || usesPodTemplateExtras(canary) || replicaSets.some((rs) => rs.ephemeralRecord !== undefined);
     const pods = podsPlanned
-      ? this.pods
-          .list(ns)
-          .filter((p) => p.metadata.ownerReferences?.some((o) => o.controller && ownedSetUids.has(o.uid)))
-          .map((p) => ({
-            name: p.metadata.name ?? '',
-            hash: p.metadata.labels?.[POD_TEMPLATE_HASH_LABEL] ?? '',
-            createdAt: p.metadata.creationTimestamp ?? '',
-            ready: p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
-            deleting: p.metadata.deletionTimestamp !== undefined,
-            labels: p.metadata.labels,
-            annotations: p.metadata.annotations,
-          }))
+      ? ownedPods.map((p) => ({
+          name: p.metadata.name ?? '',
+          hash: p.metadata.labels?.[POD_TEMPLATE_HASH_LABEL] ?? '',
+          createdAt: p.metadata.creationTimestamp ?? '',
+          ready: podReady(p),
+          deleting: p.metadata.deletionTimestamp !== undefined,
+          labels: p.metadata.labels,
+          annotations: p.metadata.annotations,
+        }))
       : [];
     if (validation.ok && (await this.trackTrafficRouting(rollout))) return; // the Rollout changed: its watch event reconciles again
     const router = this.routerFor(rollout);
@@ -297,25 +322,22 @@ export class RolloutController {
     let plan = planRollout(input);
 
     // Grow first, then point Services, then move traffic, then shrink: pods exist before
-    // traffic reaches them, and traffic has left before pods go.
-    if (plan.create) await this.createReplicaSet(planned, plan);
-    await this.applyScales(ns, plan, 'up');
-    await this.applyServices(ns, name, plan);
+    // traffic reaches them, and traffic has left before pods go. Traffic that leaves the canary
+    // (its pods stopped serving, or an abort) moves before anything else.
+    const trafficFirst = plan.traffic !== undefined && percentOf(plan.traffic.weight) < (rollout.status?.canary?.weights?.canary.weight ?? 0);
     // A routing write the API server refuses is a spec issue; after the status says so, the
     // reconcile still fails so that the queue retries with backoff (a fixed object recovers).
     let rejectedWrite: Error | undefined;
-    if (plan.traffic) {
-      try {
-        const result = await router.reconcile(plan.traffic);
-        if (result.verified === false) plan = planRollout({ ...input, trafficVerified: false });
-      } catch (err) {
-        const rejected = rejectedWriteIssue(err);
-        if (rejected && err instanceof Error) rejectedWrite = err;
-        const issues = err instanceof RouterSpecError ? err.issues : rejected ? [rejected] : undefined;
-        if (!issues) throw err;
-        plan = planRollout({ ...input, specIssues: [...specIssues, ...issues] });
-      }
+    const onRejected = (err: Error): void => void (rejectedWrite = err);
+    if (trafficFirst) plan = await this.applyTraffic(router, input, plan, onRejected);
+    if (plan.create) {
+      const rejected = await this.createReplicaSet(planned, plan);
+      // The API server refused the pod template: the spec is invalid, say so on the Rollout.
+      if (rejected) plan = planRollout({ ...input, specIssues: [...specIssues, rejected] });
     }
+    await this.applyScales(ns, plan, 'up');
+    await this.applyServices(ns, name, plan);
+    if (!trafficFirst) plan = await this.applyTraffic(router, input, plan, onRejected);
     await this.applyPodTemplates(ns, plan);
     if (plan.workloadScale) {
       const { name: deployment, to } = plan.workloadScale;
@@ -340,10 +362,11 @@ export class RolloutController {
     if (!isDeepStrictEqual(normalize(plan.status), normalize(rollout.status ?? {}))) {
       // PUT carries the cached resourceVersion: a concurrent change (a CLI promote) makes this
       // fail with 409 and the reconcile re-plans from the fresh object instead of overwriting it.
-      await this.client.replace(
+      const written = await this.client.replace<RolloutObject>(
         { group: ROLLOUT_GROUP, version: ROLLOUT_VERSION, plural: ROLLOUT_PLURAL, namespace: ns, name, subresource: 'status' },
         { ...rollout, status: plan.status },
       );
+      this.noteWrite(rollout, written);
     }
     const involved = { apiVersion: ROLLOUT_API_VERSION, kind: ROLLOUT_KIND, name, namespace: ns, uid: rollout.metadata.uid ?? '' };
     for (const event of plan.events) this.log(event.type === 'Warning' ? 'warn' : 'info', event.message, { rollout: key, reason: event.reason });
@@ -352,6 +375,22 @@ export class RolloutController {
     for (const event of plan.events) await this.events.record(involved, event);
     if (rejectedWrite !== undefined) throw rejectedWrite;
     return plan.requeueAfterMs !== undefined ? { requeueAfterMs: plan.requeueAfterMs } : undefined;
+  }
+
+  /** Hands the planned traffic to the router; answers the plan as it stands after the write. */
+  private async applyTraffic(router: TrafficRouter, input: PlanInput, plan: Plan, onRejected: (err: Error) => void): Promise<Plan> {
+    if (!plan.traffic) return plan;
+    try {
+      const result = await router.reconcile(plan.traffic);
+      if (result.verified === false) return planRollout({ ...input, trafficVerified: false });
+      return result.writes > 0 ? startPausesAt(plan, input.rollout.status, input.now, this.now()) : plan;
+    } catch (err) {
+      const rejected = rejectedWriteIssue(err);
+      if (rejected && err instanceof Error) onRejected(err);
+      const issues = err instanceof RouterSpecError ? err.issues : rejected ? [rejected] : undefined;
+      if (!issues) throw err;
+      return planRollout({ ...input, specIssues: [...input.specIssues, ...issues] });
+    }
   }
 
   /** One router per Rollout, made again when its trafficRouting changes. */
@@ -425,12 +464,20 @@ export class RolloutController {
 
   /** Sets the finalizers and the remembered routing, guarded by the resourceVersion we read. */
   private async patchRolloutMetadata(rollout: RolloutObject, finalizers: string[], applied: string | undefined): Promise<void> {
-    await this.client.patch({ group: ROLLOUT_GROUP, version: ROLLOUT_VERSION, plural: ROLLOUT_PLURAL, namespace: rollout.metadata.namespace, name: rollout.metadata.name }, 'merge', {
+    const written = await this.client.patch<RolloutObject>({ group: ROLLOUT_GROUP, version: ROLLOUT_VERSION, plural: ROLLOUT_PLURAL, namespace: rollout.metadata.namespace, name: rollout.metadata.name }, 'merge', {
       metadata: { resourceVersion: rollout.metadata.resourceVersion, finalizers: finalizers.length > 0 ? finalizers : null, annotations: { [APPLIED_ROUTING_ANNOTATION]: applied ?? null } },
     });
+    this.noteWrite(rollout, written);
   }
 
-  private async createReplicaSet(rollout: RolloutObject, plan: Plan): Promise<void> {
+  /** Remembers that the cached copy is older than our write (only if the write made a new version). */
+  private noteWrite(cached: RolloutObject, written: RolloutObject): void {
+    const before = cached.metadata.resourceVersion;
+    if (before !== undefined && written.metadata.resourceVersion !== before) this.writtenOver.set(keyOf(cached), before);
+  }
+
+  /** Creates the planned ReplicaSet; answers the spec issue when the API server rejects it as invalid. */
+  private async createReplicaSet(rollout: RolloutObject, plan: Plan): Promise<SpecIssue | undefined> {
     const create = plan.create!;
     const ns = rollout.metadata.namespace as string;
     const template = (rollout.spec.template ?? {}) as { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: Record<string, unknown> };
@@ -460,6 +507,7 @@ export class RolloutController {
     try {
       await this.client.create({ group: 'apps', version: 'v1', plural: 'replicasets', namespace: ns }, body);
     } catch (err) {
+      if (err instanceof KubeApiError && (err.statusCode === 422 || err.statusCode === 400)) return rejectedTemplateIssue(create.name, err);
       // Created by our previous incarnation before it could record it: ours, nothing to do.
       if (!(err instanceof KubeApiError && err.statusCode === 409)) throw err;
       const existing = await this.client.get<ReplicaSetObject>({ group: 'apps', version: 'v1', plural: 'replicasets', namespace: ns, name: create.name });
@@ -511,8 +559,32 @@ export class RolloutController {
   }
 }
 
-export function observeReplicaSet(rs: ReplicaSetObject): ObservedReplicaSet {
+/**
+ * A ReplicaSet the API server refused as invalid, as a spec issue of the Rollout. The ReplicaSet's
+ * `spec.template...` paths are the Rollout's own, so the API's field paths point at the fix.
+ */
+export function rejectedTemplateIssue(replicaSetName: string, err: KubeApiError): SpecIssue {
+  const causes = (err.body as { details?: { causes?: { field?: string }[] } } | undefined)?.details?.causes ?? [];
+  const field = causes.map((c) => c.field).find((f) => f?.startsWith('spec.template'));
+  return {
+    path: field ?? 'spec.template',
+    message: `the API server rejected ReplicaSet ${replicaSetName}: ${err.message}`,
+    fix: 'correct the pod template so that a ReplicaSet with it is valid',
+  };
+}
+
+const podReady = (pod: PodObject): boolean => pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+/** A pod that can take requests: Ready and not on its way out. */
+const podServes = (pod: PodObject | undefined): boolean => pod !== undefined && pod.metadata.deletionTimestamp === undefined && podReady(pod);
+
+/**
+ * What the planner sees of a ReplicaSet. Available pods are also bounded by the pods that serve
+ * right now: the ReplicaSet's status lags its pods, and traffic must follow the pods.
+ */
+export function observeReplicaSet(rs: ReplicaSetObject, pods?: readonly PodObject[]): ObservedReplicaSet {
   const annotations = rs.metadata.annotations ?? {};
+  const reported = rs.status?.availableReplicas ?? 0;
+  const serving = pods?.filter(podServes).length;
   return {
     name: rs.metadata.name ?? '',
     hash: rs.metadata.labels?.[POD_TEMPLATE_HASH_LABEL] ?? '',
@@ -520,7 +592,7 @@ export function observeReplicaSet(rs: ReplicaSetObject): ObservedReplicaSet {
     replicas: rs.spec.replicas ?? 0,
     current: rs.status?.replicas ?? 0,
     ready: rs.status?.readyReplicas ?? 0,
-    available: rs.status?.availableReplicas ?? 0,
+    available: serving === undefined ? reported : Math.min(reported, serving),
     scaleDownDeadline: annotations[SCALE_DOWN_DEADLINE_ANNOTATION],
     settled: (rs.status?.observedGeneration ?? 0) >= (rs.metadata.generation ?? 0),
     createdAt: rs.metadata.creationTimestamp,

@@ -100,10 +100,14 @@ export async function runController(flags: ControllerFlags): Promise<void> {
   process.once('SIGINT', () => void stop('SIGINT'));
   log('info', 'starting', { namespace: flags.namespace ?? '(all)', server: client.server, leaderElection: flags.leaderElect });
   if (elector) {
-    await elector.acquire(() => {
-      // Deposed: stop at once; the process exits so its supervisor restarts it as a candidate.
-      void controller.stop().finally(() => process.exit(1));
-    });
+    await elector.acquire(
+      () => {
+        // Deposed: stop at once; the process exits so its supervisor restarts it as a candidate.
+        void controller.stop().finally(() => process.exit(1));
+      },
+      // The lease lapsed during an outage and is ours again: plan every Rollout afresh.
+      () => controller.requeueAll(),
+    );
   }
   await controller.start();
 }

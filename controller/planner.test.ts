@@ -8,7 +8,7 @@ import { replicaRatioCapabilities } from '../routers/replica-ratio/router.ts';
 import type { RouterCapabilities } from '../routers/types.ts';
 import { podTemplateHash } from './hash.ts';
 import type { ObservedReplicaSet, Plan, SpecView, StatusView, StepView } from './model.ts';
-import { durationMs, effectiveWeight, planRollout } from './planner.ts';
+import { durationMs, effectiveWeight, planRollout, startPausesAt } from './planner.ts';
 
 const exactRouter: RouterCapabilities = { weightResolutionPercent: 0.01, headerMatch: ['exact', 'prefix', 'regex'], mirror: true, verification: false, replicaBased: false };
 
@@ -507,7 +507,7 @@ void test('a header route waits for a canary pod to serve it, and gets one even 
   assert.equal(world.status?.currentStepIndex, 1);
 });
 
-void test('a new template mid-canary: the router keeps the old canary hash until the new pods are available, and the old canary drains', () => {
+void test('a new template mid-canary: the router keeps the old canary hash until the new pods are available, and the old canary goes at once', () => {
   const spec: SpecView = {
     replicas: 4,
     selector: { matchLabels: { app: 'demo' } },
@@ -525,10 +525,10 @@ void test('a new template mid-canary: the router keeps the old canary hash until
   world.reconcile();
   assert.equal(world.lastPlan?.traffic?.canaryHash, b, 'no subset relabelled to a hash without pods');
   assert.equal(world.lastPlan?.traffic?.weight.canary, 0);
-  assert.equal(world.sizes()[b], 2, 'the replaced canary keeps its pods while traffic drains');
-  world.now += 30_000;
-  world.settle();
-  assert.equal(world.sizes()[b], 0);
+  // Argo scales an intermediate canary down at once (no scale-down deadline is set on it): its
+  // weight is already 0, so nothing is lost. Issue 10 item 6.
+  assert.equal(world.sizes()[b], 0, 'the replaced canary does not wait for scaleDownDelaySeconds');
+  assert.equal(world.replicaSets.get(b)?.scaleDownDeadline, undefined);
   world.broken.delete(c);
   world.settle();
   assert.equal(world.lastPlan?.traffic?.canaryHash, c);
@@ -555,6 +555,34 @@ void test('without a router, an earlier canary shrinks within maxUnavailable ins
   world.settle();
   assert.equal(world.sizes()[b], 0, 'the earlier canary is gone in the end');
   assert.equal(world.sizes()[c], 5);
+});
+
+void test('a pause that begins with a weight counts from when the weight was written, not when it was planned', () => {
+  const spec: SpecView = {
+    replicas: 2,
+    selector: { matchLabels: { app: 'demo' } },
+    template: template('v1'),
+    strategy: { canary: { canaryService: 'c', stableService: 's', steps: [{ setWeight: 50 }, { pause: { duration: '2s' } }, { setWeight: 80 }] } },
+  };
+  const world = new World(spec, exactRouter);
+  world.services = { c: { name: 'c', selector: { app: 'demo' } }, s: { name: 's', selector: { app: 'demo' } } };
+  world.settle();
+  world.setImage('v2');
+  // Reconcile until a plan begins the pause; keep the status it started from.
+  let prev = world.status;
+  let plan = world.reconcile();
+  for (let i = 0; i < 10 && !plan.status.pauseConditions?.length; i++) {
+    prev = world.status;
+    plan = world.reconcile();
+  }
+  assert.equal(plan.status.pauseConditions?.length, 1, 'the pause began');
+  const planned = world.now;
+  // As if the router's write of the 50% weight took 400 ms.
+  const moved = startPausesAt(plan, prev, planned, planned + 400);
+  assert.equal(moved.status.pauseConditions?.[0]?.startTime, new Date(planned + 400).toISOString(), 'the pause starts when the weight is in place');
+  assert.equal(moved.requeueAfterMs, (plan.requeueAfterMs ?? 0) + 400, 'and the requeue moves with it');
+  assert.equal(plan.status.pauseConditions?.[0]?.startTime, new Date(planned).toISOString(), 'the planned status is not mutated');
+  assert.equal(startPausesAt(plan, plan.status, planned, planned + 400), plan, 'a pause that had already begun keeps its start');
 });
 
 // --- Issue 10: Argo's replica arithmetic, dynamicStableScale, minPodsPerReplicaSet, promote-full over abort

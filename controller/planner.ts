@@ -164,7 +164,6 @@ export function planRollout(input: PlanInput): Plan {
     events.push({ type: 'Normal', reason: 'SkipSteps', message: `Rollback to revision ${newRS?.revision ?? revision} within rollbackWindow (${spec.rollbackWindow?.revisions ?? 0}): steps skipped` });
   }
 
-
   const limits = surgeLimits(replicas, canary.maxSurge, canary.maxUnavailable);
   const canaryAvailable = newRS?.available ?? 0;
   // Available canary pods that count as a step's `needed` ones (replicaProgressThreshold).
@@ -221,6 +220,7 @@ export function planRollout(input: PlanInput): Plan {
     const routes = step.setHeaderRoute !== undefined || step.setMirrorRoute !== undefined;
     return !routes || (input.trafficVerified && canaryAvailable >= 1 && (newRS?.replicas ?? 0) >= needed);
   };
+  if (inCanary && !abort && !spec.paused && hasInconclusivePause(status)) stepIndex = endExpiredPause(steps, stepIndex, status, now, events, requeueAt);
   while (inCanary && !abort && !spec.paused && !hasInconclusivePause(status) && stepIndex < steps.length) {
     const step = steps[stepIndex] as StepView;
     const label = `${stepIndex + 1}/${steps.length}`;
@@ -361,9 +361,10 @@ export function planRollout(input: PlanInput): Plan {
       // can drain (and an abort can be instant); without one it goes at once.
       want = 0;
       const deadline = rs.scaleDownDeadline ? Date.parse(rs.scaleDownDeadline) : NaN;
-      // The aborted canary, and a canary replaced by a newer template, drain like an abort.
-      const previousCanary = rs.hash === prev.currentPodHash || rs.hash === prev.canary?.weights?.canary.podTemplateHash;
-      const delay = rs.hash === currentHash || previousCanary ? abortDelayMs : rs.hash === promotedFrom || rs.hash === prev.stableRS ? scaleDownDelayMs : 0;
+      // The aborted canary drains by abortScaleDownDelaySeconds, the stable just replaced by
+      // scaleDownDelaySeconds. A canary replaced by a newer template goes at once, as in Argo:
+      // its weight is already 0 (the new canary has none yet) and nothing else routes to it.
+      const delay = rs.hash === currentHash ? abortDelayMs : rs.hash === promotedFrom || rs.hash === prev.stableRS ? scaleDownDelayMs : 0;
       if (routed && rs.replicas > 0 && !Number.isNaN(deadline)) {
         if (now < deadline) {
           want = rs.replicas;
@@ -420,7 +421,6 @@ export function planRollout(input: PlanInput): Plan {
   if (plan.create && (templates.create.annotations !== undefined || 'affinity' in templates.create)) Object.assign(plan.create, templates.create);
   if (templates.templatePatches.length > 0) plan.templatePatches = templates.templatePatches;
   if (templates.podPatches.length > 0) plan.podPatches = templates.podPatches;
-
 
   // Old, empty ReplicaSets beyond revisionHistoryLimit go, oldest first.
   const historyLimit = spec.revisionHistoryLimit ?? DEFAULT_REVISION_HISTORY_LIMIT;
@@ -823,4 +823,38 @@ export function selectorString(selector: { matchLabels?: Record<string, string>;
     else if (e.operator === 'DoesNotExist') parts.push(`!${e.key}`);
   }
   return parts.join(',');
+}
+
+/**
+ * A timed pause that runs out while an inconclusive analysis holds the rollout is over all the
+ * same, as in Argo: its condition goes and the step counts as done, so the message names what
+ * still holds the rollout (InconclusiveAnalysisRun). The steps after it wait for a promote.
+ */
+function endExpiredPause(steps: readonly StepView[], stepIndex: number, status: StatusView, now: number, events: PlannedEvent[], requeueAt: (ms: number) => void): number {
+  const step = steps[stepIndex];
+  const condition = (status.pauseConditions ?? []).find((c) => c.reason === PAUSE_REASON_STEP);
+  const duration = durationMs(step?.pause?.duration);
+  if (!step?.pause || !condition || duration === undefined) return stepIndex;
+  const endsAt = Date.parse(condition.startTime) + duration;
+  if (now < endsAt) {
+    requeueAt(endsAt);
+    return stepIndex;
+  }
+  status.pauseConditions = (status.pauseConditions ?? []).filter((c) => c !== condition);
+  events.push({ type: 'Normal', reason: 'RolloutStepCompleted', message: `Rollout step ${stepIndex + 1}/${steps.length} completed (pause)` });
+  return stepIndex + 1;
+}
+
+/**
+ * A pause that begins with this plan counts from when its weight was in place, not from when it
+ * was planned: the router write (and its verification) can take a while under load, and the new
+ * weight must be served for the whole pause. Moves the start of the pauses this plan began.
+ */
+export function startPausesAt(plan: Plan, prev: StatusView | undefined, plannedAt: number, writtenAt: number): Plan {
+  const shift = writtenAt - plannedAt;
+  const began = (plan.status.pauseConditions ?? []).filter((c) => c.reason === PAUSE_REASON_STEP && !(prev?.pauseConditions ?? []).some((p) => p.reason === c.reason));
+  if (shift <= 0 || began.length === 0) return plan;
+  const status = structuredClone(plan.status);
+  status.pauseConditions = (status.pauseConditions ?? []).map((c) => (began.some((b) => b.reason === c.reason) ? { ...c, startTime: iso(writtenAt) } : c));
+  return { ...plan, status, ...(plan.requeueAfterMs !== undefined ? { requeueAfterMs: plan.requeueAfterMs + shift } : {}) };
 }
