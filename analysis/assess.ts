@@ -90,13 +90,13 @@ export function metricPolicy(metric: Metric, spec: Pick<AnalysisRunSpec, 'dryRun
     problems.push(`count ${String(metric.count)} needs an interval between the measurements, e.g. interval: 30s`);
   }
   if (intervalMs === 0) problems.push('interval must be longer than 0');
-  // A pattern RE2 refuses is a problem of the spec, not a crash (and never a slow RegExp).
+  // A rule's pattern is searched for in the name, as Argo does. One RE2 refuses is a problem of
+  // the run, reported once by prepareRun (analysis/metric-name-patterns.ts), not per metric.
   const names = (key: 'dryRun' | 'measurementRetention') => (entry: { metricName: string }, i: number): boolean => {
     try {
       return metricNameMatches(entry.metricName, metric.name, `${key}[${i}].metricName`);
     } catch (err) {
       if (!(err instanceof RegexError)) throw err;
-      problems.push(err.message);
       return false;
     }
   };
@@ -115,7 +115,8 @@ export function metricPolicy(metric: Metric, spec: Pick<AnalysisRunSpec, 'dryRun
     successCondition: metric.successCondition || undefined,
     failureCondition: metric.failureCondition || undefined,
   };
-  const retention = (spec.measurementRetention ?? []).find(names('measurementRetention'));
+  // Of several retention rules naming the metric, the last one counts, as in Argo.
+  const retention = (spec.measurementRetention ?? []).findLast(names('measurementRetention'));
   if (retention !== undefined) {
     if (retention.limit < 1) problems.push(`measurementRetention limit must be at least 1, got ${retention.limit}`);
     else policy.retention = retention.limit;

@@ -1,7 +1,8 @@
 // The AnalysisRun reconciler with a stand-in API server (in memory) and real providers against a
 // loopback HTTP server: a value read from a Secret, used in a URL path, a header, a Prometheus
 // query and a condition, appears nowhere the controller writes or says (status, Events, log,
-// errors), not even half of it where an answer is cut to an excerpt.
+// errors), not even half of it where an answer is cut to an excerpt. Also: dryRun rules as Argo
+// matches them, and a run whose rule names no metric ending in Error.
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
@@ -120,5 +121,44 @@ void describe('secret values never leave the reconciler', () => {
     for (const [surface, text] of Object.entries(surfaces)) {
       for (const leak of LEAKS) assert.doesNotMatch(text, leak, `${surface} leak the secret`);
     }
+  });
+});
+
+// Argo Rollouts matches dryRun / measurementRetention rules with Go's regexp.MatchString (the
+// pattern is searched for in the name) and ends a run whose rule names no metric in Error.
+void describe('dryRun rules in a reconciled run', () => {
+  const reconcileOne = async (object: AnalysisRunObject): Promise<{ status: AnalysisRunObject['status']; events: FakeApi['events'] }> => {
+    const api = new FakeApi();
+    api.runs = [object];
+    const controller = new AnalysisRunController({ client: api as unknown as KubeClient, namespace: NS, log: () => undefined });
+    controller.runs.start();
+    controller.jobs.start();
+    await Promise.all([controller.runs.waitForSync(), controller.jobs.waitForSync()]);
+    try {
+      await controller.reconcile(`${NS}/${object.metadata.name ?? ''}`);
+    } finally {
+      await controller.stop();
+    }
+    return { status: api.statuses.at(-1) as AnalysisRunObject['status'], events: api.events };
+  };
+  const refused = { consecutiveErrorLimit: 0, provider: { web: { url: 'http://127.0.0.1:1/health' } } };
+  const withDryRun = (object: AnalysisRunObject, dryRun: { metricName: string }[]): AnalysisRunObject => ({ ...object, spec: { ...(object.spec as object), dryRun } });
+
+  void it('a rule naming no metric: the run is Error before it measures, the reason said once', async () => {
+    const object = withDryRun(run('unmatched', [{ name: 'error-rate', ...refused }, { name: 'latency', ...refused }]), [{ metricName: 'error' }, { metricName: '^saturation$' }]);
+    const { status, events } = await reconcileOne(object);
+    assert.equal(status?.phase, 'Error');
+    assert.equal(status?.message?.match(/matches no metric/g)?.length, 1, status?.message ?? 'no message');
+    assert.match(status?.message ?? '', /^dryRun\[1\]\.metricName: "\^saturation\$" matches no metric of this run \(metrics: error-rate, latency\) \(fix: .*remove the rule\)$/);
+    assert.deepEqual(status?.metricResults ?? [], [], 'nothing was measured');
+    assert.ok(events.some((e) => e.message?.includes('"^saturation$" matches no metric')), JSON.stringify(events));
+  });
+
+  void it('"error" names the metric error-rate: it is measured as a dry run and does not decide the run', async () => {
+    const { status } = await reconcileOne(withDryRun(run('searched', [{ name: 'error-rate', ...refused }]), [{ metricName: 'error' }]));
+    assert.equal(status?.metricResults?.[0]?.phase, 'Error');
+    assert.equal(status?.metricResults?.[0]?.dryRun, true);
+    assert.equal(status?.phase, 'Successful', JSON.stringify(status));
+    assert.equal(status?.dryRunSummary?.error, 1);
   });
 });

@@ -1,14 +1,17 @@
 // Every place a user's regular expression is read goes through safe-regex.ts: dryRun and
-// measurementRetention metric names (Rollout validation, the run's policy; `rollway lint` in
-// cli/lint-patterns.test.ts) and header / mirror route regexes. A pattern RE2 refuses is an issue
-// at its field path, and the catastrophic ones are matched at once.
+// measurementRetention metric names (Rollout validation, the run's policy and rule checks;
+// `rollway lint` in cli/lint-patterns.test.ts) and header / mirror route regexes. A pattern RE2
+// refuses is an issue at its field path, and the catastrophic ones are matched at once. As in Argo
+// Rollouts, a metricName is searched for anywhere in a metric's name (Go's regexp.MatchString),
+// and a rule that names no metric of its run makes the run Error.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
-import type { Metric } from '../api/analysis.ts';
+import type { AnalysisRunSpec, Metric } from '../api/analysis.ts';
 import { validateRollout } from '../api/rollout.ts';
 import { metricPolicy } from './assess.ts';
-import { metricNamePatternIssues, rolloutMetricNameIssues } from './metric-name-patterns.ts';
+import { metricNamePatternIssues, rolloutMetricNameIssues, unmatchedRuleIssues } from './metric-name-patterns.ts';
+import { prepareRun } from './run-spec.ts';
 
 const ROLLOUT = `
 apiVersion: rollway.dev/v1alpha1
@@ -89,16 +92,48 @@ void describe("a run's metric policy", () => {
 
   void it('dryRun (a+)+ against a name that stalls a backtracking engine: answered at once', () => {
     const started = performance.now();
-    const result = policy({ dryRun: [{ metricName: '(a+)+' }], measurementRetention: [{ metricName: '(a|aa)+', limit: 3 }] });
+    const result = policy({ dryRun: [{ metricName: '^(a+)+$' }], measurementRetention: [{ metricName: '(a|aa)+', limit: 3 }] });
     assert.ok(performance.now() - started < 500, `took ${Math.round(performance.now() - started)} ms`);
     assert.ok(result.ok);
-    assert.equal(result.policy.dryRun, false, 'the whole name must match, and "!" does not');
-    assert.equal(result.policy.retention, 10);
+    assert.equal(result.policy.dryRun, false, '^...$ pins the whole name, and "!" does not match');
+    // Argo searches for the pattern in the name (Go's regexp.MatchString): the a's are enough.
+    assert.equal(result.policy.retention, 3);
   });
 
-  void it('a pattern RE2 refuses is a problem naming the field, not a silent "no match"', () => {
-    const result = policy({ dryRun: [{ metricName: '(?=a)' }] });
-    assert.equal(result.ok, false);
-    assert.match(result.ok ? '' : result.message, /^metric "a+!": dryRun\[0\]\.metricName: "\(\?=a\)" is not a regular expression RE2 accepts/);
+  void it('of several retention rules naming a metric, the last one counts (as in Argo)', () => {
+    const result = policy({ measurementRetention: [{ metricName: '.*', limit: 5 }, { metricName: 'a!', limit: 7 }] });
+    assert.equal(result.ok && result.policy.retention, 7);
+  });
+});
+
+void describe("a run's dryRun / measurementRetention rules: the run's problems, once", () => {
+  const prom = { prometheus: { address: 'http://prom', query: 'up' } };
+  const run = (rules: Pick<AnalysisRunSpec, 'dryRun' | 'measurementRetention'>, names = ['a', 'b']) => prepareRun({ metrics: names.map((name) => ({ name, provider: prom })), ...rules }, new Map());
+  const messageOf = (prepared: ReturnType<typeof run>): string => (prepared.ok ? '' : prepared.message);
+
+  void it('a pattern RE2 refuses is a problem naming the field, not a silent "no match", said once for all metrics', () => {
+    const message = messageOf(run({ dryRun: [{ metricName: '(?=a)' }] }));
+    assert.match(message, /^dryRun\[0\]\.metricName: "\(\?=a\)" is not a regular expression RE2 accepts/);
+    assert.equal(message.split('not a regular expression').length, 2, message);
+    assert.doesNotMatch(message, /matches no metric/, 'a refused pattern is not also "unmatched"');
+  });
+
+  void it('unmatchedRuleIssues: each rule that names no metric, at its field, with the names there are', () => {
+    assert.deepEqual(unmatchedRuleIssues({ dryRun: [{ metricName: 'error' }, { metricName: 'latency' }], measurementRetention: [{ metricName: '^err', limit: 3 }, { metricName: 'err$' }] }, ['error-rate', 'saturation'], 'spec', 'this template'), [
+      { path: 'spec.dryRun[1].metricName', message: '"latency" matches no metric of this template (metrics: error-rate, saturation)', fix: 'metricName is an RE2 regular expression searched for in each metric name: name a metric of this template, e.g. "error-rate", or remove the rule' },
+      { path: 'spec.measurementRetention[1].metricName', message: '"err$" matches no metric of this template (metrics: error-rate, saturation)', fix: 'metricName is an RE2 regular expression searched for in each metric name: name a metric of this template, e.g. "error-rate", or remove the rule' },
+    ]);
+  });
+
+  void it('a metric name with regex characters written as it is spelt: the fix says to escape them', () => {
+    const [issue] = unmatchedRuleIssues({ dryRun: [{ metricName: 'p99(ms)' }] }, ['p99(ms)'], '', 'this run');
+    assert.equal(issue?.path, 'dryRun[0].metricName');
+    assert.match(issue?.fix ?? '', /special characters: escape them, e\.g\. metricName: 'p99\\\(ms\\\)'$/);
+  });
+
+  void it('a long list of metrics is cut short in the message', () => {
+    const names = Array.from({ length: 30 }, (_, i) => `m${i}`);
+    const [issue] = unmatchedRuleIssues({ dryRun: [{ metricName: 'x' }] }, names, '', 'this run');
+    assert.match(issue?.message ?? '', /\(metrics: m0, m1, .*, m9, …\)$/);
   });
 });

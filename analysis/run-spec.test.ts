@@ -128,6 +128,34 @@ void describe('preparing a run', () => {
     assert.match(secret.ok ? '' : secret.message, /arg "token" has no value: the Secret key prom\/token could not be read/);
   });
 
+  // Argo Rollouts (GetDryRunMetrics / GetMeasurementRetentionMetrics) matches each rule with Go's
+  // regexp.MatchString: the metricName is searched for anywhere in the name, and a rule that names
+  // no metric of the run makes the run Error ("Rule didn't match any metric name(s)").
+  void it('dryRun and measurementRetention rules: searched for in the names, as in Argo', () => {
+    const metrics = [{ name: 'error-rate', provider: prom('e') }, { name: 'latency-p99', provider: prom('l') }];
+    const policies = (rules: Pick<AnalysisRunSpec, 'dryRun' | 'measurementRetention'>) => {
+      const prepared = prepare({ ...spec(metrics), ...rules });
+      assert.ok(prepared.ok, prepared.ok ? '' : prepared.message);
+      return Object.fromEntries(prepared.metrics.map((m) => [m.policy.name, [m.policy.dryRun, m.policy.retention]]));
+    };
+    assert.deepEqual(policies({ dryRun: [{ metricName: 'error' }] }), { 'error-rate': [true, 10], 'latency-p99': [false, 10] }, '"error" names error-rate');
+    assert.deepEqual(policies({ dryRun: [{ metricName: '.*' }], measurementRetention: [{ metricName: '.*', limit: 3 }] }), { 'error-rate': [true, 3], 'latency-p99': [true, 3] }, '".*" names every metric');
+    assert.deepEqual(policies({ dryRun: [{ metricName: '^latency-p99$' }, { metricName: 'rate$' }] }), { 'error-rate': [true, 10], 'latency-p99': [true, 10] });
+  });
+
+  void it('a rule that names no metric makes the run Error, once, naming the field and the metrics there are', () => {
+    const metrics = [{ name: 'error-rate', provider: prom('e') }, { name: 'latency', provider: prom('l') }];
+    const pinned = prepare({ ...spec(metrics), dryRun: [{ metricName: '^error$' }] });
+    assert.deepEqual(pinned, {
+      ok: false,
+      message: 'dryRun[0].metricName: "^error$" matches no metric of this run (metrics: error-rate, latency) (fix: metricName is an RE2 regular expression searched for in each metric name: name a metric of this run, e.g. "error-rate", or remove the rule)',
+    });
+    const retention = prepare({ ...spec(metrics), measurementRetention: [{ metricName: 'latency', limit: 3 }, { metricName: 'saturation', limit: 3 }] });
+    assert.match(retention.ok ? '' : retention.message, /^measurementRetention\[1\]\.metricName: "saturation" matches no metric of this run \(metrics: error-rate, latency\)/);
+    const argNamed = prepare({ ...spec([{ name: 'errors-{{args.svc}}', provider: prom('e') }], [{ name: 'address', value: 'http://prom' }, { name: 'svc', value: 'shop' }]), dryRun: [{ metricName: '^errors-shop$' }] });
+    assert.ok(argNamed.ok, 'rules match the names with their args filled in');
+  });
+
   void it('every problem at once, and bad limits and durations', () => {
     const bad = prepare(spec([
       { name: 'a', interval: 'often', provider: prom('x') },

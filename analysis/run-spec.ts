@@ -7,8 +7,8 @@
 //  - resolveRunArgs: a run's arg values, reading secretKeyRef args, and which values are secret
 //    (the controller redacts those from everything it writes: see redact.ts);
 //  - prepareRun: every check that makes a run Error before it measures anything (unknown provider,
-//    malformed condition, missing arg, unusable limit), then the metrics with {{args.NAME}}
-//    substituted and their policies.
+//    malformed condition, missing arg, unusable limit, a dryRun / measurementRetention rule that
+//    names no metric), then the metrics with {{args.NAME}} substituted and their policies.
 import {
   SUPPORTED_PROVIDERS,
   providerKinds,
@@ -17,8 +17,10 @@ import {
   type Argument,
   type Metric,
 } from '../api/analysis.ts';
+import { formatIssue } from '../api/issues.ts';
 import { metricPolicy, type MetricPolicy } from './assess.ts';
 import { checkCondition } from './expression.ts';
+import { metricNamePatternIssues, unmatchedRuleIssues } from './metric-name-patterns.ts';
 import { parseJsonPath, selectJsonPath } from './providers/web.ts';
 
 export interface TemplateRef {
@@ -232,6 +234,7 @@ export function prepareRun(spec: AnalysisRunSpec, argValues: ReadonlyMap<string,
       problems.push(`arg "${arg.name}" has no value: ${how}`);
     }
   }
+  problems.push(...ruleProblems(spec, spec.metrics.map((m) => substituteArgs(m.name, argValues))));
   const names = new Set<string>();
   const prepared: PreparedMetric[] = [];
   const rawMetrics = (rawSpec as { metrics?: { provider?: Record<string, unknown> }[] } | undefined)?.metrics;
@@ -284,4 +287,13 @@ export function prepareRun(spec: AnalysisRunSpec, argValues: ReadonlyMap<string,
     prepared.push({ metric: resolved, policy: policy.policy, provider });
   }
   return problems.length > 0 ? { ok: false, message: problems.join('; ') } : { ok: true, metrics: prepared };
+}
+
+/**
+ * The run's dryRun / measurementRetention rules, checked once against all its metrics (not per
+ * metric): a pattern RE2 refuses, and a rule naming no metric, which makes the run Error as in Argo.
+ */
+function ruleProblems(spec: AnalysisRunSpec, metricNames: readonly string[]): string[] {
+  const unmatched = metricNames.length > 0 ? unmatchedRuleIssues(spec, metricNames, '', 'this run') : [];
+  return [...metricNamePatternIssues(spec, ''), ...unmatched].map(formatIssue);
 }

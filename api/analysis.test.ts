@@ -129,21 +129,31 @@ void describe('analysis helpers', () => {
     assert.ok(Number.isNaN(intOrStringValue('{{args.count}}') as number));
   });
 
-  void it('metricNameMatches: a name or a regular expression over the whole name', () => {
+  // Argo Rollouts matches a rule with Go's regexp.MatchString(metricName, metric.name): the
+  // pattern is searched for anywhere in the name (not matched against all of it); ^ and $ pin it.
+  void it('metricNameMatches: a regular expression searched for anywhere in the name, as in Argo', () => {
     assert.ok(metricNameMatches('success-rate', 'success-rate'));
     assert.ok(metricNameMatches('.*', 'anything'));
+    assert.ok(metricNameMatches('.*', ''), '".*" matches every name');
     assert.ok(metricNameMatches('experimental.*', 'experimental-web'));
-    assert.ok(!metricNameMatches('rate', 'success-rate'), 'not a substring');
-    assert.ok(metricNameMatches('(?i)ERROR-.*', 'error-rate'), 'RE2 syntax, as Argo reads it');
+    assert.ok(metricNameMatches('error', 'error-rate'), 'a part of the name is enough');
+    assert.ok(metricNameMatches('rate', 'success-rate'));
+    assert.ok(!metricNameMatches('^error$', 'error-rate'), '^ and $ pin the whole name');
+    assert.ok(metricNameMatches('^error$', 'error'));
+    assert.ok(!metricNameMatches('^rate', 'success-rate'));
+    assert.ok(!metricNameMatches('latency', 'error-rate'));
+    assert.ok(metricNameMatches('(?i)ERROR-', 'error-rate'), 'RE2 syntax, as Argo reads it');
     assert.throws(() => metricNameMatches('(', 'x', 'spec.dryRun[0].metricName'), /^RegexError: spec\.dryRun\[0\]\.metricName: "\(" is not a regular expression RE2 accepts: missing closing \)/);
     assert.throws(() => metricNameMatches('(?!x)', 'x', 'spec.dryRun[1].metricName'), /spec\.dryRun\[1\]\.metricName: .*no lookahead/);
   });
 
   void it('metricNameMatches: catastrophic patterns answer at once', () => {
     const started = performance.now();
-    for (const pattern of ['(a+)+', '(a|aa)+', '(a|a?)+', '(.*a){20}', '([a-z]+)*$', '(\\w+\\s?)*$']) {
+    // Pinned to the whole name so the "!" makes them fail: a backtracking engine's slow case.
+    for (const pattern of ['^(a+)+$', '^(a|aa)+$', '^(a|a?)+$', '^(.*a){20}$', '^([a-z]+)*$', '^(\\w+\\s?)*$']) {
       assert.equal(metricNameMatches(pattern, `${'a'.repeat(26)}!`), false, pattern);
       assert.equal(metricNameMatches(pattern, 'a'.repeat(2000) + '!'), false, pattern);
+      assert.equal(metricNameMatches(pattern.slice(1, -1), 'a'.repeat(2000) + '!'), true, `${pattern} unpinned is found in a part of the name`);
     }
     assert.ok(performance.now() - started < 2000, `took ${Math.round(performance.now() - started)} ms`);
   });

@@ -333,14 +333,13 @@ export function intOrStringValue(value: number | string | undefined): number | u
 }
 
 /**
- * Whether a dryRun / measurementRetention `metricName` (a name or a regular expression over the
- * whole name) names a metric. The pattern is matched in linear time (RE2); one RE2 refuses throws
- * RegexError naming `field`.
+ * Whether a dryRun / measurementRetention `metricName` names a metric. As in Argo Rollouts (Go's
+ * regexp.MatchString), the pattern is searched for anywhere in the name: "error" names
+ * "error-rate", and "^error$" pins it to the whole name. Matched in linear time (RE2); a pattern
+ * RE2 refuses throws RegexError naming `field`.
  */
 export function metricNameMatches(pattern: string, metricName: string, field = 'metricName'): boolean {
-  if (pattern === metricName) return true;
-  if (!/[.*+?^${}()|[\]\\]/.test(pattern)) return false;
-  return compileRegex(pattern, field).testWhole(metricName);
+  return compileRegex(pattern, field).test(metricName);
 }
 
 /** The provider keys a metric sets (known or not), in the order written. */

@@ -1,8 +1,9 @@
 // `rollway lint -f FILE`: offline checks of the manifests in a file. Every object gets the API
 // server's name, namespace, label and annotation rules (api/k8s-names.ts) and must not repeat
 // another object's name; each Rollout goes through the validation the controller runs (schema,
-// then step and strategy rules); analysis templates and runs through their schema and the
-// controller's condition parser. Then the references between the objects of the file are checked:
+// then step and strategy rules); analysis templates and runs through their schema, the
+// controller's condition parser and their dryRun / measurementRetention rules (each must name a
+// metric). Then the references between the objects of the file are checked:
 // the Services, Ingresses, routes and analysis templates a Rollout names must be in the file when
 // the file has objects of that kind. Whatever the input, the result is a list of findings: lint
 // itself never throws on a file.
@@ -20,7 +21,7 @@ import { formatIssue, type SpecIssue } from '../api/issues.ts';
 import { annotationsSize, checkName, labelValue, LABEL_VALUE_MAX, qualifiedName, suggestLabelValue, suggestName, type NameRule } from '../api/k8s-names.ts';
 import { ROLLOUT_API_VERSION, ROLLOUT_KIND, RolloutSchema, validateRollout, zodIssueToSpecIssue } from '../api/rollout.ts';
 import { checkCondition } from '../analysis/expression.ts';
-import { metricNamePatternIssues } from '../analysis/metric-name-patterns.ts';
+import { metricNamePatternIssues, unmatchedRuleIssues } from '../analysis/metric-name-patterns.ts';
 import { referencedArgs, substituteArgs } from '../analysis/run-spec.ts';
 import { lintReferences } from './lint-references.ts';
 import { field, isRecord, namespaceOf, records, str, type Raw } from './raw.ts';
@@ -138,7 +139,7 @@ function lintObject(obj: Raw, all: Raw[], add: Add): void {
   }
   if (obj.apiVersion !== (kind === ROLLOUT_KIND ? ROLLOUT_API_VERSION : ANALYSIS_API_VERSION)) return;
   if (kind === ROLLOUT_KIND) lintRollout(obj, all, add);
-  else lintAnalysis(obj, kind as keyof typeof ANALYSIS_SCHEMAS, add);
+  else lintAnalysis(obj, kind as keyof typeof ANALYSIS_SCHEMAS, all, add);
 }
 
 /** apiVersion, kind and metadata by the API server's rules. `typed`: report non-string values (no schema does). */
@@ -239,11 +240,15 @@ function lintRollout(obj: Raw, all: Raw[], add: Add): void {
   if (RolloutSchema.safeParse(obj).success) lintReferences(obj, all, add);
 }
 
-/** AnalysisTemplate, ClusterAnalysisTemplate, AnalysisRun: the schema, then each condition through the controller's parser. */
-function lintAnalysis(obj: Raw, kind: keyof typeof ANALYSIS_SCHEMAS, add: Add): void {
+/**
+ * AnalysisTemplate, ClusterAnalysisTemplate, AnalysisRun: the schema, the dryRun /
+ * measurementRetention rules, then each condition through the controller's parser.
+ */
+function lintAnalysis(obj: Raw, kind: keyof typeof ANALYSIS_SCHEMAS, all: Raw[], add: Add): void {
   const parsed = ANALYSIS_SCHEMAS[kind].safeParse(obj, { reportInput: true });
   if (!parsed.success) for (const issue of parsed.error.issues) add(zodIssueToSpecIssue(issue));
   for (const issue of metricNamePatternIssues(field(obj, 'spec'), 'spec')) add(issue);
+  for (const issue of unmatchedRules(obj, kind, all)) add(issue);
   const values = new Map<string, string>();
   for (const arg of records(field(obj, 'spec', 'args'))) if (typeof arg.name === 'string' && typeof arg.value === 'string') values.set(arg.name, arg.value);
   const metrics = field(obj, 'spec', 'metrics');
@@ -256,6 +261,35 @@ function lintAnalysis(obj: Raw, kind: keyof typeof ANALYSIS_SCHEMAS, add: Add): 
       if (issue) add({ path: `spec.metrics[${i}].${key}`, ...issue });
     }
   });
+}
+
+/**
+ * dryRun / measurementRetention rules that name no metric of the object (a template with the
+ * templates it includes): a run with such a rule ends in Error, as in Argo. Nothing is said when
+ * an included template is not in the file, or when there are no metrics to match (the schema
+ * reports that).
+ */
+function unmatchedRules(obj: Raw, kind: keyof typeof ANALYSIS_SCHEMAS, all: Raw[]): SpecIssue[] {
+  const names = metricNamesOf(obj, all, new Set());
+  if (names === undefined || names.length === 0) return [];
+  const includes = records(field(obj, 'spec', 'templates')).length > 0;
+  const holder = kind === ANALYSIS_RUN_KIND ? 'this run' : `this template${includes ? ' or the templates it includes' : ''}`;
+  return unmatchedRuleIssues(field(obj, 'spec'), names, 'spec', holder);
+}
+
+/** The metric names of a template and of those it includes (spec.templates); undefined when one of those is not in the file. */
+function metricNamesOf(obj: Raw, all: Raw[], seen: Set<Raw>): string[] | undefined {
+  if (seen.has(obj)) return [];
+  seen.add(obj);
+  const names = records(field(obj, 'spec', 'metrics')).flatMap((m) => str(m.name) ?? []);
+  for (const ref of records(field(obj, 'spec', 'templates'))) {
+    const kind = ref.clusterScope === true ? CLUSTER_ANALYSIS_TEMPLATE_KIND : ANALYSIS_TEMPLATE_KIND;
+    const included = all.find((o) => o.kind === kind && field(o, 'metadata', 'name') === ref.templateName);
+    const more = included && metricNamesOf(included, all, seen);
+    if (more === undefined) return undefined;
+    names.push(...more);
+  }
+  return names;
 }
 
 /**

@@ -2,7 +2,8 @@
 // exponentially ((a+)+ against a name of 26 a's and a "!": /healthz took 25.8 s), a condition of
 // 10000 nested parentheses (a stack overflow, and a run that never got a status), a pattern RE2
 // refuses. The controller stays responsive; each bad spec ends as an Error or InvalidSpec that
-// names the field, and a predicate condition from Argo's docs decides a real run.
+// names the field, and a predicate condition from Argo's docs decides a real run. A dryRun rule is
+// searched for in the metric names as Argo does, and one naming no metric makes the run Error.
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
@@ -56,13 +57,19 @@ const DEEP = `${'('.repeat(10_000)}result.ok == true${')'.repeat(10_000)}`;
 const RUNS = [
   {
     rollout: 'redos',
-    body: `  dryRun: [{metricName: "(a+)+"}]
+    // Pinned to the whole name (as Argo reads metricName, it is searched for in the name), so the
+    // first name is the backtracking engine's slow case; the rule names the second metric.
+    body: `  dryRun: [{metricName: "^(a+)+$"}]
   metrics:
   - name: aaaaaaaaaaaaaaaaaaaaaaaaaa!
     successCondition: "all(result.latency, # < 1000)"
     provider:
+      web: {url: "URL"}
+  - name: aaaa
+    provider:
       web: {url: "URL"}`,
     phase: 'Successful',
+    dryRun: ['aaaa'],
   },
   {
     rollout: 'deep',
@@ -85,6 +92,18 @@ const RUNS = [
     phase: 'Error',
     message: /dryRun\[0\]\.metricName: "\(\?!health\)" is not a regular expression RE2 accepts/,
   },
+  {
+    // Argo: "Analysis spec invalid: dryRun[0]: Rule didn't match any metric name(s)".
+    rollout: 'unmatched',
+    body: `  dryRun: [{metricName: "health$"}, {metricName: healthz}]
+  metrics:
+  - name: health
+    successCondition: result.ok
+    provider:
+      web: {url: "URL"}`,
+    phase: 'Error',
+    message: /dryRun\[1\]\.metricName: "healthz" matches no metric of this run \(metrics: health\)/,
+  },
 ];
 
 scenario(
@@ -93,7 +112,7 @@ scenario(
     const port = await freePort();
     const controller = startController(ns, [`--healthz-port=${port}`]);
     try {
-      await given('three templates (a (a+)+ dryRun, a 20017-character condition, a lookahead dryRun), a Rollout stepping through each, and one whose own dryRun has a lookahead', async () => {
+      await given('four templates (a ^(a+)+$ dryRun, a 20017-character condition, a lookahead dryRun, a dryRun naming no metric), a Rollout stepping through each, and one whose own dryRun has a lookahead', async () => {
         for (const r of RUNS) {
           await cluster.apply(template(r.rollout, r.body.replace('URL', url)), ns);
           await cluster.apply(rolloutYaml(r.rollout, { steps: `      - setWeight: 50\n      - analysis: {templates: [{templateName: ${r.rollout}}]}` }), ns);
@@ -120,6 +139,8 @@ scenario(
             const done = runs.find((run: RunObject) => run.status?.phase === r.phase);
             if (done) {
               if (r.message) assert.match(done.status?.message ?? '', r.message);
+              const results = (done.status?.metricResults ?? []) as { name: string; dryRun?: boolean }[];
+              if (r.dryRun) assert.deepEqual(results.filter((m) => m.dryRun).map((m) => m.name), r.dryRun, 'the rule names the metric it is found in');
               assert.ok((done.status?.message ?? '').length < 2000, 'the message does not repeat the condition');
               break;
             }
