@@ -216,7 +216,7 @@ function ignoreNotFound(err: unknown): void {
   if (!(err instanceof KubeApiError && err.isNotFound)) throw err;
 }
 
-/** Every analysis block of a Rollout spec with its path: analysis steps, then background analysis. */
+/** Every analysis block of a Rollout spec with its path: analysis steps, background, blue-green pre/post promotion. */
 export function analysisBlocks(spec: SpecView): { path: string; analysis: RolloutAnalysisView }[] {
   const canary = spec.strategy?.canary;
   const blocks: { path: string; analysis: RolloutAnalysisView }[] = [];
@@ -224,5 +224,8 @@ export function analysisBlocks(spec: SpecView): { path: string; analysis: Rollou
     if (step.analysis) blocks.push({ path: `spec.strategy.canary.steps[${i}].analysis`, analysis: step.analysis });
   }
   if (canary?.analysis) blocks.push({ path: 'spec.strategy.canary.analysis', analysis: canary.analysis });
+  const blueGreen = spec.strategy?.blueGreen;
+  if (blueGreen?.prePromotionAnalysis) blocks.push({ path: 'spec.strategy.blueGreen.prePromotionAnalysis', analysis: blueGreen.prePromotionAnalysis });
+  if (blueGreen?.postPromotionAnalysis) blocks.push({ path: 'spec.strategy.blueGreen.postPromotionAnalysis', analysis: blueGreen.postPromotionAnalysis });
   return blocks;
 }

@@ -1148,7 +1148,6 @@ function router(name: keyof TrafficRouting, label: string): NotImplementedFeatur
  * Delete an entry when its feature lands.
  */
 export const NOT_YET_IMPLEMENTED: readonly NotImplementedFeature[] = [
-  { feature: 'the blue-green strategy', find: (s) => when(s.strategy?.blueGreen !== undefined, 'spec.strategy.blueGreen'), fix: 'use strategy.canary for now' },
   { feature: 'experiment steps', find: stepsUsing('experiment'), fix: 'remove the step for now' },
   { feature: 'step plugins', find: stepsUsing('plugin'), fix: 'remove the step for now' },
   { feature: 'ping-pong services', find: (s) => when(s.strategy?.canary?.pingPong !== undefined, `${CANARY}.pingPong`), fix: 'use canaryService and stableService' },

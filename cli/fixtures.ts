@@ -26,7 +26,7 @@ export function rollout(options: {
   steps?: StepView[];
   image?: string;
   status: StatusView;
-  blueGreen?: Record<string, unknown>;
+  blueGreen?: { activeService: string } & Record<string, unknown>;
   trafficRouting?: Record<string, unknown>;
   paused?: boolean;
   generation?: number;

@@ -14,6 +14,7 @@ import { EPHEMERAL_METADATA_ANNOTATION, usesPodTemplateExtras } from './pod-meta
 import { resolveWorkloadSpec, type ObservedWorkload } from './workload-ref.ts';
 import { MANAGED_BY_ANNOTATION, REVISION_ANNOTATION, SCALE_DOWN_DEADLINE_ANNOTATION, type ObservedReplicaSet, type Plan, type PlanInput, type RolloutView, type SpecView, type StatusView } from './model.ts';
 import { planRollout, startPausesAt } from './planner.ts';
+import { blueGreenPodExtras, blueGreenServices } from './bluegreen.ts';
 import { AnalysisRunController } from '../analysis/controller.ts';
 import { RolloutAnalysis } from '../analysis/rollout-wiring.ts';
 import { Informer, keyOf, splitKey, type Logger } from './runtime/informer.ts';
@@ -202,7 +203,9 @@ export class RolloutController {
       const svc = event.object.metadata;
       for (const ro of this.rollouts.list(svc.namespace)) {
         const c = ro.spec.strategy?.canary;
+        const bg = ro.spec.strategy?.blueGreen;
         if (c && (c.canaryService === svc.name || c.stableService === svc.name)) this.queue.add(keyOf(ro));
+        else if (bg && (bg.activeService === svc.name || bg.previewService === svc.name)) this.queue.add(keyOf(ro));
       }
     });
   }
@@ -292,11 +295,18 @@ export class RolloutController {
     const resolved = validation.ok ? resolveWorkloadSpec(rollout.spec, ns, workload) : { spec: rollout.spec, issues: [] };
     specIssues.push(...resolved.issues);
     const planned: RolloutObject = resolved.spec === rollout.spec ? rollout : { ...rollout, spec: { ...rollout.spec, template: resolved.spec.template, selector: resolved.spec.selector } };
+    const blueGreen = rollout.spec.strategy?.blueGreen;
+    if (validation.ok && blueGreen) {
+      // activeService / previewService must exist and select the template's pods (bluegreen.ts).
+      const found = blueGreenServices(blueGreen, planned.spec.template?.metadata?.labels, (svc) => observeService(this.services.get(ns, svc)), ns);
+      specIssues.push(...found.issues);
+      Object.assign(services, found.services);
+    }
     const ownedSets = this.replicaSets.list(ns).filter((rs) => rs.metadata.ownerReferences?.some((o) => o.uid === rollout.metadata.uid && o.controller));
     const replicaSets = ownedSets.map((rs) => observeReplicaSet(rs, this.podsByReplicaSet.ownedBy(rs.metadata.uid)));
     const ownedPods = ownedSets.flatMap((rs) => this.podsByReplicaSet.ownedBy(rs.metadata.uid));
     // Pods are planned for spec.restartAt and for ephemeral metadata (set, or still to be removed).
-    const podsPlanned = rollout.spec.restartAt || usesPodTemplateExtras(canary) || replicaSets.some((rs) => rs.ephemeralRecord !== undefined);
+    const podsPlanned = rollout.spec.restartAt || usesPodTemplateExtras(canary ?? blueGreenPodExtras(blueGreen)) || replicaSets.some((rs) => rs.ephemeralRecord !== undefined);
     const pods = podsPlanned
       ? ownedPods.map((p) => ({
           name: p.metadata.name ?? '',
@@ -624,6 +634,10 @@ function trimDeployment(o: KubeObject): KubeObject {
 function observeWorkload(deployment: DeploymentObject | undefined): ObservedWorkload | undefined {
   if (deployment === undefined) return undefined;
   return { name: deployment.metadata.name ?? '', replicas: deployment.spec?.replicas ?? 1, generation: deployment.metadata.generation ?? 0, template: deployment.spec?.template, selector: deployment.spec?.selector };
+}
+
+function observeService(svc: ServiceObject | undefined): { selector: Record<string, string> } | undefined {
+  return svc ? { selector: svc.spec.selector ?? {} } : undefined;
 }
 
 function ignoreNotFound(err: unknown): void {

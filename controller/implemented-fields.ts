@@ -51,6 +51,21 @@ export const FIELD_IMPLEMENTATIONS: Readonly<Record<string, readonly string[]>> 
   'spec.strategy.canary.trafficRouting.gatewayAPI': ['routers/gateway-api/render.ts', 'routers/gateway-api/router.ts', 'routers/index.ts'],
   'spec.strategy.canary.trafficRouting.managedRoutes': ['routers/common.ts'],
   'spec.strategy.canary.trafficRouting.maxTrafficWeight': ['controller/planner.ts'],
+
+  'spec.strategy.blueGreen.activeService': ['controller/bluegreen.ts', 'controller/controller.ts'],
+  'spec.strategy.blueGreen.previewService': ['controller/bluegreen.ts', 'controller/controller.ts'],
+  'spec.strategy.blueGreen.autoPromotionEnabled': ['controller/bluegreen.ts'],
+  'spec.strategy.blueGreen.autoPromotionSeconds': ['controller/bluegreen.ts'],
+  'spec.strategy.blueGreen.scaleDownDelaySeconds': ['controller/bluegreen.ts'],
+  'spec.strategy.blueGreen.scaleDownDelayRevisionLimit': ['controller/bluegreen.ts', 'controller/scale-down-limit.ts'],
+  'spec.strategy.blueGreen.abortScaleDownDelaySeconds': ['controller/bluegreen.ts'],
+  'spec.strategy.blueGreen.previewReplicaCount': ['controller/bluegreen.ts'],
+  'spec.strategy.blueGreen.prePromotionAnalysis': ['controller/bluegreen.ts', 'controller/bluegreen-analysis.ts', 'analysis/rollout-plan.ts', 'analysis/rollout-wiring.ts', 'analysis/run-spec.ts'],
+  'spec.strategy.blueGreen.postPromotionAnalysis': ['controller/bluegreen.ts', 'controller/bluegreen-analysis.ts', 'analysis/rollout-plan.ts', 'analysis/rollout-wiring.ts', 'analysis/run-spec.ts'],
+  'spec.strategy.blueGreen.previewMetadata': ['controller/bluegreen.ts', 'controller/pod-metadata.ts'],
+  'spec.strategy.blueGreen.activeMetadata': ['controller/bluegreen.ts', 'controller/pod-metadata.ts'],
+  'spec.strategy.blueGreen.maxUnavailable': ['controller/bluegreen.ts'],
+  'spec.strategy.blueGreen.antiAffinity': ['controller/bluegreen.ts', 'controller/pod-metadata.ts'],
 };
 
 /**

@@ -51,8 +51,26 @@ export interface SpecView {
       trafficRouting?: unknown;
       analysis?: RolloutAnalysisView & { startingStep?: number };
     };
-    blueGreen?: unknown;
+    blueGreen?: BlueGreenView;
   };
+}
+
+/** strategy.blueGreen as the planner reads it (controller/bluegreen.ts). */
+export interface BlueGreenView {
+  activeService: string;
+  previewService?: string;
+  autoPromotionEnabled?: boolean;
+  autoPromotionSeconds?: number;
+  scaleDownDelaySeconds?: number;
+  scaleDownDelayRevisionLimit?: number;
+  abortScaleDownDelaySeconds?: number;
+  previewReplicaCount?: number;
+  prePromotionAnalysis?: RolloutAnalysisView;
+  postPromotionAnalysis?: RolloutAnalysisView;
+  previewMetadata?: PodMetadata;
+  activeMetadata?: PodMetadata;
+  maxUnavailable?: number | string;
+  antiAffinity?: AntiAffinityView;
 }
 
 /** Labels and annotations of a pod template (canaryMetadata, stableMetadata). */
@@ -107,6 +125,13 @@ export interface StatusView {
     weights?: { canary: WeightDestination; stable: WeightDestination; verified?: boolean };
     currentStepAnalysisRunStatus?: AnalysisRunRecord;
     currentBackgroundAnalysisRunStatus?: AnalysisRunRecord;
+  };
+  blueGreen?: {
+    activeSelector?: string;
+    previewSelector?: string;
+    scaleUpPreviewCheckPoint?: boolean;
+    prePromotionAnalysisRunStatus?: AnalysisRunRecord;
+    postPromotionAnalysisRunStatus?: AnalysisRunRecord;
   };
   [other: string]: unknown;
 }
@@ -279,7 +304,7 @@ export interface ObservedAnalysisRun {
 
 export interface AnalysisRunCreate {
   name: string;
-  type: 'step' | 'background';
+  type: 'step' | 'background' | 'prePromotion' | 'postPromotion';
   podHash: string;
   stepIndex?: number;
   analysis: RolloutAnalysisView;

@@ -25,6 +25,7 @@ import { rollbackWithinWindow } from './rollback-window.ts';
 import { limitDelayedScaleDowns } from './scale-down-limit.ts';
 import { workloadScaleDown } from './workload-ref.ts';
 import { AnalysisPlanner, analysisAbortMessage, hasInconclusivePause } from '../analysis/rollout-plan.ts';
+import { planBlueGreen } from './bluegreen.ts';
 
 export const DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS = 30;
 export const PAUSE_REASON_STEP = 'CanaryPauseStep';
@@ -76,6 +77,7 @@ export function planRollout(input: PlanInput): Plan {
   );
 
   const spec = rollout.spec;
+  if (spec.strategy?.blueGreen && !spec.strategy.canary) return planBlueGreen(input, plan, { derivePhase, planRestart, selectorString });
   const canary = spec.strategy?.canary ?? {};
   // setWeight counts out of trafficRouting.maxTrafficWeight when set: plan in percent throughout
   // and turn the weight back into an exact ratio over maxTrafficWeight for the router.
@@ -598,9 +600,6 @@ export function managedRoutesAt(steps: readonly StepView[], index: number, inclu
 
 function invalidSpecPlan(input: PlanInput, plan: Plan): Plan | undefined {
   const issues: SpecIssue[] = [...input.specIssues];
-  if (input.rollout.spec.strategy?.blueGreen && !input.rollout.spec.strategy.canary) {
-    issues.push({ path: 'spec.strategy.blueGreen', message: 'the blueGreen strategy is not implemented yet', fix: 'use strategy.canary until blue-green lands' });
-  }
   if (issues.length === 0) return undefined;
   const { status, events } = plan;
   const message = issues.map(formatIssue).join('; ');
