@@ -1,13 +1,9 @@
 // A problem with a user's spec: where it is, what is wrong, and how to fix it. Validation,
-// `lint`, the InvalidSpec condition and Warning Events all speak in these.
-export interface SpecIssue {
-  /** JSON-ish path from the object root: `spec.strategy.canary.steps[2].setWeight` */
-  path: string;
-  /** what is wrong, in the user's terms: `must be between 0 and 100, got 120` */
-  message: string;
-  /** what to do about it: `use a percentage such as 20 or 0.5` */
-  fix: string;
-}
+// `lint`, the InvalidSpec condition and Warning Events all speak in these. The type is declared
+// by the routers (the lowest layer that reports issues) and shared from here.
+import type { SpecIssue } from '../routers/types.ts';
+
+export type { SpecIssue };
 
 /** One line per issue, for conditions, events and CLI output. */
 export function formatIssue(issue: SpecIssue): string {

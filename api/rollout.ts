@@ -13,11 +13,12 @@
 import { z } from 'zod';
 import { formatPath } from './issues.ts';
 import type { SpecIssue } from './issues.ts';
+import { BUILTIN_ROUTERS } from '../routers/registry.ts';
 import { needsCanaryStableServices, trafficRoutingIssues } from '../routers/validation.ts';
-import { canaryFieldIssues } from './canary-fields.ts';
-import { workloadRefIssues } from './workload-ref.ts';
 import { rolloutMetricNameIssues } from '../analysis/metric-name-patterns.ts';
 import { regexProblem } from '../analysis/safe-regex.ts';
+import { canaryFieldIssues } from './canary-fields.ts';
+import { workloadRefIssues } from './workload-ref.ts';
 
 export const ROLLOUT_GROUP = 'rollway.dev';
 export const ROLLOUT_VERSION = 'v1alpha1';
@@ -215,62 +216,14 @@ export type CanaryStepKind = (typeof CANARY_STEP_KINDS)[number];
 // ---------------------------------------------------------------------------------------------
 // Traffic routing
 
-const IstioVirtualServiceSchema = z.object({
-  name: z.string(),
-  routes: z.array(z.string()).optional(),
-  tlsRoutes: z.array(z.object({ port: z.int().optional(), sniHosts: z.array(z.string()).optional() })).optional(),
-  tcpRoutes: z.array(z.object({ port: z.int().optional() })).optional(),
-});
+// Each built-in router's configuration is its plugin's schema (routers/registry.ts).
+const routerSchemas = Object.fromEntries(Object.entries(BUILTIN_ROUTERS).map(([key, plugin]) => [key, plugin.schema.optional()])) as {
+  [K in keyof typeof BUILTIN_ROUTERS]: z.ZodOptional<(typeof BUILTIN_ROUTERS)[K]['schema']>;
+};
 
 export const TrafficRoutingSchema = z
   .object({
-    istio: z
-      .object({
-        virtualService: IstioVirtualServiceSchema.optional(),
-        virtualServices: z.array(IstioVirtualServiceSchema).optional(),
-        destinationRule: z
-          .object({
-            name: z.string(),
-            canarySubsetName: z.string(),
-            stableSubsetName: z.string(),
-            additionalSubsetNames: z.array(z.string()).optional(),
-          })
-          .optional(),
-      })
-      .optional(),
-    nginx: z
-      .object({
-        stableIngress: z.string().optional(),
-        stableIngresses: z.array(z.string()).optional(),
-        annotationPrefix: z.string().optional(),
-        additionalIngressAnnotations: StringMap.optional(),
-        canaryIngressAnnotations: StringMap.optional(),
-      })
-      .optional(),
-    smi: z
-      .object({
-        rootService: z.string().optional(),
-        trafficSplitName: z.string().optional(),
-      })
-      .optional(),
-    gatewayAPI: z
-      .object({
-        httpRoutes: z.array(
-          z.object({
-            name: z.string(),
-            namespace: z.string().optional(),
-            rules: z.array(z.string()).optional().describe('Names of the rules whose backendRefs carry the weights; absent: every rule with the stable Service.'),
-          }),
-        ),
-        verify: z
-          .object({
-            timeoutSeconds: z.number().optional(),
-            mode: z.enum(['wait', 'off']).optional(),
-          })
-          .optional(),
-      })
-      .optional()
-      .describe('Gateway API HTTPRoutes whose backendRefs carry the canary and stable weights.'),
+    ...routerSchemas,
     alb: z
       .object({
         ingress: z.string().optional(),
@@ -1047,7 +1000,7 @@ function checkRouting(routing: TrafficRouting, add: Add, routeNames: Set<string>
     (r) => routing[r] !== undefined,
   );
   if (routers.length === 0) {
-    add(ROUTING, 'trafficRouting names no router', 'add one of istio, nginx, smi or gatewayAPI, or remove trafficRouting to use pod counts');
+    add(ROUTING, 'trafficRouting names no router', `add one of ${Object.keys(BUILTIN_ROUTERS).join(', ')} or plugins, or remove trafficRouting to use pod counts`);
   }
   if (routing.maxTrafficWeight !== undefined && routing.maxTrafficWeight <= 0) {
     add(`${ROUTING}.maxTrafficWeight`, `maxTrafficWeight must be more than 0, got ${routing.maxTrafficWeight}`, 'leave it out (100) or use a total such as 1000');
@@ -1058,50 +1011,7 @@ function checkRouting(routing: TrafficRouting, add: Add, routeNames: Set<string>
     }
     routeNames.add(route.name);
   }
-  const istio = routing.istio;
-  if (istio !== undefined) {
-    const single = istio.virtualService !== undefined;
-    const many = (istio.virtualServices?.length ?? 0) > 0;
-    if (single === many) {
-      add(
-        `${ROUTING}.istio`,
-        single ? 'istio sets both virtualService and virtualServices' : 'istio names no VirtualService',
-        'set virtualService: {name: ...} for one, or virtualServices: [{name: ...}] for several',
-      );
-    }
-    const rule = istio.destinationRule;
-    if (rule !== undefined && rule.canarySubsetName === rule.stableSubsetName) {
-      add(`${ROUTING}.istio.destinationRule.canarySubsetName`, `canarySubsetName and stableSubsetName are both ${JSON.stringify(rule.canarySubsetName)}`, 'use two subset names, e.g. canary and stable');
-    }
-  }
-  const nginx = routing.nginx;
-  if (nginx !== undefined) {
-    const single = Boolean(nginx.stableIngress);
-    const many = (nginx.stableIngresses?.length ?? 0) > 0;
-    if (single === many) {
-      add(
-        `${ROUTING}.nginx`,
-        single ? 'nginx sets both stableIngress and stableIngresses' : 'nginx names no stable Ingress',
-        'set stableIngress: <name> for one Ingress, or stableIngresses: [<name>, ...] for several',
-      );
-    }
-  }
-  const gateway = routing.gatewayAPI;
-  if (gateway !== undefined) {
-    if (gateway.httpRoutes.length === 0) {
-      add(`${ROUTING}.gatewayAPI.httpRoutes`, 'gatewayAPI lists no HTTPRoute', 'add httpRoutes: [{name: <HTTPRoute name>}]');
-    }
-    const seen = new Set<string>();
-    for (const [j, route] of gateway.httpRoutes.entries()) {
-      const key = `${route.namespace ?? ''}/${route.name}`;
-      if (seen.has(key)) add(`${ROUTING}.gatewayAPI.httpRoutes[${j}].name`, `HTTPRoute ${JSON.stringify(route.name)} is listed twice`, 'list each HTTPRoute once');
-      seen.add(key);
-    }
-    const timeout = gateway.verify?.timeoutSeconds;
-    if (timeout !== undefined && timeout < 0) {
-      add(`${ROUTING}.gatewayAPI.verify.timeoutSeconds`, `timeoutSeconds must be 0 or more, got ${timeout}`, 'use a number of seconds such as 30');
-    }
-  }
+  // Each router's own fields are its plugin's checks (routers/validation.ts, below).
 }
 
 function checkBlueGreen(blueGreen: BlueGreenStrategy, add: Add): void {
@@ -1156,7 +1066,6 @@ export const NOT_YET_IMPLEMENTED: readonly NotImplementedFeature[] = [
   router('appMesh', 'AWS App Mesh'),
   router('traefik', 'Traefik'),
   router('apisix', 'Apache APISIX'),
-  router('plugins', 'plugin'),
 ];
 
 /** The fields of a spec that are accepted but not acted on by the controller yet. */

@@ -45,11 +45,12 @@ export const FIELD_IMPLEMENTATIONS: Readonly<Record<string, readonly string[]>> 
   'spec.strategy.canary.steps[].setHeaderRoute': ['controller/planner.ts', 'routers/types.ts'],
   'spec.strategy.canary.steps[].setMirrorRoute': ['controller/planner.ts', 'routers/types.ts'],
 
-  'spec.strategy.canary.trafficRouting.istio': ['routers/istio/render.ts', 'routers/istio/router.ts', 'routers/index.ts'],
-  'spec.strategy.canary.trafficRouting.nginx': ['routers/nginx/render.ts', 'routers/nginx/router.ts', 'routers/index.ts'],
-  'spec.strategy.canary.trafficRouting.smi': ['routers/smi/render.ts', 'routers/smi/router.ts', 'routers/index.ts'],
-  'spec.strategy.canary.trafficRouting.gatewayAPI': ['routers/gateway-api/render.ts', 'routers/gateway-api/router.ts', 'routers/index.ts'],
-  'spec.strategy.canary.trafficRouting.managedRoutes': ['routers/common.ts'],
+  'spec.strategy.canary.trafficRouting.istio': ['routers/istio/index.ts', 'routers/istio/router.ts', 'routers/registry.ts'],
+  'spec.strategy.canary.trafficRouting.nginx': ['routers/nginx/index.ts', 'routers/nginx/router.ts', 'routers/registry.ts'],
+  'spec.strategy.canary.trafficRouting.smi': ['routers/smi/index.ts', 'routers/smi/router.ts', 'routers/registry.ts'],
+  'spec.strategy.canary.trafficRouting.gatewayAPI': ['routers/gateway-api/index.ts', 'routers/gateway-api/router.ts', 'routers/registry.ts'],
+  'spec.strategy.canary.trafficRouting.plugins': ['routers/registry.ts'],
+  'spec.strategy.canary.trafficRouting.managedRoutes': ['routers/index.ts'],
   'spec.strategy.canary.trafficRouting.maxTrafficWeight': ['controller/planner.ts'],
 
   'spec.strategy.blueGreen.activeService': ['controller/bluegreen.ts', 'controller/controller.ts'],

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { KubeClient, type KubeObject, type ResourceRef } from '../kube/client.ts';
 import { routerConformance, CANARY_SERVICE, ROLLOUT_NAME, STABLE_SERVICE, type ConformanceEnv } from '../routers/conformance.ts';
+import { kubeApiOf } from '../routers/kube-api.ts';
 import { gatewayApiFixture } from '../routers/gateway-api/fixture.ts';
 import { istioFixture } from '../routers/istio/fixture.ts';
 import { nginxFixture } from '../routers/nginx/fixture.ts';
@@ -33,8 +34,10 @@ async function makeEnv(): Promise<ConformanceEnv & { remove: () => Promise<void>
     },
   });
   return {
-    client,
-    routerClient,
+    client: kubeApiOf(client),
+    routerClient: kubeApiOf(routerClient),
+    // every write of the router's client, whatever the verb (server-side apply included)
+    routerWrites: () => routerClient.calls.writes() + routerClient.calls.total((verb) => verb === 'apply'),
     namespace,
     rollout: { name: ROLLOUT_NAME, uid: rollout.metadata.uid!, apiVersion: 'rollway.dev/v1alpha1', kind: 'Rollout' },
     remove: async () => {

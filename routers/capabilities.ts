@@ -1,58 +1,12 @@
-// What each router can express, in one place with no I/O, so validation (the controller and
-// `rollway lint`) can reject a spec a router cannot carry out before anything is written.
+// What routers can express, with no I/O, so validation (the controller and `rollway lint`) can
+// reject a spec a router cannot carry out before anything is written. Each router declares its
+// own capabilities in its plugin object; this combines them.
+import { configuredPlugins } from './registry.ts';
 import type { RouterCapabilities } from './types.ts';
 
-export const istioCapabilities: RouterCapabilities = {
-  weightResolutionPercent: 0.01, // relative integer weights since Istio 1.13: 1 and 9999
-  headerMatch: ['exact', 'prefix', 'regex'],
-  mirror: true,
-  verification: false,
-  replicaBased: false,
-};
-
-export const nginxCapabilities: RouterCapabilities = {
-  weightResolutionPercent: 0.01, // canary-weight over canary-weight-total (1 of 10000)
-  // canary-by-header-value (exact) or canary-by-header-pattern (regex; a prefix becomes ^prefix.*)
-  headerMatch: ['exact', 'prefix', 'regex'],
-  maxHeadersPerRoute: 1,
-  maxHeaderRoutes: 1,
-  mirror: false,
-  verification: false,
-  replicaBased: false,
-};
-
-export const smiCapabilities: RouterCapabilities = {
-  weightResolutionPercent: 0.01, // relative backend weights (v1alpha1 as quantities)
-  headerMatch: [],
-  mirror: false,
-  verification: false,
-  replicaBased: false,
-};
-
-export const gatewayApiCapabilities: RouterCapabilities = {
-  weightResolutionPercent: 0.01, // relative integer backendRef weights
-  // HTTPHeaderMatch types Exact and RegularExpression (a prefix becomes ^prefix.*)
-  headerMatch: ['exact', 'prefix', 'regex'],
-  mirror: true, // RequestMirror filter with percent
-  mirrorMethodMatch: ['exact'], // HTTPRouteMatch.method is one method
-  verification: true, // status.parents[].conditions Accepted for our generation
-  replicaBased: false,
-};
-
-/** The routers Rollway implements, by their trafficRouting key, with a name for messages. */
-export const ROUTER_CAPABILITIES: Record<'istio' | 'nginx' | 'smi' | 'gatewayAPI', { label: string; capabilities: RouterCapabilities }> = {
-  istio: { label: 'the Istio router', capabilities: istioCapabilities },
-  nginx: { label: 'the NGINX router', capabilities: nginxCapabilities },
-  smi: { label: 'the SMI router', capabilities: smiCapabilities },
-  gatewayAPI: { label: 'the Gateway API router', capabilities: gatewayApiCapabilities },
-};
-
-export type RouterKey = keyof typeof ROUTER_CAPABILITIES;
-export const ROUTER_KEYS = Object.keys(ROUTER_CAPABILITIES) as RouterKey[];
-
-/** The implemented routers a trafficRouting configures, in a fixed order. */
-export function configuredRouters(trafficRouting: Record<string, unknown> | undefined): RouterKey[] {
-  return ROUTER_KEYS.filter((key) => trafficRouting?.[key] !== undefined && trafficRouting[key] !== null);
+/** The keys of the routers a trafficRouting configures, in a fixed order (built-in keys, then plugin names). */
+export function configuredRouters(trafficRouting: Record<string, unknown> | undefined): string[] {
+  return configuredPlugins(trafficRouting).map((c) => c.plugin.key);
 }
 
 /** What several routers can all express. */

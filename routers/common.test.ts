@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { KubeApiError } from '../kube/client.ts';
 import { hostIsService, managedRouteNames, MANAGED_ROUTES_ANNOTATION, prefixAsRegex, rejectedWriteIssue, setManagedRouteNames } from './common.ts';
+import './registry.ts'; // names the router of each kind (what the controller has loaded)
 
 void describe('router helpers', () => {
   void it('recognises a Service by its short and qualified host names', () => {

@@ -1,8 +1,9 @@
 // What the routers share: how they name things they own, how they write (read, render, patch
 // only the difference, re-read on a lost race), and how Kubernetes service hosts are compared.
-import type { SpecIssue } from '../api/issues.ts';
-import { KubeApiError, type KubeClient, type KubeObject, type OwnerReference, type ResourceRef } from '../kube/client.ts';
+import type { SpecIssue } from './types.ts';
+import type { OwnerReference } from '../kube/client.ts';
 import { changes, diffJson, type JsonPatchOp } from './json-patch.ts';
+import { KubeApiError, type KubeApi, type KubeObject, type ResourceRef } from './kube-api.ts';
 import type { StringMatch } from './types.ts';
 
 export const FIELD_MANAGER = 'rollway-controller';
@@ -96,8 +97,14 @@ export function matchValue(match: StringMatch): string {
   return 'exact' in match ? match.exact : 'prefix' in match ? match.prefix : match.regex;
 }
 
-/** Which router writes each kind of routing object, for the field path of a rejected write. */
-const ROUTER_OF_KIND: Record<string, string> = { VirtualService: 'istio', DestinationRule: 'istio', Ingress: 'nginx', TrafficSplit: 'smi', HTTPRoute: 'gatewayAPI' };
+/**
+ * Which router writes a kind of routing object, for the field path of a rejected write. The
+ * registry sets it when it loads (common.ts sits below the registry, so it cannot import it).
+ */
+let routerOfKind: (kind: string) => string | undefined = () => undefined;
+export function setRouterOfKind(lookup: (kind: string) => string | undefined): void {
+  routerOfKind = lookup;
+}
 
 /** The object a 422 names: validation names it, a failed JSON patch `test` (a lost race) does not. */
 function invalidObject(err: KubeApiError): { kind: string; name: string } | undefined {
@@ -115,7 +122,7 @@ export function rejectedWriteIssue(err: unknown): SpecIssue | undefined {
   if (!(err instanceof KubeApiError)) return undefined;
   const object = invalidObject(err);
   if (err.statusCode !== 400 && !(err.statusCode === 422 && object)) return undefined;
-  const router = object ? ROUTER_OF_KIND[object.kind] : undefined;
+  const router = object ? routerOfKind(object.kind) : undefined;
   return {
     path: router ? `${ROUTING_PATH}.${router}` : ROUTING_PATH,
     message: `the API server rejected the write of ${object ? `${object.kind} "${object.name}"` : 'a routing object'} (${err.statusCode} ${err.reason}): ${err.message}`,
@@ -132,7 +139,7 @@ const isRaceLost = (err: unknown): boolean => err instanceof KubeApiError && (er
  * retried from a fresh read. Answers the object as it now is and whether a write happened.
  */
 export async function patchToRendered<T extends KubeObject, R>(
-  client: KubeClient,
+  client: KubeApi,
   ref: ResourceRef,
   render: (current: T) => { object: T; result: R },
   options: { read?: T; attempts?: number } = {},
@@ -161,4 +168,13 @@ function withoutServerFields(object: KubeObject): KubeObject {
 
 export function clone<T>(value: T): T {
   return structuredClone(value);
+}
+
+/**
+ * A reference that may name another namespace as `name.namespace` (Istio VirtualService and
+ * DestinationRule references, as in Argo Rollouts): the object's name and namespace.
+ */
+export function namespacedName(reference: string, namespace: string): { name: string; namespace: string } {
+  const dot = reference.indexOf('.');
+  return dot > 0 ? { name: reference.slice(0, dot), namespace: reference.slice(dot + 1) } : { name: reference, namespace };
 }

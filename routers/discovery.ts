@@ -35,9 +35,3 @@ export function servedVersions(client: KubeClient, group: string): Promise<strin
   }
   return answer;
 }
-
-/** The first of `preference` the cluster serves, or undefined. */
-export async function pickVersion(client: KubeClient, group: string, preference: readonly string[]): Promise<string | undefined> {
-  const served = await servedVersions(client, group);
-  return preference.find((v) => served.includes(v));
-}

@@ -1,33 +1,36 @@
-// Picks the router a Rollout's spec.strategy.canary.trafficRouting asks for. Several routers may
-// be configured at once (an Ingress in front of a mesh, say): they then all carry the same weight.
-import { commonCapabilities, configuredRouters } from './capabilities.ts';
-import { GatewayApiRouter, type GatewayApiRouting } from './gateway-api/router.ts';
-import { IstioRouter, type IstioRouting } from './istio/router.ts';
-import { NginxRouter, type NginxRouting } from './nginx/router.ts';
+// Makes the router a Rollout's spec.strategy.canary.trafficRouting asks for, from the registered
+// plugins. Several routers may be configured at once (an Ingress in front of a mesh, say): they
+// then all carry the same weight.
+import { KubeClient } from '../kube/client.ts';
+import { commonCapabilities } from './capabilities.ts';
+import { kubeApiOf, type KubeApi } from './kube-api.ts';
+import { configuredPlugins, routerPlugins, routingObjectsOf } from './registry.ts';
 import { ReplicaRatioRouter } from './replica-ratio/router.ts';
-import { SmiRouter, type SmiRouting } from './smi/router.ts';
 import type { DesiredTraffic, ReleaseTarget, RouterCapabilities, RouterContext, RouterReconcileResult, TrafficRouter } from './types.ts';
 import { needsCanaryStableServices } from './validation.ts';
 
 export type { RouterContext } from './types.ts';
 export { commonCapabilities, configuredRouters } from './capabilities.ts';
+export { servedVersions } from './discovery.ts';
 
-export function createRouter(ctx: RouterContext): TrafficRouter {
-  const routing = ctx.trafficRouting;
+/** What createRouter needs: the Rollout, its trafficRouting, and a KubeApi (or a client to make one of). */
+export interface RouterSetup extends Omit<RouterContext, 'client' | 'managedRoutes' | 'path'> {
+  client: KubeApi | KubeClient;
+  /** spec.strategy.canary.trafficRouting as written (validated) */
+  trafficRouting: Record<string, unknown> | undefined;
+}
+
+export function createRouter(setup: RouterSetup): TrafficRouter {
+  const { trafficRouting, client, ...rest } = setup;
   // `rollway controller` passes its flags as options; the environment is the fallback.
-  if (!ctx.options && process.env.ROLLWAY_SMI_API_VERSION) ctx = { ...ctx, options: { smiApiVersion: process.env.ROLLWAY_SMI_API_VERSION } };
-  const routers = configuredRouters(routing).map((key): TrafficRouter => {
-    switch (key) {
-      case 'istio':
-        return new IstioRouter(ctx, routing!.istio as IstioRouting);
-      case 'nginx':
-        return new NginxRouter(ctx, routing!.nginx as NginxRouting);
-      case 'smi':
-        return new SmiRouter(ctx, routing!.smi as SmiRouting);
-      case 'gatewayAPI':
-        return new GatewayApiRouter(ctx, routing!.gatewayAPI as GatewayApiRouting);
-    }
-  });
+  const smiApiVersion = setup.options?.smiApiVersion ?? process.env.ROLLWAY_SMI_API_VERSION;
+  const base = {
+    ...rest,
+    client: client instanceof KubeClient ? kubeApiOf(client) : client,
+    managedRoutes: ((trafficRouting?.managedRoutes ?? []) as { name: string }[]).map((r) => r.name),
+    options: { ...setup.options, smiApiVersion },
+  };
+  const routers = configuredPlugins(trafficRouting).map(({ plugin, config, path }) => plugin.create({ ...base, path }, config));
   if (routers.length === 0) return new ReplicaRatioRouter(); // no router, or only ones not implemented yet
   return routers.length === 1 ? routers[0]! : new CombinedRouter(routers);
 }
@@ -77,7 +80,7 @@ export interface AppliedRouting {
 /** What a canary strategy routes through, or undefined when no implemented router is configured. */
 export function appliedRoutingOf(canary: { trafficRouting?: unknown; stableService?: string; canaryService?: string } | undefined): AppliedRouting | undefined {
   const trafficRouting = canary?.trafficRouting as Record<string, unknown> | undefined;
-  if (!trafficRouting || configuredRouters(trafficRouting).length === 0) return undefined;
+  if (!trafficRouting || configuredPlugins(trafficRouting).length === 0) return undefined;
   if (needsCanaryStableServices(trafficRouting) && (!canary?.stableService || !canary.canaryService)) return undefined;
   // Istio subset-level splitting may name no Services: '' then.
   return { trafficRouting, stableService: canary?.stableService ?? '', canaryService: canary?.canaryService ?? '' };
@@ -87,19 +90,34 @@ export function appliedRoutingOf(canary: { trafficRouting?: unknown; stableServi
  * The routing objects an applied routing edits or owns, as comparable strings: when a new routing
  * no longer names one of them, the old routing is released first.
  */
-export function routingObjects(applied: AppliedRouting): string[] {
-  const r = applied.trafficRouting;
-  const out: string[] = [`services:${applied.stableService}/${applied.canaryService}`];
-  const istio = r.istio as IstioRouting | undefined;
-  if (istio) {
-    for (const vs of istio.virtualService ? [istio.virtualService] : (istio.virtualServices ?? [])) out.push(`istio-vs:${vs.name}:${JSON.stringify(vs.routes ?? [])}`);
-    if (istio.destinationRule) out.push(`istio-dr:${istio.destinationRule.name}:${istio.destinationRule.stableSubsetName}/${istio.destinationRule.canarySubsetName}`);
-  }
-  const nginx = r.nginx as NginxRouting | undefined;
-  if (nginx) for (const name of nginx.stableIngress ? [nginx.stableIngress] : (nginx.stableIngresses ?? [])) out.push(`nginx:${name}`);
-  const smi = r.smi as SmiRouting | undefined;
-  if (smi) out.push(`smi:${smi.trafficSplitName ?? ''}`);
-  const gateway = r.gatewayAPI as GatewayApiRouting | undefined;
-  if (gateway) for (const route of gateway.httpRoutes) out.push(`gateway:${route.namespace ?? ''}/${route.name}:${JSON.stringify(route.rules ?? [])}`);
+export function routingObjects(applied: AppliedRouting, rollout: { namespace: string; name: string } = { namespace: '', name: '' }): string[] {
+  const where = { namespace: rollout.namespace, rolloutName: rollout.name, canaryService: applied.canaryService, stableService: applied.stableService };
+  const out = [`services:${applied.stableService}/${applied.canaryService}`];
+  for (const o of routingObjectsOf(applied.trafficRouting, where)) out.push(`${o.plugin.key}:${o.kind}:${o.namespace}/${o.name}:${JSON.stringify(o.part ?? null)}`);
   return out.sort();
+}
+
+/** A routing object a router edits in place (a user's object, not one it creates and owns). */
+export interface InPlaceObject {
+  group: string;
+  plural: string;
+  kind: string;
+  namespace: string;
+  name: string;
+}
+
+/** The kinds routers edit in place: the only ones that can keep our changes after a Rollout is gone. */
+export const IN_PLACE_KINDS: readonly Omit<InPlaceObject, 'namespace' | 'name'>[] = routerPlugins().flatMap((p) =>
+  p.kinds.filter((k) => k.editedInPlace).map(({ group, plural, kind }) => ({ group, plural, kind })),
+);
+
+/**
+ * The user's objects an applied routing edits in place. Objects the routers create (NGINX canary
+ * Ingresses, SMI TrafficSplits) are owned by the Rollout and go with it (garbage collector).
+ */
+export function inPlaceObjects(applied: AppliedRouting, namespace: string, rolloutName = ''): InPlaceObject[] {
+  const where = { namespace, rolloutName, canaryService: applied.canaryService, stableService: applied.stableService };
+  return routingObjectsOf(applied.trafficRouting, where)
+    .filter((o) => o.access === 'edits')
+    .map(({ group, plural, kind, namespace: ns, name }) => ({ group, plural, kind, namespace: ns, name }));
 }

@@ -1,8 +1,17 @@
 // The traffic router extension point. The controller decides WHAT traffic should look like (a
 // pure plan); a router makes its routing objects say exactly that, writing nothing when they
 // already do. Every router passes the same conformance suite (routers/conformance.ts).
-import type { SpecIssue } from '../api/issues.ts';
-import type { KubeClient } from '../kube/client.ts';
+import type { KubeApi } from './kube-api.ts';
+
+/** A problem with a user's spec: where it is, what is wrong, and how to fix it (api/issues.ts re-exports it). */
+export interface SpecIssue {
+  /** JSON-ish path from the object root: `spec.strategy.canary.steps[2].setWeight` */
+  path: string;
+  /** what is wrong, in the user's terms: `must be between 0 and 100, got 120` */
+  message: string;
+  /** what to do about it: `use a percentage such as 20 or 0.5` */
+  fix: string;
+}
 
 /**
  * A canary share as an exact ratio, never a rounded percent: 0.01% is {canary: 1, total: 10000}.
@@ -124,11 +133,13 @@ export interface RouterOptions {
 
 /** What a router is made from: the Rollout it serves and where it writes. */
 export interface RouterContext {
-  client: KubeClient;
+  client: KubeApi;
   namespace: string;
   rollout: { name: string; uid: string; apiVersion: string; kind: string };
-  /** spec.strategy.canary.trafficRouting as written (validated) */
-  trafficRouting: Record<string, unknown> | undefined;
+  /** trafficRouting.managedRoutes by name, in priority order: where header and mirror routes go */
+  managedRoutes: string[];
+  /** where the router's configuration sits, for messages: spec.strategy.canary.trafficRouting.istio */
+  path: string;
   log: (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
   /** asks for another reconcile of this Rollout later (a router waiting for its data plane) */
   requeue?: ((afterMs: number) => void) | undefined;

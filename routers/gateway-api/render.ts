@@ -4,7 +4,7 @@
 //
 // Everything written is written the way the API server stores it (its defaults filled in: the
 // backendRef group and kind, match types), so reading back what we wrote shows no difference.
-import type { SpecIssue } from '../../api/issues.ts';
+import type { SpecIssue } from '../types.ts';
 import type { HTTPRouteV1 } from '../../crds-types/httproute.ts';
 import type { KubeObject } from '../../kube/client.ts';
 import { clone, managedRouteNames, matchValue, prefixAsRegex, setManagedRouteNames } from '../common.ts';

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { KubeClient, KubeObject, ResourceRef } from '../../kube/client.ts';
 import { applyJsonPatch, type JsonPatchOp } from '../json-patch.ts';
+import type { KubeApi, KubeObject, ResourceRef } from '../kube-api.ts';
 import { ratioFromPercent, type DesiredTraffic } from '../types.ts';
 import type { HTTPRoute } from './render.ts';
+import { gatewayApiCapabilities } from './index.ts';
 import { GatewayApiRouter, recheckDelayMs } from './router.ts';
 
 /** Just enough of an API server for one HTTPRoute: discovery, get, JSON patch (generation bumps). */
@@ -13,9 +14,9 @@ class FakeApi {
   constructor(route: HTTPRoute) {
     this.route = route;
   }
-  request(_method: string, path: string): Promise<unknown> {
-    assert.equal(path, '/apis/gateway.networking.k8s.io');
-    return Promise.resolve({ versions: [{ version: 'v1' }], preferredVersion: { version: 'v1' } });
+  servedVersions(group: string): Promise<string[]> {
+    assert.equal(group, 'gateway.networking.k8s.io');
+    return Promise.resolve(['v1']);
   }
   get(_ref: ResourceRef): Promise<KubeObject> {
     return Promise.resolve(structuredClone(this.route));
@@ -64,14 +65,16 @@ function setup(verify?: { mode?: 'wait' | 'off'; timeoutSeconds?: number }) {
   let now = 1_000_000;
   const router = new GatewayApiRouter(
     {
-      client: api as unknown as KubeClient,
+      client: api as unknown as KubeApi,
       namespace: 'shop',
       rollout: { name: 'web', uid: 'u', apiVersion: 'rollway.dev/v1alpha1', kind: 'Rollout' },
-      trafficRouting: { gatewayAPI: {} },
+      managedRoutes: [],
+      path: 'spec.strategy.canary.trafficRouting.gatewayAPI',
       log: () => {},
       requeue: (ms) => requeues.push(ms),
     },
     { httpRoutes: [{ name: 'web' }], ...(verify ? { verify } : {}) },
+    gatewayApiCapabilities,
     () => now,
   );
   return { api, router, requeues, advance: (ms: number) => (now += ms) };

@@ -2,20 +2,19 @@
 // routes as extra rules, and verification: a step waits until every route's gateway controllers
 // report Accepted for the generation that carries the weight (or, configurably, gives up waiting
 // after a timeout, or does not verify at all).
-import type { SpecIssue } from '../../api/issues.ts';
-import { isNotFound, type ResourceRef } from '../../kube/client.ts';
-import { gatewayApiCapabilities } from '../capabilities.ts';
-import { patchToRendered, ROUTING_PATH } from '../common.ts';
-import { pickVersion } from '../discovery.ts';
-import { FULL_STABLE, RouterSpecError, type DesiredTraffic, type ReleaseTarget, type RouterContext, type RouterReconcileResult, type TrafficRouter, type WeightRatio } from '../types.ts';
+import type { SpecIssue } from '../types.ts';
+import { patchToRendered } from '../common.ts';
+import { isNotFound, pickVersion, type ResourceRef } from '../kube-api.ts';
+import { FULL_STABLE, RouterSpecError, type DesiredTraffic, type ReleaseTarget, type RouterCapabilities, type RouterContext, type RouterReconcileResult, type TrafficRouter, type WeightRatio } from '../types.ts';
 import { acceptance, renderHttpRoute, type HTTPRoute, type HTTPRouteRef, type RenderedRoute } from './render.ts';
 
 export const GATEWAY_GROUP = 'gateway.networking.k8s.io';
-const VERSION_PREFERENCE = ['v1', 'v1beta1'];
+export const GATEWAY_VERSIONS = ['v1', 'v1beta1'] as const;
 
+/** trafficRouting.gatewayAPI (the schema is in ./index.ts) */
 export interface GatewayApiRouting {
   httpRoutes: HTTPRouteRef[];
-  verify?: { mode?: 'wait' | 'off'; timeoutSeconds?: number };
+  verify?: { mode?: 'wait' | 'off' | undefined; timeoutSeconds?: number | undefined } | undefined;
 }
 
 /** How long to wait before looking at route status again: quick at first, then every 2 s. */
@@ -25,7 +24,7 @@ export function recheckDelayMs(attempt: number): number {
 
 export class GatewayApiRouter implements TrafficRouter {
   readonly name = 'gatewayAPI';
-  readonly capabilities = gatewayApiCapabilities;
+  readonly capabilities: RouterCapabilities;
   private readonly ctx: RouterContext;
   private readonly config: GatewayApiRouting;
   private readonly managedRoutes: string[];
@@ -33,17 +32,18 @@ export class GatewayApiRouter implements TrafficRouter {
   /** per route: the generation we wait on, since when, and how often we looked */
   private readonly waiting = new Map<string, { generation: number; since: number; attempts: number; logged: boolean; gaveUp: boolean }>();
 
-  constructor(ctx: RouterContext, config: GatewayApiRouting, now: () => number = Date.now) {
+  constructor(ctx: RouterContext, config: GatewayApiRouting, capabilities: RouterCapabilities, now: () => number = Date.now) {
     this.ctx = ctx;
     this.config = config;
+    this.capabilities = capabilities;
     this.now = now;
-    this.managedRoutes = ((ctx.trafficRouting?.managedRoutes ?? []) as { name: string }[]).map((r) => r.name);
+    this.managedRoutes = ctx.managedRoutes;
   }
 
   private async ref(route: HTTPRouteRef): Promise<ResourceRef> {
-    const version = await pickVersion(this.ctx.client, GATEWAY_GROUP, VERSION_PREFERENCE);
+    const version = await pickVersion(this.ctx.client, GATEWAY_GROUP, GATEWAY_VERSIONS);
     if (!version) {
-      throw new RouterSpecError([{ path: `${ROUTING_PATH}.gatewayAPI`, message: `the cluster does not serve ${GATEWAY_GROUP} (the Gateway API CRDs are not installed)`, fix: 'install the Gateway API CRDs and a gateway controller, or choose another router' }]);
+      throw new RouterSpecError([{ path: this.ctx.path, message: `the cluster does not serve ${GATEWAY_GROUP} (the Gateway API CRDs are not installed)`, fix: 'install the Gateway API CRDs and a gateway controller, or choose another router' }]);
     }
     return { group: GATEWAY_GROUP, version, plural: 'httproutes', namespace: route.namespace ?? this.ctx.namespace, name: route.name };
   }
@@ -52,7 +52,7 @@ export class GatewayApiRouter implements TrafficRouter {
     return renderHttpRoute({
       route,
       ref,
-      refPath: `${ROUTING_PATH}.gatewayAPI.httpRoutes[${index}]`,
+      refPath: `${this.ctx.path}.httpRoutes[${index}]`,
       desired,
       namespace: this.ctx.namespace,
       rolloutName: this.ctx.rollout.name,
@@ -67,7 +67,7 @@ export class GatewayApiRouter implements TrafficRouter {
       const ref = await this.ref(routeRef);
       const read = await this.ctx.client.getOptional<HTTPRoute>(ref);
       if (!read) {
-        issues.push({ path: `${ROUTING_PATH}.gatewayAPI.httpRoutes[${index}].name`, message: `HTTPRoute "${routeRef.name}" not found in namespace ${ref.namespace}`, fix: 'create the HTTPRoute or correct the name' });
+        issues.push({ path: `${this.ctx.path}.httpRoutes[${index}].name`, message: `HTTPRoute "${routeRef.name}" not found in namespace ${ref.namespace}`, fix: 'create the HTTPRoute or correct the name' });
         continue;
       }
       issues.push(...this.render(read, routeRef, index, desired).issues);

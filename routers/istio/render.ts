@@ -1,7 +1,7 @@
 // Istio rendering, pure: from a VirtualService or DestinationRule as read and the traffic we
 // want, the object as it should be. Only the destinations, subset labels and routes we manage
 // change; every other destination, route, subset and field is carried over as it was.
-import type { SpecIssue } from '../../api/issues.ts';
+import type { SpecIssue } from '../types.ts';
 import type { DestinationRuleV1 } from '../../crds-types/destinationrule.ts';
 import type { VirtualServiceV1 } from '../../crds-types/virtualservice.ts';
 import type { KubeObject } from '../../kube/client.ts';

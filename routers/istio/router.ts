@@ -1,13 +1,10 @@
 // The Istio router: weights on the stable/canary destinations of VirtualService routes (by
 // Service host, or by DestinationRule subset whose hash labels we set), header and mirror routes
 // inserted above the user's routes. Reads, renders (render.ts), writes only the difference.
-import type { SpecIssue } from '../../api/issues.ts';
-import type { ResourceRef } from '../../kube/client.ts';
-import { isNotFound } from '../../kube/client.ts';
-import { istioCapabilities } from '../capabilities.ts';
-import { patchToRendered, ROUTING_PATH } from '../common.ts';
-import { pickVersion } from '../discovery.ts';
-import { FULL_STABLE, RouterSpecError, type DesiredTraffic, type ReleaseTarget, type RouterContext, type RouterReconcileResult, type TrafficRouter, type WeightRatio } from '../types.ts';
+import type { SpecIssue } from '../types.ts';
+import { namespacedName, patchToRendered } from '../common.ts';
+import { isNotFound, pickVersion, type ResourceRef } from '../kube-api.ts';
+import { FULL_STABLE, RouterSpecError, type DesiredTraffic, type ReleaseTarget, type RouterCapabilities, type RouterContext, type RouterReconcileResult, type TrafficRouter, type WeightRatio } from '../types.ts';
 import {
   renderDestinationRule,
   renderVirtualService,
@@ -19,49 +16,49 @@ import {
 } from './render.ts';
 
 export const ISTIO_GROUP = 'networking.istio.io';
-const VERSION_PREFERENCE = ['v1', 'v1beta1', 'v1alpha3'];
+export const ISTIO_VERSIONS = ['v1', 'v1beta1', 'v1alpha3'] as const;
 
+/** trafficRouting.istio (the schema is in ./index.ts) */
 export interface IstioRouting {
-  virtualService?: VirtualServiceRef;
-  virtualServices?: VirtualServiceRef[];
-  destinationRule?: DestinationRuleRef;
+  virtualService?: VirtualServiceRef | undefined;
+  virtualServices?: VirtualServiceRef[] | undefined;
+  destinationRule?: DestinationRuleRef | undefined;
 }
 
 export class IstioRouter implements TrafficRouter {
   readonly name = 'istio';
-  readonly capabilities = istioCapabilities;
+  readonly capabilities: RouterCapabilities;
   private readonly ctx: RouterContext;
   private readonly config: IstioRouting;
   private readonly managedRoutes: string[];
 
-  constructor(ctx: RouterContext, config: IstioRouting) {
+  constructor(ctx: RouterContext, config: IstioRouting, capabilities: RouterCapabilities) {
     this.ctx = ctx;
     this.config = config;
-    const managed = (ctx.trafficRouting?.managedRoutes ?? []) as { name: string }[];
-    this.managedRoutes = managed.map((r) => r.name);
+    this.capabilities = capabilities;
+    this.managedRoutes = ctx.managedRoutes;
   }
 
   /** The VirtualServices with where each sits in the spec. */
   private virtualServiceRefs(): { ref: VirtualServiceRef; path: string }[] {
-    const base = `${ROUTING_PATH}.istio`;
+    const base = this.ctx.path;
     if (this.config.virtualService) return [{ ref: this.config.virtualService, path: `${base}.virtualService` }];
     return (this.config.virtualServices ?? []).map((ref, i) => ({ ref, path: `${base}.virtualServices[${i}]` }));
   }
 
-  private async resource(plural: 'virtualservices' | 'destinationrules', name: string): Promise<ResourceRef> {
-    const version = await pickVersion(this.ctx.client, ISTIO_GROUP, VERSION_PREFERENCE);
+  /** `name.namespace` names an object in another namespace, as in Argo Rollouts. */
+  private async resource(plural: 'virtualservices' | 'destinationrules', reference: string): Promise<ResourceRef> {
+    const version = await pickVersion(this.ctx.client, ISTIO_GROUP, ISTIO_VERSIONS);
     if (!version) {
-      throw new RouterSpecError([
-        { path: `${ROUTING_PATH}.istio`, message: `the cluster does not serve ${ISTIO_GROUP} (Istio's CRDs are not installed)`, fix: 'install Istio, or choose another router' },
-      ]);
+      throw new RouterSpecError([{ path: this.ctx.path, message: `the cluster does not serve ${ISTIO_GROUP} (Istio's CRDs are not installed)`, fix: 'install Istio, or choose another router' }]);
     }
-    return { group: ISTIO_GROUP, version, plural, namespace: this.ctx.namespace, name };
+    return { group: ISTIO_GROUP, version, plural, ...namespacedName(reference, this.ctx.namespace) };
   }
 
   async reconcile(desired: DesiredTraffic): Promise<RouterReconcileResult> {
     const issues: SpecIssue[] = [];
     const rule = this.config.destinationRule;
-    const drPath = `${ROUTING_PATH}.istio.destinationRule`;
+    const drPath = `${this.ctx.path}.destinationRule`;
 
     // Read everything and render it before the first write: a reference error writes nothing.
     let drPlan: { ref: ResourceRef; read: DestinationRule } | undefined;
@@ -70,7 +67,7 @@ export class IstioRouter implements TrafficRouter {
       const ref = await this.resource('destinationrules', rule.name);
       const read = await this.ctx.client.getOptional<DestinationRule>(ref);
       if (!read) {
-        issues.push({ path: `${drPath}.name`, message: `DestinationRule "${rule.name}" not found in namespace ${this.ctx.namespace}`, fix: 'create the DestinationRule or correct the name' });
+        issues.push({ path: `${drPath}.name`, message: `DestinationRule "${ref.name}" not found in namespace ${ref.namespace}`, fix: 'create the DestinationRule or correct the name' });
       } else {
         issues.push(...renderDestinationRule({ dr: read, ref: rule, refPath: drPath, hashes: { canary: desired.canaryHash, stable: desired.stableHash } }).issues);
         drPlan = { ref, read };
@@ -82,7 +79,7 @@ export class IstioRouter implements TrafficRouter {
       const ref = await this.resource('virtualservices', vsRef.name);
       const read = await this.ctx.client.getOptional<VirtualService>(ref);
       if (!read) {
-        issues.push({ path: `${path}.name`, message: `VirtualService "${vsRef.name}" not found in namespace ${this.ctx.namespace}`, fix: 'create the VirtualService or correct the name' });
+        issues.push({ path: `${path}.name`, message: `VirtualService "${ref.name}" not found in namespace ${ref.namespace}`, fix: 'create the VirtualService or correct the name' });
         continue;
       }
       const render = (vs: VirtualService): Rendered<VirtualService> =>
@@ -175,7 +172,7 @@ export class IstioRouter implements TrafficRouter {
     if (rule) {
       try {
         await patchToRendered<DestinationRule, undefined>(this.ctx.client, await this.resource('destinationrules', rule.name), (dr) => ({
-          object: renderDestinationRule({ dr, ref: rule, refPath: `${ROUTING_PATH}.istio.destinationRule`, hashes: undefined }).object,
+          object: renderDestinationRule({ dr, ref: rule, refPath: `${this.ctx.path}.destinationRule`, hashes: undefined }).object,
           result: undefined,
         }));
       } catch (err) {

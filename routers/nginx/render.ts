@@ -2,7 +2,7 @@
 // Ingress's rules whose backend is the stable Service (pointed at the canary Service), its TLS and
 // ingress class, and carries the canary annotations. The stable Ingress itself is never changed.
 import type { V1HTTPIngressPath, V1IngressRule, V1IngressSpec } from '@kubernetes/client-node';
-import type { SpecIssue } from '../../api/issues.ts';
+import type { SpecIssue } from '../types.ts';
 import type { KubeObject } from '../../kube/client.ts';
 import { clone, controllerOf, controllerReference, isOwnedBy, prefixAsRegex, type RolloutIdentity } from '../common.ts';
 import type { DesiredTraffic, WeightRatio } from '../types.ts';

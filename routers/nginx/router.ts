@@ -1,35 +1,36 @@
 // The NGINX Ingress router: one canary Ingress per stable Ingress, owned by the Rollout, whose
 // canary annotations carry the weight (canary-weight over canary-weight-total) and the header
 // route. The stable Ingresses are only read.
-import type { SpecIssue } from '../../api/issues.ts';
-import { isNotFound, KubeApiError, type ResourceRef } from '../../kube/client.ts';
-import { nginxCapabilities } from '../capabilities.ts';
-import { FIELD_MANAGER, isOwnedBy, patchToRendered, ROUTING_PATH } from '../common.ts';
-import { RouterSpecError, type DesiredTraffic, type ReleaseTarget, type RouterContext, type RouterReconcileResult, type TrafficRouter, type WeightRatio } from '../types.ts';
+import type { SpecIssue } from '../types.ts';
+import { FIELD_MANAGER, isOwnedBy, patchToRendered } from '../common.ts';
+import { isNotFound, KubeApiError, type ResourceRef } from '../kube-api.ts';
+import { RouterSpecError, type DesiredTraffic, type ReleaseTarget, type RouterCapabilities, type RouterContext, type RouterReconcileResult, type TrafficRouter, type WeightRatio } from '../types.ts';
 import { DEFAULT_ANNOTATION_PREFIX } from './annotations.ts';
 import { canaryIngressName, renderCanaryIngress, type Ingress, type RenderedIngress } from './render.ts';
 
+/** trafficRouting.nginx (the schema is in ./index.ts) */
 export interface NginxRouting {
-  stableIngress?: string;
-  stableIngresses?: string[];
-  annotationPrefix?: string;
-  additionalIngressAnnotations?: Record<string, string>;
-  canaryIngressAnnotations?: Record<string, string>;
+  stableIngress?: string | undefined;
+  stableIngresses?: string[] | undefined;
+  annotationPrefix?: string | undefined;
+  additionalIngressAnnotations?: Record<string, string> | undefined;
+  canaryIngressAnnotations?: Record<string, string> | undefined;
 }
 
 export class NginxRouter implements TrafficRouter {
   readonly name = 'nginx';
-  readonly capabilities = nginxCapabilities;
+  readonly capabilities: RouterCapabilities;
   private readonly ctx: RouterContext;
   private readonly config: NginxRouting;
 
-  constructor(ctx: RouterContext, config: NginxRouting) {
+  constructor(ctx: RouterContext, config: NginxRouting, capabilities: RouterCapabilities) {
     this.ctx = ctx;
     this.config = config;
+    this.capabilities = capabilities;
   }
 
   private stableIngresses(): { name: string; path: string }[] {
-    const base = `${ROUTING_PATH}.nginx`;
+    const base = this.ctx.path;
     if (this.config.stableIngress) return [{ name: this.config.stableIngress, path: `${base}.stableIngress` }];
     return (this.config.stableIngresses ?? []).map((name, i) => ({ name, path: `${base}.stableIngresses[${i}]` }));
   }

@@ -1,6 +1,6 @@
 // SMI rendering, pure: the TrafficSplit a Rollout owns, with the canary and stable backends
 // weighted exactly. v1alpha1 weights are Kubernetes quantities, v1alpha2..v1alpha4 integers.
-import type { SpecIssue } from '../../api/issues.ts';
+import type { SpecIssue } from '../types.ts';
 import type { TrafficSplitV1alpha4 } from '../../crds-types/trafficsplit.ts';
 import type { KubeObject } from '../../kube/client.ts';
 import { clone, controllerOf, controllerReference, isOwnedBy, type RolloutIdentity } from '../common.ts';

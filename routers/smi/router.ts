@@ -1,27 +1,27 @@
 // The SMI router: a TrafficSplit owned by the Rollout (name: trafficSplitName, default the
 // Rollout's name; root service: rootService, default the stable Service) whose backends carry the
 // weights. The API version is a controller option, or the newest the cluster serves.
-import { isNotFound, KubeApiError, type ResourceRef } from '../../kube/client.ts';
-import { smiCapabilities } from '../capabilities.ts';
-import { FIELD_MANAGER, isOwnedBy, patchToRendered, ROUTING_PATH } from '../common.ts';
-import { pickVersion } from '../discovery.ts';
-import { RouterSpecError, type DesiredTraffic, type ReleaseTarget, type RouterContext, type RouterReconcileResult, type TrafficRouter } from '../types.ts';
+import { FIELD_MANAGER, isOwnedBy, patchToRendered } from '../common.ts';
+import { isNotFound, KubeApiError, pickVersion, type ResourceRef } from '../kube-api.ts';
+import { RouterSpecError, type DesiredTraffic, type ReleaseTarget, type RouterCapabilities, type RouterContext, type RouterReconcileResult, type TrafficRouter } from '../types.ts';
 import { renderTrafficSplit, SMI_GROUP, SMI_VERSIONS, type SmiVersion, type TrafficSplit } from './render.ts';
 
+/** trafficRouting.smi (the schema is in ./index.ts) */
 export interface SmiRouting {
-  rootService?: string;
-  trafficSplitName?: string;
+  rootService?: string | undefined;
+  trafficSplitName?: string | undefined;
 }
 
 export class SmiRouter implements TrafficRouter {
   readonly name = 'smi';
-  readonly capabilities = smiCapabilities;
+  readonly capabilities: RouterCapabilities;
   private readonly ctx: RouterContext;
   private readonly config: SmiRouting;
 
-  constructor(ctx: RouterContext, config: SmiRouting) {
+  constructor(ctx: RouterContext, config: SmiRouting, capabilities: RouterCapabilities) {
     this.ctx = ctx;
     this.config = config;
+    this.capabilities = capabilities;
   }
 
   private get splitName(): string {
@@ -29,7 +29,7 @@ export class SmiRouter implements TrafficRouter {
   }
 
   private get refPath(): string {
-    return `${ROUTING_PATH}.smi${this.config.trafficSplitName ? '.trafficSplitName' : ''}`;
+    return `${this.ctx.path}${this.config.trafficSplitName ? '.trafficSplitName' : ''}`;
   }
 
   /** The API version: the controller option if given (it must be served), else the newest served. */
@@ -40,7 +40,7 @@ export class SmiRouter implements TrafficRouter {
     if (!version) {
       throw new RouterSpecError([
         {
-          path: `${ROUTING_PATH}.smi`,
+          path: this.ctx.path,
           message: wanted ? `the cluster does not serve ${SMI_GROUP}/${wanted} (the controller's SMI API version)` : `the cluster does not serve ${SMI_GROUP} (the SMI CRDs are not installed)`,
           fix: wanted ? 'install that version of the TrafficSplit CRD or change the controller option' : 'install a service mesh with SMI support, or choose another router',
         },

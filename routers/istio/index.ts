@@ -1,0 +1,108 @@
+// The Istio router as a plugin: its configuration (trafficRouting.istio), what it can express,
+// the VirtualServices and DestinationRules it edits, and how their weights are read.
+import { z } from 'zod';
+import { hostIsService, namespacedName } from '../common.ts';
+import { definePlugin, type ReadContext, type RoutingObject } from '../plugin.ts';
+import type { RouterCapabilities, WeightRatio } from '../types.ts';
+import type { RouteDestination, VirtualService } from './render.ts';
+import { ISTIO_GROUP, ISTIO_VERSIONS, IstioRouter } from './router.ts';
+
+const VirtualServiceRefSchema = z.object({
+  name: z.string().describe('VirtualService name; name.namespace names one in another namespace.'),
+  routes: z.array(z.string()).optional(),
+  tlsRoutes: z.array(z.object({ port: z.int().optional(), sniHosts: z.array(z.string()).optional() })).optional(),
+  tcpRoutes: z.array(z.object({ port: z.int().optional() })).optional(),
+});
+
+export const IstioConfigSchema = z.object({
+  virtualService: VirtualServiceRefSchema.optional(),
+  virtualServices: z.array(VirtualServiceRefSchema).optional(),
+  destinationRule: z
+    .object({
+      name: z.string().describe('DestinationRule name; name.namespace names one in another namespace.'),
+      canarySubsetName: z.string(),
+      stableSubsetName: z.string(),
+      additionalSubsetNames: z.array(z.string()).optional(),
+    })
+    .optional(),
+});
+export type IstioConfig = z.output<typeof IstioConfigSchema>;
+
+export const istioCapabilities: RouterCapabilities = {
+  weightResolutionPercent: 0.01, // relative integer weights since Istio 1.13: 1 and 9999
+  headerMatch: ['exact', 'prefix', 'regex'],
+  mirror: true,
+  verification: false,
+  replicaBased: false,
+};
+
+/** The VirtualService references of a configuration (one, or several). */
+export const virtualServiceRefs = (config: IstioConfig): NonNullable<IstioConfig['virtualService']>[] =>
+  config.virtualService ? [config.virtualService] : (config.virtualServices ?? []);
+
+/** The weight a VirtualService's managed routes carry: the first route with one of our destinations. */
+export function readVirtualService(object: VirtualService, config: IstioConfig, where: ReadContext): WeightRatio | undefined {
+  const ref = virtualServiceRefs(config).find((r) => namespacedName(r.name, where.namespace).name === object.metadata.name);
+  const subsets = config.destinationRule;
+  const spec = object.spec ?? {};
+  const candidates = [...(spec.http ?? []).filter((r) => !ref?.routes?.length || ref.routes.includes(r.name ?? '')), ...(spec.tls ?? []), ...(spec.tcp ?? [])];
+  const is = (d: RouteDestination, service: string, subset: string | undefined): boolean =>
+    subsets ? d.destination?.subset === subset : hostIsService(d.destination?.host, service, where.namespace);
+  for (const route of candidates) {
+    const dests = (route.route ?? []) as RouteDestination[];
+    const c = dests.find((d) => is(d, where.canaryService, subsets?.canarySubsetName));
+    const s = dests.find((d) => is(d, where.stableService, subsets?.stableSubsetName));
+    if (!c && !s) continue;
+    // A lone destination without a weight takes all traffic.
+    const cw = c ? (c.weight ?? (dests.length === 1 ? 100 : 0)) : 0;
+    const sw = s ? (s.weight ?? (dests.length === 1 ? 100 : 0)) : 0;
+    return { canary: cw, total: cw + sw };
+  }
+  return undefined;
+}
+
+export const istioPlugin = definePlugin({
+  key: 'istio',
+  label: 'the Istio router',
+  schema: IstioConfigSchema,
+  capabilities: istioCapabilities,
+  kinds: [
+    { kind: 'VirtualService', group: ISTIO_GROUP, plural: 'virtualservices', versions: ISTIO_VERSIONS, editedInPlace: true },
+    { kind: 'DestinationRule', group: ISTIO_GROUP, plural: 'destinationrules', versions: ISTIO_VERSIONS, editedInPlace: true },
+  ],
+  // Subset-level splitting (a DestinationRule) needs no Services: the subsets select the pods.
+  needsServices: (config) => config.destinationRule === undefined,
+  validate: (config, path) => {
+    const issues = [];
+    if ((config.virtualService !== undefined) === ((config.virtualServices?.length ?? 0) > 0)) {
+      issues.push({
+        path,
+        message: config.virtualService !== undefined ? 'istio sets both virtualService and virtualServices' : 'istio names no VirtualService',
+        fix: 'set virtualService: {name: ...} for one, or virtualServices: [{name: ...}] for several',
+      });
+    }
+    const rule = config.destinationRule;
+    if (rule !== undefined && rule.canarySubsetName === rule.stableSubsetName) {
+      issues.push({ path: `${path}.destinationRule.canarySubsetName`, message: `canarySubsetName and stableSubsetName are both ${JSON.stringify(rule.canarySubsetName)}`, fix: 'use two subset names, e.g. canary and stable' });
+    }
+    return issues;
+  },
+  routingObjects: (config, where) => {
+    const out: RoutingObject[] = virtualServiceRefs(config).map((ref) => ({
+      kind: 'VirtualService',
+      group: ISTIO_GROUP,
+      plural: 'virtualservices',
+      ...namespacedName(ref.name, where.namespace),
+      carriesWeight: true,
+      access: 'edits' as const,
+      part: ref.routes ?? [],
+    }));
+    const rule = config.destinationRule;
+    if (rule) {
+      out.push({ kind: 'DestinationRule', group: ISTIO_GROUP, plural: 'destinationrules', ...namespacedName(rule.name, where.namespace), carriesWeight: false, access: 'edits' as const, part: [rule.stableSubsetName, rule.canarySubsetName] });
+    }
+    return out;
+  },
+  read: (object, config, where) => (object.kind === 'DestinationRule' ? undefined : readVirtualService(object as VirtualService, config, where)),
+  create: (ctx, config) => new IstioRouter(ctx, config, istioCapabilities),
+});

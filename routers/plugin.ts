@@ -1,0 +1,70 @@
+// A traffic router as a plugin: one object that says everything the rest of Rollway needs to know
+// about it. The controller, validation, `rollway lint`, the CLI, the dashboard and the CRD
+// generators only ever iterate over plugins (routers/registry.ts); nothing else names a router.
+import type { z } from 'zod';
+import type { KubeObject } from './kube-api.ts';
+import type { RouterCapabilities, RouterContext, SpecIssue, TrafficRouter, WeightRatio } from './types.ts';
+
+/** A kind of routing object a router writes or reads, watched so others' edits reach the Rollout. */
+export interface RoutingKind {
+  kind: string;
+  group: string;
+  plural: string;
+  /** the versions the router speaks, preferred first: the first one the cluster serves is used */
+  versions: readonly string[];
+  /** true when the router edits users' objects of this kind in place (they keep our marks if a Rollout vanishes unreleased) */
+  editedInPlace: boolean;
+}
+
+/** One object a router's configuration refers to. */
+export interface RoutingObject {
+  kind: string;
+  group: string;
+  plural: string;
+  namespace: string;
+  name: string;
+  /** true when the object carries the canary weight (what `get rollout` and the dashboard read) */
+  carriesWeight: boolean;
+  /** 'edits': a user's object changed in place; 'owns': created and owned by the Rollout; 'reads': only read */
+  access: 'edits' | 'owns' | 'reads';
+  /** the part of the object the configuration manages (routes, rules): a change of it releases the old part first */
+  part?: unknown;
+}
+
+/** Where a configuration is read: the Rollout's namespace, name and Services. */
+export interface ReadContext {
+  namespace: string;
+  rolloutName: string;
+  canaryService: string;
+  stableService: string;
+}
+
+export interface RouterPlugin<S extends z.ZodType = z.ZodType> {
+  /** where its configuration sits: trafficRouting.<key> (built-in) or trafficRouting.plugins.<key> */
+  key: string;
+  /** for messages: "the Istio router" */
+  label: string;
+  /** its configuration; composed into the Rollout schema and its CRD */
+  schema: S;
+  capabilities: RouterCapabilities;
+  kinds: readonly RoutingKind[];
+  /** whether it sends traffic to canaryService and stableService (then both are required); default true */
+  needsServices?: (config: z.output<S>) => boolean;
+  /** checks of a configuration beyond its schema, with paths below `path` */
+  validate?: (config: z.output<S>, path: string, routing: { managedRoutes?: { name: string }[] | undefined }) => SpecIssue[];
+  /** the objects a configuration refers to */
+  routingObjects: (config: z.output<S>, where: ReadContext) => RoutingObject[];
+  /** the canary share an object of routingObjects carries (undefined: it says nothing readable) */
+  read: (object: KubeObject, config: z.output<S>, where: ReadContext) => WeightRatio | undefined;
+  create: (ctx: RouterContext, config: z.output<S>) => TrafficRouter;
+  /**
+   * Argo Rollouts traffic-router plugins (trafficRouting.plugins.<name>) this router carries out,
+   * with how their configuration becomes this router's.
+   */
+  argoPlugins?: Record<string, (config: unknown, path: string) => { config: unknown; issues: SpecIssue[] }>;
+}
+
+/** Types a plugin object from its schema (no runtime effect). */
+export function definePlugin<S extends z.ZodType>(plugin: RouterPlugin<S>): RouterPlugin<S> {
+  return plugin;
+}

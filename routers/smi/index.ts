@@ -1,0 +1,52 @@
+// The SMI router as a plugin: its configuration (trafficRouting.smi), what it can express, the
+// TrafficSplit it owns, and how a TrafficSplit's backend weights are read.
+import { z } from 'zod';
+import { definePlugin } from '../plugin.ts';
+import type { RouterCapabilities, SpecIssue, WeightRatio } from '../types.ts';
+import { quantityMilli, SMI_GROUP, SMI_VERSIONS, type TrafficSplit } from './render.ts';
+import { SmiRouter } from './router.ts';
+
+export const SmiConfigSchema = z.object({
+  rootService: z.string().optional(),
+  trafficSplitName: z.string().optional(),
+});
+export type SmiConfig = z.output<typeof SmiConfigSchema>;
+
+export const smiCapabilities: RouterCapabilities = {
+  weightResolutionPercent: 0.01, // relative backend weights (v1alpha1 as quantities)
+  headerMatch: [],
+  mirror: false,
+  verification: false,
+  replicaBased: false,
+};
+
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** The canary share of a TrafficSplit's backends; quantities ("500m") are kept exact. */
+export function readTrafficSplit(object: TrafficSplit, where: { canaryService: string; stableService: string }): WeightRatio | undefined {
+  const backends = object.spec?.backends ?? [];
+  const c = backends.find((b) => b.service === where.canaryService);
+  const s = backends.find((b) => b.service === where.stableService);
+  if (!c && !s) return undefined;
+  const cm = c ? (quantityMilli(c.weight) ?? 0) : 0;
+  const sm = s ? (quantityMilli(s.weight) ?? 0) : 0;
+  const scale = cm % 1000 === 0 && sm % 1000 === 0 ? 1000 : 1;
+  return { canary: cm / scale, total: (cm + sm) / scale };
+}
+
+export const smiPlugin = definePlugin({
+  key: 'smi',
+  label: 'the SMI router',
+  schema: SmiConfigSchema,
+  capabilities: smiCapabilities,
+  kinds: [{ kind: 'TrafficSplit', group: SMI_GROUP, plural: 'trafficsplits', versions: SMI_VERSIONS, editedInPlace: false }],
+  validate: (config, path): SpecIssue[] =>
+    config.trafficSplitName !== undefined && !DNS_SUBDOMAIN.test(config.trafficSplitName)
+      ? [{ path: `${path}.trafficSplitName`, message: `trafficSplitName ${JSON.stringify(config.trafficSplitName)} is not a valid object name`, fix: 'use lower-case letters, digits, - and .' }]
+      : [],
+  routingObjects: (config, where) => [
+    { kind: 'TrafficSplit', group: SMI_GROUP, plural: 'trafficsplits', namespace: where.namespace, name: config.trafficSplitName ?? where.rolloutName, carriesWeight: true, access: 'owns' },
+  ],
+  read: (object, _config, where) => readTrafficSplit(object as TrafficSplit, where),
+  create: (ctx, config) => new SmiRouter(ctx, config, smiCapabilities),
+});
