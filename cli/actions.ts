@@ -55,7 +55,8 @@ export async function promote(client: KubeClient, namespace: string, name: strin
   if (ro.spec.paused) await client.patch(rolloutRef(namespace, name), 'merge', { spec: { paused: false } });
   if (paused) {
     await client.patch(rolloutRef(namespace, name, 'status'), 'merge', { metadata: { resourceVersion: ro.metadata.resourceVersion }, status: { pauseConditions: null } });
-  } else if (!ro.spec.paused) {
+  } else if (!ro.spec.paused && ro.spec.strategy?.blueGreen === undefined) {
+    // A blue-green update has no steps: promote only ends its pause.
     const steps = ro.spec.strategy?.canary?.steps ?? [];
     const index = ro.status?.currentStepIndex ?? steps.length;
     if (index >= steps.length) throw new ActionError(`rollout '${name}' has no step left to promote to`);

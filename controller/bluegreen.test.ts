@@ -376,6 +376,24 @@ void describe('blue-green: analysis', () => {
     assert.ok(world.events.includes('AnalysisRunFailed'));
   });
 
+  void it('retry after a failed pre-promotion run: a fresh run, not a second abort', () => {
+    const world = deployed({ prePromotionAnalysis: analysis });
+    world.setImage('green');
+    world.settle();
+    world.run('prePromotion')!.phase = 'Failed';
+    world.settle();
+    assert.equal(world.status?.phase, 'Degraded');
+    world.status = { ...world.status!, abort: false };
+    world.settle();
+    assert.equal(world.status?.abort, false, 'the failed run of the aborted attempt does not abort the retry');
+    const fresh = world.runs.filter((r) => r.type === 'prePromotion' && r.phase === '');
+    assert.equal(fresh.length, 1);
+    assert.match(fresh[0]!.name, /-pre\.1$/);
+    fresh[0]!.phase = 'Successful';
+    world.settle();
+    assert.equal(world.active(), GREEN);
+  });
+
   void it('prePromotionAnalysis Successful: then the pause, then the switch', () => {
     const world = deployed({ prePromotionAnalysis: analysis, autoPromotionEnabled: false });
     world.setImage('green');

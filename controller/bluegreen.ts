@@ -159,6 +159,9 @@ function handleAbortAndRetry(ctx: Ctx): void {
     status.abort = false;
     delete status.abortedAt;
   }
+  // `retry` cleared the abort: the failed run of the aborted attempt must not abort it again.
+  const retrying = !status.abort && prev.abortedAt !== undefined && prev.currentPodHash === ctx.currentHash;
+  if (retrying) ctx.analysis.forget();
   const failed = ctx.inUpdate && !status.abort && !status.promoteFull ? ctx.analysis.failedRun() : undefined;
   if (failed) status.abort = true;
   ctx.abort = status.abort === true && ctx.inUpdate;
