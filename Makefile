@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/.cluster/bin:$(PATH)
 
-.PHONY: test unit e2e typecheck lint deps cluster-up cluster-down cluster-status controlplane demo bench crds crds-types
+.PHONY: test unit e2e e2e-faults typecheck lint deps cluster-up cluster-down cluster-status controlplane demo bench crds crds-types
 
 ## make test: everything CI checks (type-check, lint, unit tests, e2e tests on the local control plane)
 test: typecheck lint unit e2e
@@ -25,6 +25,14 @@ unit: deps
 
 e2e: deps controlplane
 	tools/run-tests.sh e2e
+
+## make e2e-faults: the fault suite alone (e2e/faults/, also part of make e2e at these sizes):
+## controller SIGKILLs during routed canaries, a kube-apiserver outage on a cluster of its own
+## (port 27443), a storm of malformed manifests. Sizes: FAULTS_KILLS (10), FAULTS_KILL_ROLLOUTS
+## (20), FAULTS_MANIFESTS (300), FAULTS_OUTAGE_MS (9000); FAULTS_SEED replays a run.
+## The full run: make e2e-faults FAULTS_KILLS=20 FAULTS_MANIFESTS=1000
+e2e-faults: deps controlplane
+	tools/run-tests.sh e2e $(sort $(wildcard e2e/faults/*.test.ts))
 
 ## The Go-built control plane, cached outside the repo (see hack/build-controlplane.sh)
 controlplane:
