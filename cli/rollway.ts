@@ -95,6 +95,15 @@ usage error).`,
     flags: [{ name: 'filename', short: 'f', type: 'string', valueName: 'FILE', description: 'the YAML file to check (required)' }, output(['json'])],
   },
   {
+    words: ['convert'],
+    args: [],
+    summary: 'rewrite Argo Rollouts manifests as Rollway\'s, offline (for the Git side of a move)',
+    details: `Prints the converted manifests (comments kept) on standard output and, on standard error, what
+changed meaning or could not be carried over, with its field path; then lint's findings on the output.
+Exits 1 when something could not be carried over. FILE "-" reads standard input; a DIR is read whole.`,
+    flags: [{ name: 'filename', short: 'f', type: 'string', valueName: 'FILE|DIR', description: 'the manifests to convert (required)' }, output(['yaml', 'json'])],
+  },
+  {
     words: ['dashboard'],
     args: [],
     summary: 'serve the web dashboard (rollouts, step timeline, weights, actions) on localhost',
@@ -366,6 +375,23 @@ function lintCommand(ctx: Context): number {
   return errors > 0 ? 1 : 0;
 }
 
+async function convertCommand(ctx: Context): Promise<number> {
+  const path = str(ctx.flags.filename);
+  if (!path) throw new UsageError('convert needs -f FILE or -f DIR');
+  const format = outputFormat(ctx.flags, ['yaml', 'json']) === 'json' ? 'json' : 'yaml';
+  const { convertPath } = await import('./convert-files.ts');
+  let run: ReturnType<typeof convertPath>;
+  try {
+    run = convertPath(path, format);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ActionError(code === 'ENOENT' ? `cannot read ${path}: no such file or directory` : (err as Error).message);
+  }
+  process.stdout.write(run.output);
+  for (const line of run.report) process.stderr.write(`${line}\n`);
+  return run.code;
+}
+
 async function runControllerCommand(ctx: Context): Promise<number> {
   const { runController } = await import('../controller/main.ts');
   const flags = ctx.flags;
@@ -515,6 +541,8 @@ async function run(argv: string[]): Promise<number> {
         return await statusCommand(ctx);
       case 'lint':
         return lintCommand(ctx);
+      case 'convert':
+        return await convertCommand(ctx);
       case 'dashboard':
         return await dashboardCommand(ctx);
       case 'version':
