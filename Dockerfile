@@ -4,12 +4,16 @@ FROM node:26-slim
 WORKDIR /opt/rollway
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+# Every folder the entrypoint imports (tools/image-files.test.ts checks it against the imports;
+# e2e/image.test.ts runs the controller from exactly these files). .dockerignore drops tests.
 COPY api ./api
+COPY analysis ./analysis
 COPY controller ./controller
 COPY routers ./routers
 COPY crds-types ./crds-types
 COPY kube ./kube
 COPY cli ./cli
+COPY dashboard ./dashboard
 USER 65532:65532
 ENTRYPOINT ["node", "cli/rollway.ts"]
 CMD ["controller", "--log-format", "json"]

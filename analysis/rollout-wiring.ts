@@ -11,6 +11,7 @@ import {
 } from '../api/analysis.ts';
 import type { SpecIssue } from '../api/issues.ts';
 import { ROLLOUT_API_VERSION, ROLLOUT_GROUP, ROLLOUT_KIND, ROLLOUT_VERSION } from '../api/rollout.ts';
+import { missingVerbs } from '../kube/access.ts';
 import { KubeApiError, type KubeClient, type KubeObject } from '../kube/client.ts';
 import { POD_TEMPLATE_HASH_LABEL } from '../controller/hash.ts';
 import type { AnalysisActions, AnalysisRunCreate, ObservedAnalysisRun, RolloutAnalysisView, SpecView, StatusView } from '../controller/model.ts';
@@ -37,11 +38,15 @@ export class RolloutAnalysis {
   readonly templates: Informer<TemplateObject>;
   readonly clusterTemplates: Informer<TemplateObject>;
   private readonly client: KubeClient;
+  private readonly namespace: string | undefined;
+  /** false in namespaced mode without rights on ClusterAnalysisTemplates: their cache is not started */
+  private clusterTemplatesReadable = true;
   /** namespace/name → a run this process created, until the runs cache shows it */
   private readonly createdNotYetSeen = new Map<string, { run: AnalysisRunObject; at: number }>();
 
   constructor(client: KubeClient, namespace: string | undefined, log: Logger) {
     this.client = client;
+    this.namespace = namespace;
     this.runs = new Informer<AnalysisRunObject>(client, analysisRunRef(namespace), { labelSelector: ROLLOUT_LABEL, log });
     this.templates = new Informer<TemplateObject>(client, { group: ROLLOUT_GROUP, version: ROLLOUT_VERSION, plural: ANALYSIS_TEMPLATE_PLURAL, namespace }, { log });
     this.clusterTemplates = new Informer<TemplateObject>(client, { group: ROLLOUT_GROUP, version: ROLLOUT_VERSION, plural: CLUSTER_ANALYSIS_TEMPLATE_PLURAL }, { log });
@@ -65,11 +70,17 @@ export class RolloutAnalysis {
     this.clusterTemplates.on(onTemplate(true));
   }
 
-  start(): Promise<void> {
+  async start(): Promise<void> {
+    // A namespaced install (a Role) cannot read cluster-scoped templates: skip that cache rather
+    // than retry 403s forever; Rollouts naming one are told why (missingTemplates).
+    if (this.namespace !== undefined) {
+      const missing = await missingVerbs(this.client, { group: ROLLOUT_GROUP, resource: CLUSTER_ANALYSIS_TEMPLATE_PLURAL }, ['list', 'watch']);
+      this.clusterTemplatesReadable = missing.length === 0;
+    }
     this.runs.start();
     this.templates.start();
-    this.clusterTemplates.start();
-    return Promise.all([this.runs.waitForSync(), this.templates.waitForSync(), this.clusterTemplates.waitForSync()]).then(() => undefined);
+    if (this.clusterTemplatesReadable) this.clusterTemplates.start();
+    await Promise.all([this.runs.waitForSync(), this.templates.waitForSync(), this.clusterTemplatesReadable ? this.clusterTemplates.waitForSync() : undefined]);
   }
 
   stop(): void {
@@ -79,7 +90,7 @@ export class RolloutAnalysis {
   }
 
   synced(): boolean {
-    return this.runs.hasSynced() && this.templates.hasSynced() && this.clusterTemplates.hasSynced();
+    return this.runs.hasSynced() && this.templates.hasSynced() && (!this.clusterTemplatesReadable || this.clusterTemplates.hasSynced());
   }
 
   private lookup(namespace: string): TemplateLookup {
@@ -135,6 +146,14 @@ export class RolloutAnalysis {
         const name = ref.templateName ?? '';
         const found = ref.clusterScope ? lookup.cluster(name) : lookup.namespaced(name);
         if (found) continue;
+        if (ref.clusterScope && !this.clusterTemplatesReadable) {
+          issues.push({
+            path: `${path}.templates[${j}].templateName`,
+            message: `ClusterAnalysisTemplate "${name}" cannot be read: the controller runs in namespaced mode without rights on ClusterAnalysisTemplates`,
+            fix: `use an AnalysisTemplate in namespace ${ns} (clusterScope: false), or grant get, list, watch on clusteranalysistemplates.rollway.dev to the controller`,
+          });
+          continue;
+        }
         issues.push({
           path: `${path}.templates[${j}].templateName`,
           message: ref.clusterScope ? `ClusterAnalysisTemplate "${name}" not found` : `AnalysisTemplate "${name}" not found in namespace ${ns}`,

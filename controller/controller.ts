@@ -289,6 +289,9 @@ export class RolloutController {
     }
 
     if (validation.ok) specIssues.push(...this.analysis.missingTemplates(rollout));
+    // A router RBAC forbids is disabled: the Rollout says so instead of retrying 403s (and holds no finalizer for it).
+    const forbiddenRouting = validation.ok ? this.routingWatch.forbiddenIssues(canary?.trafficRouting) : [];
+    specIssues.push(...forbiddenRouting);
     // spec.workloadRef: plan (and create ReplicaSets) with the Deployment's template as the Rollout's own.
     const workloadName = rollout.spec.workloadRef?.name;
     const workload = workloadName ? observeWorkload(this.deployments.get(ns, workloadName)) : undefined;
@@ -318,7 +321,7 @@ export class RolloutController {
           annotations: p.metadata.annotations,
         }))
       : [];
-    if (validation.ok && (await this.trackTrafficRouting(rollout))) return; // the Rollout changed: its watch event reconciles again
+    if (validation.ok && forbiddenRouting.length === 0 && (await this.trackTrafficRouting(rollout))) return; // the Rollout changed: its watch event reconciles again
     const router = this.routerFor(rollout);
     const view: RolloutView = {
       name,

@@ -13,6 +13,8 @@ export interface ControllerFlags {
   instanceId?: string | undefined;
   metricsPort: number;
   healthzPort: number;
+  /** where /metrics and /healthz listen (default loopback; 0.0.0.0 in a pod) */
+  bindAddress?: string | undefined;
   logFormat: 'json' | 'text';
   workers: number;
   leaderElect: boolean;
@@ -64,9 +66,10 @@ export async function runController(flags: ControllerFlags): Promise<void> {
     new Promise((resolve, reject) => {
       const server = http.createServer(handler);
       server.on('error', reject);
-      server.listen(port, '127.0.0.1', () => {
+      const host = flags.bindAddress ?? '127.0.0.1';
+      server.listen(port, host, () => {
         const address = server.address();
-        log('info', `${what} listening`, { address: typeof address === 'object' && address ? `127.0.0.1:${address.port}` : String(address) });
+        log('info', `${what} listening`, { address: typeof address === 'object' && address ? `${host}:${address.port}` : String(address) });
         resolve();
       });
       servers.push(server);
@@ -80,7 +83,8 @@ export async function runController(flags: ControllerFlags): Promise<void> {
     res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' }).end(renderMetrics(controller, client));
   };
   const healthz: http.RequestListener = (req, res) => {
-    const ok = controller.synced();
+    // A standby replica is healthy while it waits for the Lease: its caches start when it leads.
+    const ok = (elector !== undefined && !elector.isLeader()) || controller.synced();
     res.writeHead(ok ? 200 : 503, { 'Content-Type': 'text/plain' }).end(ok ? 'ok\n' : 'caches not synced\n');
   };
   if (flags.metricsPort >= 0) await listen(flags.metricsPort, metrics, 'metrics');

@@ -2,21 +2,28 @@
 // TrafficSplits, HTTPRoutes) so that a change by someone else, such as a GitOps tool putting a
 // weight back, reaches the owning Rollout at once, even while it sits in a pause. The caches
 // keep metadata only: the routers read the objects themselves when they reconcile.
+import type { SpecIssue } from '../api/issues.ts';
+import { missingVerbs } from '../kube/access.ts';
 import type { KubeClient, KubeObject } from '../kube/client.ts';
 import { Informer, type Logger } from './runtime/informer.ts';
 
 interface RoutingKind {
   group: string;
   plural: string;
+  /** the key under spec.strategy.canary.trafficRouting of the router that writes this kind */
+  router: string;
 }
 
 const ROUTING_KINDS: RoutingKind[] = [
-  { group: 'networking.istio.io', plural: 'virtualservices' },
-  { group: 'networking.istio.io', plural: 'destinationrules' },
-  { group: 'networking.k8s.io', plural: 'ingresses' },
-  { group: 'split.smi-spec.io', plural: 'trafficsplits' },
-  { group: 'gateway.networking.k8s.io', plural: 'httproutes' },
+  { group: 'networking.istio.io', plural: 'virtualservices', router: 'istio' },
+  { group: 'networking.istio.io', plural: 'destinationrules', router: 'istio' },
+  { group: 'networking.k8s.io', plural: 'ingresses', router: 'nginx' },
+  { group: 'split.smi-spec.io', plural: 'trafficsplits', router: 'smi' },
+  { group: 'gateway.networking.k8s.io', plural: 'httproutes', router: 'gatewayAPI' },
 ];
+
+/** What a router needs of its routing kind; without these its informer would retry 403s forever. */
+const ROUTER_VERBS = ['get', 'list', 'watch', 'patch'];
 
 export class RoutingWatch {
   private readonly informers: Informer<KubeObject>[] = [];
@@ -24,6 +31,8 @@ export class RoutingWatch {
   private readonly namespace: string | undefined;
   private readonly log: Logger;
   private readonly onChange: (object: KubeObject) => void;
+  /** served routing kinds RBAC does not let us use: router → kinds and the verbs missing */
+  private readonly forbidden = new Map<string, string[]>();
 
   constructor(client: KubeClient, namespace: string | undefined, log: Logger, onChange: (object: KubeObject) => void) {
     this.client = client;
@@ -37,6 +46,13 @@ export class RoutingWatch {
     for (const kind of ROUTING_KINDS) {
       const version = await this.servedVersion(kind);
       if (!version) continue;
+      const missing = await missingVerbs(this.client, { group: kind.group, resource: kind.plural, namespace: this.namespace }, ROUTER_VERBS);
+      if (missing.length > 0) {
+        const what = `${kind.plural}.${kind.group} (${missing.join(', ')})`;
+        this.forbidden.set(kind.router, [...(this.forbidden.get(kind.router) ?? []), what]);
+        this.log('warn', `router ${kind.router} disabled: RBAC forbids ${what}`, { router: kind.router });
+        continue;
+      }
       const informer = new Informer<KubeObject>(
         this.client,
         { group: kind.group, version, plural: kind.plural, namespace: this.namespace },
@@ -59,6 +75,27 @@ export class RoutingWatch {
 
   stop(): void {
     for (const informer of this.informers) informer.stop();
+  }
+
+  /** Routing kinds the cluster serves but RBAC does not let this process use (known after start). */
+  forbiddenKinds(): { group: string; plural: string }[] {
+    return ROUTING_KINDS.filter((k) => (this.forbidden.get(k.router) ?? []).some((what) => what.startsWith(`${k.plural}.${k.group} `))).map(({ group, plural }) => ({ group, plural }));
+  }
+
+  /** Issues for a Rollout whose trafficRouting names a router this process may not use. */
+  forbiddenIssues(trafficRouting: unknown): SpecIssue[] {
+    const issues: SpecIssue[] = [];
+    if (typeof trafficRouting !== 'object' || trafficRouting === null) return issues;
+    for (const router of Object.keys(trafficRouting)) {
+      const kinds = this.forbidden.get(router);
+      if (!kinds) continue;
+      issues.push({
+        path: `spec.strategy.canary.trafficRouting.${router}`,
+        message: `the ${router} router is disabled: the controller's ServiceAccount may not use ${kinds.join(', ')}`,
+        fix: `grant those verbs in the controller's ClusterRole (or Role in namespaced mode, see manifests/) and restart the controller`,
+      });
+    }
+    return issues;
   }
 
   private async servedVersion(kind: RoutingKind): Promise<string | undefined> {

@@ -219,12 +219,25 @@ export interface ControllerProcess {
   kill: (signal?: NodeJS.Signals) => Promise<void>;
 }
 
-/** Runs `rollway controller` as a child process watching one namespace. */
-export function startController(namespace: string, extraArgs: string[] = []): ControllerProcess {
+export interface ControllerOptions {
+  /** the controller's own kubeconfig (default ROLLWAY_E2E_CONTROLLER_KUBECONFIG, else the admin one) */
+  kubeconfig?: string;
+  /** watch every namespace instead of `namespace` (give an --instance-id to stay out of others' Rollouts) */
+  allNamespaces?: boolean;
+}
+
+/**
+ * Runs `rollway controller` as a child process watching one namespace. A test file that sets
+ * ROLLWAY_E2E_CONTROLLER_KUBECONFIG runs every controller it starts under those credentials
+ * (e2e/install.test.ts: the ServiceAccount of the install manifests, not cluster admin).
+ */
+export function startController(namespace: string, extraArgs: string[] = [], options: ControllerOptions = {}): ControllerProcess {
   const node = path.join(repoRoot, 'node_modules/.bin/node');
+  const kubeconfig = options.kubeconfig ?? process.env.ROLLWAY_E2E_CONTROLLER_KUBECONFIG ?? kubeconfigPath();
+  const scope = options.allNamespaces ? [] : ['--namespace', namespace];
   const child = spawn(
     node,
-    [path.join(repoRoot, 'cli/rollway.ts'), 'controller', '--kubeconfig', kubeconfigPath(), '--namespace', namespace, '--metrics-port=0', '--healthz-port=-1', '--log-format', 'text', '--lease-duration=3s', ...extraArgs],
+    [path.join(repoRoot, 'cli/rollway.ts'), 'controller', '--kubeconfig', kubeconfig, ...scope, '--metrics-port=0', '--healthz-port=-1', '--log-format', 'text', '--lease-duration=3s', ...extraArgs],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';

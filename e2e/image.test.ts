@@ -1,0 +1,98 @@
+// The image the Dockerfile describes, without a container engine: exactly the files its COPY
+// lines and .dockerignore give are assembled into a folder, production dependencies are installed
+// there with npm ci --omit=dev (as the Dockerfile's RUN line does), and the controller is started
+// from that folder against the local control plane. It must reconcile a Rollout. The same
+// assembly without one COPY line must fail to start, naming the missing module.
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import type { RolloutObject } from '../controller/controller.ts';
+import { imageFiles } from '../tools/image-files.ts';
+import { Cluster, kubeconfigPath, repoRoot } from './harness.ts';
+
+const node = path.join(repoRoot, 'node_modules/.bin/node');
+const dockerfile = readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8');
+const dockerignore = readFileSync(path.join(repoRoot, '.dockerignore'), 'utf8');
+const work = mkdtempSync(path.join(os.tmpdir(), 'rollway-image-'));
+
+function assemble(dir: string, dockerfileText: string): void {
+  for (const file of imageFiles(dockerfileText, dockerignore)) {
+    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+    copyFileSync(path.join(repoRoot, file), path.join(dir, file));
+  }
+}
+
+/** The Dockerfile's RUN line, run with the project's Node first on PATH. */
+function npmCi(dir: string): void {
+  const run = /^RUN\s+(npm ci .*)$/m.exec(dockerfile)?.[1];
+  assert.ok(run, 'the Dockerfile installs dependencies with npm ci');
+  const env = { ...process.env, PATH: `${path.dirname(node)}:${process.env.PATH ?? ''}` };
+  execFileSync('bash', ['-c', run], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 });
+}
+
+const image = path.join(work, 'image');
+before(() => {
+  mkdirSync(image);
+  assemble(image, dockerfile);
+  npmCi(image);
+}, { timeout: 320_000 });
+
+after(() => rmSync(work, { recursive: true, force: true }));
+
+void test('the assembled image holds no dev dependency and no test file', () => {
+  const listed = spawnSync('bash', ['-c', 'ls node_modules; find . -name "*.test.ts" -not -path "./node_modules/*"'], { cwd: image, encoding: 'utf8' }).stdout;
+  for (const dev of ['typescript', 'eslint', 'playwright-core', 'openapi-typescript']) assert.ok(!listed.split('\n').includes(dev), `${dev} is a dev dependency`);
+  assert.ok(listed.includes('yaml') && listed.includes('zod'), 'production dependencies are installed');
+  assert.doesNotMatch(listed, /\.test\.ts/);
+});
+
+void test('the controller started from the image folder reconciles a Rollout on the local control plane', { timeout: 90_000 }, async () => {
+  const cluster = new Cluster();
+  const ns = await cluster.namespace('image');
+  const child = spawn(node, ['cli/rollway.ts', 'controller', '--kubeconfig', kubeconfigPath(), '--namespace', ns.name, '--leader-elect=false', '--metrics-port=0', '--healthz-port=-1'], { cwd: image, stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  child.stderr.on('data', (c: Buffer) => (log += c.toString()));
+  try {
+    await cluster.apply(
+      {
+        apiVersion: 'rollway.dev/v1alpha1',
+        kind: 'Rollout',
+        metadata: { name: 'from-image' },
+        spec: {
+          replicas: 2,
+          selector: { matchLabels: { app: 'from-image' } },
+          template: { metadata: { labels: { app: 'from-image' } }, spec: { containers: [{ name: 'app', image: 'example.com/app:1' }] } },
+          strategy: { canary: { steps: [{ setWeight: 50 }] } },
+        },
+      },
+      ns.name,
+    );
+    await cluster.waitFor<RolloutObject>({ group: 'rollway.dev', version: 'v1alpha1', plural: 'rollouts', namespace: ns.name, name: 'from-image' }, (r) => r?.status?.phase === 'Healthy', { what: `Rollout Healthy (controller log:\n${log})`, timeoutMs: 40_000 });
+    const first = log.split('\n').find((l) => l.startsWith('{'));
+    assert.ok(first && JSON.parse(first).msg, 'the image logs JSON by default');
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    await ns.remove();
+    cluster.close();
+  }
+});
+
+void test('the modules the CLI loads on demand (the dashboard among them) load from the image folder', () => {
+  const entries = [...readFileSync(path.join(image, 'cli/rollway.ts'), 'utf8').matchAll(/import\(\s*'(\.[^']+)'\s*\)/g)].map((m) => path.posix.join('cli', m[1]!));
+  assert.ok(entries.some((e) => e.startsWith('dashboard/')), `found ${entries.join(', ')}`);
+  for (const entry of entries) execFileSync(node, ['-e', `await import(${JSON.stringify(`./${entry}`)})`, '--input-type=module'], { cwd: image, stdio: ['ignore', 'pipe', 'pipe'] });
+});
+
+void test('without the COPY of analysis/ the controller does not start, and says which module is missing', () => {
+  const broken = path.join(work, 'broken');
+  mkdirSync(broken);
+  assemble(broken, dockerfile.split('\n').filter((l) => !/^COPY analysis\b/.test(l)).join('\n'));
+  symlinkSync(path.join(image, 'node_modules'), path.join(broken, 'node_modules'));
+  const result = spawnSync(node, ['cli/rollway.ts', 'controller', '--kubeconfig', kubeconfigPath(), '--namespace', 'default', '--leader-elect=false'], { cwd: broken, encoding: 'utf8', timeout: 20_000 });
+  assert.notEqual(result.status, 0);
+  assert.match(result.stderr, /Cannot find module .*analysis/);
+});

@@ -1,0 +1,49 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { committedImageFiles, copySources, ignoreMatchers, imageFiles, importClosure, repoRoot, runtimeAssets } from './image-files.ts';
+
+const dockerfile = readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8');
+const dockerignore = readFileSync(path.join(repoRoot, '.dockerignore'), 'utf8');
+
+/** What the entrypoint needs that the image lacks. */
+function missingFrom(files: string[]): string[] {
+  const present = new Set(files);
+  return [...importClosure(), ...runtimeAssets()].filter((f) => !present.has(f));
+}
+
+void describe('the container image (Dockerfile + .dockerignore)', () => {
+  void it('holds every file the entrypoint imports, statically or on demand (dashboard, uninstall...), and the dashboard page', () => {
+    assert.deepEqual(missingFrom(committedImageFiles()), []);
+  });
+
+  void it('holds nothing test-only: no test files, snapshots, conformance fixtures, or code importing node:test / node:assert', () => {
+    const testOnly = committedImageFiles().filter((f) => {
+      if (/\.test\.ts$|__snapshots__|(^|\/)fixture\.ts$|routers\/conformance\.ts$/.test(f)) return true;
+      if (!f.endsWith('.ts')) return false;
+      return /from ['"]node:(test|assert)/.test(readFileSync(path.join(repoRoot, f), 'utf8'));
+    });
+    assert.deepEqual(testOnly, []);
+  });
+
+  void it('would catch a folder left out of the Dockerfile (this check fails on the Dockerfile before analysis/ and dashboard/ were copied)', () => {
+    for (const folder of ['analysis', 'dashboard', 'kube']) {
+      const without = dockerfile.split('\n').filter((l) => !new RegExp(`^COPY ${folder}\\b`).test(l)).join('\n');
+      const missing = missingFrom(imageFiles(without, dockerignore));
+      assert.ok(missing.some((f) => f.startsWith(`${folder}/`)), `${folder}/ missing should be reported`);
+    }
+  });
+
+  void it('reads COPY lines and .dockerignore patterns as a container build does', () => {
+    assert.deepEqual(copySources('FROM x\nCOPY package.json package-lock.json ./\nCOPY --chown=1:1 api ./api\nRUN echo COPY nothing'), ['package.json', 'package-lock.json', 'api']);
+    assert.throws(() => copySources('COPY api ./lib'), /moves a path/);
+    const m = ignoreMatchers('**/*.test.ts\ne2e\n!e2e/keep.ts');
+    const ignored = (f: string): boolean => m.reduce((out, { pattern, negate }) => (pattern.test(f) ? !negate : out), false);
+    assert.equal(ignored('api/rollout.test.ts'), true);
+    assert.equal(ignored('rollout.test.ts'), true);
+    assert.equal(ignored('e2e/harness.ts'), true);
+    assert.equal(ignored('e2e/keep.ts'), false);
+    assert.equal(ignored('api/rollout.ts'), false);
+  });
+});
