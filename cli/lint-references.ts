@@ -75,6 +75,12 @@ function collectRefs(rollout: Raw, canary: Canary | undefined, here: string): Re
   const blueGreen = field(rollout, 'spec', 'strategy', 'blueGreen');
   push('Service', str(field(blueGreen, 'activeService')), 'spec.strategy.blueGreen.activeService');
   push('Service', str(field(blueGreen, 'previewService')), 'spec.strategy.blueGreen.previewService');
+  for (const kind of ['prePromotionAnalysis', 'postPromotionAnalysis']) {
+    records(field(blueGreen, kind, 'templates')).forEach((t, j) => {
+      const cluster = t.clusterScope === true;
+      push(cluster ? 'ClusterAnalysisTemplate' : 'AnalysisTemplate', str(t.templateName), `spec.strategy.blueGreen.${kind}.templates[${j}].templateName`, cluster ? '' : here);
+    });
+  }
   return refs;
 }
 

@@ -66,6 +66,19 @@ void test('blue/green: active and preview ReplicaSets, no steps or weights', () 
   assert.match(out, /shop\/web:blue \(stable, active\)\n +shop\/web:green \(preview\)/);
 });
 
+void test('blue/green: the header names the active and preview revisions and what ends the pause', () => {
+  const out = renderRollout(buildView(blueGreen()), plain);
+  assert.match(out, /Active: +revision 4 \(f2d7w4\)/);
+  assert.match(out, /Preview: +revision 5 \(g5n8r2\)/);
+  assert.match(out, /BlueGreenPause · waiting for promotion: rollway promote web/);
+  const auto = blueGreen();
+  auto.rollout.spec.strategy!.blueGreen = { activeService: 'web-active', previewService: 'web-preview', autoPromotionSeconds: 60 };
+  auto.rollout.status!.pauseConditions = [{ reason: 'BlueGreenPause', startTime: new Date(NOW - 15_000).toISOString() }];
+  const view = buildView(auto);
+  assert.equal(view.blueGreen?.autoPromoteAt, NOW + 45_000);
+  assert.match(renderRollout(view, plain), /auto-promotion in 45s/);
+});
+
 void test('a timed pause shows the time left, counted from the pause start', () => {
   const snap = pausedCanary();
   snap.rollout.status!.currentStepIndex = 3; // pause: {duration: 10}

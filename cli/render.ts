@@ -93,6 +93,10 @@ function age(createdAt: number | undefined, now: number): string {
 /** The message line: the controller's message, plus what a person should know about a pause. */
 export function pauseNote(view: RolloutViewModel, now: number): string {
   if (view.pausedBySpec) return `paused by spec.paused: rollway promote ${view.name} resumes it`;
+  if (view.pause?.reason === 'BlueGreenPause') {
+    const at = view.blueGreen?.autoPromoteAt;
+    return at !== undefined ? `auto-promotion in ${formatDuration(Math.max(0, at - now))} (or rollway promote ${view.name})` : `waiting for promotion: rollway promote ${view.name}`;
+  }
   const current = view.steps.find((s) => s.state === 'current');
   if (current?.pauseEndsAt !== undefined) return `timed pause, ${formatDuration(Math.max(0, current.pauseEndsAt - now))} left`;
   if (current?.waitingForPromotion) return `waiting for promotion: rollway promote ${view.name}`;
@@ -123,6 +127,14 @@ export function renderRollout(view: RolloutViewModel, options: RenderOptions): s
   if (message) field('Message', message);
   if (view.pendingGeneration !== undefined) field('Observed', `generation ${view.pendingGeneration} not yet seen by the controller`);
   field('Strategy', view.strategy === 'BlueGreen' ? 'BlueGreen' : view.strategy);
+  if (view.blueGreen) {
+    const bg = view.blueGreen;
+    const rev = (r: { hash: string; revision: number | undefined } | undefined): string => (r ? `revision ${r.revision ?? '?'} (${r.hash})` : '-');
+    field('  Active', rev(bg.active));
+    field('  Preview', rev(bg.preview));
+    if (bg.prePromotion) field('  Pre-promotion', `${bg.prePromotion.name} ${bg.prePromotion.status}`);
+    if (bg.postPromotion) field('  Post-promotion', `${bg.postPromotion.name} ${bg.postPromotion.status}`);
+  }
   if (view.strategy === 'Canary') {
     if (view.step) field('  Step', `${view.step.index}/${view.step.total}`);
     if (view.setWeight !== undefined) field('  Set weight', formatPercent(view.setWeight));

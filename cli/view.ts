@@ -149,6 +149,17 @@ export interface RolloutViewModel {
   currentHash: string | undefined;
   /** container names of the pod template (for set image) */
   containers: string[];
+  /** a blue-green rollout: the revisions its Services select, and its promotion analysis runs */
+  blueGreen?: BlueGreenViewModel | undefined;
+}
+
+export interface BlueGreenViewModel {
+  active: { hash: string; revision: number | undefined } | undefined;
+  preview: { hash: string; revision: number | undefined } | undefined;
+  /** BlueGreenPause with autoPromotionSeconds: when it promotes itself */
+  autoPromoteAt: number | undefined;
+  prePromotion: { name: string; status: string } | undefined;
+  postPromotion: { name: string; status: string } | undefined;
 }
 
 const time = (iso: string | undefined): number | undefined => {
@@ -364,7 +375,7 @@ export function buildView(snapshot: RolloutSnapshot): RolloutViewModel {
   const stepIndex = st.currentStepIndex;
   const currentStep = stepIndex !== undefined ? steps[stepIndex] : undefined;
   const pauseStart = time(pauseCondition?.startTime);
-  const pauseDuration = currentStep?.pause ? durationMs(currentStep.pause.duration) : undefined;
+  const pauseDuration = currentStep?.pause ? durationMs(currentStep.pause.duration) : blueGreenPauseMs(ro, pauseCondition?.reason);
   const pause =
     pauseCondition && pauseStart !== undefined
       ? { reason: pauseCondition.reason, startedAt: pauseStart, endsAt: pauseDuration !== undefined ? pauseStart + pauseDuration : undefined }
@@ -424,6 +435,7 @@ export function buildView(snapshot: RolloutSnapshot): RolloutViewModel {
     stableHash,
     currentHash,
     containers: [...((ro.spec.template as PodTemplate | undefined)?.spec?.containers ?? []), ...((ro.spec.template as PodTemplate | undefined)?.spec?.initContainers ?? [])].map((c) => c.name),
+    blueGreen: strategy === 'BlueGreen' ? blueGreenView(ro, rsViews, pause) : undefined,
   };
 }
 
@@ -438,4 +450,25 @@ export function formatDuration(ms: number): string {
   if (h < 8) return m % 60 === 0 ? `${h}h` : `${h}h${m % 60}m`;
   if (h < 48) return `${h}h`;
   return `${Math.floor(h / 24)}d`;
+}
+
+/** BlueGreenPause with autoPromotionSeconds (and auto-promotion not turned off): how long it lasts. */
+function blueGreenPauseMs(ro: RolloutObject, reason: string | undefined): number | undefined {
+  const bg = ro.spec.strategy?.blueGreen;
+  if (reason !== 'BlueGreenPause' || !bg || bg.autoPromotionEnabled === false || !bg.autoPromotionSeconds) return undefined;
+  return bg.autoPromotionSeconds * 1000;
+}
+
+/** Which revision the active and preview Services select, the auto-promotion time, the promotion runs. */
+function blueGreenView(ro: RolloutObject, replicaSets: ReplicaSetView[], pause: RolloutViewModel['pause']): BlueGreenViewModel {
+  const st = ro.status?.blueGreen ?? {};
+  const at = (hash: string | undefined): BlueGreenViewModel['active'] => (hash ? { hash, revision: replicaSets.find((rs) => rs.hash === hash)?.revision } : undefined);
+  const run = (record: { name: string; status: string } | undefined): { name: string; status: string } | undefined => (record ? { name: record.name, status: record.status } : undefined);
+  return {
+    active: at(st.activeSelector),
+    preview: at(st.previewSelector),
+    autoPromoteAt: pause?.reason === 'BlueGreenPause' ? pause.endsAt : undefined,
+    prePromotion: run(st.prePromotionAnalysisRunStatus),
+    postPromotion: run(st.postPromotionAnalysisRunStatus),
+  };
 }

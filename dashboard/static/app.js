@@ -50,6 +50,8 @@ function duration(ms) {
   return hrs < 48 ? `${hrs}h${m % 60 ? `${m % 60}m` : ''}` : `${Math.floor(hrs / 24)}d`;
 }
 
+/** `#3 (hash)` for the revision a blue-green Service selects. */
+const revisionText = (rev) => (rev ? `#${rev.revision ?? '?'} (${rev.hash})` : '-');
 const phase = (p) => h('span', { class: `phase ${p}`, 'data-testid': 'phase' }, p);
 const tags = (list) => list.flatMap((t) => [' ', h('span', { class: `tag ${t}` }, t)]);
 
@@ -231,11 +233,14 @@ function detailPage() {
     r.step ? h('div', {}, h('span', {}, 'Step'), h('b', { 'data-testid': 'step' }, `${r.step.index}/${r.step.total}`)) : null,
     r.setWeight !== undefined ? h('div', {}, h('span', {}, 'Set weight'), h('b', { 'data-testid': 'set-weight' }, pct(r.setWeight))) : null,
     r.actualWeight !== undefined ? h('div', {}, h('span', {}, `Actual weight (${r.actualWeightFrom === 'status' ? (r.routing.length ? 'status' : 'pod counts') : r.actualWeightFrom})`), h('b', { 'data-testid': 'actual-weight' }, pct(r.actualWeight))) : null,
+    r.blueGreen ? h('div', {}, h('span', {}, 'Active'), h('b', { 'data-testid': 'active' }, revisionText(r.blueGreen.active))) : null,
+    r.blueGreen ? h('div', {}, h('span', {}, 'Preview'), h('b', { 'data-testid': 'preview' }, revisionText(r.blueGreen.preview))) : null,
     h('div', {}, h('span', {}, 'Ready / desired'), h('b', {}, `${r.replicas.ready}/${r.replicas.desired}`)),
     h('div', {}, h('span', {}, 'Updated / available'), h('b', {}, `${r.replicas.updated} / ${r.replicas.available}`)),
   );
   let note = '';
   if (r.pausedBySpec) note = 'paused by spec.paused: Promote resumes it';
+  else if (r.blueGreen && r.pause && r.pause.reason === 'BlueGreenPause') note = r.blueGreen.autoPromoteAt ? `auto-promotion in ${duration(r.blueGreen.autoPromoteAt - t)}` : 'waiting for promotion';
   else if (current && current.pauseEndsAt) note = `timed pause, ${duration(current.pauseEndsAt - t)} left`;
   else if (current && current.waitingForPromotion) note = 'waiting for promotion';
   const head = h(
