@@ -12,7 +12,8 @@
 import { DEFAULT_REVISION_HISTORY_LIMIT, DEFAULT_SCALE_DOWN_DELAY_SECONDS } from '../api/rollout.ts';
 import { PAUSE_REASON_INCONCLUSIVE, hasInconclusivePause } from '../analysis/rollout-plan.ts';
 import { PromotionAnalysis } from './bluegreen-analysis.ts';
-import { podTemplateHash, POD_TEMPLATE_HASH_LABEL } from './hash.ts';
+import { currentPodHash } from './adopt.ts';
+import { POD_TEMPLATE_HASH_LABEL } from './hash.ts';
 import type { SpecIssue } from '../api/issues.ts';
 import { REVISION_ANNOTATION, SCALE_DOWN_DEADLINE_ANNOTATION, type BlueGreenView, type ObservedReplicaSet, type Plan, type PlanInput, type PlannedEvent, type ReplicaSetScale, type StatusView } from './model.ts';
 import { planPodTemplates } from './pod-metadata.ts';
@@ -105,7 +106,7 @@ function startRevision(input: PlanInput, plan: Plan): Ctx {
   const bg = spec.strategy?.blueGreen as BlueGreenView;
   const prev: StatusView = rollout.status ?? {};
   const { status, events } = plan;
-  const currentHash = podTemplateHash(spec.template, prev.collisionCount ?? 0);
+  const currentHash = currentPodHash(input.replicaSets, spec.template, prev.collisionCount ?? 0, prev.currentPodHash);
   const byHash = new Map(input.replicaSets.map((rs) => [rs.hash, rs]));
   const maxRevision = Math.max(0, ...input.replicaSets.map((rs) => rs.revision));
   const newRS = byHash.get(currentHash);

@@ -9,6 +9,7 @@ import { appliedRoutingOf, createRouter, routingObjects, type AppliedRouting } f
 import { percentOf, RouterSpecError, type TrafficRouter } from '../routers/types.ts';
 import { rejectedWriteIssue } from '../routers/common.ts';
 import { EventRecorder } from './events.ts';
+import { templateKey } from './adopt.ts';
 import { POD_TEMPLATE_HASH_LABEL } from './hash.ts';
 import { EPHEMERAL_METADATA_ANNOTATION, usesPodTemplateExtras } from './pod-metadata.ts';
 import { resolveWorkloadSpec, type ObservedWorkload } from './workload-ref.ts';
@@ -612,15 +613,21 @@ export function observeReplicaSet(rs: ReplicaSetObject, pods?: readonly PodObjec
     podMetadata: rs.spec.template?.metadata,
     affinity: rs.spec.template?.spec?.affinity,
     ephemeralRecord: annotations[EPHEMERAL_METADATA_ANNOTATION],
+    templateKey: templateKeys.get(rs) ?? (rs.spec.template?.spec?.containers ? templateKey(rs.spec.template) : undefined),
   };
 }
+
+// The template digest of each cached ReplicaSet, taken before the cache drops its pod spec.
+const templateKeys = new WeakMap<object, string>();
 
 /** The part of a ReplicaSet reconciles read: memory grows with objects, not with their size. */
 function trimReplicaSet(o: KubeObject): KubeObject {
   const spec = (o as ReplicaSetObject).spec;
   const template = spec?.template;
   const kept = template ? { metadata: { labels: template.metadata?.labels, annotations: template.metadata?.annotations }, spec: { affinity: template.spec?.affinity } } : undefined;
-  return { ...o, spec: { replicas: spec?.replicas, ...(kept ? { template: kept } : {}) } } as KubeObject;
+  const trimmed = { ...o, spec: { replicas: spec?.replicas, ...(kept ? { template: kept } : {}) } } as KubeObject;
+  if (template) templateKeys.set(trimmed, templateKey(template));
+  return trimmed;
 }
 
 export interface DeploymentObject extends KubeObject {

@@ -166,6 +166,8 @@ export interface ObservedReplicaSet {
   affinity?: unknown;
   /** the ephemeral metadata we put on its template (EPHEMERAL_METADATA_ANNOTATION) */
   ephemeralRecord?: string | undefined;
+  /** templateKey of its pod template (controller/adopt.ts): finds an adopted ReplicaSet */
+  templateKey?: string | undefined;
 }
 
 export interface ObservedPod {

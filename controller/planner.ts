@@ -5,7 +5,8 @@
 import { formatIssue, type SpecIssue } from '../api/issues.ts';
 import { DEFAULT_PROGRESS_DEADLINE_SECONDS, DEFAULT_REVISION_HISTORY_LIMIT, DEFAULT_SCALE_DOWN_DELAY_SECONDS, parseDurationMs } from '../api/rollout.ts';
 import { FULL_STABLE, percentOf, ratioFromPercent, type DesiredTraffic, type HeaderRoute, type MirrorRoute, type StringMatch } from '../routers/types.ts';
-import { podTemplateHash, stepsHash, POD_TEMPLATE_HASH_LABEL } from './hash.ts';
+import { currentPodHash } from './adopt.ts';
+import { stepsHash, POD_TEMPLATE_HASH_LABEL } from './hash.ts';
 import {
   REVISION_ANNOTATION,
   SCALE_DOWN_DEADLINE_ANNOTATION,
@@ -85,7 +86,7 @@ export function planRollout(input: PlanInput): Plan {
   const steps = maxTrafficWeight && maxTrafficWeight !== 100 ? (canary.steps ?? []).map((s) => (typeof s.setWeight === 'number' ? { ...s, setWeight: (s.setWeight * 100) / maxTrafficWeight } : s)) : (canary.steps ?? []);
   const replicas = spec.replicas ?? 1;
   const routed = !input.router.capabilities.replicaBased;
-  const currentHash = podTemplateHash(spec.template, prev.collisionCount ?? 0);
+  const currentHash = currentPodHash(input.replicaSets, spec.template, prev.collisionCount ?? 0, prev.currentPodHash);
   const digest = stepsHash(steps);
   const byHash = new Map(input.replicaSets.map((rs) => [rs.hash, rs]));
   const maxRevision = Math.max(0, ...input.replicaSets.map((rs) => rs.revision));
