@@ -16,7 +16,11 @@ import { lintText } from './lint.ts';
 import { LiveOutput, Throttle } from './live.ts';
 import { analysisRunsMissing, serves } from './observe.ts';
 import { COMMANDS } from './rollway.ts';
-import { parseQuantity, readCanaryIngress, readHTTPRoute, readTrafficSplit, readVirtualService, routingTargets } from './routing.ts';
+import { gatewayApiPlugin } from '../routers/gateway-api/index.ts';
+import { istioPlugin } from '../routers/istio/index.ts';
+import { nginxPlugin } from '../routers/nginx/index.ts';
+import { smiPlugin } from '../routers/smi/index.ts';
+import { routingTargets } from './routing.ts';
 import { templateForUndo } from './undo.ts';
 import { buildView, formatDuration, formatPercent } from './view.ts';
 
@@ -113,26 +117,25 @@ void test('the throttle runs at most once per interval and always runs after the
   assert.equal(runs, 2);
 });
 
-void test('routing objects: the canary share as each router writes it', () => {
-  const ctx = { canaryService: 'web-canary', stableService: 'web-stable' };
+void test('routing objects: the canary share as each router writes it, read by its plugin', () => {
+  const where = { namespace: 'shop', rolloutName: 'web', canaryService: 'web-canary', stableService: 'web-stable' };
   const vs = obj({
     http: [
       { name: 'other', route: [{ destination: { host: 'x' } }] },
       { name: 'primary', route: [{ destination: { host: 'web-stable.shop.svc.cluster.local' }, weight: 9950 }, { destination: { host: 'web-canary' }, weight: 50 }] },
     ],
   });
-  assert.deepEqual(readVirtualService(vs, { ...ctx, routes: ['primary'] }), { canary: 50, total: 10000 });
+  assert.deepEqual(istioPlugin.read(vs, { virtualService: { name: 'x', routes: ['primary'] } }, where), { canary: 50, total: 10000 });
   const subsets = obj({ http: [{ route: [{ destination: { host: 'web', subset: 'stable' }, weight: 80 }, { destination: { host: 'web', subset: 'canary' }, weight: 20 }] }] });
-  assert.deepEqual(readVirtualService(subsets, { ...ctx, subsets: { canarySubsetName: 'canary', stableSubsetName: 'stable' } }), { canary: 20, total: 100 });
+  assert.deepEqual(istioPlugin.read(subsets, { virtualService: { name: 'x' }, destinationRule: { name: 'web', canarySubsetName: 'canary', stableSubsetName: 'stable' } }, where), { canary: 20, total: 100 });
   const p = 'nginx.ingress.kubernetes.io';
-  assert.deepEqual(readCanaryIngress(obj({}, { [`${p}/canary`]: 'true', [`${p}/canary-weight`]: '5', [`${p}/canary-weight-total`]: '10000' }), p), { canary: 5, total: 10000 });
-  assert.deepEqual(readCanaryIngress(obj({}, {}), p), { canary: 0, total: 100 });
-  assert.deepEqual(readTrafficSplit(obj({ backends: [{ service: 'web-canary', weight: '500m' }, { service: 'web-stable', weight: '99500m' }] }), ctx), { canary: 500, total: 100000 });
-  assert.deepEqual(readTrafficSplit(obj({ backends: [{ service: 'web-canary', weight: 1 }, { service: 'web-stable', weight: 3 }] }), ctx), { canary: 1, total: 4 });
-  assert.equal(parseQuantity('2k'), 2000);
+  assert.deepEqual(nginxPlugin.read(obj({}, { [`${p}/canary`]: 'true', [`${p}/canary-weight`]: '5', [`${p}/canary-weight-total`]: '10000' }), {}, where), { canary: 5, total: 10000 });
+  assert.deepEqual(nginxPlugin.read(obj({}, {}), {}, where), { canary: 0, total: 100 });
+  assert.deepEqual(smiPlugin.read(obj({ backends: [{ service: 'web-canary', weight: '500m' }, { service: 'web-stable', weight: '99500m' }] }), {}, where), { canary: 500, total: 100000 });
+  assert.deepEqual(smiPlugin.read(obj({ backends: [{ service: 'web-canary', weight: 1 }, { service: 'web-stable', weight: '2k' }] }), {}, where), { canary: 1, total: 2001 });
   const route = obj({ rules: [{ name: 'api', backendRefs: [{ name: 'web-stable', weight: 199 }, { name: 'web-canary', weight: 1 }] }] });
-  assert.deepEqual(readHTTPRoute(route, { ...ctx, rules: ['api'] }), { canary: 1, total: 200 });
-  assert.equal(readHTTPRoute(route, { ...ctx, rules: ['missing'] }), undefined);
+  assert.deepEqual(gatewayApiPlugin.read(route, { httpRoutes: [{ name: 'x', rules: ['api'] }] }, where), { canary: 1, total: 200 });
+  assert.equal(gatewayApiPlugin.read(route, { httpRoutes: [{ name: 'x', rules: ['missing'] }] }, where), undefined);
 });
 
 void test('routing targets follow trafficRouting: the NGINX canary Ingress name, the TrafficSplit default name, a VirtualService in another namespace', () => {

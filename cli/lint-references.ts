@@ -3,6 +3,10 @@
 // against); the routes must lead to the Services and the Services to the Rollout's pods. The
 // Rollout has passed the schema; the other objects may have any shape, so they are read with the
 // accessors of raw.ts.
+import type { GatewayApiConfig } from '../routers/gateway-api/index.ts';
+import type { IstioConfig } from '../routers/istio/index.ts';
+import { namespacedName } from '../routers/common.ts';
+import { routingObjectsOf } from '../routers/registry.ts';
 import type { Add } from './lint.ts';
 import { field, isRecord, namespaceOf, records, str, type Raw } from './raw.ts';
 
@@ -16,16 +20,8 @@ interface Canary {
   stableService?: string;
   steps?: { analysis?: { templates?: TemplateRef[] } }[];
   analysis?: { templates?: TemplateRef[] };
-  trafficRouting?: {
-    istio?: { virtualService?: VsRef; virtualServices?: VsRef[]; destinationRule?: { name: string } };
-    nginx?: { stableIngress?: string; stableIngresses?: string[] };
-    smi?: { rootService?: string };
-    gatewayAPI?: { httpRoutes?: { name: string; namespace?: string; rules?: string[] }[] };
-  };
-}
-interface VsRef {
-  name: string;
-  routes?: string[];
+  /** the routers' configurations are their plugins' types */
+  trafficRouting?: { istio?: IstioConfig; gatewayAPI?: GatewayApiConfig };
 }
 
 const C = 'spec.strategy.canary';
@@ -58,14 +54,11 @@ function collectRefs(rollout: Raw, canary: Canary | undefined, here: string): Re
   if (canary) {
     push('Service', canary.canaryService, `${C}.canaryService`);
     push('Service', canary.stableService, `${C}.stableService`);
-    const tr = canary.trafficRouting;
-    push('VirtualService', tr?.istio?.virtualService?.name, `${R}.istio.virtualService.name`);
-    tr?.istio?.virtualServices?.forEach((vs, i) => push('VirtualService', vs.name, `${R}.istio.virtualServices[${i}].name`));
-    push('DestinationRule', tr?.istio?.destinationRule?.name, `${R}.istio.destinationRule.name`);
-    push('Ingress', tr?.nginx?.stableIngress, `${R}.nginx.stableIngress`);
-    tr?.nginx?.stableIngresses?.forEach((n, i) => push('Ingress', n, `${R}.nginx.stableIngresses[${i}]`));
-    push('Service', tr?.smi?.rootService, `${R}.smi.rootService`);
-    tr?.gatewayAPI?.httpRoutes?.forEach((r, i) => push('HTTPRoute', r.name, `${R}.gatewayAPI.httpRoutes[${i}].name`, r.namespace ?? here));
+    // The objects each router's configuration names (not those it creates), as its plugin resolves them.
+    const where = { namespace: here, rolloutName: nameOf(rollout) ?? '', canaryService: canary.canaryService ?? '', stableService: canary.stableService ?? '' };
+    for (const o of routingObjectsOf(canary.trafficRouting as Record<string, unknown> | undefined, where)) {
+      if (o.access !== 'owns' && o.field) push(o.kind, o.name, o.path, o.namespace);
+    }
     const templates = [
       ...(canary.steps ?? []).flatMap((s, i) => (s.analysis?.templates ?? []).map((t, j) => ({ t, path: `${C}.steps[${i}].analysis.templates[${j}].templateName` }))),
       ...(canary.analysis?.templates ?? []).map((t, j) => ({ t, path: `${C}.analysis.templates[${j}].templateName` })),
@@ -89,7 +82,8 @@ function checkRoutes(canary: Canary, here: string, byKind: (kind: string) => Raw
   const tr = canary.trafficRouting;
   const vsRefs = [...(tr?.istio?.virtualService ? [{ vs: tr.istio.virtualService, path: `${R}.istio.virtualService` }] : []), ...(tr?.istio?.virtualServices ?? []).map((vs, i) => ({ vs, path: `${R}.istio.virtualServices[${i}]` }))];
   for (const { vs, path } of vsRefs) {
-    const found = byKind('VirtualService').find((o) => nameOf(o) === vs.name && namespaceOf(o) === here);
+    const { name, namespace } = namespacedName(vs.name, here);
+    const found = byKind('VirtualService').find((o) => nameOf(o) === name && namespaceOf(o) === namespace);
     if (!found) continue;
     const http = records(field(found, 'spec', 'http'));
     vs.routes?.forEach((route, i) => {

@@ -1,7 +1,7 @@
 // A traffic router as a plugin: one object that says everything the rest of Rollway needs to know
 // about it. The controller, validation, `rollway lint`, the CLI, the dashboard and the CRD
 // generators only ever iterate over plugins (routers/registry.ts); nothing else names a router.
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { KubeObject } from './kube-api.ts';
 import type { RouterCapabilities, RouterContext, SpecIssue, TrafficRouter, WeightRatio } from './types.ts';
 
@@ -27,6 +27,8 @@ export interface RoutingObject {
   carriesWeight: boolean;
   /** 'edits': a user's object changed in place; 'owns': created and owned by the Rollout; 'reads': only read */
   access: 'edits' | 'owns' | 'reads';
+  /** where the configuration names it, below the router's configuration: `virtualServices[1].name` (none for a name it derives) */
+  field?: string;
   /** the part of the object the configuration manages (routes, rules): a change of it releases the old part first */
   part?: unknown;
 }
@@ -68,3 +70,34 @@ export interface RouterPlugin<S extends z.ZodType = z.ZodType> {
 export function definePlugin<S extends z.ZodType>(plugin: RouterPlugin<S>): RouterPlugin<S> {
   return plugin;
 }
+
+const MatchKinds = z.array(z.enum(['exact', 'prefix', 'regex']));
+
+/** What a plugin's capabilities must look like (third-party plugins are checked against it when loaded). */
+export const RouterCapabilitiesSchema = z.strictObject({
+  weightResolutionPercent: z.number().positive().max(100),
+  headerMatch: MatchKinds,
+  maxHeadersPerRoute: z.int().positive().optional(),
+  maxHeaderRoutes: z.int().positive().optional(),
+  mirror: z.boolean(),
+  mirrorMethodMatch: MatchKinds.optional(),
+  verification: z.boolean(),
+  replicaBased: z.boolean(),
+});
+
+const fn = z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', 'must be a function');
+
+/** The shape of a plugin object, for checking one loaded from a file or package. */
+export const RouterPluginShape = z.object({
+  key: z.string().regex(/^[A-Za-z0-9][-A-Za-z0-9_./]*$/, 'must be a name such as example.com/my-router (letters, digits, - _ . /)'),
+  label: z.string().min(1),
+  schema: z.custom<z.ZodType>((v) => typeof (v as { safeParse?: unknown } | null)?.safeParse === 'function', 'must be a zod schema (an object with safeParse)'),
+  capabilities: RouterCapabilitiesSchema,
+  kinds: z.array(z.strictObject({ kind: z.string().min(1), group: z.string(), plural: z.string().min(1), versions: z.array(z.string().min(1)).min(1), editedInPlace: z.boolean() })),
+  needsServices: fn.optional(),
+  validate: fn.optional(),
+  routingObjects: fn,
+  read: fn,
+  create: fn,
+  argoPlugins: z.record(z.string(), fn).optional(),
+});

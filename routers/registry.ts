@@ -111,8 +111,8 @@ function parsed(plugin: RouterPlugin, given: unknown): { config: unknown; valid:
 }
 
 /** The objects every configured router refers to. */
-export function routingObjectsOf(trafficRouting: Record<string, unknown> | undefined, where: ReadContext): (RoutingObject & { plugin: RouterPlugin; config: unknown })[] {
+export function routingObjectsOf(trafficRouting: Record<string, unknown> | undefined, where: ReadContext): (RoutingObject & { plugin: RouterPlugin; config: unknown; path: string })[] {
   return configuredPlugins(trafficRouting)
     .filter((c) => c.valid)
-    .flatMap(({ plugin, config }) => plugin.routingObjects(config, where).map((object) => ({ ...object, plugin, config })));
+    .flatMap(({ plugin, config, path }) => plugin.routingObjects(config, where).map((object) => ({ ...object, plugin, config, path: object.field ? `${path}.${object.field}` : path })));
 }

@@ -97,3 +97,17 @@ void describe('router capabilities in validation (controller and lint)', () => {
     assert.match(found[0]?.message ?? '', /the Istio and SMI routers together cannot route by header/);
   });
 });
+
+void describe('trafficRouting.plugins in a Rollout', () => {
+  void it("accepts Argo's argoproj-labs/gatewayAPI plugin as the Gateway API router, with its limits (exact method match for mirrors)", () => {
+    const argo = { plugins: { 'argoproj-labs/gatewayAPI': { httpRoute: 'web-route', namespace: 'shop' } } };
+    assert.deepEqual(issues(rollout(argo, [{ setWeight: 0.5 }, header([exact('x-beta', 'yes')])])), []);
+    const found = issues(rollout(argo, [mirror([{ method: { prefix: 'G' } }])])).map((i) => i.path);
+    assert.deepEqual(found, ['spec.strategy.canary.steps[0].setMirrorRoute.match[0].method.prefix']);
+  });
+
+  void it('rejects a plugin nothing loaded answers to, naming the loaded ones', () => {
+    const found = issues(rollout({ plugins: { 'acme/mesh': {} } }, [{ setWeight: 5 }]));
+    assert.deepEqual(found.map((i) => [i.path, i.message]), [['spec.strategy.canary.trafficRouting.plugins["acme/mesh"]', 'no traffic router plugin named "acme/mesh" is loaded (loaded: argoproj-labs/gatewayAPI)']]);
+  });
+});

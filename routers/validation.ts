@@ -33,7 +33,8 @@ export function trafficRoutingIssues(routing: Record<string, unknown>, steps: re
         issues.push({ path: [path, ...problem.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))].join(''), message: problem.message, fix: `see the configuration ${plugin.label} takes` });
       }
     }
-    if (valid && plugin.validate) issues.push(...plugin.validate(config, path, { managedRoutes: routing.managedRoutes as { name: string }[] | undefined }));
+    // An Argo plugin configuration that did not map over is reported as such, not in our field names.
+    if (valid && mapping.length === 0 && plugin.validate) issues.push(...plugin.validate(config, path, { managedRoutes: routing.managedRoutes as { name: string }[] | undefined }));
   }
   return issues;
 }

@@ -103,7 +103,7 @@ export const gatewayApiPlugin = definePlugin({
   kinds: [{ kind: 'HTTPRoute', group: GATEWAY_GROUP, plural: 'httproutes', versions: GATEWAY_VERSIONS, editedInPlace: true }],
   validate,
   routingObjects: (config, where) =>
-    config.httpRoutes.map((route) => ({
+    config.httpRoutes.map((route, i) => ({
       kind: 'HTTPRoute',
       group: GATEWAY_GROUP,
       plural: 'httproutes',
@@ -111,6 +111,7 @@ export const gatewayApiPlugin = definePlugin({
       name: route.name,
       carriesWeight: true,
       access: 'edits' as const,
+      field: `httpRoutes[${i}].name`,
       part: route.rules ?? [],
     })),
   read: (object, config, where) => {

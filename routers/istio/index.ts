@@ -88,18 +88,20 @@ export const istioPlugin = definePlugin({
     return issues;
   },
   routingObjects: (config, where) => {
-    const out: RoutingObject[] = virtualServiceRefs(config).map((ref) => ({
+    const list = config.virtualService ? 'virtualService' : 'virtualServices';
+    const out: RoutingObject[] = virtualServiceRefs(config).map((ref, i) => ({
       kind: 'VirtualService',
       group: ISTIO_GROUP,
       plural: 'virtualservices',
       ...namespacedName(ref.name, where.namespace),
       carriesWeight: true,
       access: 'edits' as const,
+      field: list === 'virtualService' ? 'virtualService.name' : `virtualServices[${i}].name`,
       part: ref.routes ?? [],
     }));
     const rule = config.destinationRule;
     if (rule) {
-      out.push({ kind: 'DestinationRule', group: ISTIO_GROUP, plural: 'destinationrules', ...namespacedName(rule.name, where.namespace), carriesWeight: false, access: 'edits' as const, part: [rule.stableSubsetName, rule.canarySubsetName] });
+      out.push({ kind: 'DestinationRule', group: ISTIO_GROUP, plural: 'destinationrules', ...namespacedName(rule.name, where.namespace), carriesWeight: false, access: 'edits' as const, field: 'destinationRule.name', part: [rule.stableSubsetName, rule.canarySubsetName] });
     }
     return out;
   },

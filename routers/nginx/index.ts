@@ -71,8 +71,8 @@ export const nginxPlugin = definePlugin({
   kinds: [{ kind: 'Ingress', group: 'networking.k8s.io', plural: 'ingresses', versions: ['v1'], editedInPlace: false }],
   validate,
   routingObjects: (config, where) =>
-    stableIngresses(config).flatMap((stable): RoutingObject[] => [
-      { kind: 'Ingress', group: 'networking.k8s.io', plural: 'ingresses', namespace: where.namespace, name: stable, carriesWeight: false, access: 'reads' },
+    stableIngresses(config).flatMap((stable, i): RoutingObject[] => [
+      { kind: 'Ingress', group: 'networking.k8s.io', plural: 'ingresses', namespace: where.namespace, name: stable, carriesWeight: false, access: 'reads', field: config.stableIngress ? 'stableIngress' : `stableIngresses[${i}]` },
       { kind: 'Ingress', group: 'networking.k8s.io', plural: 'ingresses', namespace: where.namespace, name: canaryIngressName(where.rolloutName, stable), carriesWeight: true, access: 'owns' },
     ]),
   read: (object, config) => readCanaryIngress(object, config.annotationPrefix ?? DEFAULT_ANNOTATION_PREFIX),

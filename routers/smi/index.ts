@@ -1,7 +1,7 @@
 // The SMI router as a plugin: its configuration (trafficRouting.smi), what it can express, the
 // TrafficSplit it owns, and how a TrafficSplit's backend weights are read.
 import { z } from 'zod';
-import { definePlugin } from '../plugin.ts';
+import { definePlugin, type RoutingObject } from '../plugin.ts';
 import type { RouterCapabilities, SpecIssue, WeightRatio } from '../types.ts';
 import { quantityMilli, SMI_GROUP, SMI_VERSIONS, type TrafficSplit } from './render.ts';
 import { SmiRouter } from './router.ts';
@@ -44,8 +44,10 @@ export const smiPlugin = definePlugin({
     config.trafficSplitName !== undefined && !DNS_SUBDOMAIN.test(config.trafficSplitName)
       ? [{ path: `${path}.trafficSplitName`, message: `trafficSplitName ${JSON.stringify(config.trafficSplitName)} is not a valid object name`, fix: 'use lower-case letters, digits, - and .' }]
       : [],
-  routingObjects: (config, where) => [
+  routingObjects: (config, where): RoutingObject[] => [
     { kind: 'TrafficSplit', group: SMI_GROUP, plural: 'trafficsplits', namespace: where.namespace, name: config.trafficSplitName ?? where.rolloutName, carriesWeight: true, access: 'owns' },
+    // The root Service the split stands for (default: the stable Service).
+    ...(config.rootService ? [{ kind: 'Service', group: '', plural: 'services', namespace: where.namespace, name: config.rootService, carriesWeight: false, access: 'reads' as const, field: 'rootService' }] : []),
   ],
   read: (object, _config, where) => readTrafficSplit(object as TrafficSplit, where),
   create: (ctx, config) => new SmiRouter(ctx, config, smiCapabilities),
