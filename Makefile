@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/.cluster/bin:$(PATH)
 
-.PHONY: test unit e2e e2e-faults typecheck lint deps cluster-up cluster-down cluster-status controlplane demo bench crds crds-types
+.PHONY: test unit e2e e2e-faults typecheck lint deps cluster-up cluster-down cluster-status controlplane demo bench crds crds-types manifests helm
 
 ## make test: everything CI checks (type-check, lint, unit tests, e2e tests on the local control plane)
 test: typecheck lint unit e2e
@@ -23,7 +23,7 @@ lint: deps
 unit: deps
 	tools/run-tests.sh unit
 
-e2e: deps controlplane
+e2e: deps controlplane helm
 	tools/run-tests.sh e2e
 
 ## make e2e-faults: the fault suite alone (e2e/faults/, also part of make e2e at these sizes):
@@ -47,9 +47,19 @@ cluster-down:
 cluster-status:
 	@hack/cluster.sh status
 
-## Rollway's own CRDs, generated from the zod schemas in api/
+## Rollway's own CRDs, generated from the zod schemas in api/ (and the install manifests that carry them)
 crds: deps
 	node tools/gen-crds.ts
+	node tools/gen-manifests.ts
+
+## manifests/install.yaml and namespace-install.yaml from the kustomize bases under manifests/, and
+## the Helm chart's copy of the CRDs
+manifests: deps
+	node tools/gen-manifests.ts
+
+## Helm, built from its Go module (pinned in hack/helm) into the control plane's cache, for the chart tests
+helm:
+	hack/build-helm.sh >/dev/null
 
 ## Types of the third-party resources the routers edit, generated from crds/third-party/ (openapi-typescript)
 crds-types: deps

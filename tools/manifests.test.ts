@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { INSTALLS, buildKustomization, installDocuments, renderInstall, repoRoot, rulesWithReasons, type Rule } from './manifests.ts';
+import { CHART_CRDS_DIR, INSTALLS, buildKustomization, chartCrdCopies, installDocuments, renderInstall, repoRoot, rulesWithReasons, type Rule } from './manifests.ts';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const objects = (output: string): Obj[] => installDocuments(output).map((d) => d.toJS() as Obj);
@@ -27,6 +27,14 @@ void describe('generated install manifests', () => {
       assert.ok(committed === renderInstall(install), `${install.output} is out of date: run \`make manifests\` and commit the result`);
     });
   }
+
+  void it('the Helm chart carries exactly the CRDs of crds/rollway/ (run `make manifests` after `make crds`)', () => {
+    const present = readdirSync(path.join(repoRoot, CHART_CRDS_DIR)).sort();
+    assert.deepEqual(present, chartCrdCopies().map((c) => path.basename(c.output)));
+    for (const { source, output } of chartCrdCopies()) {
+      assert.ok(readFileSync(path.join(repoRoot, output), 'utf8') === readFileSync(path.join(repoRoot, source), 'utf8'), `${output} differs from ${source}: run \`make manifests\``);
+    }
+  });
 
   void it('crds/kustomization.yaml lists exactly the CRDs in crds/rollway/', () => {
     const listed = ((parse(readFileSync(path.join(repoRoot, 'crds/kustomization.yaml'), 'utf8')) as Obj).resources as string[]).sort();

@@ -4,7 +4,7 @@
 // (every RBAC rule carries its reason) and orders objects as kustomize does, so `kubectl apply
 // -k` and the generated file install the same objects (e2e/install.test.ts compares them with
 // `kubectl kustomize`). No kustomize binary is needed to regenerate or to check drift.
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Document, isMap, isSeq, parse, parseAllDocuments, type YAMLMap } from 'yaml';
@@ -16,6 +16,17 @@ export const INSTALLS: readonly { output: string; kustomization: string }[] = [
   { output: 'manifests/install.yaml', kustomization: 'manifests/cluster-install' },
   { output: 'manifests/namespace-install.yaml', kustomization: 'manifests/namespace-install' },
 ];
+
+/** The Helm chart installs the CRDs from its own crds/ folder (Helm reads only files inside the
+ * chart): copies of crds/rollway/, written by `make manifests` and checked for drift. */
+export const CHART_CRDS_DIR = 'charts/rollway/crds';
+
+export function chartCrdCopies(): { source: string; output: string }[] {
+  return readdirSync(path.join(repoRoot, 'crds/rollway'))
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
+    .map((f) => ({ source: `crds/rollway/${f}`, output: `${CHART_CRDS_DIR}/${f}` }));
+}
 
 interface Kustomization {
   namespace?: string;
