@@ -13,6 +13,8 @@ export interface FlagSpec {
   default?: string | boolean;
   /** the values completion offers */
   values?: readonly string[];
+  /** a string flag that may be given several times: the values are joined with commas */
+  repeatable?: boolean;
 }
 
 export interface CommandSpec {
@@ -91,7 +93,8 @@ export function parse(argv: readonly string[], commands: readonly CommandSpec[])
       else {
         const value = inline ?? argv[++i];
         if (value === undefined) throw new UsageError(`flag --${name} needs a value${flag.valueName ? ` (${flag.valueName})` : ''}`);
-        flags[flag.name] = value;
+        const earlier = flags[flag.name];
+        flags[flag.name] = flag.repeatable && typeof earlier === 'string' ? `${earlier},${value}` : value;
       }
       continue;
     }

@@ -2,6 +2,8 @@
 import http from 'node:http';
 import { readdirSync } from 'node:fs';
 import { KubeClient } from '../kube/client.ts';
+import { setRouterDefaults } from '../routers/index.ts';
+import { describeRouterPlugins, loadRouterPlugins } from '../routers/load.ts';
 import { RolloutController } from './controller.ts';
 import { LeaderElector } from './leader.ts';
 import type { Logger } from './runtime/informer.ts';
@@ -20,6 +22,10 @@ export interface ControllerFlags {
   leaderElect: boolean;
   leaderElectionNamespace?: string | undefined;
   leaseDurationMs: number;
+  /** third-party router plugins to load: files or npm packages (--router-plugin) */
+  routerPlugins?: string[] | undefined;
+  /** SMI TrafficSplit API version (--smi-api-version); default: the newest the cluster serves */
+  smiApiVersion?: string | undefined;
 }
 
 export function makeLogger(format: 'json' | 'text', base: Record<string, unknown> = {}): Logger {
@@ -38,6 +44,9 @@ export function makeLogger(format: 'json' | 'text', base: Record<string, unknown
 
 export async function runController(flags: ControllerFlags): Promise<void> {
   const log = makeLogger(flags.logFormat, flags.instanceId ? { instance: flags.instanceId } : {});
+  // Routers first: a plugin that does not load or check out stops the start, saying why.
+  setRouterDefaults({ smiApiVersion: flags.smiApiVersion });
+  for (const plugin of await loadRouterPlugins(flags.routerPlugins ?? [])) log('info', 'router plugin loaded', { plugin: plugin.key, label: plugin.label });
   const client = KubeClient.fromKubeconfig({ path: flags.kubeconfig, context: flags.context, userAgent: 'rollway-controller' });
   const elector = flags.leaderElect
     ? new LeaderElector({
@@ -146,6 +155,8 @@ function renderMetrics(controller: RolloutController, client: KubeClient): strin
     lines.push(`rollway_api_calls_total{verb="${verb}",status="${status}"} ${n}`);
   }
   lines.push('# TYPE rollway_workqueue_depth gauge', `rollway_workqueue_depth ${controller.queue.length}`);
+  lines.push('# HELP rollway_router_plugin_info Third-party router plugins loaded (1 each).', '# TYPE rollway_router_plugin_info gauge');
+  for (const p of describeRouterPlugins()) lines.push(`rollway_router_plugin_info{name="${esc(p.name)}",source="${esc(p.source)}"} 1`);
   let fds = 0;
   try {
     fds = readdirSync('/proc/self/fd').length;

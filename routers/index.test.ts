@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { KubeClient } from '../kube/client.ts';
-import { appliedRoutingOf, CombinedRouter, createRouter, routingObjects } from './index.ts';
+import { appliedRoutingOf, CombinedRouter, createRouter, routingObjects, setRouterDefaults } from './index.ts';
+import { InMemoryKubeApi } from './memory-kube.ts';
+import { ratioFromPercent } from './types.ts';
 
 const make = (trafficRouting: Record<string, unknown> | undefined) =>
   createRouter({ client: {} as KubeClient, namespace: 'shop', rollout: { name: 'web', uid: 'u', apiVersion: 'rollway.dev/v1alpha1', kind: 'Rollout' }, trafficRouting, log: () => {} });
@@ -44,5 +46,23 @@ void describe('applied routing', () => {
     const otherVs = appliedRoutingOf(canary({ istio: { virtualService: { name: 'web2', routes: ['primary'] } } }))!;
     assert.deepEqual(routingObjects(base), routingObjects(moreRoutes));
     assert.notDeepEqual(routingObjects(base), routingObjects(otherVs));
+  });
+});
+
+void describe('controller-wide router settings', () => {
+  void it('writes the TrafficSplit in the SMI API version the controller was started with (--smi-api-version), not the newest served', async () => {
+    const api = new InMemoryKubeApi({ 'split.smi-spec.io': ['v1alpha4', 'v1alpha2'] });
+    const setup = { client: api, namespace: 'shop', rollout: { name: 'web', uid: 'u', apiVersion: 'rollway.dev/v1alpha1', kind: 'Rollout' }, trafficRouting: { smi: {} }, log: () => {} };
+    const traffic = { weight: ratioFromPercent(10), stableService: 'web-stable', canaryService: 'web-canary', stableHash: 's', canaryHash: 'c', headerRoutes: [], mirrorRoutes: [] };
+    try {
+      setRouterDefaults({ smiApiVersion: 'v1alpha2' });
+      await createRouter(setup).reconcile(traffic);
+      const split = await api.get({ group: 'split.smi-spec.io', version: 'v1alpha2', plural: 'trafficsplits', namespace: 'shop', name: 'web' });
+      assert.equal(split.apiVersion, 'split.smi-spec.io/v1alpha2');
+      setRouterDefaults({ smiApiVersion: 'v1alpha3' });
+      await assert.rejects(createRouter(setup).reconcile(traffic), /does not serve split\.smi-spec\.io\/v1alpha3 \(the controller's SMI API version\)/);
+    } finally {
+      setRouterDefaults({});
+    }
   });
 });

@@ -6,7 +6,7 @@ import { commonCapabilities } from './capabilities.ts';
 import { kubeApiOf, type KubeApi } from './kube-api.ts';
 import { configuredPlugins, routerPlugins, routingObjectsOf } from './registry.ts';
 import { ReplicaRatioRouter } from './replica-ratio/router.ts';
-import type { DesiredTraffic, ReleaseTarget, RouterCapabilities, RouterContext, RouterReconcileResult, TrafficRouter } from './types.ts';
+import type { DesiredTraffic, ReleaseTarget, RouterCapabilities, RouterContext, RouterOptions, RouterReconcileResult, TrafficRouter } from './types.ts';
 import { needsCanaryStableServices } from './validation.ts';
 
 export type { RouterContext } from './types.ts';
@@ -20,10 +20,16 @@ export interface RouterSetup extends Omit<RouterContext, 'client' | 'managedRout
   trafficRouting: Record<string, unknown> | undefined;
 }
 
+/** Controller-wide router settings, set once at start from `rollway controller`'s flags. */
+let defaults: RouterOptions = {};
+export function setRouterDefaults(options: RouterOptions): void {
+  defaults = { ...options };
+}
+
 export function createRouter(setup: RouterSetup): TrafficRouter {
   const { trafficRouting, client, ...rest } = setup;
-  // `rollway controller` passes its flags as options; the environment is the fallback.
-  const smiApiVersion = setup.options?.smiApiVersion ?? process.env.ROLLWAY_SMI_API_VERSION;
+  // Options given here, else the controller's flags, else the environment.
+  const smiApiVersion = setup.options?.smiApiVersion ?? defaults.smiApiVersion ?? process.env.ROLLWAY_SMI_API_VERSION;
   const base = {
     ...rest,
     client: client instanceof KubeClient ? kubeApiOf(client) : client,

@@ -2,6 +2,7 @@
 // --router-plugin, or ROLLWAY_ROUTER_PLUGINS for every rollway command), imported, checked
 // (a schema, well-formed capabilities and kinds, the functions a router must have) and
 // registered. A plugin that does not check out stops the start with a message saying what is wrong.
+import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { RouterPluginShape, type RouterPlugin } from './plugin.ts';
@@ -21,11 +22,13 @@ export function pluginProblems(candidate: unknown): string[] {
 }
 
 /**
- * Imports one plugin: a path (relative to `cwd`) or a package name. The module exports the plugin
+ * Imports one plugin: a path (relative to `cwd`) or a package name (resolved as Node resolves
+ * imports of Rollway's own modules). The module exports the plugin
  * as its default export or as `routerPlugin`.
  */
 export async function loadRouterPlugin(spec: string, cwd = process.cwd()): Promise<RouterPlugin> {
-  const isPath = spec.startsWith('.') || isAbsolute(spec);
+  // A path when it looks like one or names a file; otherwise a package name.
+  const isPath = spec.startsWith('.') || isAbsolute(spec) || existsSync(resolve(cwd, spec));
   const target = isPath ? pathToFileURL(resolve(cwd, spec)).href : spec;
   let module: { default?: unknown; routerPlugin?: unknown };
   try {
