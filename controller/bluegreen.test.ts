@@ -457,6 +457,29 @@ void describe('blue-green: analysis', () => {
   });
 });
 
+void describe('blue-green: restart', () => {
+  void it('spec.restartAt deletes pods created before it, within maxUnavailable (1 of 3 at a time)', () => {
+    const world = deployed({ maxUnavailable: 1 });
+    const restartAt = new Date(world.now).toISOString();
+    world.spec = { ...world.spec, restartAt };
+    const created = new Date(world.now - 60_000).toISOString();
+    const pods = ['a', 'b', 'c'].map((n) => ({ name: `demo-${BLUE}-${n}`, hash: BLUE, createdAt: created, ready: true, deleting: false }));
+    const plan = planRollout({
+      rollout: { name: 'demo', namespace: 'ns', uid: 'u1', generation: world.generation, spec: world.spec, status: world.status },
+      replicaSets: [...world.replicaSets.values()],
+      pods,
+      services: world.services,
+      specIssues: [],
+      notImplemented: [],
+      router: { name: 'none', capabilities: replicaRatioCapabilities },
+      trafficVerified: true,
+      now: world.now,
+    });
+    assert.deepEqual(plan.deletePods, [`demo-${BLUE}-a`]);
+    assert.deepEqual(plan.services, [], 'a restart does not move the Services');
+  });
+});
+
 void describe('blue-green: Services', () => {
   void it('a missing Service and a selector the template labels do not match are spec issues naming the field', () => {
     const bg = { activeService: 'web', previewService: 'web-preview' };

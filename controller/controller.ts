@@ -16,6 +16,7 @@ import { resolveWorkloadSpec, type ObservedWorkload } from './workload-ref.ts';
 import { MANAGED_BY_ANNOTATION, REVISION_ANNOTATION, SCALE_DOWN_DEADLINE_ANNOTATION, type ObservedReplicaSet, type Plan, type PlanInput, type RolloutView, type SpecView, type StatusView } from './model.ts';
 import { planRollout, startPausesAt } from './planner.ts';
 import { blueGreenPodExtras, blueGreenServices } from './bluegreen.ts';
+import { referencedServices, releasePatch, servicesToRelease } from './service-release.ts';
 import { AnalysisRunController } from '../analysis/controller.ts';
 import { RolloutAnalysis } from '../analysis/rollout-wiring.ts';
 import { Informer, keyOf, splitKey, type Logger } from './runtime/informer.ts';
@@ -262,6 +263,7 @@ export class RolloutController {
     const rollout = this.rollouts.get(namespace, name);
     if (!rollout) {
       this.writtenOver.delete(key);
+      if (namespace) await this.releaseServices(namespace, name, undefined);
       return;
     }
     // Our last write of this Rollout has not reached the cache yet (another object's event came
@@ -290,6 +292,7 @@ export class RolloutController {
     }
 
     if (validation.ok) specIssues.push(...this.analysis.missingTemplates(rollout));
+    if (validation.ok) await this.releaseServices(ns, name, referencedServices(rollout.spec));
     // A router RBAC forbids is disabled: the Rollout says so instead of retrying 403s (and holds no finalizer for it).
     const forbiddenRouting = validation.ok ? this.routingWatch.forbiddenIssues(canary?.trafficRouting) : [];
     specIssues.push(...forbiddenRouting);
@@ -557,6 +560,14 @@ export class RolloutController {
         metadata,
         spec: { replicas: change.to },
       });
+    }
+  }
+
+  /** Services this Rollout pinned and no longer names (or all, once it is gone) are released (service-release.ts). */
+  private async releaseServices(ns: string, rolloutName: string, referenced: ReadonlySet<string> | undefined): Promise<void> {
+    const marks = this.services.list(ns).map((s) => ({ name: s.metadata.name ?? '', managedBy: s.metadata.annotations?.[MANAGED_BY_ANNOTATION], resourceVersion: s.metadata.resourceVersion }));
+    for (const svc of servicesToRelease(marks, rolloutName, referenced)) {
+      await this.client.patch({ group: '', version: 'v1', plural: 'services', namespace: ns, name: svc.name }, 'merge', releasePatch(svc.resourceVersion)).catch(ignoreNotFound);
     }
   }
 

@@ -176,6 +176,14 @@ scenario('blue-green walkthrough: preview switched while active stays, manual pr
       await cluster.waitFor<ReplicaSet>(rsRef(ns, `${APP}-${blue}`), (rs) => rs?.spec.replicas === 0, { what: 'blue scaled down', timeoutMs: 15_000 });
     });
     await then('replayed in resourceVersion order, the active Service never selected a ReplicaSet with fewer ready pods than spec.replicas', () => assertActiveNeverUnready(sample.stop()));
+    await when('the Rollout is deleted', () => cluster.delete(rolloutRef(ns, APP)));
+    await then("both Services are released: our hash key and annotation go, the user's selector stays", async () => {
+      for (const name of ['active', 'preview']) {
+        const svc = await cluster.waitFor<Service>(svcRef(ns, name), (s) => s?.spec.selector?.[HASH] === undefined, { what: `Service ${name} released` });
+        assert.deepEqual(svc?.spec.selector, { app: APP });
+        assert.equal(svc?.metadata.annotations?.['rollway.dev/managed-by-rollouts'], undefined);
+      }
+    });
   } finally {
     sample.stop();
     await removeRollout(cluster, ns);
