@@ -14,6 +14,8 @@ export interface RoutingKind {
   versions: readonly string[];
   /** true when the router edits users' objects of this kind in place (they keep our marks if a Rollout vanishes unreleased) */
   editedInPlace: boolean;
+  /** built-in routers: the upstream CRD in crds/third-party/ and the file its TypeScript types are generated to (make crds-types) */
+  crdTypes?: { source: string; output: string };
 }
 
 /** One object a router's configuration refers to. */
@@ -93,7 +95,16 @@ export const RouterPluginShape = z.object({
   label: z.string().min(1),
   schema: z.custom<z.ZodType>((v) => typeof (v as { safeParse?: unknown } | null)?.safeParse === 'function', 'must be a zod schema (an object with safeParse)'),
   capabilities: RouterCapabilitiesSchema,
-  kinds: z.array(z.strictObject({ kind: z.string().min(1), group: z.string(), plural: z.string().min(1), versions: z.array(z.string().min(1)).min(1), editedInPlace: z.boolean() })),
+  kinds: z.array(
+    z.strictObject({
+      kind: z.string().min(1),
+      group: z.string(),
+      plural: z.string().min(1),
+      versions: z.array(z.string().min(1)).min(1),
+      editedInPlace: z.boolean(),
+      crdTypes: z.strictObject({ source: z.string(), output: z.string() }).optional(),
+    }),
+  ),
   needsServices: fn.optional(),
   validate: fn.optional(),
   routingObjects: fn,

@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import openapiTS, { astToString, type OpenAPI3 } from 'openapi-typescript';
 import ts from 'typescript';
 import { parseAllDocuments } from 'yaml';
+import { BUILTIN_ROUTERS } from '../routers/registry.ts';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -34,13 +35,10 @@ interface Crd {
 
 type SchemaNode = Record<string, unknown>;
 
-/** The files to generate: which CRD (by kind) from which upstream file. */
-export const CRD_TYPE_FILES: readonly { kind: string; source: string; output: string }[] = [
-  { kind: 'VirtualService', source: 'crds/third-party/istio-networking.yaml', output: 'crds-types/virtualservice.ts' },
-  { kind: 'DestinationRule', source: 'crds/third-party/istio-networking.yaml', output: 'crds-types/destinationrule.ts' },
-  { kind: 'TrafficSplit', source: 'crds/third-party/smi-trafficsplit.yaml', output: 'crds-types/trafficsplit.ts' },
-  { kind: 'HTTPRoute', source: 'crds/third-party/gateway-api-httproutes.yaml', output: 'crds-types/httproute.ts' },
-];
+/** The files to generate: the kinds the built-in routers declare with an upstream CRD (routers/registry.ts). */
+export const CRD_TYPE_FILES: readonly { kind: string; source: string; output: string }[] = Object.values(BUILTIN_ROUTERS).flatMap((plugin) =>
+  plugin.kinds.flatMap((k) => (k.crdTypes ? [{ kind: k.kind, ...k.crdTypes }] : [])),
+);
 
 const JUNCTORS = new Set(['oneOf', 'anyOf', 'allOf', 'not']);
 

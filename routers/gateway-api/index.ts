@@ -100,7 +100,7 @@ export const gatewayApiPlugin = definePlugin({
   label: 'the Gateway API router',
   schema: GatewayApiConfigSchema,
   capabilities: gatewayApiCapabilities,
-  kinds: [{ kind: 'HTTPRoute', group: GATEWAY_GROUP, plural: 'httproutes', versions: GATEWAY_VERSIONS, editedInPlace: true }],
+  kinds: [{ kind: 'HTTPRoute', group: GATEWAY_GROUP, plural: 'httproutes', versions: GATEWAY_VERSIONS, editedInPlace: true, crdTypes: { source: 'crds/third-party/gateway-api-httproutes.yaml', output: 'crds-types/httproute.ts' } }],
   validate,
   routingObjects: (config, where) =>
     config.httpRoutes.map((route, i) => ({

@@ -28,6 +28,8 @@ export const IstioConfigSchema = z.object({
 });
 export type IstioConfig = z.output<typeof IstioConfigSchema>;
 
+const CRDS = 'crds/third-party/istio-networking.yaml';
+
 export const istioCapabilities: RouterCapabilities = {
   weightResolutionPercent: 0.01, // relative integer weights since Istio 1.13: 1 and 9999
   headerMatch: ['exact', 'prefix', 'regex'],
@@ -67,8 +69,8 @@ export const istioPlugin = definePlugin({
   schema: IstioConfigSchema,
   capabilities: istioCapabilities,
   kinds: [
-    { kind: 'VirtualService', group: ISTIO_GROUP, plural: 'virtualservices', versions: ISTIO_VERSIONS, editedInPlace: true },
-    { kind: 'DestinationRule', group: ISTIO_GROUP, plural: 'destinationrules', versions: ISTIO_VERSIONS, editedInPlace: true },
+    { kind: 'VirtualService', group: ISTIO_GROUP, plural: 'virtualservices', versions: ISTIO_VERSIONS, editedInPlace: true, crdTypes: { source: CRDS, output: 'crds-types/virtualservice.ts' } },
+    { kind: 'DestinationRule', group: ISTIO_GROUP, plural: 'destinationrules', versions: ISTIO_VERSIONS, editedInPlace: true, crdTypes: { source: CRDS, output: 'crds-types/destinationrule.ts' } },
   ],
   // Subset-level splitting (a DestinationRule) needs no Services: the subsets select the pods.
   needsServices: (config) => config.destinationRule === undefined,

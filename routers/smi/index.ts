@@ -39,7 +39,7 @@ export const smiPlugin = definePlugin({
   label: 'the SMI router',
   schema: SmiConfigSchema,
   capabilities: smiCapabilities,
-  kinds: [{ kind: 'TrafficSplit', group: SMI_GROUP, plural: 'trafficsplits', versions: SMI_VERSIONS, editedInPlace: false }],
+  kinds: [{ kind: 'TrafficSplit', group: SMI_GROUP, plural: 'trafficsplits', versions: SMI_VERSIONS, editedInPlace: false, crdTypes: { source: 'crds/third-party/smi-trafficsplit.yaml', output: 'crds-types/trafficsplit.ts' } }],
   validate: (config, path): SpecIssue[] =>
     config.trafficSplitName !== undefined && !DNS_SUBDOMAIN.test(config.trafficSplitName)
       ? [{ path: `${path}.trafficSplitName`, message: `trafficSplitName ${JSON.stringify(config.trafficSplitName)} is not a valid object name`, fix: 'use lower-case letters, digits, - and .' }]
