@@ -275,3 +275,12 @@ function lintNotes(converted: Converted): ConvertNote[] {
     fix: f.fix,
   }));
 }
+
+/** One object (already parsed, e.g. read from the API server) converted; notes as for a file. */
+export function convertObjectValue(value: Record<string, unknown>): { object: Record<string, unknown>; notes: ConvertNote[] } {
+  const doc = new Document(value);
+  const notes: ConvertNote[] = [];
+  const object = `${String(value.kind)}/${String((value.metadata as { name?: unknown } | undefined)?.name ?? '(unnamed)')}`;
+  convertObject(doc, [], (path, message, fix, severity = 'error') => void notes.push({ severity, document: 0, object, path, message, fix }));
+  return { object: doc.toJS() as Record<string, unknown>, notes };
+}

@@ -95,6 +95,21 @@ usage error).`,
     flags: [{ name: 'filename', short: 'f', type: 'string', valueName: 'FILE', description: 'the YAML file to check (required)' }, output(['json'])],
   },
   {
+    words: ['migrate'],
+    args: [],
+    summary: 'move live Argo Rollouts to Rollway (or back) without restarting a pod',
+    details: `Stop Argo Rollouts' controller first (it refuses while its Lease is held), then start Rollway's.
+Each Rollout moves on its own with its status (step, pauses, hashes, abort): its ReplicaSets, AnalysisRuns
+and canary Ingresses are re-pointed at the new object, routing weights stay, the old object is deleted
+without cascading. A Rollout that fails is left fully where it was. Exits 1 when one failed.`,
+    flags: [
+      { name: 'all-namespaces', short: 'A', type: 'boolean', description: 'Rollouts of every namespace' },
+      { name: 'dry-run', type: 'boolean', description: 'print what would move, write nothing' },
+      { name: 'rollout', type: 'string', valueName: 'NAME', description: 'only this Rollout' },
+      { name: 'back', type: 'boolean', description: 'from Rollway back to Argo Rollouts' },
+    ],
+  },
+  {
     words: ['convert'],
     args: [],
     summary: 'rewrite Argo Rollouts manifests as Rollway\'s, offline (for the Git side of a move)',
@@ -376,6 +391,20 @@ function lintCommand(ctx: Context): number {
   return errors > 0 ? 1 : 0;
 }
 
+async function migrateCommand(ctx: Context): Promise<number> {
+  const { migrate } = await import('./migrate.ts');
+  const all = ctx.flags['all-namespaces'] === true;
+  if (all && str(ctx.flags.namespace) !== undefined) throw new UsageError('give either --namespace or --all-namespaces, not both');
+  const summary = await migrate(ctx.client(), {
+    namespace: all ? undefined : ctx.namespace(),
+    rollout: str(ctx.flags.rollout),
+    dryRun: ctx.flags['dry-run'] === true,
+    back: ctx.flags.back === true,
+    say: (line) => process.stdout.write(`${line}\n`),
+  });
+  return summary.failed.length > 0 ? 1 : 0;
+}
+
 async function convertCommand(ctx: Context): Promise<number> {
   const path = str(ctx.flags.filename);
   if (!path) throw new UsageError('convert needs -f FILE or -f DIR');
@@ -545,6 +574,8 @@ async function run(argv: string[]): Promise<number> {
         return lintCommand(ctx);
       case 'convert':
         return await convertCommand(ctx);
+      case 'migrate':
+        return await migrateCommand(ctx);
       case 'dashboard':
         return await dashboardCommand(ctx);
       case 'version':

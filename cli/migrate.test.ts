@@ -1,0 +1,33 @@
+// The pure part of rollway migrate: the Rollout each side gets, and owner references re-pointed.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { KubeObject } from '../kube/client.ts';
+import { repoint, translateRollout } from './migrate.ts';
+
+const argo = {
+  apiVersion: 'argoproj.io/v1alpha1',
+  kind: 'Rollout',
+  metadata: { name: 'web', namespace: 'shop', uid: 'argo-uid', resourceVersion: '7', annotations: { 'rollout.argoproj.io/revision': '2', 'kubectl.kubernetes.io/last-applied-configuration': '{}' } },
+  spec: { replicas: 5, strategy: { canary: { trafficRouting: { plugins: { 'argoproj-labs/gatewayAPI': { httpRoute: 'web' } } } } } },
+  status: { currentPodHash: '58cd967857', stableRS: '6b8f7c9d45', currentStepIndex: 1, currentStepHash: 'argo', collisionCount: 1, observedGeneration: '4', abort: false, pauseConditions: [{ reason: 'CanaryPauseStep', startTime: '2026-11-30T10:00:00Z' }] },
+} as unknown as KubeObject;
+
+void test('the Rollway Rollout gets the converted spec and Argo\'s status, without what only Argo\'s controller understands', () => {
+  const { object, status } = translateRollout(argo, 'rollway');
+  assert.equal(object.apiVersion, 'rollway.dev/v1alpha1');
+  assert.deepEqual(object.metadata, { name: 'web', namespace: 'shop', annotations: { 'rollway.dev/revision': '2', 'rollway.dev/migrated-from': 'argo-rollouts' } });
+  assert.deepEqual((object.spec as { strategy: { canary: { trafficRouting: unknown } } }).strategy.canary.trafficRouting, { gatewayAPI: { httpRoutes: [{ name: 'web' }] } });
+  // Argo hashes its steps differently: carrying its step hash would restart the steps.
+  assert.deepEqual(status, { currentPodHash: '58cd967857', stableRS: '6b8f7c9d45', currentStepIndex: 1, abort: false, pauseConditions: [{ reason: 'CanaryPauseStep', startTime: '2026-11-30T10:00:00Z' }] });
+  const back = translateRollout({ ...(object as KubeObject), status } as KubeObject, 'argo');
+  assert.equal(back.object.apiVersion, 'argoproj.io/v1alpha1');
+  assert.deepEqual((back.object.metadata as { annotations: unknown }).annotations, { 'rollout.argoproj.io/revision': '2' });
+  assert.equal(back.status.currentStepIndex, 1);
+});
+
+void test('only the owner being left is replaced; other owners and flags stay', () => {
+  const to = { apiVersion: 'rollway.dev/v1alpha1', kind: 'Rollout', name: 'web', uid: 'ours' };
+  const refs = [{ apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', name: 'web', uid: 'argo-uid', controller: true, blockOwnerDeletion: true }, { apiVersion: 'v1', kind: 'ConfigMap', name: 'x', uid: 'cm' }];
+  assert.deepEqual(repoint(refs, 'argo-uid', to), [{ ...to, controller: true, blockOwnerDeletion: true }, refs[1]]);
+  assert.equal(repoint(refs, 'nobody', to), undefined);
+});

@@ -1,0 +1,193 @@
+// `rollway migrate`: moves live Argo Rollouts to Rollway without touching a pod. Per Rollout: the
+// Rollway Rollout is created from the Argo one with its status (step, pauses, hashes, abort), the
+// ReplicaSets, AnalysisRuns and canary Ingresses it owns are re-pointed at the new object (their
+// names and hash labels stay, so no pod changes), then the Argo Rollout is deleted without
+// cascading. Routing objects keep their weights. A failure undoes what was done to that Rollout,
+// so each one is either fully Argo or fully Rollway. `--back` does the same the other way.
+import { ROLLOUT_API_VERSION, ROLLOUT_GROUP, ROLLOUT_PLURAL, ROLLOUT_VERSION } from '../api/rollout.ts';
+import { KubeApiError, type KubeClient, type KubeObject, type ResourceRef } from '../kube/client.ts';
+import { ARGO_API_VERSION, convertObjectValue } from './convert.ts';
+
+export type Side = 'argo' | 'rollway';
+type Obj = Record<string, unknown>;
+interface OwnerRef { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean; blockOwnerDeletion?: boolean }
+
+const ARGO_GROUP = 'argoproj.io';
+const REVISION = { argo: 'rollout.argoproj.io/revision', rollway: 'rollway.dev/revision' };
+const MIGRATED_ANNOTATION = 'rollway.dev/migrated-from';
+const ROLLWAY_FINALIZERS = /^rollway\.dev\//;
+const rolloutRef = (side: Side, namespace?: string, name?: string, subresource?: string): ResourceRef => ({
+  group: side === 'argo' ? ARGO_GROUP : ROLLOUT_GROUP,
+  version: ROLLOUT_VERSION,
+  plural: ROLLOUT_PLURAL,
+  namespace,
+  name,
+  subresource,
+});
+const runRef = (side: Side, namespace: string, name?: string): ResourceRef => ({ group: side === 'argo' ? ARGO_GROUP : ROLLOUT_GROUP, version: 'v1alpha1', plural: 'analysisruns', namespace, name });
+const rsRef = (namespace: string, name?: string): ResourceRef => ({ group: 'apps', version: 'v1', plural: 'replicasets', namespace, name });
+const ingressRef = (namespace: string, name?: string): ResourceRef => ({ group: 'networking.k8s.io', version: 'v1', plural: 'ingresses', namespace, name });
+
+/** Status fields that mean something only to the controller that wrote them. */
+const FOREIGN_STATUS = ['currentStepHash', 'collisionCount', 'observedGeneration'];
+
+/** The Rollout as the other side will have it: spec converted, status carried over. Pure. */
+export function translateRollout(from: KubeObject, to: Side): { object: Obj; status: Obj; notes: string[] } {
+  const meta = from.metadata;
+  const annotations = { ...(meta.annotations ?? {}) };
+  delete annotations['kubectl.kubernetes.io/last-applied-configuration'];
+  const base: Obj = { apiVersion: from.apiVersion, kind: 'Rollout', metadata: { name: meta.name, namespace: meta.namespace, labels: meta.labels, annotations }, spec: (from as Obj).spec };
+  let object: Obj;
+  let notes: string[] = [];
+  if (to === 'rollway') {
+    const converted = convertObjectValue(base);
+    object = converted.object;
+    notes = converted.notes.map((n) => `${n.path}: ${n.message}`);
+    (object.metadata as { annotations: Obj }).annotations[MIGRATED_ANNOTATION] = 'argo-rollouts';
+  } else {
+    object = structuredClone({ ...base, apiVersion: ARGO_API_VERSION });
+    const a = (object.metadata as { annotations: Record<string, string> }).annotations;
+    delete a[MIGRATED_ANNOTATION];
+    const revision = a[REVISION.rollway];
+    if (revision !== undefined) a[REVISION.argo] = revision;
+    delete a[REVISION.rollway];
+  }
+  const status = structuredClone(((from as Obj).status as Obj | undefined) ?? {});
+  for (const key of FOREIGN_STATUS) delete status[key];
+  return { object, status, notes };
+}
+
+/** An owner reference list with `from` replaced by `to`; undefined when `from` is not in it. */
+export function repoint(refs: readonly OwnerRef[] | undefined, fromUid: string, to: OwnerRef): OwnerRef[] | undefined {
+  if (!refs?.some((r) => r.uid === fromUid)) return undefined;
+  return refs.map((r) => (r.uid === fromUid ? { ...to, controller: r.controller ?? true, blockOwnerDeletion: r.blockOwnerDeletion ?? true } : r));
+}
+
+export interface MigrateOptions {
+  namespace?: string | undefined;
+  rollout?: string | undefined;
+  dryRun: boolean;
+  /** from Rollway back to Argo */
+  back: boolean;
+  say: (line: string) => void;
+}
+
+export interface MigrateSummary {
+  moved: string[];
+  failed: string[];
+}
+
+export async function migrate(client: KubeClient, options: MigrateOptions): Promise<MigrateSummary> {
+  const from: Side = options.back ? 'rollway' : 'argo';
+  const to: Side = options.back ? 'argo' : 'rollway';
+  await refuseWhileRunning(client, from, options.namespace);
+  const all = (await client.list<KubeObject>(rolloutRef(from, options.namespace))).items;
+  const rollouts = all.filter((r) => options.rollout === undefined || r.metadata.name === options.rollout);
+  if (options.rollout !== undefined && rollouts.length === 0) throw new Error(`no ${from === 'argo' ? 'Argo' : 'Rollway'} Rollout ${options.rollout} in ${options.namespace ?? 'any namespace'}`);
+  const summary: MigrateSummary = { moved: [], failed: [] };
+  for (const [i, rollout] of rollouts.entries()) {
+    const key = `${rollout.metadata.namespace}/${rollout.metadata.name}`;
+    const prefix = `[${i + 1}/${rollouts.length}] ${key}`;
+    try {
+      const line = await moveOne(client, rollout, to, options.dryRun);
+      options.say(`${prefix}: ${options.dryRun ? 'would move' : 'moved'} to ${to === 'rollway' ? 'Rollway' : 'Argo Rollouts'}: ${line}`);
+      summary.moved.push(key);
+    } catch (err) {
+      summary.failed.push(key);
+      options.say(`${prefix}: FAILED, left fully on ${from === 'argo' ? 'Argo Rollouts' : 'Rollway'}: ${(err as Error).message}`);
+    }
+  }
+  options.say(`${summary.moved.length} Rollout${summary.moved.length === 1 ? '' : 's'} ${options.dryRun ? 'would move' : 'moved'}, ${summary.failed.length} failed`);
+  return summary;
+}
+
+/** Refuses while the controller of the side being left may still act on its Rollouts. */
+async function refuseWhileRunning(client: KubeClient, from: Side, namespace: string | undefined): Promise<void> {
+  const leases = (await client.list<KubeObject & { spec?: { renewTime?: string; leaseDurationSeconds?: number; holderIdentity?: string } }>({ group: 'coordination.k8s.io', version: 'v1', plural: 'leases' })).items;
+  const name = from === 'argo' ? /^argo-rollouts-controller-lock$/ : /^rollway-controller/;
+  // A Rollway controller scoped to a namespace holds its Lease there; a cluster-wide one in its own.
+  const where = (ns: string | undefined) => from === 'argo' || namespace === undefined || ns === namespace || ns === 'rollway' || ns === 'kube-system';
+  for (const lease of leases.filter((l) => name.test(l.metadata.name ?? '') && where(l.metadata.namespace))) {
+    const renewed = Date.parse(lease.spec?.renewTime ?? '');
+    const live = lease.spec?.holderIdentity && Date.now() - renewed < ((lease.spec?.leaseDurationSeconds ?? 15) + 5) * 1000;
+    if (live) {
+      throw new Error(`the ${from === 'argo' ? 'Argo Rollouts' : 'Rollway'} controller still runs (Lease ${lease.metadata.namespace}/${lease.metadata.name} held by ${lease.spec?.holderIdentity}, renewed ${Math.round((Date.now() - renewed) / 1000)}s ago): scale it to 0 first, e.g. kubectl -n ${lease.metadata.namespace} scale deployment --all --replicas=0`);
+    }
+  }
+}
+
+/** Moves one Rollout; on failure, undoes its own steps and throws. Answers a one-line summary. */
+async function moveOne(client: KubeClient, rollout: KubeObject, to: Side, dryRun: boolean): Promise<string> {
+  const ns = rollout.metadata.namespace!;
+  const uid = rollout.metadata.uid!;
+  const owned = (o: KubeObject) => o.metadata.ownerReferences?.some((r) => r.uid === uid) === true;
+  const sets = (await client.list<KubeObject>(rsRef(ns))).items.filter(owned);
+  const runs = (await client.list<KubeObject>(runRef(to === 'rollway' ? 'argo' : 'rollway', ns))).items.filter(owned);
+  const ingresses = (await client.list<KubeObject>(ingressRef(ns))).items.filter(owned);
+  const { object, status, notes } = translateRollout(rollout, to);
+  const state = describeStatus(status);
+  const counts = `${sets.length} ReplicaSet${sets.length === 1 ? '' : 's'}, ${runs.length} AnalysisRun${runs.length === 1 ? '' : 's'}, ${ingresses.length} Ingress${ingresses.length === 1 ? '' : 'es'}; ${state}${notes.length ? `; notes: ${notes.join('; ')}` : ''}`;
+  if (dryRun) return counts;
+  const undo: (() => Promise<unknown>)[] = [];
+  try {
+    const created = await client.create<KubeObject>(rolloutRef(to, ns), object as KubeObject);
+    undo.push(() => client.delete(rolloutRef(to, ns, created.metadata.name), { propagationPolicy: 'Orphan' }));
+    await client.patch(rolloutRef(to, ns, created.metadata.name, 'status'), 'merge', { status });
+    const owner: OwnerRef = { apiVersion: to === 'rollway' ? ROLLOUT_API_VERSION : ARGO_API_VERSION, kind: 'Rollout', name: created.metadata.name!, uid: created.metadata.uid! };
+    for (const [ref, objects] of [[rsRef, sets], [ingressRef, ingresses]] as const) {
+      for (const o of objects) {
+        const refs = repoint(o.metadata.ownerReferences as OwnerRef[], uid, owner)!;
+        await client.patch(ref(ns, o.metadata.name), 'merge', { metadata: { ownerReferences: refs, annotations: revisionAnnotations(o, to) } });
+        undo.push(() => client.patch(ref(ns, o.metadata.name), 'merge', { metadata: { ownerReferences: o.metadata.ownerReferences } }));
+      }
+    }
+    for (const run of runs) await moveRun(client, run, to, owner, undo);
+    await releaseFinalizers(client, rollout, to === 'rollway' ? 'argo' : 'rollway');
+    await client.delete(rolloutRef(to === 'rollway' ? 'argo' : 'rollway', ns, rollout.metadata.name), { propagationPolicy: 'Orphan', preconditions: { uid } });
+    return counts;
+  } catch (err) {
+    for (const step of undo.reverse()) await step().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** The revision annotation of the side we move to, copied from the side we leave. */
+function revisionAnnotations(o: KubeObject, to: Side): Record<string, string> {
+  const a = o.metadata.annotations ?? {};
+  const value = to === 'rollway' ? a[REVISION.argo] : a[REVISION.rollway];
+  return value === undefined ? {} : { [REVISION[to]]: value };
+}
+
+/** AnalysisRuns are of the Rollout's group: a copy with the same name, spec and status replaces each. */
+async function moveRun(client: KubeClient, run: KubeObject, to: Side, owner: OwnerRef, undo: (() => Promise<unknown>)[]): Promise<void> {
+  const ns = run.metadata.namespace!;
+  const { object, status } = translateRun(run, to, owner);
+  const created = await client.create<KubeObject>(runRef(to, ns), object as KubeObject);
+  undo.push(() => client.delete(runRef(to, ns, created.metadata.name)));
+  await client.patch({ ...runRef(to, ns, created.metadata.name), subresource: 'status' }, 'merge', { status });
+  await client.delete(runRef(to === 'rollway' ? 'argo' : 'rollway', ns, run.metadata.name), { preconditions: { uid: run.metadata.uid! } });
+}
+
+export function translateRun(run: KubeObject, to: Side, owner: OwnerRef): { object: Obj; status: Obj } {
+  const m = run.metadata;
+  const base: Obj = { apiVersion: run.apiVersion, kind: 'AnalysisRun', metadata: { name: m.name, namespace: m.namespace, labels: m.labels, annotations: m.annotations, ownerReferences: repoint(m.ownerReferences as OwnerRef[], (m.ownerReferences as OwnerRef[])[0]!.uid, owner) }, spec: (run as Obj).spec };
+  const object = to === 'rollway' ? convertObjectValue(base).object : { ...base, apiVersion: ARGO_API_VERSION };
+  return { object, status: structuredClone(((run as Obj).status as Obj | undefined) ?? {}) };
+}
+
+/** Our finalizer on a Rollway Rollout would release its routing on deletion: not when it moves. */
+async function releaseFinalizers(client: KubeClient, rollout: KubeObject, side: Side): Promise<void> {
+  const finalizers = rollout.metadata.finalizers ?? [];
+  if (side !== 'rollway' || !finalizers.some((f) => ROLLWAY_FINALIZERS.test(f))) return;
+  try {
+    await client.patch(rolloutRef(side, rollout.metadata.namespace, rollout.metadata.name), 'merge', { metadata: { finalizers: finalizers.filter((f) => !ROLLWAY_FINALIZERS.test(f)), resourceVersion: rollout.metadata.resourceVersion } });
+  } catch (err) {
+    if (!(err instanceof KubeApiError && err.isNotFound)) throw err;
+  }
+}
+
+function describeStatus(status: Obj): string {
+  const step = status.currentStepIndex;
+  const paused = Array.isArray(status.pauseConditions) && status.pauseConditions.length > 0;
+  return [`phase ${String(status.phase ?? '?')}`, step !== undefined ? `step index ${String(step)}` : '', paused ? 'paused' : '', status.abort === true ? 'aborted' : ''].filter(Boolean).join(', ');
+}

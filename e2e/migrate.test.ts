@@ -1,0 +1,223 @@
+// rollway migrate on the real control plane with Argo Rollouts' CRDs (crds/reference/argo-rollouts,
+// group argoproj.io, beside ours). No Argo controller: each scenario creates the Argo Rollout, its
+// ReplicaSets (Argo's names and hashes), their pods and the routing as Argo leaves them, then
+// migrates. Zero pods may be deleted or created by the move, weights stay, and the Rollway
+// controller carries on from the same step; --back gives the Argo objects back.
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { before } from 'node:test';
+import type { KubeObject, ResourceRef } from '../kube/client.ts';
+import { Cluster, parseYamlObjects, repoRoot, rollway, scenario, sleep, startController } from './harness.ts';
+
+const argoRef = (ns: string, name?: string, subresource?: string): ResourceRef => ({ group: 'argoproj.io', version: 'v1alpha1', plural: 'rollouts', namespace: ns, name, subresource });
+const oursRef = (ns: string, name?: string): ResourceRef => ({ group: 'rollway.dev', version: 'v1alpha1', plural: 'rollouts', namespace: ns, name });
+const rsRef = (ns: string, name?: string): ResourceRef => ({ group: 'apps', version: 'v1', plural: 'replicasets', namespace: ns, name });
+const podRef = (ns: string): ResourceRef => ({ group: '', version: 'v1', plural: 'pods', namespace: ns });
+const vsRef = (ns: string): ResourceRef => ({ group: 'networking.istio.io', version: 'v1', plural: 'virtualservices', namespace: ns, name: 'web' });
+const leaseRef = (ns: string, name?: string): ResourceRef => ({ group: 'coordination.k8s.io', version: 'v1', plural: 'leases', namespace: ns, name });
+
+const STABLE_HASH = '6b8f7c9d45';
+const CANARY_HASH = '58cd967857';
+const STEPS = [{ setWeight: 20 }, { pause: {} }, { setWeight: 60 }, { pause: { duration: '2s' } }];
+
+const template = (image: string) => ({ metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image }] } });
+
+before(async () => {
+  // Argo's CRDs, applied as they are; our group is rollway.dev, so nothing collides.
+  const dir = path.join(repoRoot, 'crds/reference/argo-rollouts');
+  const cluster = new Cluster();
+  try {
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml'))) {
+      for (const crd of parseYamlObjects(readFileSync(path.join(dir, file), 'utf8'))) {
+        await cluster.client.apply({ group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions', name: crd.metadata.name }, crd, 'rollway-e2e-migrate');
+        await cluster.waitFor({ group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions', name: crd.metadata.name }, (c) =>
+          ((c as { status?: { conditions?: { type: string; status: string }[] } } | undefined)?.status?.conditions ?? []).some((x) => x.type === 'Established' && x.status === 'True'),
+        );
+      }
+    }
+  } finally {
+    cluster.close();
+  }
+});
+
+interface ArgoState {
+  stableReplicas: number;
+  canaryReplicas: number;
+  weight: number;
+  status: Record<string, unknown>;
+}
+
+/** The Argo Rollout, its two ReplicaSets with pods and the VirtualService, as Argo leaves them. */
+async function argoRollout(cluster: Cluster, ns: string, state: ArgoState): Promise<KubeObject> {
+  await cluster.apply(
+    [
+      { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web-stable' }, spec: { selector: { app: 'web', 'rollouts-pod-template-hash': STABLE_HASH }, ports: [{ port: 80 }] } },
+      { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web-canary' }, spec: { selector: { app: 'web', 'rollouts-pod-template-hash': CANARY_HASH }, ports: [{ port: 80 }] } },
+      {
+        apiVersion: 'networking.istio.io/v1',
+        kind: 'VirtualService',
+        metadata: { name: 'web' },
+        spec: { hosts: ['web'], http: [{ name: 'primary', route: [{ destination: { host: 'web-stable' }, weight: 100 - state.weight }, { destination: { host: 'web-canary' }, weight: state.weight }] }] },
+      },
+    ] as KubeObject[],
+    ns,
+  );
+  const rollout = await cluster.client.create<KubeObject>(argoRef(ns), {
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'Rollout',
+    metadata: { name: 'web', annotations: { 'rollout.argoproj.io/revision': '2' } },
+    spec: {
+      replicas: 5,
+      selector: { matchLabels: { app: 'web' } },
+      template: template('web:2'),
+      strategy: { canary: { canaryService: 'web-canary', stableService: 'web-stable', trafficRouting: { istio: { virtualService: { name: 'web', routes: ['primary'] } } }, steps: STEPS } },
+    },
+  });
+  const owner = { apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', name: 'web', uid: rollout.metadata.uid!, controller: true, blockOwnerDeletion: true };
+  const replicaSet = (hash: string, revision: number, replicas: number, image: string): KubeObject => {
+    const labels = { app: 'web', 'rollouts-pod-template-hash': hash };
+    return {
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: { name: `web-${hash}`, labels, annotations: { 'rollout.argoproj.io/revision': String(revision) }, ownerReferences: [owner] },
+      spec: { replicas, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: template(image).spec } },
+    };
+  };
+  await cluster.client.create(rsRef(ns), replicaSet(STABLE_HASH, 1, state.stableReplicas, 'web:1'));
+  await cluster.client.create(rsRef(ns), replicaSet(CANARY_HASH, 2, state.canaryReplicas, 'web:2'));
+  const total = state.stableReplicas + state.canaryReplicas;
+  await cluster.waitForList(podRef(ns), (pods) => pods.filter((p) => ((p as { status?: { conditions?: { type: string; status: string }[] } }).status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True')).length === total, { what: `${total} ready pods` });
+  await cluster.patch(argoRef(ns, 'web', 'status'), { status: { ...state.status, currentStepHash: 'argo-steps-hash', observedGeneration: '1', collisionCount: 0 } });
+  return rollout;
+}
+
+const podUids = async (cluster: Cluster, ns: string): Promise<string[]> => (await cluster.list(podRef(ns))).map((p) => p.metadata.uid!).sort();
+const weights = async (cluster: Cluster, ns: string): Promise<number[]> => {
+  const vs = await cluster.get<KubeObject & { spec: { http: { route: { weight: number }[] }[] } }>(vsRef(ns));
+  return vs!.spec.http[0]!.route.map((r) => r.weight);
+};
+const status = async (cluster: Cluster, ns: string): Promise<Record<string, unknown>> => ((await cluster.get(oursRef(ns, 'web'))) as { status?: Record<string, unknown> } | undefined)?.status ?? {};
+const owners = async (cluster: Cluster, ns: string): Promise<string[]> => (await cluster.list(rsRef(ns))).map((rs) => `${rs.metadata.name}:${rs.metadata.ownerReferences?.[0]?.apiVersion}`).sort();
+
+const pausedAt20 = (): ArgoState => ({
+  stableReplicas: 5,
+  canaryReplicas: 1,
+  weight: 20,
+  status: {
+    phase: 'Paused',
+    currentPodHash: CANARY_HASH,
+    stableRS: STABLE_HASH,
+    currentStepIndex: 1,
+    controllerPause: true,
+    pauseConditions: [{ reason: 'CanaryPauseStep', startTime: new Date(Date.now() - 60_000).toISOString() }],
+    canary: { weights: { canary: { weight: 20, podTemplateHash: CANARY_HASH, serviceName: 'web-canary' }, stable: { weight: 80, podTemplateHash: STABLE_HASH, serviceName: 'web-stable' } } },
+  },
+});
+
+scenario('a canary paused at 20% with Istio moves without a pod restarting, then completes under Rollway', async ({ cluster, ns, given, when, then }) => {
+  let pods: string[] = [];
+  await given('an Argo Rollout paused at step 2 with 20% in the VirtualService', async () => {
+    await argoRollout(cluster, ns, pausedAt20());
+    pods = await podUids(cluster, ns);
+    assert.equal(pods.length, 6);
+  });
+  await when('a live Argo controller Lease is found, migrate refuses and changes nothing', async () => {
+    await cluster.client.create(leaseRef(ns), { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'argo-rollouts-controller-lock' }, spec: { holderIdentity: 'argo-rollouts-abc', leaseDurationSeconds: 15, renewTime: new Date().toISOString().replace(/\.(\d{3})Z$/, '.$1000Z') } });
+    assert.throws(() => rollway('migrate', '-n', ns), /Argo Rollouts controller still runs/);
+    assert.ok(await cluster.get(argoRef(ns, 'web')));
+    await cluster.delete(leaseRef(ns, 'argo-rollouts-controller-lock'));
+  });
+  await then('a dry run names the Rollout and its state and writes nothing', () => {
+    const out = rollway('migrate', '-n', ns, '--dry-run');
+    assert.match(out, new RegExp(`${ns}/web: would move to Rollway: 2 ReplicaSets, 0 AnalysisRuns, 0 Ingresses; phase Paused, step index 1, paused`));
+  });
+  await when('rollway migrate runs', () => {
+    const out = rollway('migrate', '-n', ns);
+    assert.match(out, /1 Rollout moved, 0 failed/);
+  });
+  await then('the Argo Rollout is gone, ours carries its status, the ReplicaSets are ours, no pod changed and the weights stay', async () => {
+    await cluster.waitFor(argoRef(ns, 'web'), (o) => o === undefined, { what: 'the Argo Rollout deleted' });
+    const s = await status(cluster, ns);
+    assert.equal(s.currentPodHash, CANARY_HASH);
+    assert.equal(s.stableRS, STABLE_HASH);
+    assert.equal(s.currentStepIndex, 1);
+    assert.deepEqual(await owners(cluster, ns), [`web-${CANARY_HASH}:rollway.dev/v1alpha1`, `web-${STABLE_HASH}:rollway.dev/v1alpha1`]);
+    await sleep(1500); // the garbage collector would have acted on an orphaned or cascaded ReplicaSet by now
+    assert.deepEqual(await podUids(cluster, ns), pods);
+    assert.deepEqual(await weights(cluster, ns), [80, 20]);
+  });
+  const controller = startController(ns);
+  try {
+    await then('the Rollway controller keeps it paused at the same step, same pods, same weights', async () => {
+      await cluster.waitFor(oursRef(ns, 'web'), (o) => (o as { status?: { observedGeneration?: string } } | undefined)?.status?.observedGeneration === '1', { what: 'the controller to reconcile it' });
+      await sleep(2000);
+      const s = await status(cluster, ns);
+      assert.equal(s.currentStepIndex, 1);
+      assert.ok((s.pauseConditions as unknown[]).length > 0);
+      assert.deepEqual(await podUids(cluster, ns), pods);
+      assert.deepEqual(await weights(cluster, ns), [80, 20]);
+      assert.equal((await cluster.list(rsRef(ns))).length, 2, 'no ReplicaSet created');
+    });
+    await when('it is promoted', () => rollway('promote', 'web', '-n', ns));
+    await then('it completes on the adopted ReplicaSet, under its Argo name and hash', async () => {
+      await cluster.waitFor(oursRef(ns, 'web'), (o) => {
+        const s = (o as { status?: { stableRS?: string; phase?: string } } | undefined)?.status;
+        return s?.stableRS === CANARY_HASH && s.phase === 'Healthy';
+      }, { timeoutMs: 60_000, what: 'the Rollout Healthy on the adopted canary' });
+      assert.deepEqual((await cluster.list(rsRef(ns))).map((rs) => rs.metadata.name).sort(), [`web-${CANARY_HASH}`, `web-${STABLE_HASH}`]);
+      assert.deepEqual(await weights(cluster, ns), [100, 0]);
+    });
+  } finally {
+    await controller.kill();
+  }
+}, { timeoutMs: 180_000 });
+
+scenario('an aborted canary stays at stable under Rollway, and --back gives Argo its objects', async ({ cluster, ns, given, when, then }) => {
+  let pods: string[] = [];
+  await given('an Argo Rollout Degraded after an abort: canary scaled to 0, all traffic on stable', async () => {
+    const state = pausedAt20();
+    await argoRollout(cluster, ns, {
+      stableReplicas: 5,
+      canaryReplicas: 0,
+      weight: 0,
+      status: { ...state.status, phase: 'Degraded', pauseConditions: null, controllerPause: false, abort: true, abortedAt: new Date(Date.now() - 120_000).toISOString(), currentStepIndex: 0, canary: { weights: { canary: { weight: 0, podTemplateHash: CANARY_HASH, serviceName: 'web-canary' }, stable: { weight: 100, podTemplateHash: STABLE_HASH, serviceName: 'web-stable' } } } },
+    });
+    pods = await podUids(cluster, ns);
+    assert.equal(pods.length, 5);
+  });
+  await when('migrated and run by Rollway for a while', async () => {
+    rollway('migrate', '-n', ns);
+    const controller = startController(ns);
+    try {
+      await cluster.waitFor(oursRef(ns, 'web'), (o) => (o as { status?: { observedGeneration?: string } } | undefined)?.status?.observedGeneration === '1', { what: 'the controller to reconcile it' });
+      await sleep(3000);
+    } finally {
+      await controller.kill();
+    }
+  });
+  await then('it is still aborted at stable: same pods, canary at 0, weights 100/0', async () => {
+    const s = await status(cluster, ns);
+    assert.equal(s.abort, true);
+    assert.equal(s.stableRS, STABLE_HASH);
+    assert.equal(s.phase, 'Degraded');
+    assert.deepEqual(await podUids(cluster, ns), pods);
+    assert.deepEqual(await weights(cluster, ns), [100, 0]);
+    assert.equal((await cluster.get<KubeObject & { spec: { replicas: number } }>(rsRef(ns, `web-${CANARY_HASH}`)))?.spec.replicas, 0);
+  });
+  await when('rollway migrate --back runs', () => {
+    const out = rollway('migrate', '-n', ns, '--back');
+    assert.match(out, /moved to Argo Rollouts/);
+  });
+  await then('the Argo Rollout is back with its status and owns the ReplicaSets; ours is gone; no pod changed', async () => {
+    await cluster.waitFor(oursRef(ns, 'web'), (o) => o === undefined, { what: 'our Rollout deleted' });
+    const argo = (await cluster.get(argoRef(ns, 'web'))) as KubeObject & { status?: Record<string, unknown> };
+    assert.equal(argo.status?.abort, true);
+    assert.equal(argo.status?.currentPodHash, CANARY_HASH);
+    assert.equal(argo.metadata.annotations?.['rollout.argoproj.io/revision'], '2');
+    assert.deepEqual(await owners(cluster, ns), [`web-${CANARY_HASH}:argoproj.io/v1alpha1`, `web-${STABLE_HASH}:argoproj.io/v1alpha1`]);
+    await sleep(1500);
+    assert.deepEqual(await podUids(cluster, ns), pods);
+    assert.deepEqual(await weights(cluster, ns), [100, 0]);
+  });
+}, { timeoutMs: 180_000 });
