@@ -65,7 +65,7 @@ helm:
 crds-types: deps
 	node tools/gen-crds-types.ts
 
-## make demo: local control plane + controller + the getting-started canary, printed step by step
+## make demo: local control plane + controller + the getting-started canary, printed step by step (make demo DEMO=bluegreen: the blue-green walkthrough)
 demo: deps controlplane
 	@if hack/cluster.sh status >/dev/null 2>&1 && ! hack/cluster.sh status | grep -q 'not running'; then was_up=1; else was_up=0; fi; \
 	ROLLWAY_DEMO_CLUSTER_WAS_UP=$$was_up node tools/demo.ts

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { replicaRatioCapabilities } from '../routers/replica-ratio/router.ts';
 import { blueGreenServices, PAUSE_REASON_BLUE_GREEN } from './bluegreen.ts';
 import { podTemplateHash, POD_TEMPLATE_HASH_LABEL } from './hash.ts';
-import type { BlueGreenView, ObservedAnalysisRun, ObservedReplicaSet, Plan, SpecView, StatusView } from './model.ts';
+import type { BlueGreenView, ObservedAnalysisRun, ObservedPod, ObservedReplicaSet, Plan, SpecView, StatusView } from './model.ts';
 import { planRollout } from './planner.ts';
 
 const HASH = POD_TEMPLATE_HASH_LABEL;
@@ -45,7 +45,7 @@ class World {
     const plan = planRollout({
       rollout: { name: 'demo', namespace: 'ns', uid: 'u1', generation: this.generation, spec: this.spec, status: this.status },
       replicaSets: [...this.replicaSets.values()].map((rs) => ({ ...rs })),
-      pods: [],
+      pods: this.pods(),
       services: structuredClone(this.services),
       specIssues: [],
       notImplemented: [],
@@ -60,7 +60,19 @@ class World {
 
   reconcile(): Plan {
     const plan = this.plan();
-    if (plan.create) this.replicaSets.set(plan.create.hash, { name: plan.create.name, hash: plan.create.hash, revision: plan.create.revision, replicas: plan.create.replicas, current: 0, ready: 0, available: 0, settled: true });
+    if (plan.create) {
+      const { name, hash, revision, replicas, podMetadata, annotations } = plan.create;
+      this.replicaSets.set(hash, { name, hash, revision, replicas, current: 0, ready: 0, available: 0, settled: true, podMetadata, ephemeralRecord: annotations?.['rollway.dev/ephemeral-metadata'] });
+    }
+    for (const change of plan.templatePatches ?? []) {
+      const rs = [...this.replicaSets.values()].find((r) => r.name === change.name)!;
+      const patch = change.patch as { spec?: { template?: { metadata?: { labels?: Record<string, string | null> } } }; metadata?: { annotations?: Record<string, string | null> } };
+      const labels = { ...(rs.podMetadata?.labels ?? {}), ...(patch.spec?.template?.metadata?.labels ?? {}) };
+      for (const [k, v] of Object.entries(labels)) if (v === null) delete labels[k];
+      rs.podMetadata = { ...(rs.podMetadata ?? {}), labels: labels as Record<string, string> };
+      const record = patch.metadata?.annotations?.['rollway.dev/ephemeral-metadata'];
+      if (record !== undefined) rs.ephemeralRecord = record ?? undefined;
+    }
     for (const s of plan.scale) {
       const rs = [...this.replicaSets.values()].find((r) => r.name === s.name)!;
       rs.replicas = s.to;
@@ -99,6 +111,13 @@ class World {
   setImage(image: string): void {
     this.spec = { ...this.spec, template: template(image) };
     this.generation++;
+  }
+
+  /** one running pod per replica, labelled as its ReplicaSet's template says */
+  pods(): ObservedPod[] {
+    return [...this.replicaSets.values()].flatMap((rs) =>
+      Array.from({ length: rs.current }, (_, i) => ({ name: `${rs.name}-${i}`, hash: rs.hash, createdAt: '2026-11-26T09:00:00Z', ready: true, deleting: false, labels: { ...(rs.podMetadata?.labels ?? {}) }, annotations: {} })),
+    );
   }
 
   active = (): string | undefined => this.services.active!.selector[HASH];
@@ -454,6 +473,24 @@ void describe('blue-green: analysis', () => {
     assert.equal(again.analysis?.create.length ?? 0, 0);
     assert.equal(again.services.length, 0);
     assert.equal(world.runs.length, before);
+  });
+});
+
+void describe('blue-green: activeMetadata and previewMetadata', () => {
+  void it('preview pods carry previewMetadata, active pods activeMetadata; at the switch the same pods move to activeMetadata', () => {
+    const world = deployed({ autoPromotionEnabled: false, previewMetadata: { labels: { role: 'preview' } }, activeMetadata: { labels: { role: 'active' } } });
+    assert.equal(world.replicaSets.get(BLUE)?.podMetadata?.labels?.role, 'active');
+    world.setImage('green');
+    const created = world.reconcile();
+    assert.equal(created.create?.podMetadata?.labels?.role, 'preview');
+    world.settle();
+    world.promote();
+    const switched = world.reconcile();
+    assert.equal(world.active(), GREEN);
+    const greenPods = (switched.podPatches ?? []).filter((p) => p.name.startsWith(`demo-${GREEN}-`));
+    assert.equal(greenPods.length, 3, 'every running green pod is relabelled in place');
+    assert.ok(greenPods.every((p) => p.labels.role === 'active'));
+    assert.equal(world.replicaSets.get(GREEN)?.podMetadata?.labels?.role, 'active');
   });
 });
 

@@ -2,13 +2,15 @@
 // and the controller, applies an example Rollout and drives it: update → pause → promote →
 // timed pauses → Healthy → a bad update → abort → back to the good version. Prints each step,
 // and under it the live tree of `rollway get rollout -w` (one snapshot per change).
+// `make demo DEMO=bluegreen` runs the blue-green walkthrough instead: preview, manual promote,
+// the switch of the active Service, the old stack scaled down after its delay, then an abort.
 // ROLLWAY_DEMO_KEEP_CLUSTER=1 leaves the cluster up at the end (it is stopped otherwise, unless
 // it was already running before the demo).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { Cluster, ensureCluster, kubeconfigPath, repoRoot, startController, type ControllerProcess, rollway as runCli } from '../e2e/harness.ts';
 import type { RolloutObject } from '../controller/controller.ts';
-import type { ResourceRef } from '../kube/client.ts';
+import type { KubeObject, ResourceRef } from '../kube/client.ts';
 
 const NAMESPACE = 'rollway-demo';
 const NAME = 'rollouts-demo';
@@ -52,6 +54,83 @@ spec:
       - setWeight: 80
       - pause: {duration: 10}
 `;
+
+const blueGreenYaml = (image: string): string => `
+apiVersion: v1
+kind: Service
+metadata: {name: ${NAME}-active}
+spec: {selector: {app: ${NAME}}, ports: [{port: 80, targetPort: 8080}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: ${NAME}-preview}
+spec: {selector: {app: ${NAME}}, ports: [{port: 80, targetPort: 8080}]}
+---
+apiVersion: rollway.dev/v1alpha1
+kind: Rollout
+metadata:
+  name: ${NAME}
+spec:
+  replicas: 3
+  revisionHistoryLimit: 2
+  selector:
+    matchLabels: {app: ${NAME}}
+  template:
+    metadata:
+      labels: {app: ${NAME}}
+    spec:
+      containers:
+      - name: ${NAME}
+        image: argoproj/rollouts-demo:${image}
+  strategy:
+    blueGreen:
+      activeService: ${NAME}-active
+      previewService: ${NAME}-preview
+      autoPromotionEnabled: false
+      scaleDownDelaySeconds: 10
+      abortScaleDownDelaySeconds: 10
+`;
+
+/** The hash each Service selects, for the narration: `active → abc, preview → def`. */
+async function selectors(cluster: Cluster): Promise<string> {
+  const of = async (svc: string): Promise<string> => {
+    const found = await cluster.get<KubeObject & { spec?: { selector?: Record<string, string> } }>({ group: '', version: 'v1', plural: 'services', namespace: NAMESPACE, name: `${NAME}-${svc}` });
+    return found?.spec?.selector?.['rollouts-pod-template-hash'] ?? '(none)';
+  };
+  return `active → ${await of('active')}, preview → ${await of('preview')}`;
+}
+
+/** The blue-green walkthrough (DEMO=bluegreen). */
+async function blueGreenDemo(cluster: Cluster, startTree: () => void): Promise<void> {
+  say('1. create two Services and a blue-green Rollout of 3 blue pods (autoPromotionEnabled: false)');
+  await cluster.apply(blueGreenYaml('blue'), NAMESPACE);
+  say(`  $ rollway get rollout ${NAME} -w   (its snapshots follow, one per change)`);
+  startTree();
+  await waitUntil(cluster, 'Healthy', (ro) => ro.status?.phase === 'Healthy' && ro.status.blueGreen?.activeSelector === ro.status.stableRS);
+  say(`  Services: ${await selectors(cluster)}`);
+
+  say('2. update the image blue → green: a green stack of 3 behind the preview Service; the active one stays on blue');
+  say(`  $ rollway set image ${NAME} ${NAME}=argoproj/rollouts-demo:green → ${rollway('set', 'image', NAME, `${NAME}=argoproj/rollouts-demo:green`)}`);
+  await waitUntil(cluster, 'Paused (BlueGreenPause)', (ro) => ro.status?.phase === 'Paused');
+  say(`  Services: ${await selectors(cluster)}`);
+
+  say('3. promote: the active Service switches to green; blue keeps its pods for scaleDownDelaySeconds (10 s)');
+  say(`  $ rollway promote ${NAME} → ${rollway('promote', NAME)}`);
+  await waitUntil(cluster, 'Healthy on green', (ro) => ro.status?.phase === 'Healthy' && ro.status.stableRS === ro.status.currentPodHash);
+  say(`  Services: ${await selectors(cluster)}`);
+  await waitUntil(cluster, 'blue scaled down', (ro) => ro.status?.replicas === 3, 60_000);
+
+  say('4. update the image green → red, then abort at the pause: the preview goes back to green, red is scaled down after 10 s');
+  say(`  $ rollway set image ${NAME} ${NAME}=argoproj/rollouts-demo:red → ${rollway('set', 'image', NAME, `${NAME}=argoproj/rollouts-demo:red`)}`);
+  await waitUntil(cluster, 'Paused on red', (ro) => ro.status?.phase === 'Paused');
+  say(`  $ rollway abort ${NAME} → ${rollway('abort', NAME)}`);
+  await waitUntil(cluster, 'Degraded', (ro) => ro.status?.phase === 'Degraded');
+  say(`  Services: ${await selectors(cluster)}`);
+
+  say('5. set the image back to green: the stable version, Healthy at once with no new pods');
+  say(`  $ rollway set image ${NAME} ${NAME}=argoproj/rollouts-demo:green → ${rollway('set', 'image', NAME, `${NAME}=argoproj/rollouts-demo:green`)}`);
+  await waitUntil(cluster, 'Healthy again', (ro) => ro.status?.phase === 'Healthy');
+}
 
 /**
  * `rollway get rollout NAME -w` in a pipe prints one snapshot of the tree per change; each
@@ -119,6 +198,16 @@ async function main(): Promise<void> {
     controller = startController(NAMESPACE);
     say(`controller started (pid ${controller.pid}), watching namespace ${NAMESPACE}`);
 
+    if (process.env.DEMO === 'bluegreen') {
+      await blueGreenDemo(cluster, () => (tree = startLiveTree()));
+      await new Promise((r) => setTimeout(r, 500)); // the last snapshot
+      const events = await cluster.events(NAMESPACE, { kind: 'Rollout', name: NAME });
+      say(`done: ${events.length} Events on the Rollout, for example:`);
+      for (const e of events.filter((ev) => ['SwitchService', 'RolloutAborted', 'RolloutCompleted'].includes(ev.reason ?? '')).slice(-4)) say(`  ${e.reason}: ${e.message}`);
+      await tree?.stop();
+      tree = undefined;
+      return;
+    }
     say('1. create the Rollout: 5 blue pods; the first deploy runs no steps');
     await cluster.apply(rolloutYaml('blue'), NAMESPACE);
     say(`  $ rollway get rollout ${NAME} -w   (its snapshots follow, one per change)`);
