@@ -1,8 +1,8 @@
 // `rollway migrate`: moves live Argo Rollouts to Rollway without touching a pod. Per Rollout: the
-// Rollway Rollout is created from the Argo one with its status (step, pauses, hashes, abort), the
-// ReplicaSets, AnalysisRuns and canary Ingresses it owns are re-pointed at the new object (their
-// names and hash labels stay, so no pod changes), then the Argo Rollout is deleted without
-// cascading. Routing objects keep their weights. A failure undoes what was done to that Rollout,
+// Rollway Rollout is created from the Argo one with its status (step, pauses, hashes, abort); the
+// ReplicaSets, canary Ingresses and TrafficSplits it owns are re-pointed at the new object (names
+// and hash labels stay, so no pod changes) and its AnalysisRuns copied with their status; then
+// the Argo Rollout is deleted without cascading. Routing objects keep their weights. A failure undoes what was done to that Rollout,
 // so each one is either fully Argo or fully Rollway. `--back` does the same the other way.
 import { ROLLOUT_API_VERSION, ROLLOUT_GROUP, ROLLOUT_PLURAL, ROLLOUT_VERSION } from '../api/rollout.ts';
 import { KubeApiError, type KubeClient, type KubeObject, type ResourceRef } from '../kube/client.ts';
@@ -25,8 +25,14 @@ const rolloutRef = (side: Side, namespace?: string, name?: string, subresource?:
   subresource,
 });
 const runRef = (side: Side, namespace: string, name?: string): ResourceRef => ({ group: side === 'argo' ? ARGO_GROUP : ROLLOUT_GROUP, version: 'v1alpha1', plural: 'analysisruns', namespace, name });
-const rsRef = (namespace: string, name?: string): ResourceRef => ({ group: 'apps', version: 'v1', plural: 'replicasets', namespace, name });
-const ingressRef = (namespace: string, name?: string): ResourceRef => ({ group: 'networking.k8s.io', version: 'v1', plural: 'ingresses', namespace, name });
+
+/** What a Rollout owns besides AnalysisRuns: re-pointed in place (Argo names them as we do). */
+const DEPENDENTS = [
+  { kind: 'ReplicaSet', group: 'apps', versions: ['v1'], plural: 'replicasets' },
+  { kind: 'Ingress', group: 'networking.k8s.io', versions: ['v1'], plural: 'ingresses' },
+  { kind: 'TrafficSplit', group: 'split.smi-spec.io', versions: ['v1alpha4', 'v1alpha3', 'v1alpha2', 'v1alpha1'], plural: 'trafficsplits' },
+];
+interface Dependent { ref: ResourceRef; object: KubeObject; kind: string }
 
 /** Status fields that mean something only to the controller that wrote them. */
 const FOREIGN_STATUS = ['currentStepHash', 'collisionCount', 'observedGeneration'];
@@ -121,12 +127,12 @@ async function moveOne(client: KubeClient, rollout: KubeObject, to: Side, dryRun
   const ns = rollout.metadata.namespace!;
   const uid = rollout.metadata.uid!;
   const owned = (o: KubeObject) => o.metadata.ownerReferences?.some((r) => r.uid === uid) === true;
-  const sets = (await client.list<KubeObject>(rsRef(ns))).items.filter(owned);
+  const dependents = await ownedDependents(client, ns, owned);
   const runs = (await client.list<KubeObject>(runRef(to === 'rollway' ? 'argo' : 'rollway', ns))).items.filter(owned);
-  const ingresses = (await client.list<KubeObject>(ingressRef(ns))).items.filter(owned);
   const { object, status, notes } = translateRollout(rollout, to);
-  const state = describeStatus(status);
-  const counts = `${sets.length} ReplicaSet${sets.length === 1 ? '' : 's'}, ${runs.length} AnalysisRun${runs.length === 1 ? '' : 's'}, ${ingresses.length} Ingress${ingresses.length === 1 ? '' : 'es'}; ${state}${notes.length ? `; notes: ${notes.join('; ')}` : ''}`;
+  const count = (kind: string, n: number) => `${n} ${kind}${n === 1 ? '' : kind.endsWith('s') ? 'es' : 's'}`;
+  const kinds = DEPENDENTS.map((d) => count(d.kind, dependents.filter((x) => x.kind === d.kind).length));
+  const counts = `${[...kinds, count('AnalysisRun', runs.length)].join(', ')}; ${describeStatus(status)}${notes.length ? `; notes: ${notes.join('; ')}` : ''}`;
   if (dryRun) return counts;
   const undo: (() => Promise<unknown>)[] = [];
   try {
@@ -134,12 +140,10 @@ async function moveOne(client: KubeClient, rollout: KubeObject, to: Side, dryRun
     undo.push(() => client.delete(rolloutRef(to, ns, created.metadata.name), { propagationPolicy: 'Orphan' }));
     await client.patch(rolloutRef(to, ns, created.metadata.name, 'status'), 'merge', { status });
     const owner: OwnerRef = { apiVersion: to === 'rollway' ? ROLLOUT_API_VERSION : ARGO_API_VERSION, kind: 'Rollout', name: created.metadata.name!, uid: created.metadata.uid! };
-    for (const [ref, objects] of [[rsRef, sets], [ingressRef, ingresses]] as const) {
-      for (const o of objects) {
-        const refs = repoint(o.metadata.ownerReferences as OwnerRef[], uid, owner)!;
-        await client.patch(ref(ns, o.metadata.name), 'merge', { metadata: { ownerReferences: refs, annotations: revisionAnnotations(o, to) } });
-        undo.push(() => client.patch(ref(ns, o.metadata.name), 'merge', { metadata: { ownerReferences: o.metadata.ownerReferences } }));
-      }
+    for (const { ref, object: o } of dependents) {
+      const refs = repoint(o.metadata.ownerReferences as OwnerRef[], uid, owner)!;
+      await client.patch(ref, 'merge', { metadata: { ownerReferences: refs, annotations: revisionAnnotations(o, to) } });
+      undo.push(() => client.patch(ref, 'merge', { metadata: { ownerReferences: o.metadata.ownerReferences } }));
     }
     for (const run of runs) await moveRun(client, run, to, owner, undo);
     await releaseFinalizers(client, rollout, to === 'rollway' ? 'argo' : 'rollway');
@@ -149,6 +153,24 @@ async function moveOne(client: KubeClient, rollout: KubeObject, to: Side, dryRun
     for (const step of undo.reverse()) await step().catch(() => undefined);
     throw err;
   }
+}
+
+/** The objects of DEPENDENTS kinds a Rollout owns; a kind the API server does not serve has none. */
+async function ownedDependents(client: KubeClient, ns: string, owned: (o: KubeObject) => boolean): Promise<Dependent[]> {
+  const found: Dependent[] = [];
+  for (const d of DEPENDENTS) {
+    for (const version of d.versions) {
+      const base = { group: d.group, version, plural: d.plural, namespace: ns };
+      try {
+        const items = (await client.list<KubeObject>(base)).items.filter(owned);
+        found.push(...items.map((object) => ({ ref: { ...base, name: object.metadata.name }, object, kind: d.kind })));
+        break;
+      } catch (err) {
+        if (!(err instanceof KubeApiError && err.isNotFound)) throw err;
+      }
+    }
+  }
+  return found;
 }
 
 /** The revision annotation of the side we move to, copied from the side we leave. */

@@ -130,7 +130,7 @@ scenario('a canary paused at 20% with Istio moves without a pod restarting, then
   });
   await then('a dry run names the Rollout and its state and writes nothing', () => {
     const out = rollway('migrate', '-n', ns, '--dry-run');
-    assert.match(out, new RegExp(`${ns}/web: would move to Rollway: 2 ReplicaSets, 0 AnalysisRuns, 0 Ingresses; phase Paused, step index 1, paused`));
+    assert.match(out, new RegExp(`${ns}/web: would move to Rollway: 2 ReplicaSets, 0 Ingresses, 0 TrafficSplits, 0 AnalysisRuns; phase Paused, step index 1, paused`));
   });
   await when('rollway migrate runs', () => {
     const out = rollway('migrate', '-n', ns);
