@@ -155,6 +155,8 @@ export function capabilityIssues(
   capabilities: RouterCapabilities,
   steps: readonly Record<string, unknown>[],
   replicas: number,
+  /** the routers that can do what this one cannot, for the fixes: "istio, gatewayAPI" */
+  alternatives: { header: string; multiHeader: string; mirror: string } = { header: 'another router', multiHeader: 'another router', mirror: 'another router' },
 ): SpecIssue[] {
   const issues: SpecIssue[] = [];
   steps.forEach((step, index) => {
@@ -174,7 +176,7 @@ export function capabilityIssues(
     const header = step.setHeaderRoute as { match?: { headerValue?: Record<string, unknown> }[] } | undefined;
     if (header) {
       if (capabilities.headerMatch.length === 0) {
-        issues.push({ path: `${path}.setHeaderRoute`, message: `${routerName} cannot route by header`, fix: 'remove the step or use Istio, NGINX or Gateway API routing' });
+        issues.push({ path: `${path}.setHeaderRoute`, message: `${routerName} cannot route by header`, fix: `remove the step or use ${alternatives.header}` });
       } else {
         (header.match ?? []).forEach((m, i) => {
           for (const kind of Object.keys(m.headerValue ?? {})) {
@@ -192,14 +194,14 @@ export function capabilityIssues(
           issues.push({
             path: `${path}.setHeaderRoute.match`,
             message: `${routerName} can match at most ${capabilities.maxHeadersPerRoute} header per route, got ${count}`,
-            fix: 'match on a single header, or use Istio or Gateway API routing',
+            fix: `match on a single header, or use ${alternatives.multiHeader}`,
           });
         }
       }
     }
     const mirror = step.setMirrorRoute as { match?: { method?: Record<string, unknown> }[] } | undefined;
     if (mirror && !capabilities.mirror) {
-      issues.push({ path: `${path}.setMirrorRoute`, message: `${routerName} cannot mirror traffic`, fix: 'remove the step or use Istio or Gateway API routing' });
+      issues.push({ path: `${path}.setMirrorRoute`, message: `${routerName} cannot mirror traffic`, fix: `remove the step or use ${alternatives.mirror}` });
     } else if (mirror && capabilities.mirrorMethodMatch) {
       (mirror.match ?? []).forEach((m, i) => {
         for (const kind of Object.keys(m.method ?? {})) {

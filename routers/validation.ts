@@ -3,8 +3,8 @@
 // schema and pass its own checks, and trafficRouting.plugins may only name loaded plugins.
 // Called from api/rollout.ts, so the controller (InvalidSpec) and `rollway lint` say the same.
 import { commonCapabilities } from './capabilities.ts';
-import { configuredPlugins, unknownPluginIssues } from './registry.ts';
-import { capabilityIssues, type SpecIssue } from './types.ts';
+import { configuredPlugins, routerPlugins, unknownPluginIssues } from './registry.ts';
+import { capabilityIssues, type RouterCapabilities, type SpecIssue } from './types.ts';
 
 /**
  * Whether a trafficRouting needs canaryService and stableService: when any configured router sends
@@ -23,7 +23,16 @@ export function trafficRoutingIssues(routing: Record<string, unknown>, steps: re
   const label = plugins.length === 1 ? plugins[0]!.label : `the ${plugins.map((p) => p.label.replace(/^the | router$/g, '')).join(' and ')} routers together`;
   const capabilities = plugins.length === 1 ? plugins[0]!.capabilities : commonCapabilities(plugins.map((p) => p.capabilities));
   // Weights finer than 0.01 are the API's own check (every router here is that fine).
-  const issues = capabilityIssues(label, capabilities, steps, replicas).filter((i) => !(i.path.endsWith('.setWeight') && capabilities.weightResolutionPercent <= 0.01));
+  const able = (can: (c: RouterCapabilities) => boolean): string => {
+    const keys = routerPlugins().filter((p) => can(p.capabilities)).map((p) => p.key);
+    return keys.length > 0 ? `${keys.join(', ')} routing` : 'another router';
+  };
+  const alternatives = {
+    header: able((c) => c.headerMatch.length > 0),
+    multiHeader: able((c) => c.headerMatch.length > 0 && c.maxHeadersPerRoute === undefined),
+    mirror: able((c) => c.mirror),
+  };
+  const issues = capabilityIssues(label, capabilities, steps, replicas, alternatives).filter((i) => !(i.path.endsWith('.setWeight') && capabilities.weightResolutionPercent <= 0.01));
   issues.push(...unknownPluginIssues(routing));
   for (const { plugin, config, path, valid, issues: mapping } of configured) {
     issues.push(...mapping);
