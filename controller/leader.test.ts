@@ -79,3 +79,60 @@ void test('another controller holding a live lease deposes this one', async (t) 
   assert.equal(deposed, 1);
   assert.equal(me.isLeader(), false);
 });
+
+/** A lease held by another controller whose clock is `skewMs` off ours; it renews every 100 ms while `alive`. */
+function otherHolder(store: LeaseStore, skewMs: number): { stop: () => void } {
+  const stamp = (): string => new Date(Date.now() + skewMs).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+  store.lease = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'rollway-controller', namespace: 'ns', resourceVersion: '1' }, spec: { holderIdentity: 'other', leaseDurationSeconds: 1, renewTime: stamp(), acquireTime: stamp() } };
+  const timer = setInterval(() => {
+    if (store.lease) store.lease = { ...store.lease, metadata: { ...store.lease.metadata, resourceVersion: String(Number(store.lease.metadata.resourceVersion) + 1) }, spec: { ...store.lease.spec, renewTime: stamp() } };
+  }, 100);
+  return { stop: () => clearInterval(timer) };
+}
+
+void test("a live holder whose clock is an hour behind keeps the lease: expiry is judged by the observer's clock, not renewTime", async (t) => {
+  const store = new LeaseStore();
+  const holder = otherHolder(store, -3_600_000);
+  const me = elector(store);
+  t.after(() => {
+    holder.stop();
+    void me.release();
+  });
+  let acquired = false;
+  void me.acquire(() => {}).then(() => (acquired = true), () => {});
+  await sleep(1500);
+  assert.equal(acquired, false, 'a renewTime an hour old does not mean the lease expired while the holder keeps renewing');
+  assert.equal(store.lease?.spec.holderIdentity, 'other');
+});
+
+void test('a dead holder whose clock was an hour ahead loses the lease once it has not changed for its duration', async (t) => {
+  const store = new LeaseStore();
+  const holder = otherHolder(store, 3_600_000);
+  holder.stop(); // it died right after its last renewal
+  const me = elector(store);
+  t.after(() => me.release());
+  const started = Date.now();
+  await me.acquire(() => {});
+  const waited = Date.now() - started;
+  assert.equal(store.lease?.spec.holderIdentity, 'me');
+  assert.ok(waited >= 1000 && waited < 2500, `taken after the lease duration on our clock (waited ${waited} ms), not an hour later`);
+});
+
+void test('a renewal slower than the deadline stops writes for a moment, and writes resume with a regain', async (t) => {
+  const store = new LeaseStore();
+  const me = elector(store);
+  t.after(() => me.release());
+  let regained = 0;
+  await me.acquire(() => assert.fail('not deposed'), () => regained++);
+  // The API server answers, but slower than the 200 ms renew deadline.
+  const replace = store.replace;
+  store.replace = async (ref, body) => {
+    await sleep(300);
+    return replace(ref, body);
+  };
+  await sleep(700);
+  store.replace = replace;
+  await sleep(300);
+  assert.equal(me.isLeader(), true);
+  assert.ok(regained >= 1, 'the controller is told to plan again after writes were held back');
+});

@@ -1,6 +1,9 @@
 // Leader election on a coordination.k8s.io Lease, so two controller replicas never both write.
 // Fencing by time: a leader that cannot renew within renewDeadline stops writing, and that
 // deadline is shorter than the lease duration a successor must wait out before taking over.
+// Every duration is measured on this process's own clock: a candidate judges a lease expired
+// when it has not seen the lease change for leaseDuration, never by the holder's renewTime, so
+// clocks that disagree between nodes cannot make two leaders.
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { isConflict, isNotFound, type KubeClient, type KubeObject, type ResourceRef } from '../kube/client.ts';
@@ -41,6 +44,8 @@ export class LeaderElector {
   private lastRenew = 0;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** the lease record last read and when (our clock) it was first seen so */
+  private observed: { record: string; at: number } | undefined;
 
   constructor(options: LeaderElectionOptions) {
     this.identity = options.identity ?? `${os.hostname()}_${randomBytes(4).toString('hex')}`;
@@ -70,6 +75,8 @@ export class LeaderElector {
     let lapsed = false;
     const renewLoop = async (): Promise<void> => {
       if (this.stopped) return;
+      // Writes may have stopped without a failed renewal too: a renewal slower than the deadline.
+      const wasWriting = this.isLeader();
       const outcome = await this.tryAcquireOrRenew().catch((): LeaseOutcome => 'unreachable');
       if (outcome === 'held-by-other') {
         this.leading = false;
@@ -77,7 +84,7 @@ export class LeaderElector {
         onDeposed();
         return;
       }
-      if (outcome === 'ours' && lapsed) {
+      if (outcome === 'ours' && (lapsed || !wasWriting)) {
         lapsed = false;
         this.options.log('info', 'lease renewed again: writes resume', { identity: this.identity });
         onRegained();
@@ -106,6 +113,14 @@ export class LeaderElector {
     }
   }
 
+  /** When (our clock) the lease was first seen as it is now: a holder that renews changes it. */
+  private observe(lease: Lease, now: number): number {
+    const { holderIdentity, renewTime, acquireTime, leaseDurationSeconds, leaseTransitions } = lease.spec;
+    const record = JSON.stringify([holderIdentity, renewTime, acquireTime, leaseDurationSeconds, leaseTransitions]);
+    if (this.observed?.record !== record) this.observed = { record, at: now };
+    return this.observed.at;
+  }
+
   private async tryAcquireOrRenew(): Promise<LeaseOutcome> {
     const { client, now } = this.options;
     const t = now();
@@ -126,8 +141,7 @@ export class LeaderElector {
         });
       } else {
         const holder = lease.spec.holderIdentity ?? '';
-        const renewed = lease.spec.renewTime ? Date.parse(lease.spec.renewTime) : 0;
-        const expires = renewed + (lease.spec.leaseDurationSeconds ?? durationSeconds) * 1000;
+        const expires = this.observe(lease, t) + (lease.spec.leaseDurationSeconds ?? durationSeconds) * 1000;
         if (holder !== '' && holder !== this.identity && t < expires) {
           this.leading = false;
           return 'held-by-other';

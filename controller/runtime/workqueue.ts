@@ -144,6 +144,11 @@ export class WorkQueue {
     this.failureCounts.delete(key);
   }
 
+  /** Resets every key's failure count: the cause is gone (an outage ended), retry at the base delay. */
+  forgetAll(): void {
+    this.failureCounts.clear();
+  }
+
   failures(key: string): number {
     return this.failureCounts.get(key) ?? 0;
   }
