@@ -131,6 +131,27 @@ address every request needs a token: one is generated and printed once, in the U
       { name: 'token-file', type: 'string', valueName: 'FILE', description: 'read the access token from FILE (at least 16 characters) instead of generating one; also enforced on loopback' },
     ],
   },
+  {
+    words: ['uninstall'],
+    args: [],
+    summary: 'before removing Rollway: every Rollout\'s routing back to 100% stable, our routes, labels and objects removed, finalizers off',
+    details: `Run it after stopping the controller (it refuses while a controller still holds its leader Lease,
+unless --force), then delete the install manifests. Prints what it did, Rollout by Rollout; it also
+releases routing left applied by Rollouts that are already gone.`,
+    flags: [
+      { name: 'all-namespaces', short: 'A', type: 'boolean', description: 'Rollouts of every namespace' },
+      { name: 'dry-run', type: 'boolean', description: 'print what would be done, write nothing' },
+      { name: 'force', type: 'boolean', description: 'go on even though a controller seems to run' },
+      { name: 'leader-election-namespace', type: 'string', valueName: 'NS', description: 'also look for controller Leases here (default: the namespace, rollway and kube-system)' },
+    ],
+  },
+  {
+    words: ['doctor'],
+    args: [],
+    summary: 'find what Rollway left behind: routing of deleted Rollouts, deletions stuck on our finalizer',
+    details: 'Exits 1 when it finds something.',
+    flags: [{ name: 'all-namespaces', short: 'A', type: 'boolean', description: 'every namespace' }],
+  },
   { words: ['version'], args: [], summary: 'print the version', flags: [output(['json'])] },
   { words: ['completion'], args: ['SHELL'], summary: 'print a completion script: bash, zsh or fish', details: 'Load it with: source <(rollway completion bash)', flags: [] },
   {
@@ -468,6 +489,30 @@ async function dashboardCommand(ctx: Context): Promise<number> {
   return untilSignal(() => void dashboard.close());
 }
 
+async function uninstallCommand(ctx: Context): Promise<number> {
+  const { uninstall } = await import('./uninstall.ts');
+  const all = ctx.flags['all-namespaces'] === true;
+  if (all && str(ctx.flags.namespace) !== undefined) throw new UsageError('give either --namespace or --all-namespaces, not both');
+  const extra = str(ctx.flags['leader-election-namespace']);
+  const result = await uninstall(ctx.client(), {
+    namespace: all ? undefined : ctx.namespace(),
+    dryRun: ctx.flags['dry-run'] === true,
+    force: ctx.flags.force === true,
+    leaseNamespaces: extra ? [extra] : [],
+    out: (line) => process.stdout.write(`${line}\n`),
+  });
+  return result.failed > 0 ? 1 : 0;
+}
+
+async function doctorCommand(ctx: Context): Promise<number> {
+  const { doctor, formatDoctorFinding } = await import('./doctor.ts');
+  const all = ctx.flags['all-namespaces'] === true;
+  const findings = await doctor(ctx.client(), all ? undefined : ctx.namespace());
+  for (const f of findings) process.stdout.write(`${formatDoctorFinding(f)}\n`);
+  if (findings.length === 0) process.stdout.write(`no problems found in ${all ? 'any namespace' : `namespace ${ctx.namespace()}`}\n`);
+  return findings.length > 0 ? 1 : 0;
+}
+
 async function completeCommand(words: string[]): Promise<number> {
   const flagAfter = (names: string[]): string | undefined => {
     for (let i = 0; i < words.length - 1; i++) {
@@ -576,6 +621,10 @@ async function run(argv: string[]): Promise<number> {
         return await convertCommand(ctx);
       case 'migrate':
         return await migrateCommand(ctx);
+      case 'uninstall':
+        return await uninstallCommand(ctx);
+      case 'doctor':
+        return await doctorCommand(ctx);
       case 'dashboard':
         return await dashboardCommand(ctx);
       case 'version':

@@ -24,23 +24,12 @@ import { WorkQueue, type ReconcileOutcome } from './runtime/workqueue.ts';
 import { RoutingWatch } from './routing-watch.ts';
 import { OwnerIndex } from './runtime/owner-index.ts';
 import { ConflictStorm } from './runtime/conflict-storm.ts';
+import { APPLIED_ROUTING_ANNOTATION, releaseOrphan, releaseTrafficRouting, rememberedRouting, rolloutMetadataPatch, subjectOf, TRAFFIC_ROUTING_FINALIZER } from './release.ts';
+import { describeObjects, findOrphanedRouting, markRoutingObjects, type OrphanedRouting } from './routing-marks.ts';
 
 export const INSTANCE_ID_LABEL = 'rollway.dev/controller-instance-id';
 export const FIELD_MANAGER = 'rollway-controller';
-/** Held while a Rollout routes traffic, so its deletion first releases the routing objects. */
-export const TRAFFIC_ROUTING_FINALIZER = 'rollway.dev/traffic-routing';
-/** The routing last applied (JSON of AppliedRouting), to release it once the spec no longer says it. */
-export const APPLIED_ROUTING_ANNOTATION = 'rollway.dev/applied-traffic-routing';
-
-function rememberedRouting(rollout: { metadata: { annotations?: Record<string, string> } }): AppliedRouting | undefined {
-  const text = rollout.metadata.annotations?.[APPLIED_ROUTING_ANNOTATION];
-  if (!text) return undefined;
-  try {
-    return JSON.parse(text) as AppliedRouting;
-  } catch {
-    return undefined; // not something we wrote: nothing we can release
-  }
-}
+export { APPLIED_ROUTING_ANNOTATION, TRAFFIC_ROUTING_FINALIZER } from './release.ts';
 
 export interface RolloutObject extends KubeObject {
   spec: SpecView & Record<string, unknown>;
@@ -111,6 +100,9 @@ export class RolloutController {
   private readonly canWrite: () => boolean;
   private readonly events: EventRecorder;
   private readonly routers = new Map<string, { config: string; router: TrafficRouter }>();
+  /** Rollout key → the routing whose objects carry our mark (checked once per routing and start) */
+  private readonly marked = new Map<string, string>();
+  private readonly namespace: string | undefined;
   /** caches of AnalysisRuns and templates for the planner, and the AnalysisRun reconciler */
   readonly analysis: RolloutAnalysis;
   readonly analysisRuns: AnalysisRunController;
@@ -122,6 +114,7 @@ export class RolloutController {
     this.canWrite = options.canWrite ?? (() => true);
     this.events = new EventRecorder(options.client, 'rollway-controller', options.instanceId ?? 'rollway');
     const ns = options.namespace;
+    this.namespace = ns;
     const rolloutSelector = options.instanceId ? `${INSTANCE_ID_LABEL}=${options.instanceId}` : `!${INSTANCE_ID_LABEL}`;
     const informerLog: Logger = (level, msg, fields) => this.log(level, msg, { component: 'informer', ...fields });
     this.rollouts = new Informer<RolloutObject>(this.client, { group: ROLLOUT_GROUP, version: ROLLOUT_VERSION, plural: ROLLOUT_PLURAL, namespace: ns }, { labelSelector: rolloutSelector, log: informerLog });
@@ -223,6 +216,34 @@ export class RolloutController {
     await this.routingWatch.start();
     this.queue.start((key) => this.reconcileTimed(key));
     this.log('info', 'controller started', { rollouts: this.rollouts.list().length });
+    await this.releaseOrphans();
+  }
+
+  /**
+   * Routing left applied by Rollouts deleted while no controller ran (their finalizer stripped by
+   * hand): back to 100% stable, with a Warning Event on each routing object. Never fails a start.
+   */
+  async releaseOrphans(): Promise<OrphanedRouting[]> {
+    let orphans: OrphanedRouting[] = [];
+    try {
+      orphans = await findOrphanedRouting(this.client, this.namespace);
+      for (const orphan of orphans) await this.releaseOrphaned(orphan);
+    } catch (err) {
+      this.log('error', 'looking for routing left by deleted Rollouts failed', { error: String(err) });
+    }
+    return orphans;
+  }
+
+  private async releaseOrphaned(orphan: OrphanedRouting): Promise<void> {
+    const key = `${orphan.namespace}/${orphan.name}`;
+    const outcome = await releaseOrphan(this.client, orphan, (level, msg, fields) => this.log(level, msg, { rollout: key, ...fields }));
+    const message = outcome.released
+      ? `Rollout ${key} (uid ${orphan.uid}) no longer exists but its traffic routing was still applied (its finalizer was removed while no controller ran?): ${describeObjects(orphan.objects)} set back to 100% stable`
+      : `Rollout ${key} (uid ${orphan.uid}) no longer exists but left traffic routing on ${describeObjects(orphan.objects)} that could not be released: ${outcome.problem ?? ''}`;
+    this.log('warn', message, { rollout: key });
+    for (const o of orphan.objects) {
+      await this.events.record({ apiVersion: o.apiVersion, kind: o.kind, name: o.name, namespace: o.namespace, uid: o.uid }, { type: 'Warning', reason: 'OrphanedTrafficRouting', message });
+    }
   }
 
   async stop(): Promise<void> {
@@ -326,6 +347,7 @@ export class RolloutController {
         }))
       : [];
     if (validation.ok && forbiddenRouting.length === 0 && (await this.trackTrafficRouting(rollout))) return; // the Rollout changed: its watch event reconciles again
+    if (validation.ok) await this.markRouting(rollout);
     const router = this.routerFor(rollout);
     const view: RolloutView = {
       name,
@@ -450,6 +472,16 @@ export class RolloutController {
     return true;
   }
 
+  /** Marks the objects the routing edits in place before they are written (once per routing and start). */
+  private async markRouting(rollout: RolloutObject): Promise<void> {
+    const applied = appliedRoutingOf(rollout.spec.strategy?.canary);
+    const key = keyOf(rollout);
+    const text = applied ? `${rollout.metadata.uid ?? ''} ${JSON.stringify(applied)}` : undefined;
+    if (!applied || this.marked.get(key) === text) return;
+    // Objects still missing are marked on a later reconcile (the router reports them meanwhile).
+    if (await markRoutingObjects(this.client, subjectOf(rollout), applied)) this.marked.set(key, text!);
+  }
+
   private async releaseOnDeletion(rollout: RolloutObject): Promise<void> {
     const key = `${rollout.metadata.namespace}/${rollout.metadata.name}`;
     this.routers.delete(key);
@@ -462,28 +494,16 @@ export class RolloutController {
 
   private async releaseRouting(rollout: RolloutObject, applied: AppliedRouting): Promise<void> {
     const key = `${rollout.metadata.namespace}/${rollout.metadata.name}`;
-    const router = createRouter({
-      client: this.client,
-      namespace: rollout.metadata.namespace as string,
-      rollout: { name: rollout.metadata.name as string, uid: rollout.metadata.uid as string, apiVersion: ROLLOUT_API_VERSION, kind: ROLLOUT_KIND },
-      trafficRouting: applied.trafficRouting,
-      log: (level, msg, fields) => this.log(level, msg, { rollout: key, ...fields }),
-    });
-    try {
-      await router.release({ stableService: applied.stableService, canaryService: applied.canaryService, stableHash: rollout.status?.stableRS ?? '' });
-      this.log('info', 'released traffic routing', { rollout: key, router: router.name });
-    } catch (err) {
-      // A router whose API is gone (CRDs uninstalled) has nothing left to release.
-      if (!(err instanceof RouterSpecError)) throw err;
-      this.log('warn', 'traffic routing could not be released', { rollout: key, error: err.message });
-    }
+    this.marked.delete(key);
+    const outcome = await releaseTrafficRouting(this.client, subjectOf(rollout), applied, (level, msg, fields) => this.log(level, msg, { rollout: key, ...fields }));
+    if (outcome.released) this.log('info', 'released traffic routing', { rollout: key, router: outcome.router });
+    else this.log('warn', 'traffic routing could not be released', { rollout: key, error: outcome.problem });
   }
 
   /** Sets the finalizers and the remembered routing, guarded by the resourceVersion we read. */
   private async patchRolloutMetadata(rollout: RolloutObject, finalizers: string[], applied: string | undefined): Promise<void> {
-    const written = await this.client.patch<RolloutObject>({ group: ROLLOUT_GROUP, version: ROLLOUT_VERSION, plural: ROLLOUT_PLURAL, namespace: rollout.metadata.namespace, name: rollout.metadata.name }, 'merge', {
-      metadata: { resourceVersion: rollout.metadata.resourceVersion, finalizers: finalizers.length > 0 ? finalizers : null, annotations: { [APPLIED_ROUTING_ANNOTATION]: applied ?? null } },
-    });
+    const ref = { group: ROLLOUT_GROUP, version: ROLLOUT_VERSION, plural: ROLLOUT_PLURAL, namespace: rollout.metadata.namespace, name: rollout.metadata.name };
+    const written = await this.client.patch<RolloutObject>(ref, 'merge', rolloutMetadataPatch(rollout, finalizers, applied));
     this.noteWrite(rollout, written);
   }
 
