@@ -125,3 +125,10 @@ void test('rollway lint -o json prints JSON for any input, and exits 1 with find
   assert.equal(text.status, 1);
   assert.match(text.stdout, /^-: document 2: Rollout\/Web: metadata\.name: "Web" must be a lowercase RFC 1123 subdomain.*\(fix: .*\)\n-: 1 error\n$/);
 });
+
+void test('a field the CRD does not declare is an error at its path, as the API server refuses it', () => {
+  const text = LINT_ROLLOUT('web').replace('steps: [{setWeight: 20}]', 'steps: [{setWeight: 10, pauze: {}}, {pause: {duration: 1m, extra: true}}]');
+  const errors = lintText(text).filter((f) => f.severity === 'error');
+  assert.deepEqual(errors.map((f) => f.path), ['spec.strategy.canary.steps[0].pauze', 'spec.strategy.canary.steps[1].pause.extra']);
+  assert.match(errors[0]!.message, /not a field of Rollout/);
+});

@@ -20,6 +20,7 @@ import {
 import { formatIssue, type SpecIssue } from '../api/issues.ts';
 import { annotationsSize, checkName, labelValue, LABEL_VALUE_MAX, qualifiedName, suggestLabelValue, suggestName, type NameRule } from '../api/k8s-names.ts';
 import { ROLLOUT_API_VERSION, ROLLOUT_KIND, RolloutSchema, validateRollout, zodIssueToSpecIssue } from '../api/rollout.ts';
+import { undeclaredFields } from '../api/unknown-fields.ts';
 import { checkCondition } from '../analysis/expression.ts';
 import { metricNamePatternIssues, unmatchedRuleIssues } from '../analysis/metric-name-patterns.ts';
 import { referencedArgs, substituteArgs } from '../analysis/run-spec.ts';
@@ -138,6 +139,9 @@ function lintObject(obj: Raw, all: Raw[], add: Add): void {
     return;
   }
   if (obj.apiVersion !== (kind === ROLLOUT_KIND ? ROLLOUT_API_VERSION : ANALYSIS_API_VERSION)) return;
+  // The API server refuses a field its CRD does not declare (kubectl apply: "unknown field").
+  const schema = kind === ROLLOUT_KIND ? RolloutSchema : ANALYSIS_SCHEMAS[kind as keyof typeof ANALYSIS_SCHEMAS];
+  for (const path of undeclaredFields(obj, schema)) add({ path, message: `is not a field of ${kind}: the API server refuses the object`, fix: 'remove it, or correct its name if it is a typo' });
   if (kind === ROLLOUT_KIND) lintRollout(obj, all, add);
   else lintAnalysis(obj, kind as keyof typeof ANALYSIS_SCHEMAS, all, add);
 }
