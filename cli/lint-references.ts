@@ -3,9 +3,7 @@
 // against); the routes must lead to the Services and the Services to the Rollout's pods. The
 // Rollout has passed the schema; the other objects may have any shape, so they are read with the
 // accessors of raw.ts.
-import type { GatewayApiConfig } from '../routers/gateway-api/index.ts';
-import type { IstioConfig } from '../routers/istio/index.ts';
-import { namespacedName } from '../routers/common.ts';
+import type { KubeObject } from '../kube/client.ts';
 import { routingObjectsOf } from '../routers/registry.ts';
 import type { Add } from './lint.ts';
 import { field, isRecord, namespaceOf, records, str, type Raw } from './raw.ts';
@@ -20,19 +18,18 @@ interface Canary {
   stableService?: string;
   steps?: { analysis?: { templates?: TemplateRef[] } }[];
   analysis?: { templates?: TemplateRef[] };
-  /** the routers' configurations are their plugins' types */
-  trafficRouting?: { istio?: IstioConfig; gatewayAPI?: GatewayApiConfig };
+  /** each router's configuration is read by its plugin (routers/registry.ts) */
+  trafficRouting?: Record<string, unknown>;
 }
 
 const C = 'spec.strategy.canary';
-const R = `${C}.trafficRouting`;
 const nameOf = (o: Raw): string | undefined => str(field(o, 'metadata', 'name'));
 
 export function lintReferences(rollout: Raw, all: Raw[], add: Add): void {
   const canary = field(rollout, 'spec', 'strategy', 'canary') as Canary | undefined;
   const here = namespaceOf(rollout);
   const byKind = (kind: string): Raw[] => all.filter((o) => o.kind === kind);
-  if (canary) checkRoutes(canary, here, byKind, add);
+  if (canary) checkRoutes(rollout, canary, here, byKind, add);
   const labels = field(rollout, 'spec', 'template', 'metadata', 'labels');
   for (const ref of collectRefs(rollout, canary, here)) {
     const ofKind = byKind(ref.kind);
@@ -56,7 +53,7 @@ function collectRefs(rollout: Raw, canary: Canary | undefined, here: string): Re
     push('Service', canary.stableService, `${C}.stableService`);
     // The objects each router's configuration names (not those it creates), as its plugin resolves them.
     const where = { namespace: here, rolloutName: nameOf(rollout) ?? '', canaryService: canary.canaryService ?? '', stableService: canary.stableService ?? '' };
-    for (const o of routingObjectsOf(canary.trafficRouting as Record<string, unknown> | undefined, where)) {
+    for (const o of routingObjectsOf(canary.trafficRouting, where)) {
       if (o.access !== 'owns' && o.field) push(o.kind, o.name, o.path, o.namespace);
     }
     const templates = [
@@ -77,31 +74,14 @@ function collectRefs(rollout: Raw, canary: Canary | undefined, here: string): Re
   return refs;
 }
 
-/** The named routes and rules must exist, and an HTTPRoute must reach the stable Service. */
-function checkRoutes(canary: Canary, here: string, byKind: (kind: string) => Raw[], add: Add): void {
-  const tr = canary.trafficRouting;
-  const vsRefs = [...(tr?.istio?.virtualService ? [{ vs: tr.istio.virtualService, path: `${R}.istio.virtualService` }] : []), ...(tr?.istio?.virtualServices ?? []).map((vs, i) => ({ vs, path: `${R}.istio.virtualServices[${i}]` }))];
-  for (const { vs, path } of vsRefs) {
-    const { name, namespace } = namespacedName(vs.name, here);
-    const found = byKind('VirtualService').find((o) => nameOf(o) === name && namespaceOf(o) === namespace);
-    if (!found) continue;
-    const http = records(field(found, 'spec', 'http'));
-    vs.routes?.forEach((route, i) => {
-      if (http.some((h) => h.name === route)) return;
-      add({ path: `${path}.routes[${i}]`, message: `VirtualService "${vs.name}" has no http route named "${route}" (its routes: ${http.map((h) => str(h.name) ?? '(unnamed)').join(', ') || 'none'})`, fix: 'name the route in the VirtualService, or correct the name here' });
-    });
+/** What the routing objects the routers name must contain (routes, rules), as each router's plugin checks it. */
+function checkRoutes(rollout: Raw, canary: Canary, here: string, byKind: (kind: string) => Raw[], add: Add): void {
+  const where = { namespace: here, rolloutName: nameOf(rollout) ?? '', canaryService: canary.canaryService ?? '', stableService: canary.stableService ?? '' };
+  for (const named of routingObjectsOf(canary.trafficRouting, where)) {
+    if (!named.plugin.checkObject || named.access === 'owns') continue;
+    const found = byKind(named.kind).find((o) => nameOf(o) === named.name && namespaceOf(o) === named.namespace);
+    if (found) for (const issue of named.plugin.checkObject(found as KubeObject, named, where, named.path)) add(issue);
   }
-  tr?.gatewayAPI?.httpRoutes?.forEach((r, i) => {
-    const found = byKind('HTTPRoute').find((o) => nameOf(o) === r.name && namespaceOf(o) === (r.namespace ?? here));
-    if (!found) return;
-    const rules = records(field(found, 'spec', 'rules'));
-    r.rules?.forEach((rule, j) => {
-      if (!rules.some((x) => x.name === rule)) add({ path: `${R}.gatewayAPI.httpRoutes[${i}].rules[${j}]`, message: `HTTPRoute "${r.name}" has no rule named "${rule}"`, fix: 'name the rule in the HTTPRoute, or correct the name here' });
-    });
-    if (canary.stableService && !rules.some((x) => records(x.backendRefs).some((b) => b.name === canary.stableService))) {
-      add({ path: `${R}.gatewayAPI.httpRoutes[${i}].name`, message: `HTTPRoute "${r.name}" has no backendRef to the stable Service "${canary.stableService}"`, fix: `add a backendRef to ${canary.stableService} in the rule that carries the traffic` });
-    }
-  });
 }
 
 function checkSelector(ref: Ref, service: Raw, labels: Raw, add: Add): void {

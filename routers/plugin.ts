@@ -62,6 +62,11 @@ export interface RouterPlugin<S extends z.ZodType = z.ZodType> {
   read: (object: KubeObject, config: z.output<S>, where: ReadContext) => WeightRatio | undefined;
   create: (ctx: RouterContext, config: z.output<S>) => TrafficRouter;
   /**
+   * `rollway lint`: what an object the configuration names must contain (a route, a rule), checked
+   * against that object as written in a file (any shape). `path` is where the object is named.
+   */
+  checkObject?: (object: KubeObject, named: RoutingObject, where: ReadContext, path: string) => SpecIssue[];
+  /**
    * Argo Rollouts traffic-router plugins (trafficRouting.plugins.<name>) this router carries out,
    * with how their configuration becomes this router's.
    */
@@ -110,5 +115,6 @@ export const RouterPluginShape = z.object({
   routingObjects: fn,
   read: fn,
   create: fn,
+  checkObject: fn.optional(),
   argoPlugins: z.record(z.string(), fn).optional(),
 });

@@ -114,6 +114,18 @@ export const gatewayApiPlugin = definePlugin({
       field: `httpRoutes[${i}].name`,
       part: route.rules ?? [],
     })),
+  checkObject: (object, named, where, path) => {
+    const rules = Array.isArray((object.spec as { rules?: unknown } | undefined)?.rules) ? (object.spec as { rules: { name?: unknown; backendRefs?: unknown }[] }).rules : [];
+    const base = path.replace(/\.name$/, '');
+    const issues: SpecIssue[] = ((named.part ?? []) as string[]).flatMap((rule, j) =>
+      rules.some((r) => r?.name === rule) ? [] : [{ path: `${base}.rules[${j}]`, message: `HTTPRoute "${named.name}" has no rule named "${rule}"`, fix: 'name the rule in the HTTPRoute, or correct the name here' }],
+    );
+    const toStable = rules.some((r) => Array.isArray(r?.backendRefs) && (r.backendRefs as { name?: unknown }[]).some((b) => b?.name === where.stableService));
+    if (where.stableService && !toStable) {
+      issues.push({ path, message: `HTTPRoute "${named.name}" has no backendRef to the stable Service "${where.stableService}"`, fix: `add a backendRef to ${where.stableService} in the rule that carries the traffic` });
+    }
+    return issues;
+  },
   read: (object, config, where) => {
     const route = config.httpRoutes.find((r) => r.name === object.metadata.name && (r.namespace ?? where.namespace) === (object.metadata.namespace ?? where.namespace));
     return readHttpRoute(object as HTTPRoute, { ...where, rules: route?.rules });

@@ -107,6 +107,17 @@ export const istioPlugin = definePlugin({
     }
     return out;
   },
+  checkObject: (object, named, _where, path) => {
+    if (named.kind !== 'VirtualService') return [];
+    const http = Array.isArray((object.spec as { http?: unknown } | undefined)?.http) ? ((object.spec as { http: { name?: unknown }[] }).http) : [];
+    const names = http.map((h) => (typeof h?.name === 'string' ? h.name : '(unnamed)'));
+    const base = path.replace(/\.name$/, '');
+    return ((named.part ?? []) as string[]).flatMap((route, i) =>
+      names.includes(route)
+        ? []
+        : [{ path: `${base}.routes[${i}]`, message: `VirtualService "${named.name}" has no http route named "${route}" (its routes: ${names.join(', ') || 'none'})`, fix: 'name the route in the VirtualService, or correct the name here' }],
+    );
+  },
   read: (object, config, where) => (object.kind === 'DestinationRule' ? undefined : readVirtualService(object as VirtualService, config, where)),
   create: (ctx, config) => new IstioRouter(ctx, config, istioCapabilities),
 });
