@@ -4,23 +4,22 @@
 // keep metadata only: the routers read the objects themselves when they reconcile.
 import type { SpecIssue } from '../api/issues.ts';
 import { missingVerbs } from '../kube/access.ts';
-import type { KubeClient, KubeObject } from '../kube/client.ts';
+import { isNotFound, type KubeClient, type KubeObject } from '../kube/client.ts';
+import { servedVersions } from '../routers/discovery.ts';
+import { routerPlugins } from '../routers/registry.ts';
 import { Informer, type Logger } from './runtime/informer.ts';
 
 interface RoutingKind {
   group: string;
   plural: string;
+  /** the versions its router speaks, preferred first */
+  versions: readonly string[];
   /** the key under spec.strategy.canary.trafficRouting of the router that writes this kind */
   router: string;
 }
 
-const ROUTING_KINDS: RoutingKind[] = [
-  { group: 'networking.istio.io', plural: 'virtualservices', router: 'istio' },
-  { group: 'networking.istio.io', plural: 'destinationrules', router: 'istio' },
-  { group: 'networking.k8s.io', plural: 'ingresses', router: 'nginx' },
-  { group: 'split.smi-spec.io', plural: 'trafficsplits', router: 'smi' },
-  { group: 'gateway.networking.k8s.io', plural: 'httproutes', router: 'gatewayAPI' },
-];
+/** The kinds the registered routers write or read (third-party plugins included, so asked at start). */
+const routingKinds = (): RoutingKind[] => routerPlugins().flatMap((p) => p.kinds.map(({ group, plural, versions }) => ({ group, plural, versions, router: p.key })));
 
 /** What a router needs of its routing kind; without these its informer would retry 403s forever. */
 const ROUTER_VERBS = ['get', 'list', 'watch', 'patch'];
@@ -43,7 +42,7 @@ export class RoutingWatch {
 
   /** Starts an informer for each routing kind the cluster serves (skipping the rest). */
   async start(): Promise<void> {
-    for (const kind of ROUTING_KINDS) {
+    for (const kind of routingKinds()) {
       const version = await this.servedVersion(kind);
       if (!version) continue;
       const missing = await missingVerbs(this.client, { group: kind.group, resource: kind.plural, namespace: this.namespace }, ROUTER_VERBS);
@@ -79,7 +78,7 @@ export class RoutingWatch {
 
   /** Routing kinds the cluster serves but RBAC does not let this process use (known after start). */
   forbiddenKinds(): { group: string; plural: string }[] {
-    return ROUTING_KINDS.filter((k) => (this.forbidden.get(k.router) ?? []).some((what) => what.startsWith(`${k.plural}.${k.group} `))).map(({ group, plural }) => ({ group, plural }));
+    return routingKinds().filter((k) => (this.forbidden.get(k.router) ?? []).some((what) => what.startsWith(`${k.plural}.${k.group} `))).map(({ group, plural }) => ({ group, plural }));
   }
 
   /** Issues for a Rollout whose trafficRouting names a router this process may not use. */
@@ -98,15 +97,21 @@ export class RoutingWatch {
     return issues;
   }
 
+  /**
+   * The version to watch: the first its router speaks that the cluster serves. Undefined only when
+   * the kind is not installed (discovery answers 404, or lists no such resource); any other
+   * failure (403, 5xx, no connection) is thrown, not mistaken for "not installed".
+   */
   private async servedVersion(kind: RoutingKind): Promise<string | undefined> {
+    const served = await servedVersions(this.client, kind.group);
+    const version = kind.versions.find((v) => served.includes(v));
+    if (!version) return undefined;
     try {
-      const group = await this.client.request<{ preferredVersion?: { version?: string } }>('GET', `/apis/${kind.group}`);
-      const version = group.preferredVersion?.version;
-      if (!version) return undefined;
       const resources = await this.client.request<{ resources?: { name: string }[] }>('GET', `/apis/${kind.group}/${version}`);
       return resources.resources?.some((r) => r.name === kind.plural) ? version : undefined;
-    } catch {
-      return undefined; // not installed in this cluster
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
     }
   }
 }
