@@ -8,6 +8,11 @@ import { after, before } from 'node:test';
 import type { RolloutObject } from '../controller/controller.ts';
 import type { KubeObject, ResourceRef, WatchEvent } from '../kube/client.ts';
 import { expectEvent, phaseIs, rolloutRef, runsOf, setImage, waitForRun } from './analysis-fixtures.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { startCli } from './cli-helpers.ts';
 import { rollway, scenario, startController, type Cluster } from './harness.ts';
 
 const HASH = 'rollouts-pod-template-hash';
@@ -163,9 +168,28 @@ scenario('blue-green walkthrough: preview switched while active stays, manual pr
       assert.equal(ro?.status?.blueGreen?.activeSelector, blue);
       assert.equal(ro?.status?.blueGreen?.previewSelector, green);
       const shown = rollway('-n', ns, 'get', 'rollout', APP);
-      assert.match(shown, /BlueGreen/);
-      assert.match(shown, /preview/);
-      assert.match(shown, /active/);
+      assert.match(shown, /Active: +revision 1 \(/);
+      assert.match(shown, new RegExp(`Preview: +revision 2 \\(${green}\\)`));
+      assert.match(shown, /waiting for promotion/);
+    });
+    await then('the dashboard page of the Rollout shows the active and preview revisions and the pause', async () => {
+      const dashboard = startCli(['-n', ns, 'dashboard', '--port', '0']);
+      const profile = mkdtempSync(path.join(tmpdir(), 'rollway-chromium-'));
+      const browser = await chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium', headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] });
+      try {
+        await dashboard.waitForOutput((o) => /http:\/\/127\.0\.0\.1:\d+\//.test(o), 'the dashboard URL');
+        const url = /http:\/\/127\.0\.0\.1:\d+\//.exec(dashboard.output())![0];
+        const page = browser.pages()[0] ?? (await browser.newPage());
+        await page.goto(`${url}#/${ns}/${APP}`);
+        await page.locator('[data-testid="active"]').waitFor();
+        assert.equal(await page.textContent('[data-testid="active"]'), `#1 (${blue})`);
+        assert.equal(await page.textContent('[data-testid="preview"]'), `#2 (${green})`);
+        assert.match((await page.textContent('[data-testid="message"]')) ?? '', /BlueGreenPause · waiting for promotion/);
+      } finally {
+        await browser.close();
+        await dashboard.stop();
+        rmSync(profile, { recursive: true, force: true });
+      }
     });
     await when('it is promoted with rollway promote', () => rollway('-n', ns, 'promote', APP));
     await then('the active Service switches to green, green becomes stable, blue keeps its pods through scaleDownDelaySeconds, then goes', async () => {
