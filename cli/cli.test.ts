@@ -117,6 +117,13 @@ void test('the throttle runs at most once per interval and always runs after the
   assert.equal(runs, 2);
 });
 
+void test('--router-plugin may be repeated: the values are kept together, in order', () => {
+  const p = parse(['controller', '--router-plugin', './a.js', '--router-plugin=@acme/router', '--smi-api-version', 'v1alpha2'], COMMANDS);
+  assert.equal(p.flags['router-plugin'], './a.js,@acme/router');
+  assert.equal(p.flags['smi-api-version'], 'v1alpha2');
+  assert.equal(parse(['lint', '-f', 'x.yaml', '--router-plugin', './a.js'], COMMANDS).flags['router-plugin'], './a.js');
+});
+
 void test('routing objects: the canary share as each router writes it, read by its plugin', () => {
   const where = { namespace: 'shop', rolloutName: 'web', canaryService: 'web-canary', stableService: 'web-stable' };
   const vs = obj({

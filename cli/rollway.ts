@@ -11,6 +11,8 @@ import { KubeApiError, KubeClient, type KubeObject } from '../kube/client.ts';
 import { ActionError, abort, getRollout, pause, promote, restart, retry, setImage, undo } from './actions.ts';
 import { commandHelp, overallHelp, parse, parseDuration, UsageError, type CommandSpec, type FlagSpec, type FlagValues } from './args.ts';
 import { complete, completionScript } from './completion.ts';
+import { routerPluginSpecs } from '../routers/load.ts';
+import { SMI_VERSIONS } from '../routers/smi/render.ts';
 import { formatFinding, lintText } from './lint.ts';
 import { LiveOutput, Throttle } from './live.ts';
 import { ANALYSIS_RUN_PLURAL, analysisRunsMissing, fetchRolloutViews, fetchSnapshot, RolloutWatch, serves } from './observe.ts';
@@ -20,6 +22,13 @@ import { analysisRunView, buildView, formatDuration, phaseOf, type AnalysisRunOb
 export const VERSION = '0.1.0';
 
 const output = (values: string[]): FlagSpec => ({ name: 'output', short: 'o', type: 'string', valueName: 'FORMAT', description: `output format: ${values.join(', ')}`, values });
+const routerPluginFlag: FlagSpec = {
+  name: 'router-plugin',
+  type: 'string',
+  valueName: 'PATH_OR_PACKAGE',
+  description: 'load a third-party traffic router plugin (a file or an npm package); repeatable; also $ROLLWAY_ROUTER_PLUGINS (comma-separated)',
+  repeatable: true,
+};
 const watchFlag: FlagSpec = { name: 'watch', short: 'w', type: 'boolean', description: 'keep watching and redraw on every change (Ctrl-C ends)' };
 const noColor: FlagSpec = { name: 'no-color', type: 'boolean', description: 'no colours (also when NO_COLOR is set or the output is not a terminal)' };
 
@@ -92,7 +101,7 @@ usage error).`,
     args: [],
     summary: 'check manifests offline: schema, step rules, references between the objects of the file',
     details: 'Exits 1 when it finds an error (warnings alone exit 0). FILE "-" reads standard input.',
-    flags: [{ name: 'filename', short: 'f', type: 'string', valueName: 'FILE', description: 'the YAML file to check (required)' }, output(['json'])],
+    flags: [{ name: 'filename', short: 'f', type: 'string', valueName: 'FILE', description: 'the YAML file to check (required)' }, output(['json']), routerPluginFlag],
   },
   {
     words: ['migrate'],
@@ -152,7 +161,7 @@ releases routing left applied by Rollouts that are already gone.`,
     details: 'Exits 1 when it finds something.',
     flags: [{ name: 'all-namespaces', short: 'A', type: 'boolean', description: 'every namespace' }],
   },
-  { words: ['version'], args: [], summary: 'print the version', flags: [output(['json'])] },
+  { words: ['version'], args: [], summary: 'print the version and the router plugins loaded', flags: [output(['json']), routerPluginFlag] },
   { words: ['completion'], args: ['SHELL'], summary: 'print a completion script: bash, zsh or fish', details: 'Load it with: source <(rollway completion bash)', flags: [] },
   {
     words: ['controller'],
@@ -168,6 +177,8 @@ releases routing left applied by Rollouts that are already gone.`,
       { name: 'leader-elect', type: 'boolean', description: 'take a Lease so only one replica writes (--leader-elect=false: write at once)', default: true },
       { name: 'leader-election-namespace', type: 'string', valueName: 'NS', description: 'namespace of the Lease (default: --namespace, else kube-system)' },
       { name: 'lease-duration', type: 'string', valueName: 'DURATION', description: 'how long a Lease holds without renewal', default: '15s' },
+      routerPluginFlag,
+      { name: 'smi-api-version', type: 'string', valueName: 'VERSION', description: 'SMI TrafficSplit API version (default: $ROLLWAY_SMI_API_VERSION, else the newest the cluster serves)', values: SMI_VERSIONS },
     ],
   },
   { words: ['__complete'], args: ['WORDS...'], summary: 'completion candidates (used by the completion scripts)', flags: [] },
@@ -443,11 +454,36 @@ async function convertCommand(ctx: Context): Promise<number> {
   return run.code;
 }
 
+/** Third-party router plugins (--router-plugin, ROLLWAY_ROUTER_PLUGINS): loaded before the command runs. */
+async function loadPlugins(specs: string[]): Promise<void> {
+  if (specs.length === 0) return;
+  const { loadRouterPlugins } = await import('../routers/load.ts');
+  try {
+    await loadRouterPlugins(specs);
+  } catch (err) {
+    throw new ActionError((err as Error).message);
+  }
+}
+
+async function versionCommand(ctx: Context): Promise<number> {
+  const { describeRouterPlugins } = await import('../routers/load.ts');
+  const plugins = describeRouterPlugins();
+  if (outputFormat(ctx.flags, ['json']) === 'json') {
+    process.stdout.write(`${JSON.stringify({ version: VERSION, node: process.versions.node, routerPlugins: plugins })}\n`);
+    return 0;
+  }
+  process.stdout.write(`rollway ${VERSION} (node ${process.versions.node})\n`);
+  for (const p of plugins) process.stdout.write(`router plugin ${p.name}: ${p.label} (from ${p.source})\n`);
+  return 0;
+}
+
 async function runControllerCommand(ctx: Context): Promise<number> {
   const { runController } = await import('../controller/main.ts');
   const flags = ctx.flags;
   const logFormat = str(flags['log-format']);
   if (logFormat !== 'json' && logFormat !== 'text') throw new UsageError(`--log-format must be json or text, got "${logFormat}"`);
+  const smiApiVersion = str(flags['smi-api-version']);
+  if (smiApiVersion !== undefined && !(SMI_VERSIONS as readonly string[]).includes(smiApiVersion)) throw new UsageError(`--smi-api-version must be one of ${SMI_VERSIONS.join(', ')}, got "${smiApiVersion}"`);
   const workers = Number(str(flags.workers));
   if (!Number.isInteger(workers) || workers < 1) throw new UsageError(`--workers must be a whole number of 1 or more, got "${str(flags.workers)}"`);
   await runController({
@@ -463,6 +499,8 @@ async function runControllerCommand(ctx: Context): Promise<number> {
     leaderElect: flags['leader-elect'] !== false,
     leaderElectionNamespace: str(flags['leader-election-namespace']),
     leaseDurationMs: parseDuration(str(flags['lease-duration']) ?? '15s', '--lease-duration'),
+    routerPlugins: routerPluginSpecs(str(flags['router-plugin'])),
+    smiApiVersion,
   });
   return -1; // keeps running until a signal
 }
@@ -581,6 +619,7 @@ async function run(argv: string[]): Promise<number> {
     namespace: () => str(parsed.flags.namespace) ?? ctx.client().defaultNamespace,
   };
   try {
+    await loadPlugins(routerPluginSpecs(str(parsed.flags['router-plugin'])));
     const say = async (message: Promise<string>): Promise<number> => {
       process.stdout.write(`${await message}\n`);
       return 0;
@@ -628,9 +667,7 @@ async function run(argv: string[]): Promise<number> {
       case 'dashboard':
         return await dashboardCommand(ctx);
       case 'version':
-        if (outputFormat(parsed.flags, ['json']) === 'json') process.stdout.write(`${JSON.stringify({ version: VERSION, node: process.versions.node })}\n`);
-        else process.stdout.write(`rollway ${VERSION} (node ${process.versions.node})\n`);
-        return 0;
+        return await versionCommand(ctx);
       case 'completion':
         try {
           process.stdout.write(completionScript(name));
