@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { KubeObject } from '../kube/client.ts';
-import { repoint, translateRollout } from './migrate.ts';
+import { repoint, templateRefs, translateRollout } from './migrate.ts';
 
 const argo = {
   apiVersion: 'argoproj.io/v1alpha1',
@@ -30,4 +30,17 @@ void test('only the owner being left is replaced; other owners and flags stay', 
   const refs = [{ apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', name: 'web', uid: 'argo-uid', controller: true, blockOwnerDeletion: true }, { apiVersion: 'v1', kind: 'ConfigMap', name: 'x', uid: 'cm' }];
   assert.deepEqual(repoint(refs, 'argo-uid', to), [{ ...to, controller: true, blockOwnerDeletion: true }, refs[1]]);
   assert.equal(repoint(refs, 'nobody', to), undefined);
+});
+
+void test('the analysis templates a Rollout names are found wherever the spec names them, once each', () => {
+  const spec = {
+    strategy: {
+      canary: {
+        analysis: { templates: [{ templateName: 'rate' }] },
+        steps: [{ analysis: { templates: [{ templateName: 'rate' }, { templateName: 'smoke', clusterScope: true }] } }, { setWeight: 20 }],
+      },
+    },
+  };
+  assert.deepEqual(templateRefs(spec), [{ name: 'rate', cluster: false }, { name: 'smoke', cluster: true }]);
+  assert.deepEqual(templateRefs(undefined), []);
 });

@@ -6,6 +6,8 @@
 // so each one is either fully Argo or fully Rollway. `--back` does the same the other way.
 import { ROLLOUT_API_VERSION, ROLLOUT_GROUP, ROLLOUT_PLURAL, ROLLOUT_VERSION } from '../api/rollout.ts';
 import { KubeApiError, type KubeClient, type KubeObject, type ResourceRef } from '../kube/client.ts';
+import { ROLLOUT_LABEL } from '../analysis/rollout-plan.ts';
+import { labelValue } from '../analysis/providers/job.ts';
 import { ARGO_API_VERSION, convertObjectValue } from './convert.ts';
 
 export type Side = 'argo' | 'rollway';
@@ -146,6 +148,7 @@ async function moveOne(client: KubeClient, rollout: KubeObject, to: Side, dryRun
       undo.push(() => client.patch(ref, 'merge', { metadata: { ownerReferences: o.metadata.ownerReferences } }));
     }
     for (const run of runs) await moveRun(client, run, to, owner, undo);
+    if (to === 'rollway') await copyTemplates(client, rollout, undo);
     await releaseFinalizers(client, rollout, to === 'rollway' ? 'argo' : 'rollway');
     await client.delete(rolloutRef(to === 'rollway' ? 'argo' : 'rollway', ns, rollout.metadata.name), { propagationPolicy: 'Orphan', preconditions: { uid } });
     return counts;
@@ -184,17 +187,53 @@ function revisionAnnotations(o: KubeObject, to: Side): Record<string, string> {
 async function moveRun(client: KubeClient, run: KubeObject, to: Side, owner: OwnerRef, undo: (() => Promise<unknown>)[]): Promise<void> {
   const ns = run.metadata.namespace!;
   const { object, status } = translateRun(run, to, owner);
-  const created = await client.create<KubeObject>(runRef(to, ns), object as KubeObject);
+  // Argo's AnalysisRun has no status subresource: its status is written with the object.
+  const created = await client.create<KubeObject>(runRef(to, ns), (to === 'argo' ? { ...object, status } : object) as KubeObject);
   undo.push(() => client.delete(runRef(to, ns, created.metadata.name)));
-  await client.patch({ ...runRef(to, ns, created.metadata.name), subresource: 'status' }, 'merge', { status });
+  if (to === 'rollway') await client.patch({ ...runRef(to, ns, created.metadata.name), subresource: 'status' }, 'merge', { status });
   await client.delete(runRef(to === 'rollway' ? 'argo' : 'rollway', ns, run.metadata.name), { preconditions: { uid: run.metadata.uid! } });
 }
 
 export function translateRun(run: KubeObject, to: Side, owner: OwnerRef): { object: Obj; status: Obj } {
   const m = run.metadata;
-  const base: Obj = { apiVersion: run.apiVersion, kind: 'AnalysisRun', metadata: { name: m.name, namespace: m.namespace, labels: m.labels, annotations: m.annotations, ownerReferences: repoint(m.ownerReferences as OwnerRef[], (m.ownerReferences as OwnerRef[])[0]!.uid, owner) }, spec: (run as Obj).spec };
+  // Our controller watches the runs labelled with their Rollout's name.
+  const labels = to === 'rollway' ? { ...m.labels, [ROLLOUT_LABEL]: labelValue(owner.name) } : m.labels;
+  const base: Obj = { apiVersion: run.apiVersion, kind: 'AnalysisRun', metadata: { name: m.name, namespace: m.namespace, labels, annotations: m.annotations, ownerReferences: repoint(m.ownerReferences as OwnerRef[], (m.ownerReferences as OwnerRef[])[0]!.uid, owner) }, spec: (run as Obj).spec };
   const object = to === 'rollway' ? convertObjectValue(base).object : { ...base, apiVersion: ARGO_API_VERSION };
   return { object, status: structuredClone(((run as Obj).status as Obj | undefined) ?? {}) };
+}
+
+/** The analysis templates a spec names: `templateName` with `clusterScope`, anywhere in it. */
+export function templateRefs(spec: unknown): { name: string; cluster: boolean }[] {
+  const found = new Map<string, { name: string; cluster: boolean }>();
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) return v.forEach(walk);
+    if (v === null || typeof v !== 'object') return;
+    const o = v as Obj;
+    if (typeof o.templateName === 'string') found.set(`${o.clusterScope === true}/${o.templateName}`, { name: o.templateName, cluster: o.clusterScope === true });
+    Object.values(o).forEach(walk);
+  };
+  walk(spec);
+  return [...found.values()];
+}
+
+/**
+ * The Argo analysis templates the Rollout names, copied as Rollway's where ours is missing (Argo's
+ * stay: other Argo Rollouts may use them). Without them the Rollout would be InvalidSpec.
+ */
+async function copyTemplates(client: KubeClient, rollout: KubeObject, undo: (() => Promise<unknown>)[]): Promise<void> {
+  const ns = rollout.metadata.namespace!;
+  for (const { name, cluster } of templateRefs((rollout as Obj).spec)) {
+    const plural = cluster ? 'clusteranalysistemplates' : 'analysistemplates';
+    const at = (group: string): ResourceRef => ({ group, version: 'v1alpha1', plural, namespace: cluster ? undefined : ns, name });
+    if (await client.getOptional(at(ROLLOUT_GROUP))) continue;
+    const argo = await client.getOptional<KubeObject>(at(ARGO_GROUP));
+    if (!argo) throw new Error(`the ${cluster ? 'ClusterAnalysisTemplate' : 'AnalysisTemplate'} ${name} it names exists neither in Argo's group nor in ours`);
+    const { metadata: m } = argo;
+    const { object } = convertObjectValue({ apiVersion: argo.apiVersion, kind: argo.kind, metadata: { name: m.name, namespace: m.namespace, labels: m.labels, annotations: m.annotations }, spec: (argo as Obj).spec });
+    await client.create({ ...at(ROLLOUT_GROUP), name: undefined }, object as KubeObject);
+    undo.push(() => client.delete(at(ROLLOUT_GROUP)));
+  }
 }
 
 /** Our finalizer on a Rollway Rollout would release its routing on deletion: not when it moves. */

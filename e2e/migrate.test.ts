@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { before } from 'node:test';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { KubeObject, ResourceRef } from '../kube/client.ts';
 import { Cluster, parseYamlObjects, repoRoot, rollway, scenario, sleep, startController } from './harness.ts';
 
@@ -15,6 +17,7 @@ const oursRef = (ns: string, name?: string): ResourceRef => ({ group: 'rollway.d
 const rsRef = (ns: string, name?: string): ResourceRef => ({ group: 'apps', version: 'v1', plural: 'replicasets', namespace: ns, name });
 const podRef = (ns: string): ResourceRef => ({ group: '', version: 'v1', plural: 'pods', namespace: ns });
 const vsRef = (ns: string): ResourceRef => ({ group: 'networking.istio.io', version: 'v1', plural: 'virtualservices', namespace: ns, name: 'web' });
+const runRef = (group: string, ns: string, name?: string): ResourceRef => ({ group, version: 'v1alpha1', plural: 'analysisruns', namespace: ns, name });
 const leaseRef = (ns: string, name?: string): ResourceRef => ({ group: 'coordination.k8s.io', version: 'v1', plural: 'leases', namespace: ns, name });
 
 const STABLE_HASH = '6b8f7c9d45';
@@ -42,6 +45,7 @@ before(async () => {
 });
 
 interface ArgoState {
+  steps?: unknown[];
   stableReplicas: number;
   canaryReplicas: number;
   weight: number;
@@ -71,7 +75,7 @@ async function argoRollout(cluster: Cluster, ns: string, state: ArgoState): Prom
       replicas: 5,
       selector: { matchLabels: { app: 'web' } },
       template: template('web:2'),
-      strategy: { canary: { canaryService: 'web-canary', stableService: 'web-stable', trafficRouting: { istio: { virtualService: { name: 'web', routes: ['primary'] } } }, steps: STEPS } },
+      strategy: { canary: { canaryService: 'web-canary', stableService: 'web-stable', trafficRouting: { istio: { virtualService: { name: 'web', routes: ['primary'] } } }, steps: state.steps ?? STEPS } },
     },
   });
   const owner = { apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', name: 'web', uid: rollout.metadata.uid!, controller: true, blockOwnerDeletion: true };
@@ -220,4 +224,66 @@ scenario('an aborted canary stays at stable under Rollway, and --back gives Argo
     assert.deepEqual(await podUids(cluster, ns), pods);
     assert.deepEqual(await weights(cluster, ns), [100, 0]);
   });
+}, { timeoutMs: 180_000 });
+
+scenario('a canary in the middle of a step analysis moves with its AnalysisRun, which Rollway runs to its end', async ({ cluster, ns, given, when, then }) => {
+  let asked = 0;
+  const server = http.createServer((_req, res) => {
+    asked++;
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok": true}');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/ok`;
+  const metric = { name: 'ok', interval: '1s', count: 3, successCondition: 'result == true', provider: { web: { url, jsonPath: '{$.ok}' } } };
+  const runName = `web-${CANARY_HASH}-2-1`;
+  let pods: string[] = [];
+  try {
+    await given('an Argo Rollout at its analysis step with a Running AnalysisRun (1 of 3 measurements taken)', async () => {
+      await cluster.client.create({ group: 'argoproj.io', version: 'v1alpha1', plural: 'analysistemplates', namespace: ns }, { apiVersion: 'argoproj.io/v1alpha1', kind: 'AnalysisTemplate', metadata: { name: 'check' }, spec: { metrics: [metric] } });
+      const state = pausedAt20();
+      const rollout = await argoRollout(cluster, ns, {
+        ...state,
+        steps: [{ setWeight: 20 }, { analysis: { templates: [{ templateName: 'check' }] } }, { setWeight: 60 }, { pause: { duration: '1s' } }],
+        status: { ...state.status, phase: 'Progressing', pauseConditions: null, controllerPause: false, canary: { ...(state.status.canary as object), currentStepAnalysisRunStatus: { name: runName, status: 'Running' } } },
+      });
+      const startedAt = new Date(Date.now() - 2000).toISOString().replace(/\.\d+Z$/, 'Z');
+      await cluster.client.create(runRef('argoproj.io', ns), {
+        apiVersion: 'argoproj.io/v1alpha1',
+        kind: 'AnalysisRun',
+        metadata: { name: runName, labels: { 'rollout-type': 'Step', 'step-index': '1', 'rollouts-pod-template-hash': CANARY_HASH }, annotations: { 'rollout.argoproj.io/revision': '2' }, ownerReferences: [{ apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', name: 'web', uid: rollout.metadata.uid!, controller: true, blockOwnerDeletion: true }] },
+        spec: { metrics: [metric] },
+        // Argo's AnalysisRun has no status subresource.
+        status: { phase: 'Running', startedAt, metricResults: [{ name: 'ok', phase: 'Running', count: 1, successful: 1, measurements: [{ phase: 'Successful', value: 'true', startedAt, finishedAt: startedAt }] }] },
+      });
+      pods = await podUids(cluster, ns);
+    });
+    await when('migrated', () => {
+      assert.match(rollway('migrate', '-n', ns), /1 AnalysisRun;/);
+    });
+    await then('our AnalysisRun carries the same name and measurements, and our template exists', async () => {
+      const run = (await cluster.get(runRef('rollway.dev', ns, runName))) as KubeObject & { status?: { metricResults?: { count?: number }[] } };
+      assert.equal(run.status?.metricResults?.[0]?.count, 1);
+      assert.equal(await cluster.get(runRef('argoproj.io', ns, runName)), undefined);
+      assert.ok(await cluster.get({ group: 'rollway.dev', version: 'v1alpha1', plural: 'analysistemplates', namespace: ns, name: 'check' }));
+      assert.deepEqual(await podUids(cluster, ns), pods);
+    });
+    const controller = startController(ns);
+    try {
+      await then('Rollway takes the 2 measurements left on the same run, and the Rollout completes', async () => {
+        await cluster.waitFor(oursRef(ns, 'web'), (o) => {
+          const s = (o as { status?: { stableRS?: string; phase?: string } } | undefined)?.status;
+          return s?.stableRS === CANARY_HASH && s.phase === 'Healthy';
+        }, { timeoutMs: 60_000, what: 'the Rollout Healthy after its analysis' });
+        const runs = await cluster.list<KubeObject & { status?: { phase?: string; metricResults?: { count?: number }[] } }>(runRef('rollway.dev', ns));
+        assert.deepEqual(runs.map((r) => r.metadata.name), [runName], 'no second run');
+        assert.equal(runs[0]!.status?.phase, 'Successful');
+        assert.equal(runs[0]!.status?.metricResults?.[0]?.count, 3);
+        assert.equal(asked, 2);
+      });
+    } finally {
+      await controller.kill();
+    }
+  } finally {
+    server.close();
+  }
 }, { timeoutMs: 180_000 });
