@@ -4,8 +4,20 @@ import { gatewayApiFixture } from './gateway-api/fixture.ts';
 import { istioFixture } from './istio/fixture.ts';
 import { nginxFixture } from './nginx/fixture.ts';
 import { smiFixture } from './smi/fixture.ts';
-import { inMemorySuite, routerConformance } from './conformance.ts';
+import { inMemorySuite, routerConformance, type RouterFixture } from './conformance.ts';
 
-for (const fixture of [istioFixture(false), istioFixture(true), nginxFixture(), smiFixture(), gatewayApiFixture()]) {
+/** The Gateway API fixture configured as Argo users write it: trafficRouting.plugins["argoproj-labs/gatewayAPI"]. */
+function viaArgoPlugin(fixture: RouterFixture): RouterFixture {
+  return {
+    ...fixture,
+    title: `${fixture.title} (as Argo's argoproj-labs/gatewayAPI plugin)`,
+    async setup(env) {
+      const { gatewayAPI, ...routing } = (await fixture.setup(env)) as { gatewayAPI: { httpRoutes: { name: string }[] } };
+      return { ...routing, plugins: { 'argoproj-labs/gatewayAPI': { httpRoute: gatewayAPI.httpRoutes[0]!.name, namespace: env.namespace } } };
+    },
+  };
+}
+
+for (const fixture of [istioFixture(false), istioFixture(true), nginxFixture(), smiFixture(), gatewayApiFixture(), viaArgoPlugin(gatewayApiFixture())]) {
   routerConformance(fixture, inMemorySuite());
 }
