@@ -254,6 +254,26 @@ void describe('blue-green: timing', () => {
   });
 });
 
+void describe('blue-green: progressDeadlineAbort', () => {
+  void it('a missed deadline aborts: the preview goes back to the stable stack, the active never moved', () => {
+    const world = deployed({ abortScaleDownDelaySeconds: 5 });
+    world.spec.progressDeadlineSeconds = 30;
+    world.spec.progressDeadlineAbort = true;
+    world.broken.add(GREEN);
+    world.setImage('green');
+    world.settle();
+    world.now += 31_000;
+    world.settle();
+    assert.equal(world.status?.abort, true);
+    assert.equal(world.preview(), BLUE);
+    assert.equal(world.active(), BLUE);
+    assert.equal(world.status?.phase, 'Degraded');
+    world.now += 5_000;
+    world.settle();
+    assert.equal(world.size(GREEN), 0);
+  });
+});
+
 void describe('blue-green: sizes', () => {
   void it('previewReplicaCount: the preview runs that many pods; at promotion it grows to spec.replicas before the switch', () => {
     const world = deployed({ previewReplicaCount: 1, autoPromotionEnabled: false }, 4);
@@ -491,6 +511,18 @@ void describe('blue-green: activeMetadata and previewMetadata', () => {
     assert.equal(greenPods.length, 3, 'every running green pod is relabelled in place');
     assert.ok(greenPods.every((p) => p.labels.role === 'active'));
     assert.equal(world.replicaSets.get(GREEN)?.podMetadata?.labels?.role, 'active');
+  });
+});
+
+void describe('blue-green: antiAffinity', () => {
+  void it('the preview stack is created keeping off the nodes of the active stack', () => {
+    const world = deployed({ antiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: { weight: 50 } } });
+    world.setImage('green');
+    const created = world.reconcile();
+    const affinity = JSON.stringify(created.create?.affinity ?? null);
+    assert.match(affinity, /podAntiAffinity/);
+    assert.ok(affinity.includes(BLUE), 'the term names the active stack');
+    assert.ok(affinity.includes('"weight":50'));
   });
 });
 
