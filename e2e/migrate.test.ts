@@ -287,3 +287,31 @@ scenario('a canary in the middle of a step analysis moves with its AnalysisRun, 
     server.close();
   }
 }, { timeoutMs: 180_000 });
+
+scenario('a Rollout whose move fails midway is left fully on Argo, and the command says so', async ({ cluster, ns, given, when, then }) => {
+  let pods: string[] = [];
+  let uid = '';
+  await given('an Argo Rollout naming an analysis template that exists nowhere', async () => {
+    const state = pausedAt20();
+    const rollout = await argoRollout(cluster, ns, { ...state, steps: [{ setWeight: 20 }, { pause: {} }, { analysis: { templates: [{ templateName: 'gone' }] } }] });
+    uid = rollout.metadata.uid!;
+    pods = await podUids(cluster, ns);
+  });
+  await when('rollway migrate runs, it fails on that Rollout after re-pointing its ReplicaSets, and exits 1', () => {
+    assert.throws(() => rollway('migrate', '-n', ns), (err: Error & { stdout?: string }) => {
+      assert.match(err.stdout ?? '', new RegExp(`${ns}/web: FAILED, left fully on Argo Rollouts: the AnalysisTemplate gone it names exists neither`));
+      assert.match(err.stdout ?? '', /0 Rollouts moved, 1 failed/);
+      return true;
+    });
+  });
+  await then('everything is as Argo left it: its Rollout and status, its ReplicaSets, no Rollway Rollout, the same pods', async () => {
+    const argo = (await cluster.get(argoRef(ns, 'web'))) as KubeObject & { status?: Record<string, unknown> };
+    assert.equal(argo.metadata.uid, uid);
+    assert.equal(argo.status?.currentStepIndex, 1);
+    assert.deepEqual((await cluster.list(rsRef(ns))).map((rs) => rs.metadata.ownerReferences?.[0]?.uid), [uid, uid]);
+    await cluster.waitFor(oursRef(ns, 'web'), (o) => o === undefined, { what: 'the Rollway Rollout removed again' });
+    await sleep(1500);
+    assert.deepEqual(await podUids(cluster, ns), pods);
+    assert.deepEqual(await weights(cluster, ns), [80, 20]);
+  });
+}, { timeoutMs: 120_000 });
