@@ -216,6 +216,12 @@ export type CanaryStepKind = (typeof CANARY_STEP_KINDS)[number];
 // ---------------------------------------------------------------------------------------------
 // Traffic routing
 
+/** The built-in routers that can route by header, for messages: "istio, nginx or gatewayAPI". */
+const headerRouters = (): string => {
+  const keys = Object.values(BUILTIN_ROUTERS).filter((p) => p.capabilities.headerMatch.length > 0).map((p) => p.key);
+  return keys.length > 1 ? `${keys.slice(0, -1).join(', ')} or ${keys.at(-1)}` : keys.join('');
+};
+
 // Each built-in router's configuration is its plugin's schema (routers/registry.ts).
 const routerSchemas = Object.fromEntries(Object.entries(BUILTIN_ROUTERS).map(([key, plugin]) => [key, plugin.schema.optional()])) as {
   [K in keyof typeof BUILTIN_ROUTERS]: z.ZodOptional<(typeof BUILTIN_ROUTERS)[K]['schema']>;
@@ -968,7 +974,7 @@ function checkSetCanaryScale(scale: NonNullable<CanaryStep['setCanaryScale']>, p
 
 function checkManagedRouteName(name: string | undefined, path: string, kind: string, hasRouting: boolean, managed: Set<string>, add: Add): void {
   if (!hasRouting) {
-    add(path, `${kind} needs trafficRouting: only a traffic router can route by header or mirror requests`, 'configure strategy.canary.trafficRouting (istio, nginx or gatewayAPI) with managedRoutes');
+    add(path, `${kind} needs trafficRouting: only a traffic router can route by header or mirror requests`, `configure strategy.canary.trafficRouting (${headerRouters()}) with managedRoutes`);
     return;
   }
   if (name === undefined || name === '') {
