@@ -69,7 +69,7 @@ export class LeaderElector {
     for (;;) {
       if (this.stopped) throw new Error('leader election stopped');
       if ((await this.tryAcquireOrRenew()) === 'ours') break;
-      await new Promise((resolve) => setTimeout(resolve, this.options.retryPeriodMs));
+      await this.waitForRelease(this.options.retryPeriodMs);
     }
     this.options.log('info', 'became leader', { lease: `${this.options.namespace}/${this.options.name}`, identity: this.identity });
     let lapsed = false;
@@ -96,6 +96,34 @@ export class LeaderElector {
       this.timer = setTimeout(() => void renewLoop(), this.options.retryPeriodMs);
     };
     this.timer = setTimeout(() => void renewLoop(), this.options.retryPeriodMs);
+  }
+
+  /**
+   * A standby's wait between tries: the retry period, cut short when a watch on the Lease shows it
+   * released (a leader stopping cleanly), so the standby takes over at once instead of up to a
+   * retry period later. Without a watch (it failed, or a test client lacks one) it just waits.
+   */
+  private async waitForRelease(ms: number): Promise<void> {
+    const abort = new AbortController();
+    const waited = new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      abort.signal.addEventListener('abort', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    const { client } = this.options;
+    if (typeof client.watch === 'function') {
+      const query = { fieldSelector: `metadata.name=${this.options.name}` };
+      client
+        .watch<Lease>(this.ref, query, (event) => {
+          const released = (event.type === 'ADDED' || event.type === 'MODIFIED') && (event.object.spec?.holderIdentity ?? '') === '';
+          if (released || event.type === 'DELETED') abort.abort();
+        }, { signal: abort.signal })
+        .catch(() => {}); // the timer still ends the wait
+    }
+    await waited;
+    abort.abort();
   }
 
   /** Gives the lease up (on a clean shutdown) so a successor need not wait for it to expire. */

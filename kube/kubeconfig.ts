@@ -65,7 +65,7 @@ export function loadConnection(options: { path?: string | undefined; context?: s
   const existing = files.filter((f) => existsSync(f));
   if (options.path && existing.length === 0) throw new KubeconfigError(`kubeconfig ${options.path} does not exist`);
   if (existing.length === 0) {
-    if (process.env.KUBERNETES_SERVICE_HOST && existsSync(path.join(SERVICE_ACCOUNT_DIR, 'token'))) return inCluster();
+    if (process.env.KUBERNETES_SERVICE_HOST && existsSync(path.join(SERVICE_ACCOUNT_DIR, 'token'))) return inClusterConnection();
     throw new KubeconfigError(`no kubeconfig found (looked at ${files.join(', ')}); pass --kubeconfig or set KUBECONFIG`);
   }
   const merged = mergeFiles(existing);
@@ -108,19 +108,25 @@ export function loadConnection(options: { path?: string | undefined; context?: s
   return { server: cluster.server.replace(/\/$/, ''), namespace: context.namespace ?? 'default', contextName, authenticate };
 }
 
-/** The controller inside a cluster: its ServiceAccount token (re-read: it is rotated) and CA. */
-function inCluster(): ConnectionConfig {
-  const host = process.env.KUBERNETES_SERVICE_HOST ?? '';
-  const port = process.env.KUBERNETES_SERVICE_PORT ?? '443';
-  const ca = readFileSync(path.join(SERVICE_ACCOUNT_DIR, 'ca.crt'));
-  const namespaceFile = path.join(SERVICE_ACCOUNT_DIR, 'namespace');
+/**
+ * The controller inside a cluster: the API server from KUBERNETES_SERVICE_HOST/PORT, the CA and
+ * the ServiceAccount token the kubelet mounts. The token is a projected, expiring one that the
+ * kubelet rotates in place, so it is read again for every request (a small file in tmpfs), never
+ * kept; `dir` is there for tests.
+ */
+export function inClusterConnection(dir = SERVICE_ACCOUNT_DIR, env: NodeJS.ProcessEnv = process.env): ConnectionConfig {
+  const host = env.KUBERNETES_SERVICE_HOST ?? '';
+  const port = env.KUBERNETES_SERVICE_PORT ?? '443';
+  if (!host) throw new KubeconfigError('in-cluster configuration needs KUBERNETES_SERVICE_HOST (set by the kubelet in every pod)');
+  const ca = readFileSync(path.join(dir, 'ca.crt'));
+  const namespaceFile = path.join(dir, 'namespace');
   return {
     server: `https://${host.includes(':') ? `[${host}]` : host}:${port}`,
     namespace: existsSync(namespaceFile) ? readFileSync(namespaceFile, 'utf8').trim() : 'default',
     contextName: 'in-cluster',
     authenticate: (request) => {
       request.ca = ca;
-      const token = readFileSync(path.join(SERVICE_ACCOUNT_DIR, 'token'), 'utf8').trim();
+      const token = readFileSync(path.join(dir, 'token'), 'utf8').trim();
       request.headers = { ...(request.headers as Record<string, string>), Authorization: `Bearer ${token}` };
       return Promise.resolve();
     },

@@ -86,9 +86,9 @@ With .cluster false (namespaced mode) cluster-scoped templates are left out and 
   resources: [httproutes]
   verbs: [get, list, watch, patch]
 {{- if not .cluster }}
-# reason: replicas elect a leader through a Lease they create, renew (update) and release
+# reason: replicas elect a leader through a Lease they create, renew (update) and release; a standby watches it to take over at once
 - apiGroups: [coordination.k8s.io]
   resources: [leases]
-  verbs: [get, create, update]
+  verbs: [get, watch, create, update]
 {{- end }}
 {{- end }}
