@@ -4,6 +4,7 @@
 //
 // Everything written is written the way the API server stores it (its defaults filled in: the
 // backendRef group and kind, match types), so reading back what we wrote shows no difference.
+import type { GatewayApiConfig } from './index.ts';
 import type { SpecIssue } from '../types.ts';
 import type { HTTPRouteV1 } from '../../crds-types/httproute.ts';
 import type { KubeObject } from '../../kube/client.ts';
@@ -21,12 +22,8 @@ type RouteStatus = NonNullable<HTTPRouteV1['status']>;
 
 export type HTTPRoute = KubeObject & { spec?: HTTPRouteSpec; status?: RouteStatus };
 
-/** trafficRouting.gatewayAPI.httpRoutes[i] */
-export interface HTTPRouteRef {
-  name: string;
-  namespace?: string;
-  rules?: string[];
-}
+/** trafficRouting.gatewayAPI.httpRoutes[i], as the plugin's schema types it */
+export type HTTPRouteRef = GatewayApiConfig['httpRoutes'][number];
 
 /** Most rules an HTTPRoute may have (the CRD's maxItems). */
 export const MAX_RULES = 16;

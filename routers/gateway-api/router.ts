@@ -6,16 +6,14 @@ import type { SpecIssue } from '../types.ts';
 import { patchToRendered } from '../common.ts';
 import { isNotFound, pickVersion, type ResourceRef } from '../kube-api.ts';
 import { FULL_STABLE, RouterSpecError, type DesiredTraffic, type ReleaseTarget, type RouterCapabilities, type RouterContext, type RouterReconcileResult, type TrafficRouter, type WeightRatio } from '../types.ts';
+import type { GatewayApiConfig } from './index.ts';
 import { acceptance, renderHttpRoute, type HTTPRoute, type HTTPRouteRef, type RenderedRoute } from './render.ts';
 
 export const GATEWAY_GROUP = 'gateway.networking.k8s.io';
 export const GATEWAY_VERSIONS = ['v1', 'v1beta1'] as const;
 
-/** trafficRouting.gatewayAPI (the schema is in ./index.ts) */
-export interface GatewayApiRouting {
-  httpRoutes: HTTPRouteRef[];
-  verify?: { mode?: 'wait' | 'off' | undefined; timeoutSeconds?: number | undefined } | undefined;
-}
+/** trafficRouting.gatewayAPI, typed by the plugin's schema (./index.ts) */
+export type GatewayApiRouting = GatewayApiConfig;
 
 /** How long to wait before looking at route status again: quick at first, then every 2 s. */
 export function recheckDelayMs(attempt: number): number {

@@ -1,6 +1,7 @@
 // Istio rendering, pure: from a VirtualService or DestinationRule as read and the traffic we
 // want, the object as it should be. Only the destinations, subset labels and routes we manage
 // change; every other destination, route, subset and field is carried over as it was.
+import type { IstioConfig } from './index.ts';
 import type { SpecIssue } from '../types.ts';
 import type { DestinationRuleV1 } from '../../crds-types/destinationrule.ts';
 import type { VirtualServiceV1 } from '../../crds-types/virtualservice.ts';
@@ -21,21 +22,11 @@ type DestinationRuleSpec = NonNullable<DestinationRuleV1['spec']>;
 export type VirtualService = KubeObject & { spec?: VirtualServiceSpec };
 export type DestinationRule = KubeObject & { spec?: DestinationRuleSpec };
 
-/** trafficRouting.istio.virtualService(s)[i] */
-export interface VirtualServiceRef {
-  name: string;
-  routes?: string[];
-  tlsRoutes?: { port?: number; sniHosts?: string[] }[];
-  tcpRoutes?: { port?: number }[];
-}
+/** trafficRouting.istio.virtualService(s)[i], as the plugin's schema types it */
+export type VirtualServiceRef = NonNullable<IstioConfig['virtualService']>;
 
 /** trafficRouting.istio.destinationRule */
-export interface DestinationRuleRef {
-  name: string;
-  canarySubsetName: string;
-  stableSubsetName: string;
-  additionalSubsetNames?: string[];
-}
+export type DestinationRuleRef = NonNullable<IstioConfig['destinationRule']>;
 
 export interface VirtualServiceRenderInput {
   vs: VirtualService;

@@ -3,13 +3,13 @@
 // inserted above the user's routes. Reads, renders (render.ts), writes only the difference.
 import type { SpecIssue } from '../types.ts';
 import { namespacedName, patchToRendered } from '../common.ts';
+import type { IstioConfig } from './index.ts';
 import { isNotFound, pickVersion, type ResourceRef } from '../kube-api.ts';
 import { FULL_STABLE, RouterSpecError, type DesiredTraffic, type ReleaseTarget, type RouterCapabilities, type RouterContext, type RouterReconcileResult, type TrafficRouter, type WeightRatio } from '../types.ts';
 import {
   renderDestinationRule,
   renderVirtualService,
   type DestinationRule,
-  type DestinationRuleRef,
   type Rendered,
   type VirtualService,
   type VirtualServiceRef,
@@ -18,12 +18,8 @@ import {
 export const ISTIO_GROUP = 'networking.istio.io';
 export const ISTIO_VERSIONS = ['v1', 'v1beta1', 'v1alpha3'] as const;
 
-/** trafficRouting.istio (the schema is in ./index.ts) */
-export interface IstioRouting {
-  virtualService?: VirtualServiceRef | undefined;
-  virtualServices?: VirtualServiceRef[] | undefined;
-  destinationRule?: DestinationRuleRef | undefined;
-}
+/** trafficRouting.istio, typed by the plugin's schema (./index.ts) */
+export type IstioRouting = IstioConfig;
 
 export class IstioRouter implements TrafficRouter {
   readonly name = 'istio';

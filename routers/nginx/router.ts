@@ -6,16 +6,11 @@ import { FIELD_MANAGER, isOwnedBy, patchToRendered } from '../common.ts';
 import { isNotFound, KubeApiError, type ResourceRef } from '../kube-api.ts';
 import { RouterSpecError, type DesiredTraffic, type ReleaseTarget, type RouterCapabilities, type RouterContext, type RouterReconcileResult, type TrafficRouter, type WeightRatio } from '../types.ts';
 import { DEFAULT_ANNOTATION_PREFIX } from './annotations.ts';
+import type { NginxConfig } from './index.ts';
 import { canaryIngressName, renderCanaryIngress, type Ingress, type RenderedIngress } from './render.ts';
 
-/** trafficRouting.nginx (the schema is in ./index.ts) */
-export interface NginxRouting {
-  stableIngress?: string | undefined;
-  stableIngresses?: string[] | undefined;
-  annotationPrefix?: string | undefined;
-  additionalIngressAnnotations?: Record<string, string> | undefined;
-  canaryIngressAnnotations?: Record<string, string> | undefined;
-}
+/** trafficRouting.nginx, typed by the plugin's schema (./index.ts) */
+export type NginxRouting = NginxConfig;
 
 export class NginxRouter implements TrafficRouter {
   readonly name = 'nginx';

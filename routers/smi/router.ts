@@ -4,13 +4,11 @@
 import { FIELD_MANAGER, isOwnedBy, patchToRendered } from '../common.ts';
 import { isNotFound, KubeApiError, pickVersion, type ResourceRef } from '../kube-api.ts';
 import { RouterSpecError, type DesiredTraffic, type ReleaseTarget, type RouterCapabilities, type RouterContext, type RouterReconcileResult, type TrafficRouter } from '../types.ts';
+import type { SmiConfig } from './index.ts';
 import { renderTrafficSplit, SMI_GROUP, SMI_VERSIONS, type SmiVersion, type TrafficSplit } from './render.ts';
 
-/** trafficRouting.smi (the schema is in ./index.ts) */
-export interface SmiRouting {
-  rootService?: string | undefined;
-  trafficSplitName?: string | undefined;
-}
+/** trafficRouting.smi, typed by the plugin's schema (./index.ts) */
+export type SmiRouting = SmiConfig;
 
 export class SmiRouter implements TrafficRouter {
   readonly name = 'smi';
