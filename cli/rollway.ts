@@ -152,6 +152,8 @@ releases routing left applied by Rollouts that are already gone.`,
       { name: 'dry-run', type: 'boolean', description: 'print what would be done, write nothing' },
       { name: 'force', type: 'boolean', description: 'go on even though a controller seems to run' },
       { name: 'leader-election-namespace', type: 'string', valueName: 'NS', description: 'also look for controller Leases here (default: the namespace, rollway and kube-system)' },
+      { name: 'instance-id', type: 'string', valueName: 'ID', description: 'only Rollouts labelled rollway.dev/controller-instance-id=ID (--instance-id= : those without the label)' },
+      { name: 'stop-controller', type: 'string', valueName: 'NS/DEPLOYMENT', description: 'first scale this controller Deployment to 0 and wait until it gives up its Lease (Helm\'s pre-delete hook)' },
     ],
   },
   {
@@ -532,11 +534,16 @@ async function uninstallCommand(ctx: Context): Promise<number> {
   const all = ctx.flags['all-namespaces'] === true;
   if (all && str(ctx.flags.namespace) !== undefined) throw new UsageError('give either --namespace or --all-namespaces, not both');
   const extra = str(ctx.flags['leader-election-namespace']);
+  const stop = str(ctx.flags['stop-controller']);
+  const [stopNamespace, stopName] = stop?.split('/') ?? [];
+  if (stop !== undefined && (!stopNamespace || !stopName)) throw new UsageError(`--stop-controller takes NAMESPACE/DEPLOYMENT (e.g. rollway/rollway-controller), got "${stop}"`);
   const result = await uninstall(ctx.client(), {
     namespace: all ? undefined : ctx.namespace(),
     dryRun: ctx.flags['dry-run'] === true,
     force: ctx.flags.force === true,
     leaseNamespaces: extra ? [extra] : [],
+    instanceId: str(ctx.flags['instance-id']),
+    stopController: stopNamespace && stopName ? { namespace: stopNamespace, name: stopName } : undefined,
     out: (line) => process.stdout.write(`${line}\n`),
   });
   return result.failed > 0 ? 1 : 0;

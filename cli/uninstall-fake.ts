@@ -20,6 +20,8 @@ const notFound = (ref: ResourceRef): KubeApiError => new KubeApiError(404, 'NotF
 export class FakeCluster {
   readonly objects = new Map<string, KubeObject>();
   writes = 0;
+  /** runs after each patch: a test's stand-in for what else reacts (a controller leaving, say) */
+  afterPatch: (ref: ResourceRef) => void = () => {};
   private revision = 1;
   private readonly served: Record<string, string[]>;
 
@@ -64,9 +66,17 @@ export class FakeCluster {
     return this.objects.has(this.key(ref)) ? this.get<T>(ref) : undefined;
   }
 
-  list<T extends KubeObject>(ref: ResourceRef): Promise<{ items: T[] }> {
+  /** Label selectors of one term: `key=value` or `!key`. */
+  list<T extends KubeObject>(ref: ResourceRef, query: { labelSelector?: string } = {}): Promise<{ items: T[] }> {
     const prefix = `${ref.group}/${ref.plural}/${ref.namespace === undefined ? '' : `${ref.namespace}/`}`;
-    const items = [...this.objects.entries()].filter(([k]) => k.startsWith(prefix)).map(([, o]) => structuredClone(o) as T);
+    const selector = query.labelSelector;
+    const selected = (o: KubeObject): boolean => {
+      if (!selector) return true;
+      if (selector.startsWith('!')) return o.metadata.labels?.[selector.slice(1)] === undefined;
+      const [key = '', value] = selector.split('=');
+      return o.metadata.labels?.[key] === value;
+    };
+    const items = [...this.objects.entries()].filter(([k, o]) => k.startsWith(prefix) && selected(o)).map(([, o]) => structuredClone(o) as T);
     return Promise.resolve({ items });
   }
 
@@ -95,6 +105,7 @@ export class FakeCluster {
       return next as T;
     }
     this.objects.set(this.key(ref), next);
+    this.afterPatch(ref);
     return structuredClone(next) as T;
   }
 

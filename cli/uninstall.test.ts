@@ -144,6 +144,39 @@ void describe('rollway uninstall', () => {
     assert.equal((await run(cluster, { now: () => now })).released, 1);
   });
 
+  void it('--instance-id: only the Rollouts of that controller instance (\'\': those without one)', async () => {
+    const cluster = new FakeCluster();
+    await routedAt30(cluster, 'shop', ISTIO);
+    await routedAt30(cluster, 'blog', GATEWAY);
+    await cluster.patch(rolloutRef('blog'), 'merge', { metadata: { labels: { 'rollway.dev/controller-instance-id': 'blue' } } });
+    assert.equal((await run(cluster, { instanceId: 'blue' })).released, 1);
+    assert.deepEqual(await vsWeights(cluster, 'shop'), [70, 30]);
+    assert.equal((await cluster.getOptional(rolloutRef('blog')))?.metadata.finalizers, undefined);
+    assert.equal((await run(cluster, { instanceId: '' })).released, 1);
+    assert.deepEqual(await vsWeights(cluster, 'shop'), [100, 0]);
+  });
+
+  void it('--stop-controller scales the controller to 0 and goes on once its Lease is given up; refuses if it never is', async () => {
+    const cluster = new FakeCluster();
+    await routedAt30(cluster, 'shop', ISTIO);
+    const deployment: ResourceRef = { group: 'apps', version: 'v1', plural: 'deployments', namespace: 'rollway', name: 'rollway-controller' };
+    cluster.seed(deployment, { metadata: { name: 'rollway-controller' }, spec: { replicas: 2 } } as KubeObject);
+    const now = Date.now();
+    cluster.seed(leaseRef('rollway'), { metadata: { name: 'rollway-controller' }, spec: { holderIdentity: 'pod-a', renewTime: new Date(now).toISOString(), leaseDurationSeconds: 15 } } as KubeObject);
+    const stop = { namespace: 'rollway', name: 'rollway-controller', timeoutMs: 50 };
+    await assert.rejects(run(cluster, { stopController: stop, sleep: () => Promise.resolve() }), /controller still runs/);
+    assert.deepEqual((await cluster.getOptional(deployment) as { spec?: unknown } | undefined)?.spec, { replicas: 0 });
+    assert.deepEqual(await vsWeights(cluster, 'shop'), [70, 30]);
+
+    // A controller that goes on SIGTERM gives its Lease up (as controller/leader.ts release does).
+    cluster.afterPatch = (ref) => {
+      if (ref.plural === 'deployments') void cluster.patch(leaseRef('rollway'), 'merge', { spec: { holderIdentity: '' } });
+    };
+    const { lines } = await run(cluster, { stopController: stop, sleep: () => Promise.resolve() });
+    assert.equal(lines[0], 'Deployment rollway/rollway-controller scaled to 0');
+    assert.deepEqual(await vsWeights(cluster, 'shop'), [100, 0]);
+  });
+
   void it('--dry-run writes nothing and says what it would do', async () => {
     const cluster = new FakeCluster();
     await routedAt30(cluster, 'shop', ISTIO);

@@ -6,7 +6,7 @@ import { ROLLOUT_GROUP, ROLLOUT_PLURAL, ROLLOUT_VERSION } from '../api/rollout.t
 import { INSTANCE_ID_LABEL, type RolloutObject } from '../controller/controller.ts';
 import { APPLIED_ROUTING_ANNOTATION, dropFinalizer, releaseOrphan, releaseTrafficRouting, routingToRelease, subjectOf, TRAFFIC_ROUTING_FINALIZER, type ReleaseOutcome } from '../controller/release.ts';
 import { describeObjects, findOrphanedRouting } from '../controller/routing-marks.ts';
-import { isConflict, type KubeClient, type KubeObject } from '../kube/client.ts';
+import { isConflict, KubeApiError, type KubeClient, type KubeObject } from '../kube/client.ts';
 import { inPlaceObjects, type AppliedRouting } from '../routers/index.ts';
 import { ActionError, rolloutRef } from './actions.ts';
 
@@ -37,10 +37,15 @@ export const leaseNameFor = (rollout: KubeObject): string => {
  */
 export async function liveControllerLeases(client: KubeClient, namespace: string | undefined, extra: readonly string[], now: number, names?: ReadonlySet<string>): Promise<string[]> {
   const ref = { group: 'coordination.k8s.io', version: 'v1', plural: 'leases' };
-  const places = namespace === undefined ? [undefined] : [...new Set([namespace, 'rollway', 'kube-system', ...extra])];
+  const places = namespace === undefined ? [undefined] : [...new Set([namespace, ...extra, 'rollway', 'kube-system'])];
   const live: string[] = [];
   for (const ns of places) {
-    const list = await client.list<LeaseObject>({ ...ref, namespace: ns });
+    const list = await client.list<LeaseObject>({ ...ref, namespace: ns }).catch((err: unknown) => {
+      // The default places may be out of reach of a namespaced user: nothing to see there.
+      const optional = ns !== namespace && !extra.includes(ns ?? '');
+      if (optional && err instanceof KubeApiError && err.statusCode === 403) return { items: [] as LeaseObject[] };
+      throw err;
+    });
     for (const lease of list.items) {
       const relevant = names ? names.has(lease.metadata.name ?? '') : isControllerLease(lease.metadata.name);
       if (relevant && leaseIsLive(lease, now)) live.push(`${lease.metadata.namespace}/${lease.metadata.name} (held by ${lease.spec?.holderIdentity})`);
@@ -67,8 +72,13 @@ export interface UninstallOptions {
   force: boolean;
   /** more namespaces to look for controller Leases in */
   leaseNamespaces?: readonly string[];
+  /** only the Rollouts of this controller instance ('' : those without an instance id) */
+  instanceId?: string | undefined;
+  /** scale this controller Deployment to 0 first and wait until its Lease is given up (Helm's pre-delete hook) */
+  stopController?: { namespace: string; name: string; timeoutMs?: number } | undefined;
   out: (line: string) => void;
   now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export interface UninstallResult {
@@ -77,10 +87,14 @@ export interface UninstallResult {
 }
 
 export async function uninstall(client: KubeClient, options: UninstallOptions): Promise<UninstallResult> {
-  const list = await client.list<RolloutObject>({ group: ROLLOUT_GROUP, version: ROLLOUT_VERSION, plural: ROLLOUT_PLURAL, namespace: options.namespace });
+  const id = options.instanceId;
+  const labelSelector = id === undefined ? undefined : id === '' ? `!${INSTANCE_ID_LABEL}` : `${INSTANCE_ID_LABEL}=${id}`;
+  const list = await client.list<RolloutObject>({ group: ROLLOUT_GROUP, version: ROLLOUT_VERSION, plural: ROLLOUT_PLURAL, namespace: options.namespace }, labelSelector ? { labelSelector } : {});
   // Only the controllers of these Rollouts matter (with no Rollouts, any controller's).
   const names = list.items.length > 0 ? new Set(list.items.map(leaseNameFor)) : undefined;
-  const live = await liveControllerLeases(client, options.namespace, options.leaseNamespaces ?? [], (options.now ?? Date.now)(), names);
+  const leases = (): Promise<string[]> => liveControllerLeases(client, options.namespace, options.leaseNamespaces ?? [], (options.now ?? Date.now)(), names);
+  if (options.stopController && !options.dryRun) await stopController(client, options.stopController, leases, options);
+  const live = await leases();
   if (live.length > 0) {
     const what = `a Rollway controller still runs (Lease ${live.join(', ')}): it would put the weights and finalizers back`;
     if (!options.force && !options.dryRun) throw new ActionError(`${what}. Stop it first (scale its Deployment to 0, or uninstall its Helm release, whose hook does this), or pass --force`);
@@ -100,6 +114,21 @@ export async function uninstall(client: KubeClient, options: UninstallOptions): 
     report(options, `${key} (deleted, uid ${orphan.uid})`, outcome, [`${describeObjects(orphan.objects)} set back to 100% stable`], result);
   }
   return result;
+}
+
+/** Scales the controller's Deployment to 0 and waits (bounded) until no Lease of it is live: it gives the Lease up on SIGTERM. */
+async function stopController(client: KubeClient, target: NonNullable<UninstallOptions['stopController']>, leases: () => Promise<string[]>, options: UninstallOptions): Promise<void> {
+  const where = `${target.namespace}/${target.name}`;
+  try {
+    await client.patch({ group: 'apps', version: 'v1', plural: 'deployments', namespace: target.namespace, name: target.name }, 'merge', { spec: { replicas: 0 } });
+    options.out(`Deployment ${where} scaled to 0`);
+  } catch (err) {
+    if (!(err instanceof KubeApiError && err.isNotFound)) throw err;
+    options.out(`Deployment ${where} not found: nothing to stop`);
+  }
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const deadline = Date.now() + (target.timeoutMs ?? 90_000);
+  while ((await leases()).length > 0 && Date.now() < deadline) await sleep(1000);
 }
 
 const keyOf = (o: KubeObject): string => `${o.metadata.namespace}/${o.metadata.name}`;

@@ -19,7 +19,8 @@ before(() => {
 }, { timeout: 900_000 });
 
 const objects = (text: string): Obj[] => parseAllDocuments(text).map((d) => d.toJS() as Obj).filter(Boolean);
-const render = (...sets: string[]): Obj[] => objects(execFileSync(helm, ['template', 'rollway', chart, '-n', 'rollway', '--include-crds', ...sets.flatMap((s) => ['--set', s])], { encoding: 'utf8' }));
+// --no-hooks: the pre-delete hook's objects exist only while `helm uninstall` runs (e2e/uninstall.test.ts checks them).
+const render = (...sets: string[]): Obj[] => objects(execFileSync(helm, ['template', 'rollway', chart, '-n', 'rollway', '--include-crds', '--no-hooks', ...sets.flatMap((s) => ['--set', s])], { encoding: 'utf8' }));
 const manifest = (file: string): Obj[] => objects(readFileSync(path.join(repoRoot, 'manifests', file), 'utf8'));
 const id = (o: Obj): string => `${String(o.kind)}/${String(o.metadata?.name)}`;
 const find = (objs: Obj[], kind: string, name: string): Obj => {
