@@ -46,7 +46,8 @@ export async function runController(flags: ControllerFlags): Promise<void> {
   const log = makeLogger(flags.logFormat, flags.instanceId ? { instance: flags.instanceId } : {});
   // Routers first: a plugin that does not load or check out stops the start, saying why.
   setRouterDefaults({ smiApiVersion: flags.smiApiVersion });
-  for (const plugin of await loadRouterPlugins(flags.routerPlugins ?? [])) log('info', 'router plugin loaded', { plugin: plugin.key, label: plugin.label });
+  await loadRouterPlugins(flags.routerPlugins ?? []); // those `rollway` loaded already are kept
+  for (const p of describeRouterPlugins()) log('info', 'router plugin loaded', { plugin: p.name, label: p.label, source: p.source });
   const client = KubeClient.fromKubeconfig({ path: flags.kubeconfig, context: flags.context, userAgent: 'rollway-controller' });
   const elector = flags.leaderElect
     ? new LeaderElector({

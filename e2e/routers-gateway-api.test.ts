@@ -77,6 +77,9 @@ function gateway(verify: Record<string, unknown> | undefined, playGateway: boole
 
 scenario('Gateway API: backendRef weights 1%, 5%, 20%, 50%, each step verified from route status, promoted, a second update aborted, released on deletion', (ctx) => stepsToFiftyScenario(ctx, gateway(undefined, true)), { timeoutMs: 150_000 });
 
+scenario("Gateway API configured as Argo's argoproj-labs/gatewayAPI plugin (httpRoute): the same steps on the same router", (ctx) =>
+  stepsToFiftyScenario(ctx, { ...gateway(undefined, true), trafficRouting: { plugins: { 'argoproj-labs/gatewayAPI': { httpRoute: 'web' } } } }), { timeoutMs: 150_000 });
+
 scenario('Gateway API: a header rule on and off around a 0.5% step (verification off)', (ctx) => headerRouteScenario(ctx, gateway({ mode: 'off' }, false)));
 
 scenario('Gateway API: a step waits while no gateway reports on the generation with its weight, and goes on once one accepts it', async ({ cluster, ns, given, when, then }) => {

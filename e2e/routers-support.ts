@@ -24,6 +24,8 @@ export interface RouterUnderTest {
   headerRoute?(cluster: Cluster, ns: string): Promise<boolean>;
   /** after the Rollout is deleted: what of ours is still there (should be nothing) */
   leftovers(cluster: Cluster, ns: string): Promise<string[]>;
+  /** extra `rollway controller` flags, e.g. --router-plugin for a third-party router */
+  controllerArgs?: string[];
   /** runs beside the controller, e.g. a gateway controller writing route status; stops with the scenario */
   dataPlane?(cluster: Cluster, ns: string, signal: AbortSignal): Promise<void>;
 }
@@ -154,7 +156,7 @@ async function deleteAndExpectRelease(ctx: ScenarioContext, router: RouterUnderT
  */
 export async function stepsToFiftyScenario(ctx: ScenarioContext, router: RouterUnderTest): Promise<void> {
   const { cluster, ns, given, when, then } = ctx;
-  const controller = startController(ns);
+  const controller = startController(ns, router.controllerArgs);
   const stopDataPlane = startDataPlane(router, cluster, ns);
   try {
     let blue = '';
