@@ -84,6 +84,8 @@ export class RolloutController {
   private readonly podsByReplicaSet = new OwnerIndex<PodObject>();
   /** Rollout key → the resourceVersion our last status write replaced (until the cache moves past it) */
   private readonly writtenOver = new Map<string, string>();
+  /** Rollouts whose deletion our informer saw: their Services are released on the key's next reconcile */
+  private readonly deleted = new Set<string>();
   // Writes that keep failing with conflicts mean our cache is behind (a watch that silently
   // stalled, say, after an API server restart): list again instead of re-planning from it.
   private readonly conflicts = new ConflictStorm(() => {
@@ -155,7 +157,10 @@ export class RolloutController {
       },
     });
 
-    this.rollouts.on((event) => this.queue.add(keyOf(event.object)));
+    this.rollouts.on((event) => {
+      if (event.type === 'deleted') this.deleted.add(keyOf(event.object));
+      this.queue.add(keyOf(event.object));
+    });
     this.replicaSets.on((event) => {
       const owner = event.object.metadata.ownerReferences?.find((o) => o.controller && o.kind === ROLLOUT_KIND);
       if (owner) this.queue.add(`${event.object.metadata.namespace}/${owner.name}`);
@@ -284,7 +289,8 @@ export class RolloutController {
     const rollout = this.rollouts.get(namespace, name);
     if (!rollout) {
       this.writtenOver.delete(key);
-      if (namespace) await this.releaseServices(namespace, name, undefined);
+      // Only a deletion we saw: a key from another instance's ReplicaSet names a Rollout that is not ours.
+      if (namespace && this.deleted.delete(key)) await this.releaseServices(namespace, name, undefined);
       return;
     }
     // Our last write of this Rollout has not reached the cache yet (another object's event came
