@@ -41,7 +41,7 @@ export const ARGO_NOTIFICATION_SECRET = 'argo-rollouts-notification-secret';
 export const NOTIFICATION_SECRET = 'rollway-notification-secret';
 const GATEWAY_PLUGIN = 'argoproj-labs/gatewayAPI';
 // The same label as controller/controller.ts (not imported: that module pulls in the whole controller).
-const INSTANCE_ID_LABEL = 'rollway.dev/controller-instance-id';
+export const INSTANCE_ID_LABEL = 'rollway.dev/controller-instance-id';
 
 /** Argo Rollouts' label and annotation keys with a Rollway equivalent, on any object. */
 const KEYS: Record<string, string> = {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { KubeObject } from '../kube/client.ts';
-import { repoint, templateRefs, translateRollout } from './migrate.ts';
+import { blockers, repoint, templateRefs, translateRollout } from './migrate.ts';
 
 const argo = {
   apiVersion: 'argoproj.io/v1alpha1',
@@ -43,4 +43,17 @@ void test('the analysis templates a Rollout names are found wherever the spec na
   };
   assert.deepEqual(templateRefs(spec), [{ name: 'rate', cluster: false }, { name: 'smoke', cluster: true }]);
   assert.deepEqual(templateRefs(undefined), []);
+});
+
+void test('a Rollout Rollway cannot run yet is not taken over: the reason names the field', () => {
+  const rollout = (extra: Record<string, unknown>) => ({
+    apiVersion: 'rollway.dev/v1alpha1',
+    kind: 'Rollout',
+    metadata: { name: 'web', namespace: 'shop' },
+    spec: { replicas: 2, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'web:1' }] } }, strategy: { canary: { steps: [{ setWeight: 20 }], ...extra } } },
+  });
+  assert.deepEqual(blockers(rollout({}), {}), []);
+  assert.match(blockers(rollout({ canaryService: 'c', stableService: 's', trafficRouting: { alb: { ingress: 'web', servicePort: 80 } } }), {}).join('\n'), /trafficRouting\.alb is not implemented/);
+  assert.match(blockers(rollout({}), { canary: { currentExperiment: 'web-exp-1' } }).join('\n'), /Experiment web-exp-1 is running/);
+  assert.match(blockers(rollout({ steps: [{ setWeight: 'x' }] }), {}).join('\n'), /Rollway would refuse its spec: spec\.strategy\.canary\.steps\[0\]\.setWeight/);
 });

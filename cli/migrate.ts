@@ -4,11 +4,12 @@
 // and hash labels stay, so no pod changes) and its AnalysisRuns copied with their status; then
 // the Argo Rollout is deleted without cascading. Routing objects keep their weights. A failure undoes what was done to that Rollout,
 // so each one is either fully Argo or fully Rollway. `--back` does the same the other way.
-import { ROLLOUT_API_VERSION, ROLLOUT_GROUP, ROLLOUT_PLURAL, ROLLOUT_VERSION } from '../api/rollout.ts';
+import { formatIssue } from '../api/issues.ts';
+import { ROLLOUT_API_VERSION, ROLLOUT_GROUP, ROLLOUT_PLURAL, ROLLOUT_VERSION, validateRollout } from '../api/rollout.ts';
 import { KubeApiError, type KubeClient, type KubeObject, type ResourceRef } from '../kube/client.ts';
 import { ROLLOUT_LABEL } from '../analysis/rollout-plan.ts';
 import { labelValue } from '../analysis/providers/job.ts';
-import { ARGO_API_VERSION, convertObjectValue } from './convert.ts';
+import { ARGO_API_VERSION, convertObjectValue, INSTANCE_ID_LABEL } from './convert.ts';
 
 export type Side = 'argo' | 'rollway';
 type Obj = Record<string, unknown>;
@@ -88,10 +89,10 @@ export interface MigrateSummary {
 export async function migrate(client: KubeClient, options: MigrateOptions): Promise<MigrateSummary> {
   const from: Side = options.back ? 'rollway' : 'argo';
   const to: Side = options.back ? 'argo' : 'rollway';
-  await refuseWhileRunning(client, from, options.namespace);
   const all = (await client.list<KubeObject>(rolloutRef(from, options.namespace))).items;
   const rollouts = all.filter((r) => options.rollout === undefined || r.metadata.name === options.rollout);
   if (options.rollout !== undefined && rollouts.length === 0) throw new Error(`no ${from === 'argo' ? 'Argo' : 'Rollway'} Rollout ${options.rollout} in ${options.namespace ?? 'any namespace'}`);
+  await refuseWhileRunning(client, from, options.namespace, rollouts);
   const summary: MigrateSummary = { moved: [], failed: [] };
   for (const [i, rollout] of rollouts.entries()) {
     const key = `${rollout.metadata.namespace}/${rollout.metadata.name}`;
@@ -110,12 +111,14 @@ export async function migrate(client: KubeClient, options: MigrateOptions): Prom
 }
 
 /** Refuses while the controller of the side being left may still act on its Rollouts. */
-async function refuseWhileRunning(client: KubeClient, from: Side, namespace: string | undefined): Promise<void> {
+async function refuseWhileRunning(client: KubeClient, from: Side, namespace: string | undefined, rollouts: readonly KubeObject[]): Promise<void> {
   const leases = (await client.list<KubeObject & { spec?: { renewTime?: string; leaseDurationSeconds?: number; holderIdentity?: string } }>({ group: 'coordination.k8s.io', version: 'v1', plural: 'leases' })).items;
-  const name = from === 'argo' ? /^argo-rollouts-controller-lock$/ : /^rollway-controller/;
-  // A Rollway controller scoped to a namespace holds its Lease there; a cluster-wide one in its own.
+  // A Rollway controller with an instance id (Lease rollway-controller-<id>) only handles Rollouts
+  // labelled with that id; one scoped to a namespace holds its Lease there.
+  const names = new Set(rollouts.map((r) => ((id) => (id ? `rollway-controller-${id}` : 'rollway-controller'))(r.metadata.labels?.[INSTANCE_ID_LABEL])));
+  const name = (lease: string) => (from === 'argo' ? lease === 'argo-rollouts-controller-lock' : names.has(lease));
   const where = (ns: string | undefined) => from === 'argo' || namespace === undefined || ns === namespace || ns === 'rollway' || ns === 'kube-system';
-  for (const lease of leases.filter((l) => name.test(l.metadata.name ?? '') && where(l.metadata.namespace))) {
+  for (const lease of leases.filter((l) => name(l.metadata.name ?? '') && where(l.metadata.namespace))) {
     const renewed = Date.parse(lease.spec?.renewTime ?? '');
     const live = lease.spec?.holderIdentity && Date.now() - renewed < ((lease.spec?.leaseDurationSeconds ?? 15) + 5) * 1000;
     if (live) {
@@ -132,6 +135,8 @@ async function moveOne(client: KubeClient, rollout: KubeObject, to: Side, dryRun
   const dependents = await ownedDependents(client, ns, owned);
   const runs = (await client.list<KubeObject>(runRef(to === 'rollway' ? 'argo' : 'rollway', ns))).items.filter(owned);
   const { object, status, notes } = translateRollout(rollout, to);
+  const blocked = to === 'rollway' ? blockers(object, status) : [];
+  if (blocked.length > 0) throw new Error(`cannot move: ${blocked.join('; ')}`);
   const count = (kind: string, n: number) => `${n} ${kind}${n === 1 ? '' : kind.endsWith('s') ? 'es' : 's'}`;
   const kinds = DEPENDENTS.map((d) => count(d.kind, dependents.filter((x) => x.kind === d.kind).length));
   const counts = `${[...kinds, count('AnalysisRun', runs.length)].join(', ')}; ${describeStatus(status)}${notes.length ? `; notes: ${notes.join('; ')}` : ''}`;
@@ -156,6 +161,19 @@ async function moveOne(client: KubeClient, rollout: KubeObject, to: Side, dryRun
     for (const step of undo.reverse()) await step().catch(() => undefined);
     throw err;
   }
+}
+
+/**
+ * Why Rollway must not take a Rollout over yet: a spec it would refuse, a feature it does not
+ * implement (it would sit on it while traffic stays where it is), an Experiment in progress. Pure.
+ */
+export function blockers(object: Obj, status: Obj): string[] {
+  const result = validateRollout(object);
+  if (!result.ok) return result.issues.map((i) => `Rollway would refuse its spec: ${formatIssue(i)}`);
+  const found = result.notImplemented.map((i) => `${i.path} is not implemented in Rollway yet`);
+  const experiment = (status.canary as { currentExperiment?: unknown } | undefined)?.currentExperiment;
+  if (typeof experiment === 'string' && experiment !== '') found.push(`its Experiment ${experiment} is running, and Rollway has no Experiments yet: move it once the experiment ends`);
+  return found;
 }
 
 /** The objects of DEPENDENTS kinds a Rollout owns; a kind the API server does not serve has none. */
