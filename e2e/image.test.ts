@@ -55,6 +55,9 @@ void test('the controller started from the image folder reconciles a Rollout on 
   const child = spawn(node, ['cli/rollway.ts', 'controller', '--kubeconfig', kubeconfigPath(), '--namespace', ns.name, '--leader-elect=false', '--metrics-port=0', '--healthz-port=-1'], { cwd: image, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stderr.on('data', (c: Buffer) => (log += c.toString()));
+  // A controller that cannot start (a module missing from the image) fails the test at once, with its log.
+  const died = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`the controller from the image exited (code ${code}):\n${log}`))));
+  died.catch(() => {});
   try {
     await cluster.apply(
       {
@@ -70,12 +73,14 @@ void test('the controller started from the image folder reconciles a Rollout on 
       },
       ns.name,
     );
-    await cluster.waitFor<RolloutObject>({ group: 'rollway.dev', version: 'v1alpha1', plural: 'rollouts', namespace: ns.name, name: 'from-image' }, (r) => r?.status?.phase === 'Healthy', { what: `Rollout Healthy (controller log:\n${log})`, timeoutMs: 40_000 });
+    await Promise.race([died, cluster.waitFor<RolloutObject>({ group: 'rollway.dev', version: 'v1alpha1', plural: 'rollouts', namespace: ns.name, name: 'from-image' }, (r) => r?.status?.phase === 'Healthy', { what: 'Rollout Healthy', timeoutMs: 40_000 })]);
     const first = log.split('\n').find((l) => l.startsWith('{'));
     assert.ok(first && JSON.parse(first).msg, 'the image logs JSON by default');
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
     await ns.remove();
     cluster.close();
   }

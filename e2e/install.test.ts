@@ -4,7 +4,7 @@
 // KWOK runs the Deployment's pods (they do not run our code), so the controller process stands
 // in for them. Every scenario fails on any 403 in the controller's log.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -105,6 +105,16 @@ scenario('install.yaml: KWOK runs both controller replicas; the PDB and metrics 
     assert.equal(can(controller, 'update', 'rollouts.rollway.dev/status'), 'yes');
     assert.equal(can(controller, 'list', 'secrets'), 'no', 'the controller reads Secrets by name only');
     assert.equal(can(controller, 'create', 'leases.coordination.k8s.io'), 'no', 'Leases only in its own namespace');
+  });
+  await then('under view, rollway abort is refused with the API server\'s message and exit code 1', async () => {
+    await cluster.apply({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'viewer' } } as KubeObject, ns);
+    await cluster.apply({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'viewer' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' }, subjects: [{ kind: 'ServiceAccount', name: 'viewer', namespace: ns }] } as KubeObject, ns);
+    await cluster.apply(rolloutObject('demo', { steps: [{ setWeight: 50 }, { pause: {} }] }), ns);
+    const kubeconfig = await serviceAccountKubeconfig(cluster, ns, 'viewer');
+    const run = spawnSync(path.join(repoRoot, 'node_modules/.bin/node'), [path.join(repoRoot, 'cli/rollway.ts'), '--kubeconfig', kubeconfig, '-n', ns, 'abort', 'demo'], { encoding: 'utf8' });
+    assert.equal(run.status, 1, run.stdout + run.stderr);
+    assert.match(run.stderr, /forbidden: User "system:serviceaccount:[^"]+:viewer" cannot patch resource "rollouts\/status"/);
+    assert.equal(spawnSync(path.join(repoRoot, 'node_modules/.bin/node'), [path.join(repoRoot, 'cli/rollway.ts'), '--kubeconfig', kubeconfig, '-n', ns, 'get', 'rollout', 'demo', '--no-color'], { encoding: 'utf8' }).status, 0, 'a viewer may look');
   });
 });
 
