@@ -66,8 +66,12 @@ export class FakeCluster {
     return this.objects.has(this.key(ref)) ? this.get<T>(ref) : undefined;
   }
 
+  /** `group/plural` listing is forbidden (403), as RBAC answers */
+  readonly forbidden = new Set<string>();
+
   /** Label selectors of one term: `key=value` or `!key`. */
   list<T extends KubeObject>(ref: ResourceRef, query: { labelSelector?: string } = {}): Promise<{ items: T[] }> {
+    if (this.forbidden.has(`${ref.group}/${ref.plural}`)) return Promise.reject(new KubeApiError(403, 'Forbidden', `${ref.plural} is forbidden`, {}));
     const prefix = `${ref.group}/${ref.plural}/${ref.namespace === undefined ? '' : `${ref.namespace}/`}`;
     const selector = query.labelSelector;
     const selected = (o: KubeObject): boolean => {

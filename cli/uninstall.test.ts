@@ -198,6 +198,16 @@ void describe('rollway uninstall', () => {
     assert.deepEqual(await doctor(cluster.client, 'shop'), []);
   });
 
+  void it('a routing kind it may not list (RBAC) is skipped when looking for routing of deleted Rollouts, not an error', async () => {
+    const cluster = new FakeCluster();
+    await routedAt30(cluster, 'shop', ISTIO, false);
+    cluster.forbidden.add('gateway.networking.k8s.io/httproutes');
+    assert.equal((await doctor(cluster.client, 'shop')).length, 1);
+    cluster.forbidden.add('networking.istio.io/virtualservices');
+    cluster.forbidden.add('networking.istio.io/destinationrules');
+    assert.deepEqual(await doctor(cluster.client, 'shop'), []);
+  });
+
   void it('doctor reports a deletion stuck on the finalizer only when no controller runs', async () => {
     const cluster = new FakeCluster();
     await routedAt30(cluster, 'shop', ISTIO);
