@@ -125,3 +125,36 @@ void test('promoted, the adopted canary completes under its Argo name and hash',
   assert.equal(world.status.stableRS, '58cd967857');
   assert.equal(world.replicaSets.find((r) => r.hash === '58cd967857')?.replicas, 5);
 });
+
+void test('an adopted blue-green Rollout awaiting promotion keeps its preview stack and Services as Argo left them', () => {
+  const spec = { replicas: 3, selector: { matchLabels: { app: 'shop' } }, template: template('shop:2'), strategy: { blueGreen: { activeService: 'active', previewService: 'preview', autoPromotionEnabled: false } } } as SpecView;
+  const rs = (hash: string, revision: number, image: string, keyed = true): ObservedReplicaSet => ({ name: `shop-${hash}`, hash, revision, replicas: 3, current: 3, ready: 3, available: 3, settled: true, templateKey: keyed ? templateKey(asStored(template(image), hash)) : undefined });
+  const status = {
+    currentPodHash: '58cd967857',
+    stableRS: '6b8f7c9d45',
+    blueGreen: { activeSelector: '6b8f7c9d45', previewSelector: '58cd967857' },
+    pauseConditions: [{ reason: 'BlueGreenPause', startTime: new Date(NOW - 60_000).toISOString() }],
+    controllerPause: true,
+  } as StatusView;
+  const plan = (keyed: boolean) => planRollout({
+    rollout: { name: 'shop', namespace: 'ns', uid: 'u1', generation: 1, spec, status },
+    replicaSets: [rs('6b8f7c9d45', 1, 'shop:1', keyed), rs('58cd967857', 2, 'shop:2', keyed)],
+    pods: [],
+    services: {
+      active: { name: 'active', selector: { app: 'shop', 'rollouts-pod-template-hash': '6b8f7c9d45' } },
+      preview: { name: 'preview', selector: { app: 'shop', 'rollouts-pod-template-hash': '58cd967857' } },
+    },
+    specIssues: [],
+    notImplemented: [],
+    router: { name: 'none', capabilities: replicaRatioCapabilities },
+    trafficVerified: true,
+    now: NOW,
+  });
+  const p = plan(true);
+  assert.equal(p.create, undefined);
+  assert.ok(plan(false).create, 'without the template match: a third stack');
+  assert.deepEqual(p.scale.filter((s) => s.to !== 3), [], 'neither stack resized');
+  assert.deepEqual(p.services, [], 'no Service switched');
+  assert.equal(p.status.currentPodHash, '58cd967857');
+  assert.ok((p.status.pauseConditions ?? []).length > 0, 'still waiting for promotion');
+});
