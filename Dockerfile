@@ -14,6 +14,7 @@ COPY crds-types ./crds-types
 COPY kube ./kube
 COPY cli ./cli
 COPY dashboard ./dashboard
+COPY notifications ./notifications
 USER 65532:65532
 ENTRYPOINT ["node", "cli/rollway.ts"]
 CMD ["controller", "--log-format", "json"]

@@ -6,6 +6,8 @@ import { setRouterDefaults } from '../routers/index.ts';
 import { describeRouterPlugins, loadRouterPlugins } from '../routers/load.ts';
 import { RolloutController } from './controller.ts';
 import { LeaderElector } from './leader.ts';
+import { EventRecorder } from './events.ts';
+import { Notifier, renderNotificationMetrics } from '../notifications/notifier.ts';
 import type { Logger } from './runtime/informer.ts';
 
 export interface ControllerFlags {
@@ -26,6 +28,10 @@ export interface ControllerFlags {
   routerPlugins?: string[] | undefined;
   /** SMI TrafficSplit API version (--smi-api-version); default: the newest the cluster serves */
   smiApiVersion?: string | undefined;
+  /** where the notification ConfigMap and Secret are (--notifications-namespace) */
+  notificationsNamespace?: string | undefined;
+  /** also read them in each Rollout's namespace (--self-service-notifications) */
+  selfServiceNotifications?: boolean | undefined;
 }
 
 export function makeLogger(format: 'json' | 'text', base: Record<string, unknown> = {}): Logger {
@@ -70,6 +76,18 @@ export async function runController(flags: ControllerFlags): Promise<void> {
     workers: flags.workers,
     canWrite: () => elector === undefined || elector.isLeader(),
   });
+  // Notifications: evaluated from each change of a Rollout the informer sees, off the reconcile path.
+  const events = new EventRecorder(client, 'rollway-notifications', flags.instanceId ?? 'rollway');
+  const notifier = new Notifier({
+    client,
+    namespace: flags.notificationsNamespace ?? flags.namespace ?? process.env.POD_NAMESPACE ?? 'rollway',
+    selfService: flags.selfServiceNotifications === true,
+    log,
+    get: (ns, name) => controller.rollouts.get(ns, name),
+    recordEvent: (ro, event) => events.record({ apiVersion: ro.apiVersion ?? '', kind: ro.kind ?? '', name: ro.metadata.name ?? '', namespace: ro.metadata.namespace ?? '', uid: ro.metadata.uid ?? '' }, event),
+    canWrite: () => elector === undefined || elector.isLeader(),
+  });
+  controller.rollouts.on((e) => e.type !== 'deleted' && notifier.observe(e.object));
 
   const servers: http.Server[] = [];
   const listen = (port: number, handler: http.RequestListener, what: string): Promise<void> =>
@@ -90,7 +108,7 @@ export async function runController(flags: ControllerFlags): Promise<void> {
       res.writeHead(404).end();
       return;
     }
-    res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' }).end(renderMetrics(controller, client));
+    res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' }).end(renderMetrics(controller, client) + renderNotificationMetrics(notifier));
   };
   const healthz: http.RequestListener = (req, res) => {
     // A standby replica is healthy while it waits for the Lease: its caches start when it leads.
@@ -105,6 +123,7 @@ export async function runController(flags: ControllerFlags): Promise<void> {
     if (stopping) return;
     stopping = true;
     log('info', 'stopping', { signal });
+    notifier.stop();
     await controller.stop();
     await elector?.release();
     for (const server of servers) server.close();
