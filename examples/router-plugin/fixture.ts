@@ -1,6 +1,7 @@
 // The example plugin as a conformance fixture: a ConfigMap full of the proxy's other settings,
 // of which only our two entries and our annotation may change.
-import { read, recreate, userView, type ConformanceEnv, type KubeObject, type ResourceRef, type RouterFixture, type TrafficState } from '../../routers/sdk.ts';
+import type { KubeObject, ResourceRef } from '../../routers/sdk.ts';
+import { read, recreate, userView, type ConformanceEnv, type RouterFixture, type TrafficState } from '../../routers/sdk-testing.ts';
 import { configMapWeights, MANAGED_ANNOTATION } from './index.ts';
 
 const ref = (env: ConformanceEnv): ResourceRef => ({ group: '', version: 'v1', plural: 'configmaps', namespace: env.namespace, name: 'proxy-weights' });

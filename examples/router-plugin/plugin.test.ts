@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { inMemorySuite, loadRouterPlugin, pluginProblems, routerConformance, unregisterRouterPlugins } from '../../routers/sdk.ts';
+import { inMemorySuite, loadRouterPlugin, pluginProblems, routerConformance, unregisterRouterPlugins } from '../../routers/sdk-testing.ts';
 import { configMapFixture } from './fixture.ts';
 import { configMapWeights } from './index.ts';
 
