@@ -349,6 +349,42 @@ void describe('blue-green: abort, retry, rollback', () => {
     assert.equal(world.status?.phase, 'Healthy');
   });
 
+  void it('undo right after a promotion, to the stack still in its scale-down delay: a fast rollback with no pause and no new pods', () => {
+    const world = deployed({ autoPromotionEnabled: false, scaleDownDelaySeconds: 30 });
+    world.setImage('green');
+    world.settle();
+    world.promote();
+    world.settle();
+    assert.equal(world.active(), GREEN);
+    assert.ok(world.replicaSets.get(BLUE)?.scaleDownDeadline, 'blue waits out its delay');
+    world.now += 5_000;
+    world.setImage('blue');
+    const plan = world.reconcile();
+    assert.equal(plan.create, undefined);
+    world.settle();
+    assert.equal(world.active(), BLUE, 'switched back without a pause');
+    assert.equal(world.status?.stableRS, BLUE);
+    assert.equal(world.status?.phase, 'Healthy');
+    assert.equal(world.replicaSets.get(BLUE)?.scaleDownDeadline, undefined, 'the deadline goes once blue serves again');
+    assert.equal(world.size(BLUE), 3);
+    world.assertNeverUnready();
+  });
+
+  void it('a later update of a stack that served before pauses as usual once its deadline is gone', () => {
+    const world = deployed({ autoPromotionEnabled: false, scaleDownDelaySeconds: 30 });
+    world.setImage('green');
+    world.settle();
+    world.promote();
+    world.settle();
+    world.now += 31_000;
+    world.settle();
+    assert.equal(world.size(BLUE), 0);
+    world.setImage('blue');
+    world.settle();
+    assert.equal(world.status?.phase, 'Paused', 'blue had to be scaled up again: a normal update');
+    assert.equal(world.active(), GREEN);
+  });
+
   void it('promote --full skips the pause and the analysis', () => {
     const world = deployed({ autoPromotionEnabled: false, prePromotionAnalysis: { templates: [{ templateName: 't' }] } });
     world.setImage('green');

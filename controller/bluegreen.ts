@@ -204,7 +204,10 @@ function progress(ctx: Ctx): void {
     const size = previewSize(ctx);
     if (!ctx.newRS || ctx.newRS.available < size || ctx.newRS.replicas < size) return;
     if (bg.prePromotionAnalysis && !full && !analysisDone(ctx, 'prePromotion', bg.prePromotionAnalysis)) return;
-    if (!full && ctx.activeHash !== ctx.currentHash && !pauseDone(ctx)) return;
+    // Back to a stack still waiting out its scale-down delay (undo right after a promotion): a
+    // fast rollback, no pause, as in Argo (the deadline stays on it until the switch).
+    const fastRollback = ctx.newRS.scaleDownDeadline !== undefined;
+    if (!full && !fastRollback && ctx.activeHash !== ctx.currentHash && !pauseDone(ctx)) return;
     status.blueGreen = { ...(status.blueGreen ?? {}), scaleUpPreviewCheckPoint: true };
   }
   // Promoted: the new ReplicaSet grows to spec.replicas; the active Service follows once all are available.
@@ -312,8 +315,8 @@ function planSizes(ctx: Ctx): ReplicaSetScale[] {
         requeueAt(ctx, now + delayMs);
       }
       if (want === 0 && rs.scaleDownDeadline) annotations[SCALE_DOWN_DEADLINE_ANNOTATION] = null;
-    } else if (rs.scaleDownDeadline) {
-      annotations[SCALE_DOWN_DEADLINE_ANNOTATION] = null; // back in use: its scale-down is cancelled
+    } else if (rs.scaleDownDeadline && !(rs.hash === ctx.currentHash && activeTarget(ctx) !== ctx.currentHash)) {
+      annotations[SCALE_DOWN_DEADLINE_ANNOTATION] = null; // back in use (serving): its scale-down is cancelled
     }
     if (want !== rs.replicas || Object.keys(annotations).length > 0) scale.push({ name: rs.name, from: rs.replicas, to: want, ...(Object.keys(annotations).length > 0 ? { annotations } : {}) });
   }
