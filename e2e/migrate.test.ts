@@ -315,3 +315,21 @@ scenario('a Rollout whose move fails midway is left fully on Argo, and the comma
     assert.deepEqual(await weights(cluster, ns), [80, 20]);
   });
 }, { timeoutMs: 120_000 });
+
+scenario('rollway convert output is accepted by the API server under our CRDs', async ({ cluster, ns, then }) => {
+  await then('every converted Rollout, AnalysisTemplate, ClusterAnalysisTemplate and AnalysisRun of the test set passes a server-side dry-run create', async () => {
+    const dir = path.join(repoRoot, 'cli/testdata/argo');
+    const plurals: Record<string, string> = { Rollout: 'rollouts', AnalysisTemplate: 'analysistemplates', ClusterAnalysisTemplate: 'clusteranalysistemplates', AnalysisRun: 'analysisruns' };
+    let checked = 0;
+    for (const file of ['canary-istio.yaml', 'analysis.yaml', 'gateway-plugin.yaml', 'list-bluegreen.yaml']) {
+      const objects = parseYamlObjects(rollway('convert', '-f', path.join(dir, file))).flatMap((o) => (o.kind === 'List' ? (o.items as KubeObject[]) : [o]));
+      for (const o of objects.filter((x) => x.apiVersion === 'rollway.dev/v1alpha1')) {
+        const cluster_ = o.kind === 'ClusterAnalysisTemplate';
+        const body = { ...o, metadata: { ...o.metadata, namespace: cluster_ ? undefined : ns, ownerReferences: undefined } } as KubeObject;
+        await cluster.client.create({ group: 'rollway.dev', version: 'v1alpha1', plural: plurals[o.kind!]!, namespace: cluster_ ? undefined : ns }, body, { dryRun: 'All' });
+        checked++;
+      }
+    }
+    assert.equal(checked, 6);
+  });
+});
