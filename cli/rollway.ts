@@ -29,6 +29,7 @@ const routerPluginFlag: FlagSpec = {
   description: 'load a third-party traffic router plugin (a file or an npm package); repeatable; also $ROLLWAY_ROUTER_PLUGINS (comma-separated)',
   repeatable: true,
 };
+const notificationsNamespaceFlag: FlagSpec = { name: 'notifications-namespace', type: 'string', valueName: 'NS', description: 'where rollway-notification-configmap and -secret are (default: the controller\'s namespace, $POD_NAMESPACE, else rollway)' };
 const watchFlag: FlagSpec = { name: 'watch', short: 'w', type: 'boolean', description: 'keep watching and redraw on every change (Ctrl-C ends)' };
 const noColor: FlagSpec = { name: 'no-color', type: 'boolean', description: 'no colours (also when NO_COLOR is set or the output is not a terminal)' };
 
@@ -181,6 +182,27 @@ releases routing left applied by Rollouts that are already gone.`,
       { name: 'lease-duration', type: 'string', valueName: 'DURATION', description: 'how long a Lease holds without renewal', default: '15s' },
       routerPluginFlag,
       { name: 'smi-api-version', type: 'string', valueName: 'VERSION', description: 'SMI TrafficSplit API version (default: $ROLLWAY_SMI_API_VERSION, else the newest the cluster serves)', values: SMI_VERSIONS },
+      notificationsNamespaceFlag,
+      { name: 'self-service-notifications', type: 'boolean', description: 'also read the notification ConfigMap and Secret in each Rollout\'s namespace' },
+    ],
+  },
+  {
+    words: ['notifications', 'templates'],
+    args: [],
+    summary: 'list the notification services, triggers and templates configured (built-in ones marked)',
+    flags: [notificationsNamespaceFlag],
+  },
+  {
+    words: ['notifications', 'test'],
+    args: ['TRIGGER'],
+    summary: 'evaluate a notification trigger on a rollout and print what each subscribed service would get (--send sends it)',
+    details: `Renders for the rollout's subscriptions to TRIGGER, or for --to SERVICE[:RECIPIENT]. Sent test
+messages are not recorded on the rollout; Secret values are masked in what is printed.`,
+    flags: [
+      { name: 'rollout', type: 'string', valueName: 'NAME', description: 'the rollout to evaluate (required)' },
+      { name: 'to', type: 'string', valueName: 'SERVICE[:RECIPIENT]', description: 'render for this service and recipient instead of the subscriptions' },
+      { name: 'send', type: 'boolean', description: 'also send what is rendered' },
+      notificationsNamespaceFlag,
     ],
   },
   { words: ['__complete'], args: ['WORDS...'], summary: 'completion candidates (used by the completion scripts)', flags: [] },
@@ -503,6 +525,8 @@ async function runControllerCommand(ctx: Context): Promise<number> {
     leaseDurationMs: parseDuration(str(flags['lease-duration']) ?? '15s', '--lease-duration'),
     routerPlugins: routerPluginSpecs(str(flags['router-plugin'])),
     smiApiVersion,
+    notificationsNamespace: str(flags['notifications-namespace']),
+    selfServiceNotifications: flags['self-service-notifications'] === true,
   });
   return -1; // keeps running until a signal
 }
@@ -547,6 +571,16 @@ async function uninstallCommand(ctx: Context): Promise<number> {
     out: (line) => process.stdout.write(`${line}\n`),
   });
   return result.failed > 0 ? 1 : 0;
+}
+
+async function notificationsCommand(ctx: Context, verb: string): Promise<number> {
+  const { listTemplates, testTrigger } = await import('./notifications.ts');
+  const configNamespace = str(ctx.flags['notifications-namespace']) ?? str(ctx.flags.namespace) ?? ctx.client().defaultNamespace;
+  const out = (line: string): void => void process.stdout.write(`${line}\n`);
+  if (verb === 'templates') return listTemplates(ctx.client(), configNamespace, out);
+  const rollout = str(ctx.flags.rollout);
+  if (!rollout) throw new UsageError('--rollout NAME is required: the rollout to evaluate the trigger on');
+  return testTrigger(ctx.client(), { trigger: ctx.positionals[0]!, rollout, namespace: ctx.namespace(), configNamespace, to: str(ctx.flags.to), send: ctx.flags.send === true }, out);
 }
 
 async function doctorCommand(ctx: Context): Promise<number> {
@@ -684,6 +718,9 @@ async function run(argv: string[]): Promise<number> {
         return 0;
       case 'controller':
         return await runControllerCommand(ctx);
+      case 'notifications templates':
+      case 'notifications test':
+        return await notificationsCommand(ctx, command.words[1]!);
       default:
         throw new UsageError(`unknown command "${command.words.join(' ')}"`);
     }

@@ -6,7 +6,16 @@ import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import type { RolloutObject } from '../controller/controller.ts';
 import { NOTIFIED_ANNOTATION } from '../notifications/triggers.ts';
-import { rollway, scenario, sleep, startController, type Cluster } from './harness.ts';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { kubeconfigPath, repoRoot, rollway, scenario, sleep, startController, type Cluster } from './harness.ts';
+
+/** The CLI without blocking this process (whose receivers must answer it meanwhile). */
+async function rollwayAsync(...args: string[]): Promise<string> {
+  const { stdout } = await promisify(execFile)(path.join(repoRoot, 'node_modules/.bin/node'), [path.join(repoRoot, 'cli/rollway.ts'), '--kubeconfig', kubeconfigPath(), ...args], { encoding: 'utf8' });
+  return stdout;
+}
 
 interface Hit {
   path: string;
@@ -171,6 +180,19 @@ scenario('notifications: a canary that pauses, completes, and one that aborts, t
       assert.ok(!JSON.stringify(ro).includes('xoxb-e2e-secret-token'));
       assert.ok(!controller.logs().includes('xoxb-e2e-secret-token'));
       assert.ok(Object.values(JSON.parse(ro?.metadata.annotations?.[NOTIFIED_ANNOTATION] ?? '{}') as Record<string, { state: string }>).every((e) => e.state === 'sent'));
+    });
+    await then('rollway notifications templates lists them, and test renders and sends one on demand', async () => {
+      const listed = rollway('notifications', 'templates', '-n', ns);
+      assert.match(listed, /hook\twebhook/);
+      assert.match(listed, /on-rollout-aborted \(built-in\)\twhen: rollout.status\?.abort == true/);
+      const before = receiver.kinds('/hook').length;
+      const tested = await rollwayAsync('notifications', 'test', 'on-rollout-aborted', '--rollout', 'web', '-n', ns, '--to', 'slack:#test', '--send');
+      assert.match(tested, /→ met/);
+      assert.match(tested, /Rollout web in .* was aborted \(revision 3/);
+      assert.match(tested, /sent/);
+      assert.ok(!tested.includes('xoxb-e2e-secret-token'));
+      assert.equal(receiver.kinds('/hook').length, before, 'a test message goes only where --to says');
+      assert.deepEqual(receiver.kinds('/slack/chat.postMessage'), ['paused@2', 'paused@3', 'aborted@3']);
     });
   } finally {
     await controller.kill();
