@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { KubeObject } from '../kube/client.ts';
-import { blockers, repoint, templateRefs, translateRollout } from './migrate.ts';
+import { blockers, repoint, templateRefs, translateRollout, translateRun } from './migrate.ts';
 
 const argo = {
   apiVersion: 'argoproj.io/v1alpha1',
@@ -56,4 +56,25 @@ void test('a Rollout Rollway cannot run yet is not taken over: the reason names 
   assert.match(blockers(rollout({ canaryService: 'c', stableService: 's', trafficRouting: { alb: { ingress: 'web', servicePort: 80 } } }), {}).join('\n'), /trafficRouting\.alb is not implemented/);
   assert.match(blockers(rollout({}), { canary: { currentExperiment: 'web-exp-1' } }).join('\n'), /Experiment web-exp-1 is running/);
   assert.match(blockers(rollout({ steps: [{ setWeight: 'x' }] }), {}).join('\n'), /Rollway would refuse its spec: spec\.strategy\.canary\.steps\[0\]\.setWeight/);
+});
+
+void test('an AnalysisRun moves with the labels each controller reads, and back', () => {
+  const argoOwner = { apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', name: 'web', uid: 'argo-uid', controller: true };
+  const run = {
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'AnalysisRun',
+    metadata: { name: 'web-58cd967857-2-1', namespace: 'shop', labels: { 'rollout-type': 'Step', 'step-index': '1', 'rollouts-pod-template-hash': '58cd967857' }, annotations: { 'rollout.argoproj.io/revision': '2' }, ownerReferences: [argoOwner] },
+    spec: { metrics: [] },
+    status: { phase: 'Running' },
+  } as unknown as KubeObject;
+  const ours = translateRun(run, 'rollway', { apiVersion: 'rollway.dev/v1alpha1', kind: 'Rollout', name: 'web', uid: 'our-uid' });
+  const meta = ours.object.metadata as KubeObject['metadata'];
+  assert.deepEqual(meta.labels, { 'rollway.dev/analysis-type': 'step', 'rollway.dev/step-index': '1', 'rollouts-pod-template-hash': '58cd967857', 'rollway.dev/rollout': 'web' });
+  assert.equal(meta.ownerReferences?.[0]?.uid, 'our-uid');
+  const back = translateRun({ ...(ours.object as KubeObject), status: ours.status }, 'argo', { ...argoOwner, uid: 'argo-uid-2' });
+  const backMeta = back.object.metadata as KubeObject['metadata'];
+  assert.deepEqual(backMeta.labels, { 'rollout-type': 'Step', 'step-index': '1', 'rollouts-pod-template-hash': '58cd967857' });
+  assert.deepEqual(backMeta.annotations, { 'rollout.argoproj.io/revision': '2' });
+  assert.equal(back.object.apiVersion, 'argoproj.io/v1alpha1');
+  assert.deepEqual(back.status, { phase: 'Running' });
 });

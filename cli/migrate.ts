@@ -7,7 +7,7 @@
 import { formatIssue } from '../api/issues.ts';
 import { ROLLOUT_API_VERSION, ROLLOUT_GROUP, ROLLOUT_PLURAL, ROLLOUT_VERSION, validateRollout } from '../api/rollout.ts';
 import { KubeApiError, type KubeClient, type KubeObject, type ResourceRef } from '../kube/client.ts';
-import { ROLLOUT_LABEL } from '../analysis/rollout-plan.ts';
+import { ANALYSIS_TYPE_LABEL, ROLLOUT_LABEL, STEP_INDEX_LABEL } from '../analysis/rollout-plan.ts';
 import { labelValue } from '../analysis/providers/job.ts';
 import { ARGO_API_VERSION, convertObjectValue, INSTANCE_ID_LABEL } from './convert.ts';
 
@@ -215,10 +215,22 @@ async function moveRun(client: KubeClient, run: KubeObject, to: Side, owner: Own
 export function translateRun(run: KubeObject, to: Side, owner: OwnerRef): { object: Obj; status: Obj } {
   const m = run.metadata;
   // Our controller watches the runs labelled with their Rollout's name.
-  const labels = to === 'rollway' ? { ...m.labels, [ROLLOUT_LABEL]: labelValue(owner.name) } : m.labels;
-  const base: Obj = { apiVersion: run.apiVersion, kind: 'AnalysisRun', metadata: { name: m.name, namespace: m.namespace, labels, annotations: m.annotations, ownerReferences: repoint(m.ownerReferences as OwnerRef[], (m.ownerReferences as OwnerRef[])[0]!.uid, owner) }, spec: (run as Obj).spec };
+  const labels = to === 'rollway' ? { ...m.labels, [ROLLOUT_LABEL]: labelValue(owner.name) } : argoRunLabels(m.labels ?? {});
+  const annotations = to === 'rollway' ? m.annotations : argoAnnotations(m.annotations ?? {});
+  const base: Obj = { apiVersion: run.apiVersion, kind: 'AnalysisRun', metadata: { name: m.name, namespace: m.namespace, labels, annotations, ownerReferences: repoint(m.ownerReferences as OwnerRef[], (m.ownerReferences as OwnerRef[])[0]!.uid, owner) }, spec: (run as Obj).spec };
   const object = to === 'rollway' ? convertObjectValue(base).object : { ...base, apiVersion: ARGO_API_VERSION };
   return { object, status: structuredClone(((run as Obj).status as Obj | undefined) ?? {}) };
+}
+
+/** Our run labels as Argo's: it tells step from background runs by rollout-type (Step, Background). */
+function argoRunLabels(labels: Record<string, string>): Record<string, string> {
+  const { [ROLLOUT_LABEL]: _rollout, [ANALYSIS_TYPE_LABEL]: type, [STEP_INDEX_LABEL]: step, ...rest } = labels;
+  return { ...rest, ...(type ? { 'rollout-type': type.charAt(0).toUpperCase() + type.slice(1) } : {}), ...(step !== undefined ? { 'step-index': step } : {}) };
+}
+
+function argoAnnotations(annotations: Record<string, string>): Record<string, string> {
+  const { [REVISION.rollway]: revision, ...rest } = annotations;
+  return { ...rest, ...(revision !== undefined ? { [REVISION.argo]: revision } : {}) };
 }
 
 /** The analysis templates a spec names: `templateName` with `clusterScope`, anywhere in it. */
