@@ -25,6 +25,7 @@ import { checkCondition } from '../analysis/expression.ts';
 import { metricNamePatternIssues, unmatchedRuleIssues } from '../analysis/metric-name-patterns.ts';
 import { referencedArgs, substituteArgs } from '../analysis/run-spec.ts';
 import { lintReferences } from './lint-references.ts';
+import { isNotificationConfigMap, lintNotificationConfigMap } from './lint-notifications.ts';
 import { field, isRecord, namespaceOf, records, str, type Raw } from './raw.ts';
 
 export interface LintFinding extends SpecIssue {
@@ -133,6 +134,7 @@ function lintObject(obj: Raw, all: Raw[], add: Add): void {
   const kind = str(obj.kind);
   const ours = kind === ROLLOUT_KIND || (kind !== undefined && kind in ANALYSIS_SCHEMAS);
   checkMetadata(obj, add, !ours);
+  if (isNotificationConfigMap(obj)) lintNotificationConfigMap(obj, all, add);
   if (!ours) return;
   if (obj.apiVersion === ARGO_API_VERSION) {
     add({ path: 'apiVersion', message: 'is argoproj.io/v1alpha1 (an Argo Rollouts manifest)', fix: `change apiVersion to ${ROLLOUT_API_VERSION}; the fields are the same` });
