@@ -353,7 +353,7 @@ export class RolloutController {
         }))
       : [];
     if (validation.ok && forbiddenRouting.length === 0 && (await this.trackTrafficRouting(rollout))) return; // the Rollout changed: its watch event reconciles again
-    if (validation.ok) await this.markRouting(rollout);
+    if (validation.ok && forbiddenRouting.length === 0) await this.markRouting(rollout); // a disabled router's objects are not ours to mark
     const router = this.routerFor(rollout);
     const view: RolloutView = {
       name,

@@ -103,7 +103,7 @@ void describe('generated install manifests', () => {
   void it('the namespaced Role grants exactly the ClusterRole rules for namespaced resources, plus the Lease', () => {
     const flatten = (rules: Rule[]): string[] => rules.flatMap((r) => r.apiGroups.flatMap((g) => r.resources.flatMap((res) => r.verbs.map((v) => `${g}/${res}:${v}`)))).sort();
     const rulesOf = (output: string, kind: string, name: string): Rule[] => find(objects(output), kind, name).rules as Rule[];
-    const cluster = flatten([...rulesOf(CLUSTER, 'ClusterRole', 'rollway-controller'), ...rulesOf(CLUSTER, 'Role', 'rollway-controller-leader-election')]).filter((r) => !r.startsWith('rollway.dev/clusteranalysistemplates:'));
+    const cluster = flatten([...rulesOf(CLUSTER, 'ClusterRole', 'rollway-controller'), ...rulesOf(CLUSTER, 'Role', 'rollway-controller-own-namespace')]).filter((r) => !r.startsWith('rollway.dev/clusteranalysistemplates:'));
     assert.deepEqual(flatten(rulesOf(NAMESPACED, 'Role', 'rollway-controller')), cluster);
   });
 

@@ -90,5 +90,10 @@ With .cluster false (namespaced mode) cluster-scoped templates are left out and 
 - apiGroups: [coordination.k8s.io]
   resources: [leases]
   verbs: [get, watch, create, update]
+# reason: notifications read their ConfigMap in the controller's own namespace (by name only; the Secret through the secrets rule)
+- apiGroups: [""]
+  resources: [configmaps]
+  resourceNames: [rollway-notification-configmap]
+  verbs: [get]
 {{- end }}
 {{- end }}
