@@ -1,6 +1,6 @@
 // lint's checks of the notification ConfigMap: each of parseConfig's problems at its data key.
 // `$key` references are checked against the notification Secret when the file holds it.
-import type { SpecIssue } from '../api/rollout.ts';
+import type { SpecIssue } from '../api/issues.ts';
 import { ARGO_CONFIGMAP_NAME, CONFIGMAP_NAME, parseConfig, SECRET_NAME } from '../notifications/config.ts';
 import { field, isRecord, str, type Raw } from './raw.ts';
 
