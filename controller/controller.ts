@@ -27,6 +27,9 @@ import { ConflictStorm } from './runtime/conflict-storm.ts';
 import { APPLIED_ROUTING_ANNOTATION, releaseOrphan, releaseTrafficRouting, rememberedRouting, rolloutMetadataPatch, subjectOf, TRAFFIC_ROUTING_FINALIZER } from './release.ts';
 import { describeObjects, findOrphanedRouting, markRoutingObjects, type OrphanedRouting } from './routing-marks.ts';
 
+/** How soon a reconcile that lost a write race plans again (the fresh copy is usually cached by then). */
+const CONFLICT_RETRY_MS = 250;
+
 export const INSTANCE_ID_LABEL = 'rollway.dev/controller-instance-id';
 export const FIELD_MANAGER = 'rollway-controller';
 export { APPLIED_ROUTING_ANNOTATION, TRAFFIC_ROUTING_FINALIZER } from './release.ts';
@@ -151,9 +154,7 @@ export class RolloutController {
       concurrency: options.workers ?? 16,
       onError: (key, err) => {
         this.stats.errors++;
-        if (isConflict(err)) this.conflicts.record(Date.now());
-        const level = isConflict(err) ? 'info' : 'error';
-        this.log(level, isConflict(err) ? 'write conflict, re-planning from fresh state' : 'reconcile failed', { rollout: key, error: String(err) });
+        this.log('error', 'reconcile failed', { rollout: key, error: String(err) });
       },
     });
 
@@ -265,6 +266,7 @@ export class RolloutController {
 
   /** Plans every cached Rollout again (after writes were held back, e.g. while the lease lapsed). */
   requeueAll(): void {
+    this.queue.forgetAll(); // failures while writes were held back say nothing about now
     for (const ro of this.rollouts.list()) this.queue.add(keyOf(ro));
   }
 
@@ -276,6 +278,13 @@ export class RolloutController {
     const started = performance.now();
     try {
       return await this.reconcile(key);
+    } catch (err) {
+      if (!isConflict(err)) throw err;
+      // Someone changed the Rollout since our cache saw it: not a failure to back off from (a
+      // backoff grown during an outage would stall it). Plan again shortly from the fresh copy.
+      this.conflicts.record(Date.now());
+      this.log('info', 'write conflict, re-planning from fresh state', { rollout: key });
+      return { requeueAfterMs: CONFLICT_RETRY_MS };
     } finally {
       this.stats.reconciles++;
       this.stats.latencies.push((performance.now() - started) / 1000);
