@@ -54,8 +54,9 @@ class Receiver {
 }
 
 function kindOf(text: string): string {
-  const m = /(is paused|completed its update|was aborted|is being updated)[^(]*\(revision (\d+)/.exec(text);
-  return m ? `${{ 'is paused': 'paused', 'completed its update': 'completed', 'was aborted': 'aborted', 'is being updated': 'updated' }[m[1] as string]}@${m[2]}` : `?${text.slice(0, 80)}`;
+  const m = /(is paused|completed its update|was aborted|is being updated|failed an analysis run)[^(]*\(revision (\d+)/.exec(text);
+  const kinds: Record<string, string> = { 'is paused': 'paused', 'completed its update': 'completed', 'was aborted': 'aborted', 'is being updated': 'updated', 'failed an analysis run': 'analysis-failed' };
+  return m ? `${kinds[m[1] as string]}@${m[2]}` : `?${text.slice(0, 80)}`;
 }
 
 async function startSmtp(): Promise<{ server: SMTPServer; port: number; mails: { to: string[]; data: string }[] }> {
@@ -226,6 +227,11 @@ scenario('notifications: a receiver down for 10 s gets them after it is back, ea
       assert.ok(warnings.length >= 1 && warnings[0]?.type === 'Warning', 'a NotificationFailed Warning Event');
       assert.match(warnings[0]?.message ?? '', /on-rollout-paused to hook failed \(attempt 1\): could not reach the endpoint/);
       assert.ok(!warnings.some((w) => (w.message ?? '').includes(String(receiver.port))), 'the URL is not in the Event');
+      const port = /metrics listening address=127\.0\.0\.1:(\d+)/.exec(controller.logs())?.[1];
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      const failures = Number(/rollway_notifications_deliveries_total\{service="hook",result="failure"\} (\d+)/.exec(metrics)?.[1] ?? 0);
+      assert.ok(failures >= 2, `failed attempts counted: ${failures}`);
+      assert.match(metrics, /rollway_notifications_deliveries_total\{service="hook",result="success"\} 2/);
     });
   } finally {
     await controller.kill();
@@ -254,6 +260,49 @@ scenario('notifications: SIGKILL of the controller right after a trigger fires s
     });
     await then('the receiver got it exactly once', () => {
       assert.deepEqual(receiver.kinds('/hook'), ['paused@2']);
+    });
+  } finally {
+    await controller.kill();
+    await receiver.down();
+  }
+}, { timeoutMs: 180_000 });
+
+scenario('notifications: a canary that fails its analysis and aborts', async ({ cluster, ns, given, when, then }) => {
+  const receiver = new Receiver();
+  await receiver.up();
+  const controller = startController(ns);
+  try {
+    await given('a Rollout whose analysis step fails, subscribed to updated, analysis-run-failed and aborted', async () => {
+      await configure(cluster, ns, receiver, 1);
+      await cluster.apply(
+        `apiVersion: rollway.dev/v1alpha1
+kind: AnalysisTemplate
+metadata: {name: fail-check}
+spec:
+  metrics:
+  - name: ok
+    successCondition: result == false
+    provider:
+      web: {url: "http://127.0.0.1:${receiver.port}/analysis", jsonPath: "$.ok"}
+`,
+        ns,
+      );
+      const yaml = rolloutYaml('web:1', {
+        'notifications.rollway.dev/subscribe.on-rollout-updated.hook': '',
+        'notifications.rollway.dev/subscribe.on-analysis-run-failed.hook': '',
+        'notifications.rollway.dev/subscribe.on-rollout-aborted.hook': '',
+      }).replace('steps: [{setWeight: 50}, {pause: {}}]', 'steps: [{setWeight: 50}, {analysis: {templates: [{templateName: fail-check}]}}]');
+      await cluster.apply(yaml, ns);
+      await cluster.waitFor<RolloutObject>(ref(ns), (r) => r?.status?.phase === 'Healthy', { what: 'first revision Healthy' });
+    });
+    await when('web:2 is rolled out and its analysis fails', async () => {
+      await setImage(cluster, ns, 'web:2');
+      await cluster.waitFor<RolloutObject>(ref(ns), (r) => r?.status?.abort === true, { what: 'aborted by the analysis', timeoutMs: 60_000 });
+      await until('three notifications', () => receiver.kinds('/hook').length === 3);
+      await sleep(3000);
+    });
+    await then('the hook got updated, analysis-run-failed and aborted, once each, in that order', () => {
+      assert.deepEqual(receiver.kinds('/hook'), ['updated@2', 'analysis-failed@2', 'aborted@2']);
     });
   } finally {
     await controller.kill();

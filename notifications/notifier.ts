@@ -10,7 +10,7 @@ import { CONFIGMAP_NAME, parseConfig, SECRET_NAME, type NotificationConfig, type
 import { DeliveryQueue } from './queue.ts';
 import { renderTree, valuesFor } from './render.ts';
 import { send } from './services.ts';
-import { evaluateSubscriptions, NOTIFIED_ANNOTATION, readRecord, type NotifiedRecord, type RecordEntry, type RolloutLike } from './triggers.ts';
+import { evaluateSubscriptions, NOTIFIED_ANNOTATION, readRecord, SUBSCRIBE_PREFIXES, type NotifiedRecord, type RecordEntry, type RolloutLike } from './triggers.ts';
 
 type Log = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields: Record<string, unknown>) => void;
 type RolloutObj = RolloutLike & { apiVersion?: string; kind?: string; metadata: RolloutLike['metadata'] & { uid?: string | undefined; resourceVersion?: string | undefined } };
@@ -51,13 +51,16 @@ export class Notifier {
 
   constructor(options: NotifierOptions) {
     this.o = options;
-    this.queue = new DeliveryQueue<Job>({ ...options.queue, deliver: (job) => this.deliver(job), onFailure: (job, err, attempt, final) => this.failed(job, err, attempt, final) });
+    this.queue = new DeliveryQueue<Job>({ ...options.queue, deliver: (job) => this.deliver(job), groupOf: (job) => `${job.namespace}/${job.name}`, onFailure: (job, err, attempt, final) => this.failed(job, err, attempt, final) });
   }
 
   /** A Rollout changed: evaluate its subscriptions soon, once for a burst of changes. */
   observe(rollout: RolloutLike): void {
     const key = `${rollout.metadata.namespace ?? ''}/${rollout.metadata.name ?? ''}`;
     if (this.stopped || this.scheduled.has(key)) return;
+    // Rollouts nobody subscribed cost nothing: not even a read of the configuration.
+    const annotations = Object.keys(rollout.metadata.annotations ?? {});
+    if (!annotations.some((a) => a === NOTIFIED_ANNOTATION || SUBSCRIBE_PREFIXES.some((p) => a.startsWith(p)))) return;
     this.scheduled.add(key);
     setImmediate(() => {
       this.scheduled.delete(key);

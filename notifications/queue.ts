@@ -10,6 +10,8 @@ export interface QueueOptions<J> {
   baseDelayMs?: number;
   maxDelayMs?: number;
   concurrency?: number;
+  /** jobs of one group go out one at a time, in the order queued (one Rollout's notifications) */
+  groupOf?: (job: J) => string;
 }
 
 export class DeliveryQueue<J extends { id: string }> {
@@ -22,7 +24,7 @@ export class DeliveryQueue<J extends { id: string }> {
   private idle: (() => void)[] = [];
 
   constructor(options: QueueOptions<J>) {
-    this.options = { maxAttempts: 8, baseDelayMs: 1000, maxDelayMs: 15_000, concurrency: 4, ...options };
+    this.options = { maxAttempts: 8, baseDelayMs: 1000, maxDelayMs: 15_000, concurrency: 4, groupOf: (job) => job.id, ...options };
   }
 
   /** false when the job is already queued, waiting for a retry or being sent */
@@ -65,11 +67,18 @@ export class DeliveryQueue<J extends { id: string }> {
     this.pump();
   }
 
+  private readonly busy = new Set<string>();
+
   private pump(): void {
-    while (!this.stopped && this.running < this.options.concurrency && this.waiting.length > 0) {
-      const job = this.waiting.shift() as J;
+    while (!this.stopped && this.running < this.options.concurrency) {
+      const at = this.waiting.findIndex((j) => !this.busy.has(this.options.groupOf(j)));
+      if (at < 0) return;
+      const job = this.waiting.splice(at, 1)[0] as J;
+      const group = this.options.groupOf(job);
+      this.busy.add(group);
       this.running++;
       void this.run(job).finally(() => {
+        this.busy.delete(group);
         this.running--;
         this.pump();
       });

@@ -127,3 +127,24 @@ void describe('DeliveryQueue', () => {
     assert.equal(calls, 3);
   });
 });
+
+void describe('DeliveryQueue groups', () => {
+  void it('sends one group’s jobs one at a time, in order, while other groups go on', async () => {
+    const log: string[] = [];
+    const q = new DeliveryQueue<{ id: string; group: string; ms: number }>({
+      deliver: async (job) => {
+        log.push(`start ${job.id}`);
+        await new Promise((r) => setTimeout(r, job.ms));
+        log.push(`end ${job.id}`);
+      },
+      onFailure: () => undefined,
+      groupOf: (job) => job.group,
+    });
+    q.add({ id: 'a1', group: 'a', ms: 30 });
+    q.add({ id: 'a2', group: 'a', ms: 1 });
+    q.add({ id: 'b1', group: 'b', ms: 1 });
+    await q.drained();
+    assert.ok(log.indexOf('end a1') < log.indexOf('start a2'), log.join(', '));
+    assert.ok(log.indexOf('end b1') < log.indexOf('end a1'), 'b is not held up by a');
+  });
+});
