@@ -11,5 +11,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   "${sudo_cmd[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${missing[@]}"
 fi
+# The Go builds (control plane, Helm) run side by side while npm installs: downloads overlap builds.
+hack/build-controlplane.sh >/dev/null &
+controlplane=$!
+hack/build-helm.sh >/dev/null &
+helm=$!
 make deps
-hack/build-controlplane.sh >/dev/null
+wait "$controlplane"
+wait "$helm"
