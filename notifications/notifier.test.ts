@@ -51,7 +51,7 @@ void describe('Notifier', () => {
   });
   after(() => server.close());
 
-  function setup(annotations: Record<string, string>): { objects: Map<string, Obj>; notifier: Notifier; events: PlannedEvent[] } {
+  function setup(annotations: Record<string, string>, selfService = false): { objects: Map<string, Obj>; notifier: Notifier; events: PlannedEvent[] } {
     const objects = new Map<string, Obj>();
     objects.set('configmaps/rollway/rollway-notification-configmap', { metadata: {}, data: { 'service.webhook.hook': 'url: $hook-url' } });
     objects.set('secrets/rollway/rollway-notification-secret', { metadata: {}, data: { 'hook-url': Buffer.from(`${url}/s3cret-path`).toString('base64') } });
@@ -66,6 +66,7 @@ void describe('Notifier', () => {
     const notifier = new Notifier({
       client,
       namespace: 'rollway',
+      selfService,
       log: () => undefined,
       get: (ns, name) => objects.get(`rollouts/${ns}/${name}`),
       recordEvent: async (_ro, e) => void events.push(e),
@@ -124,6 +125,18 @@ void describe('Notifier', () => {
       notifier.stop();
     } finally {
       answer = 200;
+    }
+  });
+
+  void it('reads the Rollout namespace’s ConfigMap and Secret too with self-service, not without', async () => {
+    for (const selfService of [false, true]) {
+      const { objects, notifier } = setup({ 'notifications.rollway.dev/subscribe.on-rollout-paused.team': '' }, selfService);
+      objects.set('configmaps/shop/rollway-notification-configmap', { metadata: {}, data: { 'service.webhook.team': 'url: $team-url' } });
+      objects.set('secrets/shop/rollway-notification-secret', { metadata: {}, data: { 'team-url': Buffer.from(`${url}/team`).toString('base64') } });
+      const config = await notifier.config('shop');
+      assert.equal(config.services.has('team'), selfService);
+      assert.equal(config.services.has('hook'), true, 'the controller namespace’s services stay');
+      notifier.stop();
     }
   });
 });
