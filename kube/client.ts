@@ -328,7 +328,8 @@ function verbOf(method: string, path: string, options: RequestOptions): string {
     case 'GET':
       return isNamedPath(path) ? 'get' : 'list';
     case 'POST':
-      return 'create';
+      // An access review is a question, not a write: counted apart so write counts stay true.
+      return path.endsWith('accessreviews') ? 'review' : 'create';
     case 'PUT':
       return 'update';
     case 'PATCH':
