@@ -122,7 +122,7 @@ async function configure(cluster: Cluster, ns: string, receiver: Receiver, smtpP
 
 const ref = (ns: string): { group: string; version: string; plural: string; namespace: string; name: string } => ({ group: 'rollway.dev', version: 'v1alpha1', plural: 'rollouts', namespace: ns, name: 'web' });
 
-async function until(what: string, ok: () => boolean, timeoutMs = 60_000): Promise<void> {
+async function until(what: string, ok: () => boolean, timeoutMs = 90_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!ok()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
@@ -150,18 +150,18 @@ scenario('notifications: a canary that pauses, completes, and one that aborts, t
         }),
         ns,
       );
-      await cluster.waitFor<RolloutObject>(ref(ns), (r) => r?.status?.phase === 'Healthy', { what: 'first revision Healthy' });
+      await cluster.waitFor<RolloutObject>(ref(ns), (r) => r?.status?.phase === 'Healthy', { what: 'first revision Healthy', timeoutMs: 90_000 });
       await until('the first completed notification', () => receiver.kinds('/hook').length === 1);
     });
     await when('web:2 pauses and is promoted, then web:3 pauses and is aborted', async () => {
       await setImage(cluster, ns, 'web:2');
-      await cluster.waitFor<RolloutObject>(ref(ns), paused, { what: 'paused at 50%' });
+      await cluster.waitFor<RolloutObject>(ref(ns), paused, { what: 'paused at 50%', timeoutMs: 90_000 });
       await until('the paused notification', () => receiver.kinds('/hook').length === 2);
       rollway('promote', 'web', '-n', ns);
-      await cluster.waitFor<RolloutObject>(ref(ns), (r) => r?.status?.phase === 'Healthy' && r.status.stableRS === r.status.currentPodHash && r.metadata.generation === 2, { what: 'web:2 completed' });
+      await cluster.waitFor<RolloutObject>(ref(ns), (r) => r?.status?.phase === 'Healthy' && r.status.stableRS === r.status.currentPodHash && r.metadata.generation === 2, { what: 'web:2 completed', timeoutMs: 90_000 });
       await until('the second completed notification', () => receiver.kinds('/hook').length === 3);
       await setImage(cluster, ns, 'web:3');
-      await cluster.waitFor<RolloutObject>(ref(ns), paused, { what: 'web:3 paused' });
+      await cluster.waitFor<RolloutObject>(ref(ns), paused, { what: 'web:3 paused', timeoutMs: 90_000 });
       await until('the third paused notification', () => receiver.kinds('/hook').length === 4);
       rollway('abort', 'web', '-n', ns);
       await until('the aborted notification', () => receiver.kinds('/hook').length === 5 && smtp.mails.length === 1);
@@ -200,7 +200,7 @@ scenario('notifications: a canary that pauses, completes, and one that aborts, t
     await receiver.down();
     await new Promise<void>((r) => smtp.server.close(r));
   }
-}, { timeoutMs: 240_000 });
+}, { timeoutMs: 420_000 });
 
 scenario('notifications: a receiver down for 10 s gets them after it is back, each once; a failure is a Warning Event', async ({ cluster, ns, given, when, then }) => {
   const receiver = new Receiver();
@@ -215,10 +215,10 @@ scenario('notifications: a receiver down for 10 s gets them after it is back, ea
     await when('the receiver goes down, the Rollout pauses, and the receiver is back 10 s later', async () => {
       await receiver.down();
       await setImage(cluster, ns, 'web:2');
-      await cluster.waitFor<RolloutObject>(ref(ns), paused, { what: 'paused at 50%' });
+      await cluster.waitFor<RolloutObject>(ref(ns), paused, { what: 'paused at 50%', timeoutMs: 90_000 });
       await sleep(10_000);
       await receiver.up();
-      await until('the paused notification after the outage', () => receiver.kinds('/hook').length === 2, 40_000);
+      await until('the paused notification after the outage', () => receiver.kinds('/hook').length === 2, 90_000);
       await sleep(3000);
     });
     await then('it arrived once, and the failed attempts are a Warning Event', async () => {
@@ -237,7 +237,7 @@ scenario('notifications: a receiver down for 10 s gets them after it is back, ea
     await controller.kill();
     await receiver.down();
   }
-}, { timeoutMs: 180_000 });
+}, { timeoutMs: 300_000 });
 
 scenario('notifications: SIGKILL of the controller right after a trigger fires sends it once', async ({ cluster, ns, given, when, then }) => {
   const receiver = new Receiver();
@@ -247,15 +247,15 @@ scenario('notifications: SIGKILL of the controller right after a trigger fires s
     await given('a Rollout subscribed to the webhook', async () => {
       await configure(cluster, ns, receiver, 1);
       await cluster.apply(rolloutYaml('web:1', { 'notifications.rollway.dev/subscribe.on-rollout-paused.hook': '' }), ns);
-      await cluster.waitFor<RolloutObject>(ref(ns), (r) => r?.status?.phase === 'Healthy', { what: 'first revision Healthy' });
+      await cluster.waitFor<RolloutObject>(ref(ns), (r) => r?.status?.phase === 'Healthy', { what: 'first revision Healthy', timeoutMs: 90_000 });
     });
     await when('the Rollout pauses and the controller is killed as soon as the notification is claimed', async () => {
       await setImage(cluster, ns, 'web:2');
-      await cluster.waitFor<RolloutObject>(ref(ns), (r) => (r?.metadata.annotations?.[NOTIFIED_ANNOTATION] ?? '').includes('on-rollout-paused'), { what: 'the claim', intervalMs: 20 });
+      await cluster.waitFor<RolloutObject>(ref(ns), (r) => (r?.metadata.annotations?.[NOTIFIED_ANNOTATION] ?? '').includes('on-rollout-paused'), { what: 'the claim', intervalMs: 20, timeoutMs: 90_000 });
       await controller.kill('SIGKILL');
       controller = startController(ns);
-      await until('the paused notification', () => receiver.kinds('/hook').length >= 1, 40_000);
-      await cluster.waitFor<RolloutObject>(ref(ns), (r) => (r?.metadata.annotations?.[NOTIFIED_ANNOTATION] ?? '').includes('"sent"'), { what: 'marked sent' });
+      await until('the paused notification', () => receiver.kinds('/hook').length >= 1, 90_000);
+      await cluster.waitFor<RolloutObject>(ref(ns), (r) => (r?.metadata.annotations?.[NOTIFIED_ANNOTATION] ?? '').includes('"sent"'), { what: 'marked sent', timeoutMs: 90_000 });
       await sleep(3000);
     });
     await then('the receiver got it exactly once', () => {
@@ -265,7 +265,7 @@ scenario('notifications: SIGKILL of the controller right after a trigger fires s
     await controller.kill();
     await receiver.down();
   }
-}, { timeoutMs: 180_000 });
+}, { timeoutMs: 300_000 });
 
 scenario('notifications: a canary that fails its analysis and aborts', async ({ cluster, ns, given, when, then }) => {
   const receiver = new Receiver();
@@ -293,11 +293,11 @@ spec:
         'notifications.rollway.dev/subscribe.on-rollout-aborted.hook': '',
       }).replace('steps: [{setWeight: 50}, {pause: {}}]', 'steps: [{setWeight: 50}, {analysis: {templates: [{templateName: fail-check}]}}]');
       await cluster.apply(yaml, ns);
-      await cluster.waitFor<RolloutObject>(ref(ns), (r) => r?.status?.phase === 'Healthy', { what: 'first revision Healthy' });
+      await cluster.waitFor<RolloutObject>(ref(ns), (r) => r?.status?.phase === 'Healthy', { what: 'first revision Healthy', timeoutMs: 90_000 });
     });
     await when('web:2 is rolled out and its analysis fails', async () => {
       await setImage(cluster, ns, 'web:2');
-      await cluster.waitFor<RolloutObject>(ref(ns), (r) => r?.status?.abort === true, { what: 'aborted by the analysis', timeoutMs: 60_000 });
+      await cluster.waitFor<RolloutObject>(ref(ns), (r) => r?.status?.abort === true, { what: 'aborted by the analysis', timeoutMs: 90_000 });
       await until('three notifications', () => receiver.kinds('/hook').length === 3);
       await sleep(3000);
     });
@@ -308,4 +308,4 @@ spec:
     await controller.kill();
     await receiver.down();
   }
-}, { timeoutMs: 180_000 });
+}, { timeoutMs: 300_000 });

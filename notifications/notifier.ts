@@ -35,6 +35,8 @@ interface Job {
   namespace: string;
   name: string;
   key: string;
+  /** what the record said when the job was queued (for messages about it) */
+  entry: RecordEntry;
 }
 
 const ROLLOUT_REF = { group: 'rollway.dev', version: 'v1alpha1', plural: 'rollouts' };
@@ -112,7 +114,7 @@ export class Notifier {
       if (!written) return;
       record = result.record;
     }
-    for (const [key, entry] of Object.entries(record)) if (entry.state === 'pending') this.queue.add({ id: `${namespace}/${name}/${key}`, namespace, name, key });
+    for (const [key, entry] of Object.entries(record)) if (entry.state === 'pending') this.queue.add({ id: `${namespace}/${name}/${key}`, namespace, name, key, entry });
   }
 
   private writeRecord(rollout: RolloutObj, record: NotifiedRecord): Promise<boolean> {
@@ -184,10 +186,9 @@ export class Notifier {
 
   private async failed(job: Job, err: unknown, attempt: number, final: boolean): Promise<void> {
     const entry = this.o.get(job.namespace, job.name);
-    const record = entry ? readRecord(entry.metadata.annotations)[job.key] : undefined;
-    const service = record?.service ?? 'unknown';
+    const { trigger, service, recipient } = job.entry;
     count(this.stats.failed, service);
-    const what = `${record?.trigger ?? 'notification'} to ${service}${record?.recipient ? ` (${record.recipient})` : ''}`;
+    const what = `${trigger} to ${service}${recipient ? ` (${recipient})` : ''}`;
     const message = `Notification ${what} failed (attempt ${attempt}): ${err instanceof Error ? err.message : String(err)}${final ? '; giving up' : '; will retry'}`;
     this.o.log('warn', message, { rollout: `${job.namespace}/${job.name}` });
     // A Warning Event for the first failure and for giving up, not for every retry in between.
