@@ -136,3 +136,33 @@ void describe('dashboard beyond loopback', () => {
     await assert.rejects(startDashboard({ client: fakeClient().client, namespace: 'default', port: 0, address: '::', token: 'short' }), /token refused: the token has 5 characters/);
   });
 });
+
+void describe('dashboard rights', () => {
+  /** A cluster whose access reviews answer as a rollway-view user's would: reads yes, patches no. */
+  function viewOnly(): KubeClient {
+    const base = fakeClient().client as unknown as Record<string, unknown>;
+    const request = async (_method: string, path: string, options: { body?: { spec?: { resourceAttributes?: { verb?: string } } } }) => {
+      assert.match(path, /selfsubjectaccessreviews$/);
+      return { status: { allowed: options.body?.spec?.resourceAttributes?.verb !== 'patch' } };
+    };
+    return { ...base, request } as unknown as KubeClient;
+  }
+
+  void it('tells the page that a view-only user may not act, and why; an editor may', async () => {
+    for (const [client, expected] of [
+      [viewOnly(), false],
+      [{ ...(fakeClient().client as unknown as Record<string, unknown>), request: async () => ({ status: { allowed: true } }) } as unknown as KubeClient, true],
+    ] as const) {
+      const dashboard = await startDashboard({ client, namespace: 'default', port: 0, address: '127.0.0.1' });
+      try {
+        const r = await call(dashboard.port, '127.0.0.1', 'GET', '/api/rights?namespace=default', { Host: `127.0.0.1:${dashboard.port}` });
+        assert.equal(r.status, 200, r.body);
+        const rights = JSON.parse(r.body) as { actions: boolean; reason?: string };
+        assert.equal(rights.actions, expected);
+        if (!expected) assert.match(rights.reason ?? '', /may not patch rollouts or patch rollouts\/status in namespace default/);
+      } finally {
+        await dashboard.close();
+      }
+    }
+  });
+});

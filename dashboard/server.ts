@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import { dns1123Label, dns1123Subdomain } from '../api/k8s-names.ts';
+import { canI } from '../kube/access.ts';
 import { KubeApiError, type KubeClient } from '../kube/client.ts';
 import { ACTION_NAMES, ActionError, runAction, type ActionName } from '../cli/actions.ts';
 import { RolloutWatch } from '../cli/observe.ts';
@@ -231,6 +232,17 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
         if (err instanceof KubeApiError && err.statusCode === 403) send(res, 200, { namespaces: [options.namespace] });
         else throw err;
       }
+      return;
+    }
+
+    if (url.pathname === '/api/rights' && method === 'GET') {
+      // The actions patch a Rollout and its status: a user without those rights (rollway-view)
+      // sees the buttons disabled, with the reason, instead of meeting a 403 after a click.
+      const ns = namespaceParam(url);
+      const query = { group: 'rollway.dev', resource: 'rollouts', namespace: ns };
+      const [main, status] = await Promise.all([canI(client, { ...query, verb: 'patch' }), canI(client, { ...query, verb: 'patch', subresource: 'status' })]);
+      const refused = [main === false ? 'patch rollouts' : '', status === false ? 'patch rollouts/status' : ''].filter(Boolean);
+      send(res, 200, { namespace: ns, actions: refused.length === 0, ...(refused.length > 0 ? { reason: `your Kubernetes user may not ${refused.join(' or ')} in namespace ${ns}` } : {}) });
       return;
     }
 

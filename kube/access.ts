@@ -9,6 +9,8 @@ export interface AccessQuery {
   verb: string;
   /** '' or undefined: every namespace (or a cluster-scoped resource) */
   namespace?: string | undefined;
+  /** e.g. status */
+  subresource?: string | undefined;
 }
 
 /** true or false as the API server answers; undefined when it could not be asked. */
@@ -18,7 +20,7 @@ export async function canI(client: KubeClient, query: AccessQuery): Promise<bool
       body: {
         apiVersion: 'authorization.k8s.io/v1',
         kind: 'SelfSubjectAccessReview',
-        spec: { resourceAttributes: { group: query.group, resource: query.resource, verb: query.verb, namespace: query.namespace ?? '' } },
+        spec: { resourceAttributes: { group: query.group, resource: query.resource, verb: query.verb, namespace: query.namespace ?? '', ...(query.subresource ? { subresource: query.subresource } : {}) } },
       },
     });
     return review.status?.allowed === true;

@@ -12,6 +12,8 @@ const state = {
   clockOffset: 0, // server time minus browser time
   stream: undefined,
   route: { name: undefined },
+  // what the user's Kubernetes rights allow in this namespace: { actions: bool, reason? }
+  rights: { actions: true },
 };
 
 const $ = (id) => document.getElementById(id);
@@ -78,6 +80,19 @@ function go() {
   state.detailMissing = false;
   $('namespace').value = state.namespace;
   connect();
+  render();
+  loadRights(state.namespace);
+}
+
+/** Asks once per namespace whether the user may act on Rollouts there; buttons follow. */
+async function loadRights(namespace) {
+  try {
+    const rights = await (await fetch(`/api/rights?${new URLSearchParams({ namespace })}`)).json();
+    if (namespace !== state.namespace) return;
+    state.rights = rights;
+  } catch {
+    state.rights = { actions: true }; // unknown: let the API server decide on the click
+  }
   render();
 }
 
@@ -254,7 +269,12 @@ function detailPage() {
     h(
       'div',
       { class: 'actions' },
-      Object.entries(ACTIONS).map(([action, spec]) => h('button', { class: spec.danger ? 'danger' : '', 'data-action': action, onclick: () => confirmAction(action, r) }, spec.label)),
+      Object.entries(ACTIONS).map(([action, spec]) =>
+        state.rights.actions
+          ? h('button', { class: spec.danger ? 'danger' : '', 'data-action': action, onclick: () => confirmAction(action, r) }, spec.label)
+          : h('button', { class: spec.danger ? 'danger' : '', 'data-action': action, disabled: 'disabled', title: state.rights.reason }, spec.label),
+      ),
+      state.rights.actions ? null : h('div', { class: 'muted', 'data-testid': 'rights' }, `Actions unavailable: ${state.rights.reason}`),
     ),
   );
 
