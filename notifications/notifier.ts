@@ -47,6 +47,7 @@ export class Notifier {
   private readonly queue: DeliveryQueue<Job>;
   private readonly configs = new Map<string, { at: number; config: NotificationConfig }>();
   private readonly scheduled = new Set<string>();
+  private readonly issuesSaid = new Map<string, string>();
   /** per Rollout, its annotation writes one after another */
   private readonly writes = new Map<string, Promise<unknown>>();
   private stopped = false;
@@ -92,7 +93,10 @@ export class Notifier {
       Object.assign(secret, loaded.secret);
     }
     const { config, issues } = parseConfig(data, secret);
-    for (const issue of issues) this.o.log('warn', `notification configuration: ${issue.key} ${issue.message}`, { configmap: CONFIGMAP_NAME });
+    // Said when the problems change, not at every reload.
+    const said = JSON.stringify(issues);
+    if (said !== this.issuesSaid.get(namespace)) for (const issue of issues) this.o.log('warn', `notification configuration: ${issue.key} ${issue.message}`, { configmap: CONFIGMAP_NAME });
+    this.issuesSaid.set(namespace, said);
     this.configs.set(namespace, { at: Date.now(), config });
     return config;
   }
