@@ -19,31 +19,11 @@ import { REVISION_ANNOTATION, SCALE_DOWN_DEADLINE_ANNOTATION, type BlueGreenView
 import { planPodTemplates } from './pod-metadata.ts';
 import { limitDelayedScaleDowns } from './scale-down-limit.ts';
 import { surgeLimits } from './replicas.ts';
+import { derivePhase, planRestart, selectorString, sum } from './plan-common.ts';
 
 export const PAUSE_REASON_BLUE_GREEN = 'BlueGreenPause';
 /** Seconds an aborted preview ReplicaSet keeps its pods (0: it keeps them until the next update). */
 export const DEFAULT_BLUE_GREEN_ABORT_SCALE_DOWN_DELAY_SECONDS = 30;
-
-/** What planner.ts lends the blue-green planner (its shared phase and restart logic). */
-export interface SharedPlanning {
-  derivePhase: (input: PlanInput, status: StatusView, prev: StatusView, facts: PhaseFactsView) => void;
-  planRestart: (input: PlanInput, plan: Plan, maxUnavailable: number, requeueAt: (ms: number) => void) => void;
-  selectorString: (selector: PlanInput['rollout']['spec']['selector']) => string;
-}
-
-export interface PhaseFactsView {
-  abort: boolean;
-  inCanary: boolean;
-  currentHash: string;
-  revision: number;
-  replicas: number;
-  newRS: ObservedReplicaSet | undefined;
-  oldPodsLeft: number;
-  minAvailable: number;
-  events: PlannedEvent[];
-  requeueAt: (ms: number) => void;
-  waitingOnAnalysis?: boolean;
-}
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
@@ -87,7 +67,7 @@ function fullyAvailable(rs: ObservedReplicaSet | undefined, replicas: number): b
   return rs !== undefined && rs.available >= replicas && rs.replicas >= replicas;
 }
 
-export function planBlueGreen(input: PlanInput, plan: Plan, shared: SharedPlanning): Plan {
+export function planBlueGreen(input: PlanInput, plan: Plan): Plan {
   const ctx = startRevision(input, plan);
   handleAbortAndRetry(ctx);
   if (!ctx.abort && ctx.inUpdate && input.rollout.spec.paused !== true) progress(ctx);
@@ -95,7 +75,7 @@ export function planBlueGreen(input: PlanInput, plan: Plan, shared: SharedPlanni
   planServices(ctx);
   planTemplates(ctx, scale);
   ctx.plan.analysis = ctx.analysis.finish({ successfulLimit: input.rollout.spec.analysis?.successfulRunHistoryLimit, unsuccessfulLimit: input.rollout.spec.analysis?.unsuccessfulRunHistoryLimit });
-  finishStatus(ctx, shared);
+  finishStatus(ctx);
   return ctx.plan;
 }
 
@@ -382,21 +362,20 @@ function planTemplates(ctx: Ctx, scale: ReplicaSetScale[]): void {
   if (templates.podPatches.length > 0) plan.podPatches = templates.podPatches;
 }
 
-/** Counts, phase and conditions (planner.ts's derivePhase), restart, requeue. */
-function finishStatus(ctx: Ctx, shared: SharedPlanning): void {
+/** Counts, phase and conditions (plan-common.ts's derivePhase, as for canary), restart, requeue. */
+function finishStatus(ctx: Ctx): void {
   const { input, status, prev, plan } = ctx;
   const all = input.replicaSets;
-  const sum = (values: number[]): number => values.reduce((a, b) => a + b, 0);
   status.replicas = sum(all.map((rs) => rs.current));
   status.updatedReplicas = ctx.newRS?.current ?? 0;
   status.readyReplicas = sum(all.map((rs) => rs.ready));
   status.availableReplicas = ctx.byHash.get(activeTarget(ctx) ?? '')?.available ?? 0;
   status.HPAReplicas = status.replicas;
-  status.selector = shared.selectorString(input.rollout.spec.selector);
+  status.selector = selectorString(input.rollout.spec.selector);
   if (!ctx.inUpdate && !status.abort) status.promoteFull = false;
   const limits = surgeLimits(ctx.replicas, undefined, ctx.bg.maxUnavailable);
   const requeue = (ms: number): void => requeueAt(ctx, ms);
-  shared.derivePhase(input, status, prev, {
+  derivePhase(input, status, prev, {
     abort: ctx.abort,
     inCanary: ctx.inUpdate,
     currentHash: ctx.currentHash,
@@ -410,7 +389,7 @@ function finishStatus(ctx: Ctx, shared: SharedPlanning): void {
     waitingOnAnalysis: ctx.analysis.waiting,
   });
   if (status.phase === 'Paused' && hasInconclusivePause(status)) status.message = PAUSE_REASON_INCONCLUSIVE;
-  shared.planRestart(input, plan, Math.max(1, limits.maxUnavailable), requeue);
+  planRestart(input, plan, Math.max(1, limits.maxUnavailable), requeue);
   plan.requeueAfterMs = ctx.requeueAfterMs;
 }
 

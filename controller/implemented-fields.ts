@@ -10,14 +10,14 @@
 
 export const FIELD_IMPLEMENTATIONS: Readonly<Record<string, readonly string[]>> = {
   'spec.replicas': ['controller/planner.ts'],
-  'spec.selector': ['controller/planner.ts', 'controller/controller.ts'],
+  'spec.selector': ['controller/planner.ts', 'controller/plan-common.ts', 'controller/controller.ts'],
   'spec.template': ['controller/controller.ts', 'controller/hash.ts'],
   'spec.minReadySeconds': ['controller/controller.ts'],
   'spec.revisionHistoryLimit': ['controller/planner.ts'],
   'spec.paused': ['controller/planner.ts'],
-  'spec.progressDeadlineSeconds': ['controller/planner.ts'],
-  'spec.progressDeadlineAbort': ['controller/planner.ts'],
-  'spec.restartAt': ['controller/planner.ts'],
+  'spec.progressDeadlineSeconds': ['controller/plan-common.ts'],
+  'spec.progressDeadlineAbort': ['controller/plan-common.ts'],
+  'spec.restartAt': ['controller/plan-common.ts'],
   'spec.rollbackWindow': ['controller/planner.ts', 'controller/rollback-window.ts'],
   'spec.analysis': ['controller/planner.ts', 'analysis/rollout-plan.ts'],
   // apiVersion and kind admit only apps/v1 Deployment (api/workload-ref.ts), which the controller reads.

@@ -3,14 +3,13 @@
 // as `now`), so every rule of a rollout is a unit test and a restarted controller resumes from
 // status alone.
 import { formatIssue, type SpecIssue } from '../api/issues.ts';
-import { DEFAULT_PROGRESS_DEADLINE_SECONDS, DEFAULT_REVISION_HISTORY_LIMIT, DEFAULT_SCALE_DOWN_DELAY_SECONDS, parseDurationMs } from '../api/rollout.ts';
+import { DEFAULT_REVISION_HISTORY_LIMIT, DEFAULT_SCALE_DOWN_DELAY_SECONDS, parseDurationMs } from '../api/rollout.ts';
 import { FULL_STABLE, percentOf, ratioFromPercent, type DesiredTraffic, type HeaderRoute, type MirrorRoute, type StringMatch } from '../routers/types.ts';
 import { currentPodHash } from './adopt.ts';
 import { stepsHash, POD_TEMPLATE_HASH_LABEL } from './hash.ts';
 import {
   REVISION_ANNOTATION,
   SCALE_DOWN_DEADLINE_ANNOTATION,
-  type Condition,
   type ObservedReplicaSet,
   type Plan,
   type PlanInput,
@@ -25,8 +24,9 @@ import { progressThresholdPods } from './progress-threshold.ts';
 import { rollbackWithinWindow } from './rollback-window.ts';
 import { limitDelayedScaleDowns } from './scale-down-limit.ts';
 import { workloadScaleDown } from './workload-ref.ts';
-import { AnalysisPlanner, analysisAbortMessage, hasInconclusivePause } from '../analysis/rollout-plan.ts';
+import { AnalysisPlanner, hasInconclusivePause } from '../analysis/rollout-plan.ts';
 import { planBlueGreen } from './bluegreen.ts';
+import { planRestart, derivePhase, selectorString, setCondition, sum } from './plan-common.ts';
 
 export const DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS = 30;
 export const PAUSE_REASON_STEP = 'CanaryPauseStep';
@@ -78,7 +78,7 @@ export function planRollout(input: PlanInput): Plan {
   );
 
   const spec = rollout.spec;
-  if (spec.strategy?.blueGreen && !spec.strategy.canary) return planBlueGreen(input, plan, { derivePhase, planRestart, selectorString });
+  if (spec.strategy?.blueGreen && !spec.strategy.canary) return planBlueGreen(input, plan);
   const canary = spec.strategy?.canary ?? {};
   // setWeight counts out of trafficRouting.maxTrafficWeight when set: plan in percent throughout
   // and turn the weight back into an exact ratio over maxTrafficWeight for the router.
@@ -523,35 +523,6 @@ export function planRollout(input: PlanInput): Plan {
   return plan;
 }
 
-/**
- * spec.restartAt: pods created before it are deleted (their ReplicaSet makes new ones), oldest
- * first, never more unavailable at once than maxUnavailable allows.
- */
-function planRestart(input: PlanInput, plan: Plan, maxUnavailable: number, requeueAt: (ms: number) => void): void {
-  const { rollout, now } = input;
-  const restartAt = rollout.spec.restartAt;
-  const at = restartAt ? Date.parse(restartAt) : NaN;
-  if (!restartAt || Number.isNaN(at) || plan.status.restartedAt === restartAt) return;
-  if (now < at) {
-    requeueAt(at);
-    return;
-  }
-  const stale = input.pods.filter((p) => !p.deleting && Date.parse(p.createdAt) < at).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.name.localeCompare(b.name));
-  if (stale.length === 0) {
-    if (input.pods.every((p) => p.ready && !p.deleting)) {
-      plan.status.restartedAt = restartAt;
-      plan.events.push({ type: 'Normal', reason: 'RolloutRestarted', message: `Rollout restarted all pods created before ${restartAt}` });
-    }
-    return;
-  }
-  const unavailable = input.pods.filter((p) => !p.ready || p.deleting).length;
-  const desired = sum(input.replicaSets.map((rs) => rs.replicas));
-  const missing = Math.max(0, desired - input.pods.filter((p) => !p.deleting).length);
-  const budget = Math.max(0, Math.max(1, maxUnavailable) - unavailable - missing);
-  plan.deletePods = stale.slice(0, budget).map((p) => p.name);
-  for (const name of plan.deletePods) plan.events.push({ type: 'Normal', reason: 'RestartingPod', message: `Restarting pod ${name} (created before ${restartAt})` });
-}
-
 /** The step kinds the planner carries out; others (experiment, plugin) are skipped with a warning. */
 const PLANNED_STEP_KINDS = new Set(['setWeight', 'pause', 'setCanaryScale', 'analysis', 'setHeaderRoute', 'setMirrorRoute']);
 
@@ -614,148 +585,6 @@ function invalidSpecPlan(input: PlanInput, plan: Plan): Plan | undefined {
   return plan;
 }
 
-interface PhaseFacts {
-  abort: boolean;
-  inCanary: boolean;
-  currentHash: string;
-  revision: number;
-  replicas: number;
-  newRS: ObservedReplicaSet | undefined;
-  oldPodsLeft: number;
-  minAvailable: number;
-  events: PlannedEvent[];
-  requeueAt: (ms: number) => void;
-  /** stopped at an analysis step whose run is measuring: no progress deadline meanwhile */
-  waitingOnAnalysis?: boolean;
-}
-
-function derivePhase(input: PlanInput, status: StatusView, prev: StatusView, facts: PhaseFacts): void {
-  const { now } = input;
-  const spec = input.rollout.spec;
-  const paused = spec.paused === true || (status.pauseConditions ?? []).length > 0;
-  const newRS = facts.newRS;
-  const updatedAvailable = newRS !== undefined && newRS.available >= facts.replicas && newRS.replicas === facts.replicas && newRS.settled;
-  const complete = !facts.inCanary && updatedAvailable && facts.oldPodsLeft === 0;
-
-  // Progress is any change users would call movement; the deadline counts from the last one.
-  const moved =
-    prev.currentPodHash !== status.currentPodHash ||
-    prev.currentStepIndex !== status.currentStepIndex ||
-    prev.stableRS !== status.stableRS ||
-    prev.updatedReplicas !== status.updatedReplicas ||
-    prev.availableReplicas !== status.availableReplicas ||
-    prev.readyReplicas !== status.readyReplicas ||
-    (prev.pauseConditions ?? []).length !== (status.pauseConditions ?? []).length ||
-    prev.abort !== status.abort;
-  const progressing = status.conditions?.find((c) => c.type === 'Progressing');
-  const lastProgress = moved || !progressing ? now : Date.parse(progressing.lastUpdateTime);
-  const deadlineMs = (spec.progressDeadlineSeconds ?? DEFAULT_PROGRESS_DEADLINE_SECONDS) * 1000;
-  const deadlineExceeded = !facts.abort && !paused && !complete && !facts.waitingOnAnalysis && now - lastProgress > deadlineMs;
-
-  let phase: string;
-  let message: string;
-  let progressReason: string;
-  if (facts.abort) {
-    phase = 'Degraded';
-    message = `RolloutAborted: Rollout aborted update to revision ${facts.revision}${analysisAbortMessage(status)}`;
-    progressReason = 'RolloutAborted';
-  } else if (deadlineExceeded || (progressing?.reason === 'ProgressDeadlineExceeded' && !moved && !complete)) {
-    phase = 'Degraded';
-    message = `ProgressDeadlineExceeded: ReplicaSet of revision ${facts.revision} has timed out progressing`;
-    progressReason = 'ProgressDeadlineExceeded';
-    if (progressing?.reason !== 'ProgressDeadlineExceeded') {
-      facts.events.push({ type: 'Warning', reason: 'RolloutProgressDeadlineExceeded', message: `Rollout has not progressed for ${spec.progressDeadlineSeconds ?? DEFAULT_PROGRESS_DEADLINE_SECONDS}s` });
-      if (spec.progressDeadlineAbort && facts.inCanary) {
-        status.abort = true; // the next reconcile carries out the abort
-        facts.requeueAt(now);
-      }
-    }
-  } else if (paused) {
-    phase = 'Paused';
-    message = spec.paused ? 'manually paused' : (status.pauseConditions?.[0]?.reason ?? 'paused');
-    progressReason = 'RolloutPaused';
-  } else if (!complete) {
-    phase = 'Progressing';
-    progressReason = facts.newRS === undefined ? 'NewReplicaSetCreated' : 'ReplicaSetUpdated';
-    if (facts.inCanary) message = 'more replicas need to be updated';
-    else if (!updatedAvailable) message = 'updated replicas are still becoming available';
-    else message = 'old replicas are pending termination';
-    facts.requeueAt(lastProgress + deadlineMs + 1);
-  } else {
-    phase = 'Healthy';
-    message = '';
-    progressReason = 'NewReplicaSetAvailable';
-  }
-
-  const progressFalse = progressReason === 'RolloutAborted' || progressReason === 'ProgressDeadlineExceeded';
-  setCondition(
-    status,
-    now,
-    'Progressing',
-    { status: progressFalse ? 'False' : 'True', reason: progressReason, message: progressMessage(progressReason, facts) },
-    moved ? now : lastProgress,
-  );
-  const available = (status.availableReplicas ?? 0) >= facts.minAvailable;
-  setCondition(status, now, 'Available', { status: available ? 'True' : 'False', reason: available ? 'AvailableReason' : 'MinimumReplicasUnavailable', message: available ? 'Rollout has minimum availability' : 'Rollout does not have minimum availability' });
-  setCondition(status, now, 'Paused', paused ? { status: 'True', reason: 'RolloutPaused', message: 'Rollout is paused' } : { status: 'False', reason: 'RolloutResumed', message: 'Rollout is resumed' });
-  setCondition(status, now, 'Healthy', phase === 'Healthy' ? { status: 'True', reason: 'RolloutHealthy', message: 'Rollout is healthy' } : { status: 'False', reason: 'RolloutHealthy', message: 'Rollout is not healthy' });
-  setCondition(
-    status,
-    now,
-    'Completed',
-    !facts.inCanary && complete ? { status: 'True', reason: 'RolloutCompleted', message: 'Rollout completed update to its stable revision' } : { status: 'False', reason: 'RolloutCompleted', message: 'Rollout not completed' },
-  );
-  status.phase = phase;
-  status.message = message;
-}
-
-function progressMessage(reason: string, facts: PhaseFacts): string {
-  switch (reason) {
-    case 'NewReplicaSetAvailable':
-      return `ReplicaSet of revision ${facts.revision} is available`;
-    case 'RolloutAborted':
-      return `Rollout aborted update to revision ${facts.revision}`;
-    case 'RolloutPaused':
-      return 'Rollout is paused';
-    case 'ProgressDeadlineExceeded':
-      return `ReplicaSet of revision ${facts.revision} has timed out progressing`;
-    default:
-      return `ReplicaSet of revision ${facts.revision} is progressing`;
-  }
-}
-
-/**
- * Sets (or with `desired` undefined, removes) a condition. lastTransitionTime moves only when the
- * status flips; lastUpdateTime when anything changes (or when progressAt says so), so a settled
- * rollout writes nothing.
- */
-export function setCondition(
-  status: StatusView,
-  now: number,
-  type: string,
-  desired: { status: Condition['status']; reason: string; message: string } | undefined,
-  progressAt?: number,
-): void {
-  const conditions = status.conditions ?? [];
-  const index = conditions.findIndex((c) => c.type === type);
-  if (!desired) {
-    if (index >= 0) status.conditions = conditions.filter((_, i) => i !== index);
-    return;
-  }
-  const existing = index >= 0 ? conditions[index] : undefined;
-  const stamp = iso(progressAt ?? now);
-  if (existing && existing.status === desired.status && existing.reason === desired.reason && existing.message === desired.message && (progressAt === undefined || existing.lastUpdateTime === stamp)) return;
-  const next: Condition = {
-    type,
-    status: desired.status,
-    reason: desired.reason,
-    message: desired.message,
-    lastUpdateTime: existing && progressAt !== undefined ? stamp : iso(now),
-    lastTransitionTime: existing && existing.status === desired.status ? existing.lastTransitionTime : iso(now),
-  };
-  if (progressAt !== undefined) next.lastUpdateTime = stamp;
-  status.conditions = index >= 0 ? conditions.map((c, i) => (i === index ? next : c)) : [...conditions, next];
-}
 
 /** `weight` out of `total` (both with up to two decimals) as an exact integer ratio. */
 function ratioOutOf(weight: number, total: number): { canary: number; total: number } {
@@ -807,22 +636,6 @@ function servableWeight(replicas: number, available: number, routed: boolean): n
 function ratioWeight(canary: number, stable: number): number {
   const total = canary + stable;
   return total === 0 ? 0 : Math.round((canary / total) * 10000) / 100;
-}
-
-function sum(values: number[]): number {
-  return values.reduce((a, b) => a + b, 0);
-}
-
-export function selectorString(selector: { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] } | undefined): string {
-  const parts = Object.entries(selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
-  for (const e of selector?.matchExpressions ?? []) {
-    const values = (e.values ?? []).join(',');
-    if (e.operator === 'In') parts.push(`${e.key} in (${values})`);
-    else if (e.operator === 'NotIn') parts.push(`${e.key} notin (${values})`);
-    else if (e.operator === 'Exists') parts.push(e.key);
-    else if (e.operator === 'DoesNotExist') parts.push(`!${e.key}`);
-  }
-  return parts.join(',');
 }
 
 /**
