@@ -15,7 +15,7 @@ import { aborted, pausedCanary } from './fixtures.ts';
 import { lintText } from './lint.ts';
 import { LiveOutput, Throttle } from './live.ts';
 import { analysisRunsMissing, serves } from './observe.ts';
-import { COMMANDS } from './rollway.ts';
+import { COMMANDS } from './commands.ts';
 import { gatewayApiPlugin } from '../routers/gateway-api/index.ts';
 import { istioPlugin } from '../routers/istio/index.ts';
 import { nginxPlugin } from '../routers/nginx/index.ts';

@@ -5,7 +5,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { COMMANDS } from '../cli/rollway.ts';
+import { COMMANDS } from '../cli/commands.ts';
 import { cli, rolloutYaml } from './cli-helpers.ts';
 import { ensureCluster, kubeconfigPath, repoRoot, scenario } from './harness.ts';
 
