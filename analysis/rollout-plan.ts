@@ -52,22 +52,64 @@ export interface AnalysisPlanInput {
   now: number;
 }
 
-export class AnalysisPlanner {
-  private readonly input: AnalysisPlanInput;
-  private readonly live = new Set<string>();
-  private readonly actions: AnalysisActions = { create: [], terminate: [], delete: [] };
-  /** the step walk stopped at an analysis step that is still measuring */
+/**
+ * The run bookkeeping both analysis planners share (canary steps and background here, blue-green
+ * pre/post promotion in controller/bluegreen-analysis.ts): records in status under keys K, the
+ * runs kept this plan, and the create / terminate / delete actions.
+ */
+export abstract class RunBookkeeping<K extends string> {
+  protected readonly input: AnalysisPlanInput;
+  protected readonly live = new Set<string>();
+  protected readonly actions: AnalysisActions = { create: [], terminate: [], delete: [] };
+  /** a run is measuring and the rollout waits on it (no progress deadline meanwhile) */
   waiting = false;
 
   constructor(input: AnalysisPlanInput) {
     this.input = input;
   }
 
-  private record(key: RecordKey): AnalysisRunRecord | undefined {
+  protected abstract record(key: K): AnalysisRunRecord | undefined;
+  protected abstract setRecord(key: K, record: AnalysisRunRecord | undefined): void;
+
+  protected observed(name: string): ObservedAnalysisRun | undefined {
+    return this.input.runs.find((r) => r.name === name);
+  }
+
+  /** `base`, or `base.1`, `base.2`, ... when a run of that name exists (a retry). */
+  protected freshName(base: string): string {
+    const taken = (name: string): boolean => this.observed(name) !== undefined || this.actions.create.some((c) => c.name === name);
+    if (!taken(base)) return base;
+    let n = 1;
+    while (taken(`${base}.${n}`)) n++;
+    return `${base}.${n}`;
+  }
+
+  /** Runs not kept this plan are stopped. */
+  protected terminateUnneeded(): void {
+    for (const run of this.input.runs) {
+      if (!this.live.has(run.name) && !run.terminated && !isCompleted(run.phase)) this.actions.terminate.push(run.name);
+    }
+  }
+
+  /** Completed runs other than `kept` beyond the history limits are deleted; answers the actions, if any. */
+  protected deleteOldAndAnswer(kept: ReadonlySet<string | undefined>, options: { successfulLimit?: number | undefined; unsuccessfulLimit?: number | undefined }): AnalysisActions | undefined {
+    const done = this.input.runs.filter((r) => isCompleted(r.phase) && !kept.has(r.name)).sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.name.localeCompare(a.name));
+    const successful = done.filter((r) => r.phase === 'Successful');
+    const unsuccessful = done.filter((r) => r.phase !== 'Successful');
+    const successfulLimit = options.successfulLimit ?? DEFAULT_SUCCESSFUL_RUN_HISTORY_LIMIT;
+    const unsuccessfulLimit = options.unsuccessfulLimit ?? DEFAULT_UNSUCCESSFUL_RUN_HISTORY_LIMIT;
+    this.actions.delete.push(...successful.slice(successfulLimit).map((r) => r.name), ...unsuccessful.slice(unsuccessfulLimit).map((r) => r.name));
+    const { create, terminate, delete: remove } = this.actions;
+    return create.length + terminate.length + remove.length > 0 ? this.actions : undefined;
+  }
+}
+
+export class AnalysisPlanner extends RunBookkeeping<RecordKey> {
+  protected record(key: RecordKey): AnalysisRunRecord | undefined {
     return this.input.status.canary?.[key];
   }
 
-  private setRecord(key: RecordKey, record: AnalysisRunRecord | undefined): void {
+  protected setRecord(key: RecordKey, record: AnalysisRunRecord | undefined): void {
     const status = this.input.status;
     if (record === undefined) {
       if (status.canary?.[key] !== undefined) {
@@ -78,19 +120,6 @@ export class AnalysisPlanner {
       return;
     }
     status.canary = { ...(status.canary ?? {}), [key]: record };
-  }
-
-  private observed(name: string): ObservedAnalysisRun | undefined {
-    return this.input.runs.find((r) => r.name === name);
-  }
-
-  /** `base`, or `base.1`, `base.2`, ... when a run of that name exists (a retry). */
-  private freshName(base: string): string {
-    const taken = (name: string): boolean => this.observed(name) !== undefined || this.actions.create.some((c) => c.name === name);
-    if (!taken(base)) return base;
-    let n = 1;
-    while (taken(`${base}.${n}`)) n++;
-    return `${base}.${n}`;
   }
 
   /**
@@ -222,26 +251,17 @@ export class AnalysisPlanner {
    * message), old completed runs deleted beyond the history limits. Answers the actions, if any.
    */
   finish(options: { abort: boolean; inCanary: boolean; stepIndex: number; successfulLimit?: number | undefined; unsuccessfulLimit?: number | undefined }): AnalysisActions | undefined {
-    const { runs, currentHash } = this.input;
+    const { currentHash } = this.input;
     // Paused (or held) at an analysis step the walk did not reach this time: its run stays.
     const stepRecord = this.record('currentStepAnalysisRunStatus');
     const stepRun = stepRecord ? this.observed(stepRecord.name) : undefined;
     if (stepRun && options.inCanary && !options.abort && stepRun.type === 'step' && stepRun.podHash === currentHash && stepRun.stepIndex === options.stepIndex) this.live.add(stepRun.name);
-    for (const run of runs) {
-      if (!this.live.has(run.name) && !run.terminated && !isCompleted(run.phase)) this.actions.terminate.push(run.name);
-    }
+    this.terminateUnneeded();
     for (const key of ['currentStepAnalysisRunStatus', 'currentBackgroundAnalysisRunStatus'] as const) {
       const record = this.record(key);
       if (record && !this.live.has(record.name) && !options.abort) this.setRecord(key, undefined);
     }
     const kept = new Set([...this.live, this.record('currentStepAnalysisRunStatus')?.name, this.record('currentBackgroundAnalysisRunStatus')?.name]);
-    const done = runs.filter((r) => isCompleted(r.phase) && !kept.has(r.name)).sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.name.localeCompare(a.name));
-    const successful = done.filter((r) => r.phase === 'Successful');
-    const unsuccessful = done.filter((r) => r.phase !== 'Successful');
-    const successfulLimit = options.successfulLimit ?? DEFAULT_SUCCESSFUL_RUN_HISTORY_LIMIT;
-    const unsuccessfulLimit = options.unsuccessfulLimit ?? DEFAULT_UNSUCCESSFUL_RUN_HISTORY_LIMIT;
-    this.actions.delete.push(...successful.slice(successfulLimit).map((r) => r.name), ...unsuccessful.slice(unsuccessfulLimit).map((r) => r.name));
-    const { create, terminate, delete: remove } = this.actions;
-    return create.length + terminate.length + remove.length > 0 ? this.actions : undefined;
+    return this.deleteOldAndAnswer(kept, options);
   }
 }

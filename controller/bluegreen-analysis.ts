@@ -8,8 +8,8 @@
 //   Inconclusive                    pause InconclusiveAnalysisRun; a promote (the pause condition
 //                                   removed) counts as success
 import { isCompleted } from '../api/analysis.ts';
-import { DEFAULT_SUCCESSFUL_RUN_HISTORY_LIMIT, DEFAULT_UNSUCCESSFUL_RUN_HISTORY_LIMIT, PAUSE_REASON_INCONCLUSIVE, hasInconclusivePause } from '../analysis/rollout-plan.ts';
-import type { AnalysisActions, AnalysisRunRecord, ObservedAnalysisRun, PlannedEvent, RolloutAnalysisView, StatusView } from './model.ts';
+import { PAUSE_REASON_INCONCLUSIVE, RunBookkeeping, hasInconclusivePause } from '../analysis/rollout-plan.ts';
+import type { AnalysisActions, AnalysisRunRecord, ObservedAnalysisRun, RolloutAnalysisView } from './model.ts';
 
 export type PromotionKind = 'prePromotion' | 'postPromotion';
 export type PromotionOutcome = 'done' | 'wait' | 'failed';
@@ -18,32 +18,12 @@ const RECORD = { prePromotion: 'prePromotionAnalysisRunStatus', postPromotion: '
 const SUFFIX = { prePromotion: 'pre', postPromotion: 'post' } as const;
 const LABEL = { prePromotion: 'Pre-promotion', postPromotion: 'Post-promotion' } as const;
 
-export interface PromotionAnalysisInput {
-  rolloutName: string;
-  currentHash: string;
-  runs: readonly ObservedAnalysisRun[];
-  /** the status being planned (changed in place) */
-  status: StatusView;
-  events: PlannedEvent[];
-  now: number;
-}
-
-export class PromotionAnalysis {
-  private readonly input: PromotionAnalysisInput;
-  private readonly live = new Set<string>();
-  private readonly actions: AnalysisActions = { create: [], terminate: [], delete: [] };
-  /** a run is measuring and the update waits on it (no progress deadline meanwhile) */
-  waiting = false;
-
-  constructor(input: PromotionAnalysisInput) {
-    this.input = input;
-  }
-
+export class PromotionAnalysis extends RunBookkeeping<PromotionKind> {
   record(kind: PromotionKind): AnalysisRunRecord | undefined {
     return this.input.status.blueGreen?.[RECORD[kind]];
   }
 
-  private setRecord(kind: PromotionKind, record: AnalysisRunRecord | undefined): void {
+  protected setRecord(kind: PromotionKind, record: AnalysisRunRecord | undefined): void {
     const blueGreen = { ...(this.input.status.blueGreen ?? {}) };
     if (record === undefined) delete blueGreen[RECORD[kind]];
     else blueGreen[RECORD[kind]] = record;
@@ -54,10 +34,6 @@ export class PromotionAnalysis {
   forget(): void {
     this.setRecord('prePromotion', undefined);
     this.setRecord('postPromotion', undefined);
-  }
-
-  private observed(name: string): ObservedAnalysisRun | undefined {
-    return this.input.runs.find((r) => r.name === name);
   }
 
   /** A run that ended Failed or Error since the last plan: answers it (the caller aborts). */
@@ -73,14 +49,6 @@ export class PromotionAnalysis {
       }
     }
     return undefined;
-  }
-
-  private freshName(base: string): string {
-    const taken = (name: string): boolean => this.observed(name) !== undefined;
-    if (!taken(base)) return base;
-    let n = 1;
-    while (taken(`${base}.${n}`)) n++;
-    return `${base}.${n}`;
   }
 
   /** Runs (or creates) the analysis of `kind` for the current revision and answers where it stands. */
@@ -132,19 +100,8 @@ export class PromotionAnalysis {
 
   /** Runs no longer needed are stopped; completed ones beyond the history limits deleted. */
   finish(options: { successfulLimit?: number | undefined; unsuccessfulLimit?: number | undefined }): AnalysisActions | undefined {
-    const { runs } = this.input;
-    for (const run of runs) {
-      if (!this.live.has(run.name) && !run.terminated && !isCompleted(run.phase)) this.actions.terminate.push(run.name);
-    }
+    this.terminateUnneeded();
     const kept = new Set([...this.live, this.record('prePromotion')?.name, this.record('postPromotion')?.name]);
-    const done = runs.filter((r) => isCompleted(r.phase) && !kept.has(r.name)).sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.name.localeCompare(a.name));
-    const successful = done.filter((r) => r.phase === 'Successful');
-    const unsuccessful = done.filter((r) => r.phase !== 'Successful');
-    this.actions.delete.push(
-      ...successful.slice(options.successfulLimit ?? DEFAULT_SUCCESSFUL_RUN_HISTORY_LIMIT).map((r) => r.name),
-      ...unsuccessful.slice(options.unsuccessfulLimit ?? DEFAULT_UNSUCCESSFUL_RUN_HISTORY_LIMIT).map((r) => r.name),
-    );
-    const { create, terminate, delete: remove } = this.actions;
-    return create.length + terminate.length + remove.length > 0 ? this.actions : undefined;
+    return this.deleteOldAndAnswer(kept, options);
   }
 }
