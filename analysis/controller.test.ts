@@ -8,6 +8,7 @@ import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { KubeApiError, type KubeClient, type KubeObject, type ResourceRef } from '../kube/client.ts';
 import { AnalysisRunController, type AnalysisRunObject } from './controller.ts';
+import { closeLocal, listenLocal } from '../testing/http-server.ts';
 
 const TOKEN = 'Zq7 s3cr/et';
 const NS = 'shop';
@@ -69,13 +70,10 @@ void describe('secret values never leave the reconciler', () => {
         res.writeHead(401).end(`${'-'.repeat(180)} path=${req.url} auth=${req.headers.authorization}`);
       }
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const address = server.address();
-    base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    base = await listenLocal(server);
   });
   after(async () => {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeLocal(server);
   });
 
   void it('in URLs, headers, a query, values and a malformed condition: status, Events, log and errors show *** instead', async () => {

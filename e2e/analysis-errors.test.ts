@@ -8,6 +8,7 @@ import { after, before } from 'node:test';
 import type { RolloutObject } from '../controller/controller.ts';
 import { phaseIs, rolloutRef, rolloutYaml, runsOf, setImage } from './analysis-fixtures.ts';
 import { scenario, startController } from './harness.ts';
+import { closeLocal } from '../testing/http-server.ts';
 
 let server: http.Server;
 let url = '';
@@ -20,8 +21,7 @@ before(async () => {
 });
 
 after(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await closeLocal(server);
 });
 
 const template = (name: string, body: string): string => `

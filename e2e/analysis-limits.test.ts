@@ -11,6 +11,7 @@ import { after, before } from 'node:test';
 import type { RolloutObject } from '../controller/controller.ts';
 import { phaseIs, rolloutRef, rolloutYaml, runsOf, setImage, type RunObject } from './analysis-fixtures.ts';
 import { scenario, sleep, startController } from './harness.ts';
+import { closeLocal } from '../testing/http-server.ts';
 
 let server: http.Server;
 let url = '';
@@ -23,8 +24,7 @@ before(async () => {
 });
 
 after(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await closeLocal(server);
 });
 
 async function freePort(): Promise<number> {

@@ -10,6 +10,7 @@ import type { RolloutObject } from '../controller/controller.ts';
 import { phaseIs, rolloutRef, rolloutYaml, runsOf, runRef, setImage, type RunObject } from './analysis-fixtures.ts';
 import { cli, startCli } from './cli-helpers.ts';
 import { scenario, startController } from './harness.ts';
+import { closeLocal, listenLocal } from '../testing/http-server.ts';
 
 const SECRET = 'T0p3 Sekr3t/42';
 /** Pieces of the value that survive every spelling of it (plain, %20 or + for the space, %2F, JSON escapes). */
@@ -32,14 +33,11 @@ before(async () => {
       res.writeHead(401, { 'Content-Type': 'text/plain' }).end(`no access to ${req.url ?? ''} with ${auth}`);
     }
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  base = await listenLocal(server);
 });
 
 after(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await closeLocal(server);
 });
 
 const secretArg = '  args:\n  - name: token\n    valueFrom: {secretKeyRef: {name: api, key: token}}';

@@ -7,6 +7,7 @@ import { after, before } from 'node:test';
 import type { RolloutObject } from '../controller/controller.ts';
 import { expectEvent, phaseIs, rolloutRef, rolloutYaml, runsOf, setImage, waitForRun } from './analysis-fixtures.ts';
 import { parseYamlObjects, scenario, startController } from './harness.ts';
+import { closeLocal, listenLocal } from '../testing/http-server.ts';
 
 let server: http.Server;
 let base = '';
@@ -24,14 +25,11 @@ before(async () => {
     else if (req.url === '/slow') slowRequests++; // never answers
     else json(404, {});
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  base = await listenLocal(server);
 });
 
 after(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await closeLocal(server);
 });
 
 function webRun(name: string, metric: string): ReturnType<typeof parseYamlObjects>[number] {

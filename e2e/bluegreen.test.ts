@@ -14,6 +14,7 @@ import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { startCli } from './cli-helpers.ts';
 import { rollway, scenario, startController, type Cluster } from './harness.ts';
+import { closeLocal, listenLocal } from '../testing/http-server.ts';
 
 const HASH = 'rollouts-pod-template-hash';
 const APP = 'bg';
@@ -33,14 +34,11 @@ before(async () => {
     const ok = req.url === '/ok';
     res.writeHead(ok || req.url === '/bad' ? 200 : 404, { 'Content-Type': 'application/json' }).end(JSON.stringify({ data: { ok } }));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  base = await listenLocal(server);
 });
 
 after(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await closeLocal(server);
 });
 
 function services(): KubeObject[] {

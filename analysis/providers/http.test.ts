@@ -10,6 +10,7 @@ import { ByteBudget, MEASUREMENT_BUDGET_BYTES, measurementBudget } from './budge
 import { EXCERPT_CHARS, excerpt, httpRequest } from './http.ts';
 import { measurePrometheus } from './prometheus.ts';
 import { measureWeb } from './web.ts';
+import { closeLocal, listenLocal } from '../../testing/http-server.ts';
 
 const MiB = 1024 * 1024;
 // eslint-disable-next-line no-control-regex
@@ -48,13 +49,10 @@ void describe('answers that are not text', () => {
       else if (req.url === '/declared-huge') res.writeHead(200, { 'Content-Length': String(11 * MiB) }).write('{'); // never finishes
       else res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ s: 'nul\u0000bell\u0007' }));
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const address = server.address();
-    base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    base = await listenLocal(server);
   });
   after(async () => {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeLocal(server);
   });
 
   const messageOf = (outcome: Awaited<ReturnType<typeof measureWeb>>): string => {
@@ -128,13 +126,10 @@ void describe('the budget for answers in flight', () => {
       const url = new URL(req.url ?? '/', 'http://x');
       send(res, Number(url.searchParams.get('mib')) * MiB, url.pathname === '/declared');
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const address = server.address();
-    base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    base = await listenLocal(server);
   });
   after(async () => {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeLocal(server);
   });
 
   void it('waits first come, first served; an abort leaves the queue', async () => {

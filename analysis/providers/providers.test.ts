@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { buildJob, jobName, jobOutcome, labelValue, type JobObject } from './job.ts';
 import { measurePrometheus, prometheusOutcome } from './prometheus.ts';
 import { measureWeb, parseJsonPath, selectJsonPath, webOutcome } from './web.ts';
+import { closeLocal, listenLocal } from '../../testing/http-server.ts';
 
 const vector = (...values: string[]) => JSON.stringify({ status: 'success', data: { resultType: 'vector', result: values.map((v, i) => ({ metric: { i: String(i) }, value: [1700000000, v] })) } });
 
@@ -79,13 +80,10 @@ void describe('providers over HTTP (a loopback server)', () => {
         else res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"data":{"ok":true}}');
       });
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const address = server.address();
-    base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    base = await listenLocal(server);
   });
   after(async () => {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeLocal(server);
   });
 
   void it('Prometheus: an instant query with its headers and timeout', async () => {
