@@ -205,6 +205,7 @@ async function main(): Promise<void> {
       const latencies = [...promotedAt].map(([name, t]) => (written.get(name) ?? NaN) - t);
       report(`pure weight step with Istio (10% → 20%, no new pods), ${count} rollout(s) promoted at once: promote → VirtualService written`, `p50 ${percentile(latencies, 0.5)} ms, p99 ${percentile(latencies, 0.99)} ms`);
       report(`API writes per rollout for that step (VirtualService, status, Events)`, `${((after.writes - before.writes) / count).toFixed(1)}`);
+      report(`API reads (GET, LIST) per rollout for that step`, `${((after.reads - before.reads) / count).toFixed(1)}`);
     } finally {
       await controller.kill();
       await ns.remove();
