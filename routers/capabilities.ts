@@ -24,6 +24,7 @@ export function commonCapabilities(all: RouterCapabilities[]): RouterCapabilitie
   };
   const maxHeadersPerRoute = minDefined(all.map((c) => c.maxHeadersPerRoute));
   const maxHeaderRoutes = minDefined(all.map((c) => c.maxHeaderRoutes));
+  if (all.every((c) => c.weightedDestinations === true)) result.weightedDestinations = true;
   if (maxHeadersPerRoute !== undefined) result.maxHeadersPerRoute = maxHeadersPerRoute;
   if (maxHeaderRoutes !== undefined) result.maxHeaderRoutes = maxHeaderRoutes;
   const methods = all.map((c) => c.mirrorMethodMatch).filter((m) => m !== undefined);

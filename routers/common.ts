@@ -39,9 +39,16 @@ export function controllerOf(object: KubeObject): string {
   return owner ? `${owner.kind} ${owner.name}` : 'no controller (created by a user or another tool)';
 }
 
+/**
+ * On a user's routing object: the weighted experiment destinations (Service names) each Rollout
+ * added to its routes, as `{"<rollout>": ["<service>", ...]}`, so they can be taken out when the
+ * experiment step ends. Absent when there are none.
+ */
+export const MANAGED_DESTINATIONS_ANNOTATION = 'rollway.dev/managed-destinations';
+
 /** Names of the routes this Rollout inserted into an object, from its annotation. */
-export function managedRouteNames(object: KubeObject, rolloutName: string): string[] {
-  const text = object.metadata.annotations?.[MANAGED_ROUTES_ANNOTATION];
+export function managedRouteNames(object: KubeObject, rolloutName: string, annotation: string = MANAGED_ROUTES_ANNOTATION): string[] {
+  const text = object.metadata.annotations?.[annotation];
   if (!text) return [];
   try {
     const parsed = JSON.parse(text) as Record<string, unknown>;
@@ -53,20 +60,20 @@ export function managedRouteNames(object: KubeObject, rolloutName: string): stri
 }
 
 /** Sets (or with no names, drops) this Rollout's entry of the managed-routes annotation on a draft. */
-export function setManagedRouteNames(draft: KubeObject, rolloutName: string, names: readonly string[]): void {
+export function setManagedRouteNames(draft: KubeObject, rolloutName: string, names: readonly string[], annotation: string = MANAGED_ROUTES_ANNOTATION): void {
   const annotations = draft.metadata.annotations ?? {};
   let all: Record<string, unknown>;
   try {
-    all = JSON.parse(annotations[MANAGED_ROUTES_ANNOTATION] ?? '{}') as Record<string, unknown>;
+    all = JSON.parse(annotations[annotation] ?? '{}') as Record<string, unknown>;
   } catch {
     all = {}; // not ours to understand: start over with our own entry
   }
   if (names.length > 0) all[rolloutName] = [...names];
   else delete all[rolloutName];
   const text = Object.keys(all).length > 0 ? JSON.stringify(all) : undefined;
-  if (text === annotations[MANAGED_ROUTES_ANNOTATION]) return;
-  if (text === undefined) delete annotations[MANAGED_ROUTES_ANNOTATION];
-  else annotations[MANAGED_ROUTES_ANNOTATION] = text;
+  if (text === annotations[annotation]) return;
+  if (text === undefined) delete annotations[annotation];
+  else annotations[annotation] = text;
   if (Object.keys(annotations).length > 0) draft.metadata.annotations = annotations;
   else delete draft.metadata.annotations;
 }

@@ -11,7 +11,9 @@
 //   - an abort (weight 0, no routes) leaves 100% stable;
 //   - the user's content is preserved byte for byte;
 //   - a weight reverted by another field manager is put back, that writer's other change kept;
-//   - release() leaves 100% stable and nothing of ours behind.
+//   - release() leaves 100% stable and nothing of ours behind;
+//   - weighted experiment destinations (routers whose capabilities say weightedDestinations) get
+//     exactly their share and go again in the next weight write (or the spec is rejected).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createRouter } from './index.ts';
@@ -27,6 +29,8 @@ export const CANARY_SERVICE = 'conf-canary';
 export const ROLLOUT_NAME = 'conf';
 export const HEADER_ROUTE = 'header-beta';
 export const MIRROR_ROUTE = 'mirror-get';
+/** the Services of two weighted experiment templates (baseline and canary) */
+export const EXPERIMENT_SERVICES = ['conf-exp-baseline', 'conf-exp-canary'] as const;
 
 export interface ConformanceEnv {
   /** the router's own client */
@@ -43,6 +47,11 @@ export interface ConformanceEnv {
 export interface TrafficState {
   /** canary and stable weights as written, one entry per place that carries the weight */
   weights: { canary: number; stable: number }[];
+  /**
+   * routers with weighted destinations: per entry of `weights`, the weights of the other
+   * destinations of that place by Service name (the experiment Services among them)
+   */
+  extraWeights?: Record<string, number>[];
   headerRoutes: string[];
   mirrorRoutes: string[];
 }
@@ -69,8 +78,9 @@ export interface RouterFixture {
 const headerRoute: HeaderRoute = { name: HEADER_ROUTE, match: [{ headerName: 'x-beta', headerValue: { exact: 'yes' } }] };
 const mirrorRoute: MirrorRoute = { name: MIRROR_ROUTE, percentage: 50, match: [{ method: { exact: 'GET' } }] };
 
-function traffic(weight: WeightRatio, routes: { header?: boolean; mirror?: boolean } = {}): DesiredTraffic {
+function traffic(weight: WeightRatio, routes: { header?: boolean; mirror?: boolean; experiment?: number[] } = {}): DesiredTraffic {
   return {
+    ...(routes.experiment ? { extraDestinations: EXPERIMENT_SERVICES.map((service, i) => ({ service, podTemplateHash: `exphash${i}`, weight: routes.experiment![i]! })) } : {}),
     weight,
     stableService: STABLE_SERVICE,
     canaryService: CANARY_SERVICE,
@@ -195,6 +205,17 @@ export function routerConformance(fixture: RouterFixture, context: SuiteContext)
       });
     }
 
+    // Run for every router whose declared capabilities say it can (a plugin's included).
+    if (routerPlugins().find((p) => p.key === fixture.key)?.capabilities.weightedDestinations === true) {
+      weightedExperimentCases(fixture, () => ({ env, router, weightObjects }), fresh, apply, release);
+    } else {
+      void it(`rejects a weighted experiment step in validation, naming the ${fixture.key} router`, async () => {
+        await fresh();
+        const found = validationIssues(trafficRouting, { experiment: { templates: [{ name: 'baseline', specRef: 'stable', weight: 5 }] } });
+        assert.ok(found.some((i) => i.path === 'spec.strategy.canary.steps[0].experiment.templates[0].weight' && i.message.startsWith(`${plugin.label} cannot send a share of traffic to an experiment template`)), JSON.stringify(found));
+      });
+    }
+
     void it('an abort (weight 0, no routes) leaves 100% stable', async () => {
       await fresh();
       await apply(traffic(ratioFromPercent(20), { header: fixture.supports.header, mirror: fixture.supports.mirror }));
@@ -236,6 +257,61 @@ export function routerConformance(fixture: RouterFixture, context: SuiteContext)
       assert.deepEqual(await fixture.ourMarks(env), []);
       await release(); // releasing twice is harmless
     });
+  });
+}
+
+/** The weighted experiment cases: exact shares, nothing rewritten, gone in the next weight write. */
+function weightedExperimentCases(
+  fixture: RouterFixture,
+  state: () => { env: ConformanceEnv; router: TrafficRouter; weightObjects: number },
+  fresh: () => Promise<void>,
+  apply: (desired: DesiredTraffic) => Promise<number>,
+  release: () => Promise<void>,
+): void {
+  const [baseline, experimentCanary] = EXPERIMENT_SERVICES;
+  const shares = async (): Promise<{ weights: TrafficState['weights']; extras: Record<string, number>[] }> => {
+    const read = await fixture.read(state().env);
+    assert.equal(read.extraWeights?.length, read.weights.length, 'the fixture reports the other destinations of each place that carries the weight');
+    return { weights: read.weights, extras: read.extraWeights ?? [] };
+  };
+  void it('sends weighted experiment templates exactly their share (stable 90 / canary 0 / 5 / 5), and takes it back in the next weight write', async () => {
+    await fresh();
+    const masked = await fixture.userContent(state().env, 'masked');
+    assert.ok((await apply(traffic(FULL_STABLE, { experiment: [5, 5] }))) > 0);
+    const during = await shares();
+    assert.ok(during.weights.length > 0);
+    during.weights.forEach((w, i) => {
+      assert.deepEqual(w, { canary: 0, stable: 90 });
+      assert.equal(during.extras[i]![baseline], 5);
+      assert.equal(during.extras[i]![experimentCanary], 5);
+    });
+    assert.equal(await apply(traffic(FULL_STABLE, { experiment: [5, 5] })), 0, 're-applying writes nothing');
+    const back = await apply(traffic(ratioFromPercent(20)));
+    assert.equal(back, state().weightObjects, "the next step's weight and the experiment's removal are one write per routing object");
+    const after = await shares();
+    after.weights.forEach((w, i) => {
+      assert.deepEqual(w, { canary: 20, stable: 80 });
+      assert.deepEqual(Object.keys(after.extras[i]!).filter((k) => (EXPERIMENT_SERVICES as readonly string[]).includes(k)), [], 'the experiment destinations are gone');
+    });
+    assert.equal(await fixture.userContent(state().env, 'masked'), masked, "the user's content is as it was");
+  });
+  void it('a canary weight beside weighted templates: 10 / 5 / 5 leaves stable 80', async () => {
+    await fresh();
+    await apply(traffic(ratioFromPercent(10), { experiment: [5, 5] }));
+    const during = await shares();
+    during.weights.forEach((w, i) => {
+      assert.deepEqual(w, { canary: 10, stable: 80 });
+      assert.deepEqual([during.extras[i]![baseline], during.extras[i]![experimentCanary]], [5, 5]);
+    });
+  });
+  void it('release() during a weighted experiment leaves 100% stable and nothing of ours', async () => {
+    await fresh();
+    await apply(traffic(ratioFromPercent(10), { experiment: [5, 5] }));
+    await release();
+    const after = await shares();
+    for (const w of after.weights) assert.deepEqual(w, { canary: 0, stable: 100 });
+    for (const extras of after.extras) assert.deepEqual(Object.keys(extras).filter((k) => (EXPERIMENT_SERVICES as readonly string[]).includes(k)), []);
+    assert.deepEqual(await fixture.ourMarks(state().env), []);
   });
 }
 

@@ -90,6 +90,7 @@ export const RouterCapabilitiesSchema = z.strictObject({
   mirrorMethodMatch: MatchKinds.optional(),
   verification: z.boolean(),
   replicaBased: z.boolean(),
+  weightedDestinations: z.boolean().optional(),
 });
 
 const fn = z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', 'must be a function');

@@ -55,8 +55,21 @@ export interface MirrorRoute {
   match: { method?: StringMatch; path?: StringMatch; headers?: Record<string, StringMatch> }[];
 }
 
+/**
+ * A weighted destination beside canary and stable: an experiment template's Service during a
+ * canary `experiment` step whose templates have a `weight`.
+ */
+export interface ExtraDestination {
+  /** the Service in the Rollout's namespace that selects the template's pods */
+  service: string;
+  podTemplateHash: string;
+  /** its share of all traffic, in percent (whole numbers, as Argo Rollouts takes them) */
+  weight: number;
+}
+
 /** What the routing objects should say after this reconcile. */
 export interface DesiredTraffic {
+  /** the canary's share of all traffic; stable gets what canary and extraDestinations leave */
   weight: WeightRatio;
   stableService: string;
   canaryService: string;
@@ -64,6 +77,8 @@ export interface DesiredTraffic {
   canaryHash: string;
   headerRoutes: HeaderRoute[];
   mirrorRoutes: MirrorRoute[];
+  /** weighted experiment destinations (only for routers with capabilities.weightedDestinations) */
+  extraDestinations?: ExtraDestination[] | undefined;
 }
 
 export interface RouterReconcileResult {
@@ -93,6 +108,8 @@ export interface RouterCapabilities {
   verification: boolean;
   /** true when the weight is realised by pod counts, not by a routing object */
   replicaBased: boolean;
+  /** can send a share to extra destinations (weighted experiment templates); undefined: no */
+  weightedDestinations?: boolean;
 }
 
 /** A reference error found while reconciling (route not found, service not in route...). */
@@ -156,11 +173,12 @@ export function capabilityIssues(
   steps: readonly Record<string, unknown>[],
   replicas: number,
   /** the routers that can do what this one cannot, for the fixes: "istio, gatewayAPI" */
-  alternatives: { header: string; multiHeader: string; mirror: string } = { header: 'another router', multiHeader: 'another router', mirror: 'another router' },
+  alternatives: { header: string; multiHeader: string; mirror: string; weighted?: string } = { header: 'another router', multiHeader: 'another router', mirror: 'another router' },
 ): SpecIssue[] {
   const issues: SpecIssue[] = [];
   steps.forEach((step, index) => {
     const path = `spec.strategy.canary.steps[${index}]`;
+    issues.push(...weightedTemplateIssues(routerName, capabilities, step, path, alternatives.weighted ?? 'another router'));
     const weight = step.setWeight;
     if (typeof weight === 'number' && weight > 0 && weight < 100) {
       const resolution = capabilities.replicaBased ? 100 / Math.max(1, replicas) : capabilities.weightResolutionPercent;
@@ -231,4 +249,19 @@ export function capabilityIssues(
     }
   }
   return issues;
+}
+
+/** An experiment step's templates with a weight need a router that can add destinations. */
+function weightedTemplateIssues(routerName: string, capabilities: RouterCapabilities, step: Record<string, unknown>, path: string, alternative: string): SpecIssue[] {
+  if (capabilities.weightedDestinations === true) return [];
+  const templates = (step.experiment as { templates?: { weight?: unknown }[] } | undefined)?.templates ?? [];
+  return templates.flatMap((template, i) =>
+    typeof template.weight === 'number' && template.weight > 0
+      ? [{
+          path: `${path}.experiment.templates[${i}].weight`,
+          message: `${routerName} cannot send a share of traffic to an experiment template (it has no extra weighted destinations)`,
+          fix: `remove weight (the template then runs without traffic), or use ${alternative}`,
+        }]
+      : [],
+  );
 }

@@ -31,6 +31,7 @@ export function trafficRoutingIssues(routing: Record<string, unknown>, steps: re
     header: able((c) => c.headerMatch.length > 0),
     multiHeader: able((c) => c.headerMatch.length > 0 && c.maxHeadersPerRoute === undefined),
     mirror: able((c) => c.mirror),
+    weighted: able((c) => c.weightedDestinations === true),
   };
   const issues = capabilityIssues(label, capabilities, steps, replicas, alternatives).filter((i) => !(i.path.endsWith('.setWeight') && capabilities.weightResolutionPercent <= 0.01));
   issues.push(...unknownPluginIssues(routing));

@@ -57,3 +57,46 @@ export function poolWeights(ratio: WeightRatio, current: { canary: number; stabl
   const canary = (ratio.canary * pool * scale) / ratio.total;
   return { canary, stable: pool * scale - canary, othersScale: scale };
 }
+
+export interface SplitWeights extends PoolWeights {
+  /** the extra destinations' weights, in the order their shares came */
+  extras: number[];
+}
+
+function lcm(a: number, b: number): number {
+  return (a / gcd(a, b)) * b;
+}
+
+/**
+ * Like poolWeights, with extra destinations (weighted experiment templates) that each get their
+ * own share of all traffic (percent); stable keeps what canary and the extras leave. Without
+ * extras it is poolWeights. Weights that already express the split are kept.
+ */
+export function splitWeights(
+  ratio: WeightRatio,
+  extraPercents: readonly number[],
+  current: { canary: number; stable: number; extras: readonly number[] },
+  others: readonly number[],
+): SplitWeights {
+  if (extraPercents.length === 0) return { ...poolWeights(ratio, current, others), extras: [] };
+  const shares = [ratio.total > 0 ? ratio : { canary: 0, total: 100 }, ...extraPercents.map(percentRatio)];
+  const total = shares.reduce((t, s) => lcm(t, s.total), 1);
+  const units = shares.map((s) => (s.canary * total) / s.total);
+  // Stable's part: what is left (never below 0; validation reports shares above 100%).
+  const parts = [units[0]!, Math.max(0, total - units.reduce((a, b) => a + b, 0)), ...units.slice(1)];
+  const written = [current.canary, current.stable, ...extraPercents.map((_, i) => current.extras[i] ?? 0)];
+  const pool = written.reduce((a, b) => a + b, 0);
+  const sum = parts.reduce((a, b) => a + b, 0);
+  const split = (values: number[], othersScale: number): SplitWeights => ({ canary: values[0]!, stable: values[1]!, extras: values.slice(2), othersScale });
+  if (pool > 0 && sum > 0 && parts.every((p, i) => written[i]! * sum === p * pool)) return split(written, 1);
+  if (others.reduce((a, b) => a + b, 0) === 0 || pool === 0 || sum === 0) return split(parts, 1);
+  // Each part × pool / sum must be whole: scale the route by the smallest k that makes it so.
+  const scale = parts.reduce((k, p) => lcm(k, sum / gcd(p * pool, sum)), 1);
+  return split(parts.map((p) => (p * pool * scale) / sum), scale);
+}
+
+/** A percentage (up to two decimals) as an exact ratio. */
+function percentRatio(percent: number): WeightRatio {
+  const basisPoints = Math.round(Math.min(100, Math.max(0, percent)) * 100);
+  return basisPoints % 100 === 0 ? { canary: basisPoints / 100, total: 100 } : { canary: basisPoints, total: 10000 };
+}

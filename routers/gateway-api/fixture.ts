@@ -1,7 +1,7 @@
 // The Gateway API router as a conformance fixture: an HTTPRoute with several rules, filters and
 // timeouts; verification is off here (the gateway's part is played in e2e/routers-gateway-api).
 import type { ResourceRef } from '../../kube/client.ts';
-import { MANAGED_ROUTES_ANNOTATION } from '../common.ts';
+import { MANAGED_DESTINATIONS_ANNOTATION, MANAGED_ROUTES_ANNOTATION } from '../common.ts';
 import { CANARY_SERVICE, HEADER_ROUTE, MIRROR_ROUTE, read, recreate, STABLE_SERVICE, userView, type ConformanceEnv, type RouterFixture, type TrafficState } from '../conformance.ts';
 import type { HTTPRoute, HTTPRouteRule } from './render.ts';
 
@@ -55,6 +55,7 @@ export function gatewayApiFixture(): RouterFixture {
       const stable = weight(STABLE_SERVICE);
       return {
         weights: canary !== undefined && stable !== undefined ? [{ canary, stable }] : [],
+        extraWeights: canary !== undefined && stable !== undefined ? [Object.fromEntries((web?.backendRefs ?? []).filter((b) => b.name !== CANARY_SERVICE && b.name !== STABLE_SERVICE).map((b) => [b.name, b.weight ?? 1]))] : [],
         headerRoutes: extra.filter((r) => !mirrors(r)).map((r) => r.name ?? ''),
         mirrorRoutes: extra.filter(mirrors).map((r) => r.name ?? ''),
       };
@@ -64,6 +65,7 @@ export function gatewayApiFixture(): RouterFixture {
       const route = userView(await read<HTTPRoute>(env, ref(env))) as HTTPRoute;
       if (managed === 'masked' && route.spec) {
         delete route.metadata.annotations?.[MANAGED_ROUTES_ANNOTATION];
+        delete route.metadata.annotations?.[MANAGED_DESTINATIONS_ANNOTATION];
         route.spec.rules = route.spec.rules.filter((r) => USER_RULES.has(r.name ?? ''));
         for (const b of route.spec.rules.find((r) => r.name === 'web')?.backendRefs ?? []) b.weight = -1;
       }
@@ -73,7 +75,9 @@ export function gatewayApiFixture(): RouterFixture {
     async ourMarks(env) {
       const route = await read<HTTPRoute>(env, ref(env));
       const marks = (route?.spec?.rules ?? []).filter((r) => !USER_RULES.has(r.name ?? '')).map((r) => `rule ${r.name}`);
-      if (route?.metadata.annotations?.[MANAGED_ROUTES_ANNOTATION]) marks.push(`annotation ${MANAGED_ROUTES_ANNOTATION}`);
+      for (const annotation of [MANAGED_ROUTES_ANNOTATION, MANAGED_DESTINATIONS_ANNOTATION]) if (route?.metadata.annotations?.[annotation]) marks.push(`annotation ${annotation}`);
+      const web = route?.spec?.rules.find((r) => r.name === 'web');
+      for (const b of web?.backendRefs ?? []) if (b.name !== CANARY_SERVICE && b.name !== STABLE_SERVICE) marks.push(`backendRef ${b.name}`);
       return marks;
     },
 

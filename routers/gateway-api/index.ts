@@ -34,6 +34,7 @@ export const gatewayApiCapabilities: RouterCapabilities = {
   mirrorMethodMatch: ['exact'], // HTTPRouteMatch.method is one method
   verification: true, // status.parents[].conditions Accepted for our generation
   replicaBased: false,
+  weightedDestinations: true, // extra backendRefs (experiment Services)
 };
 
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;

@@ -8,9 +8,9 @@ import type { GatewayApiConfig } from './index.ts';
 import type { SpecIssue } from '../types.ts';
 import type { HTTPRouteV1 } from '../../crds-types/httproute.ts';
 import type { KubeObject } from '../../kube/client.ts';
-import { clone, managedRouteNames, matchValue, prefixAsRegex, setManagedRouteNames } from '../common.ts';
-import type { DesiredTraffic, HeaderRoute, MirrorRoute, StringMatch, WeightRatio } from '../types.ts';
-import { poolWeights, ratioOfWeights } from '../weights.ts';
+import { clone, MANAGED_DESTINATIONS_ANNOTATION, managedRouteNames, matchValue, prefixAsRegex, setManagedRouteNames } from '../common.ts';
+import type { DesiredTraffic, ExtraDestination, HeaderRoute, MirrorRoute, StringMatch, WeightRatio } from '../types.ts';
+import { ratioOfWeights, splitWeights } from '../weights.ts';
 
 type HTTPRouteSpec = HTTPRouteV1['spec'];
 export type HTTPRouteRule = NonNullable<HTTPRouteSpec['rules']>[number];
@@ -79,6 +79,8 @@ export function renderHttpRoute(input: HTTPRouteRenderInput): RenderedRoute {
   const userRules = (spec.rules ?? []).filter((r) => !(r.name !== undefined && ours.has(r.name)));
   const isStable = (b: BackendRef): boolean => refersTo(b, desired.stableService, routeNamespace, input.namespace);
   const isCanary = (b: BackendRef): boolean => refersTo(b, desired.canaryService, routeNamespace, input.namespace);
+  const isService = (b: BackendRef, service: string): boolean => refersTo(b, service, routeNamespace, input.namespace);
+  const extras: RuleExtras = { weight: desired.weight, wanted: desired.extraDestinations ?? [], owned: managedRouteNames(route, rolloutName, MANAGED_DESTINATIONS_ANNOTATION) };
 
   // --- the rules whose weights we manage
   const managed: HTTPRouteRule[] = [];
@@ -106,11 +108,7 @@ export function renderHttpRoute(input: HTTPRouteRenderInput): RenderedRoute {
       issue(ref.rules ? `${refPath}.rules[${i}]` : `${refPath}.name`, `HTTPRoute "${routeName}": ${label} has no backendRef to ${missing}`, 'add both backendRefs to the rule (the canary one with weight 0)');
       return;
     }
-    const others = backends.filter((b) => b !== stable && b !== canary);
-    const next = poolWeights(desired.weight, { canary: canary.weight ?? 1, stable: stable.weight ?? 1 }, others.map((b) => b.weight ?? 1));
-    canary.weight = next.canary;
-    stable.weight = next.stable;
-    if (next.othersScale !== 1) for (const b of others) b.weight = (b.weight ?? 1) * next.othersScale;
+    weighRule(rule, { stable, canary, extras, isService });
   });
 
   // --- header and mirror rules
@@ -136,7 +134,45 @@ export function renderHttpRoute(input: HTTPRouteRenderInput): RenderedRoute {
   const first = managed[0];
   const stable = first?.backendRefs?.find(isStable);
   const canary = first?.backendRefs?.find(isCanary);
-  return { object: draft, issues, weight: stable && canary ? ratioOfWeights(canary.weight ?? 1, stable.weight ?? 1) : undefined };
+  // Extra backendRefs stay marked as ours until a render that weighs the rules drops them.
+  if (first && issues.length === 0) setManagedRouteNames(draft, rolloutName, extras.wanted.map((e) => e.service), MANAGED_DESTINATIONS_ANNOTATION);
+  const extraWeight = (first?.backendRefs ?? []).filter((b) => extras.wanted.some((e) => isService(b, e.service))).reduce((sum, b) => sum + (b.weight ?? 1), 0);
+  return { object: draft, issues, weight: stable && canary ? ratioOfWeights(canary.weight ?? 1, (stable.weight ?? 1) + extraWeight) : undefined };
+}
+
+/** The canary share, and the weighted experiment backends wanted now and added before. */
+interface RuleExtras {
+  weight: WeightRatio;
+  wanted: readonly ExtraDestination[];
+  owned: readonly string[];
+}
+
+/**
+ * Sets the canary, stable and experiment backendRef weights of one managed rule; the user's other
+ * backendRefs keep their share. Experiment backendRefs we added that are no longer wanted go.
+ */
+function weighRule(rule: HTTPRouteRule, parts: { stable: BackendRef; canary: BackendRef; extras: RuleExtras; isService: (b: BackendRef, service: string) => boolean }): void {
+  const { stable, canary, extras, isService } = parts;
+  const gone = extras.owned.filter((s) => !extras.wanted.some((e) => e.service === s));
+  const backends = (rule.backendRefs ?? []).filter((b) => !gone.some((s) => isService(b, s)));
+  const extraRefs = extras.wanted.map((e) => {
+    let found = backends.find((b) => isService(b, e.service));
+    if (!found) {
+      // Like the canary backendRef (group, kind, port, namespace), to the experiment's Service.
+      const { filters: _filters, ...like } = clone(canary);
+      found = { ...like, name: e.service, weight: 0 };
+      backends.push(found);
+    }
+    return found;
+  });
+  rule.backendRefs = backends;
+  const others = backends.filter((b) => b !== stable && b !== canary && !extraRefs.includes(b));
+  const current = { canary: canary.weight ?? 1, stable: stable.weight ?? 1, extras: extraRefs.map((b) => b.weight ?? 1) };
+  const next = splitWeights(extras.weight, extras.wanted.map((e) => e.weight), current, others.map((b) => b.weight ?? 1));
+  canary.weight = next.canary;
+  stable.weight = next.stable;
+  extraRefs.forEach((b, i) => (b.weight = next.extras[i]!));
+  if (next.othersScale !== 1) for (const b of others) b.weight = (b.weight ?? 1) * next.othersScale;
 }
 
 /** The canary backendRef as the managed rules have it (port, namespace), sending all it gets. */

@@ -1,7 +1,7 @@
 // The Istio routers (host-level and subset-level) as conformance fixtures: a VirtualService and a
 // DestinationRule full of user content, read back as the conformance suite needs them.
 import type { ResourceRef } from '../../kube/client.ts';
-import { MANAGED_ROUTES_ANNOTATION, POD_TEMPLATE_HASH_LABEL } from '../common.ts';
+import { MANAGED_DESTINATIONS_ANNOTATION, MANAGED_ROUTES_ANNOTATION, POD_TEMPLATE_HASH_LABEL } from '../common.ts';
 import { CANARY_SERVICE, HEADER_ROUTE, MIRROR_ROUTE, read, recreate, STABLE_SERVICE, userView, type ConformanceEnv, type RouterFixture, type TrafficState } from '../conformance.ts';
 import type { DestinationRule, HttpRoute, VirtualService } from './render.ts';
 
@@ -91,6 +91,7 @@ export function istioFixture(subsetLevel: boolean): RouterFixture {
       const extra = (vs?.spec?.http ?? []).filter((r) => !USER_ROUTES.has(r.name ?? ''));
       return {
         weights: canary && stable ? [{ canary: canary.weight ?? 0, stable: stable.weight ?? 0 }] : [],
+        extraWeights: canary && stable ? [Object.fromEntries(route.filter((d) => d !== canary && d !== stable).map((d) => [d.destination.host, d.weight ?? 0]))] : [],
         headerRoutes: extra.filter((r) => !r.mirror).map((r) => r.name ?? ''),
         mirrorRoutes: extra.filter((r) => r.mirror).map((r) => r.name ?? ''),
       };
@@ -101,6 +102,7 @@ export function istioFixture(subsetLevel: boolean): RouterFixture {
       const dr = subsetLevel ? (userView(await read<DestinationRule>(env, drRef(env))) as DestinationRule) : undefined;
       if (managed === 'masked') {
         delete vs.metadata.annotations?.[MANAGED_ROUTES_ANNOTATION];
+        delete vs.metadata.annotations?.[MANAGED_DESTINATIONS_ANNOTATION];
         if (vs.spec) vs.spec.http = (vs.spec.http ?? []).filter((r) => USER_ROUTES.has(r.name ?? ''));
         for (const d of primary(vs)?.route ?? []) if (isStable(d.destination) || isCanary(d.destination)) delete d.weight;
         for (const subset of dr?.spec?.subsets ?? []) if (subset.labels) delete subset.labels[POD_TEMPLATE_HASH_LABEL];
@@ -111,7 +113,8 @@ export function istioFixture(subsetLevel: boolean): RouterFixture {
     async ourMarks(env) {
       const marks: string[] = [];
       const vs = await read<VirtualService>(env, vsRef(env));
-      if (vs?.metadata.annotations?.[MANAGED_ROUTES_ANNOTATION]) marks.push(`annotation ${MANAGED_ROUTES_ANNOTATION}`);
+      for (const annotation of [MANAGED_ROUTES_ANNOTATION, MANAGED_DESTINATIONS_ANNOTATION]) if (vs?.metadata.annotations?.[annotation]) marks.push(`annotation ${annotation}`);
+      for (const d of primary(vs)?.route ?? []) if (!isStable(d.destination) && !isCanary(d.destination)) marks.push(`destination ${d.destination.host}`);
       for (const r of vs?.spec?.http ?? []) if (!USER_ROUTES.has(r.name ?? '')) marks.push(`route ${r.name}`);
       const dr = subsetLevel ? await read<DestinationRule>(env, drRef(env)) : undefined;
       for (const subset of dr?.spec?.subsets ?? []) if (subset.labels?.[POD_TEMPLATE_HASH_LABEL]) marks.push(`label on subset ${subset.name}`);

@@ -36,6 +36,7 @@ export const istioCapabilities: RouterCapabilities = {
   mirror: true,
   verification: false,
   replicaBased: false,
+  weightedDestinations: true, // extra destinations in the managed routes (experiment Services)
 };
 
 /** The VirtualService references of a configuration (one, or several). */

@@ -6,9 +6,9 @@ import type { SpecIssue } from '../types.ts';
 import type { DestinationRuleV1 } from '../../crds-types/destinationrule.ts';
 import type { VirtualServiceV1 } from '../../crds-types/virtualservice.ts';
 import type { KubeObject } from '../../kube/client.ts';
-import { clone, hostIsService, managedRouteNames, POD_TEMPLATE_HASH_LABEL, setManagedRouteNames } from '../common.ts';
-import type { DesiredTraffic, HeaderRoute, MirrorRoute, StringMatch, WeightRatio } from '../types.ts';
-import { poolWeights, ratioOfWeights } from '../weights.ts';
+import { clone, hostIsService, MANAGED_DESTINATIONS_ANNOTATION, managedRouteNames, POD_TEMPLATE_HASH_LABEL, setManagedRouteNames } from '../common.ts';
+import type { DesiredTraffic, ExtraDestination, HeaderRoute, MirrorRoute, StringMatch, WeightRatio } from '../types.ts';
+import { ratioOfWeights, splitWeights } from '../weights.ts';
 
 type VirtualServiceSpec = NonNullable<VirtualServiceV1['spec']>;
 export type HttpRoute = NonNullable<VirtualServiceSpec['http']>[number];
@@ -83,20 +83,42 @@ function sameService(a: string, b: string, namespace: string): boolean {
 
 type WeightedRoute = { route?: { destination: Destination; weight?: number }[] };
 
+/** The weighted experiment destinations wanted now, and the Services of those we added before. */
+interface Extras {
+  wanted: readonly ExtraDestination[];
+  owned: ReadonlySet<string>;
+  namespace: string;
+}
+
 /**
- * Sets the canary and stable weights of one route's destinations; other destinations keep their
- * share. Answers an issue text when the route lacks one of the two.
+ * Sets the canary, stable and extra (experiment) weights of one route's destinations; other
+ * destinations keep their share. Extra destinations we added that are no longer wanted go.
+ * Answers an issue text when the route lacks the canary or stable destination.
  */
-function weighRoute(route: WeightedRoute, roles: DestinationRoles, weight: WeightRatio, routeLabel: string): string | undefined {
+function weighRoute(route: WeightedRoute, roles: DestinationRoles, weight: WeightRatio, routeLabel: string, extras: Extras): string | undefined {
   const problem = missingDestinations(route, roles, routeLabel);
   if (problem) return problem;
-  const destinations = route.route ?? [];
+  const isService = (d: Destination, service: string): boolean => d.subset === undefined && hostIsService(d.host, service, extras.namespace);
+  const wantedNames = new Set(extras.wanted.map((e) => e.service));
+  route.route = (route.route ?? []).filter((d) => !([...extras.owned].some((s) => isService(d.destination, s)) && ![...wantedNames].some((s) => isService(d.destination, s))));
+  const destinations = route.route;
   const stable = destinations.find((d) => roles.isStable(d.destination))!;
   const canary = destinations.find((d) => roles.isCanary(d.destination))!;
-  const others = destinations.filter((d) => d !== stable && d !== canary);
-  const next = poolWeights(weight, { canary: canary.weight ?? 0, stable: stable.weight ?? 0 }, others.map((d) => d.weight ?? 0));
+  const extraDests = extras.wanted.map((e) => {
+    let found = destinations.find((d) => isService(d.destination, e.service));
+    if (!found) {
+      // The experiment's Service listens where the canary does.
+      found = { destination: { host: e.service, ...(canary.destination.port ? { port: clone(canary.destination.port) } : {}) }, weight: 0 };
+      destinations.push(found);
+    }
+    return found;
+  });
+  const others = destinations.filter((d) => d !== stable && d !== canary && !extraDests.includes(d));
+  const current = { canary: canary.weight ?? 0, stable: stable.weight ?? 0, extras: extraDests.map((d) => d.weight ?? 0) };
+  const next = splitWeights(weight, extras.wanted.map((e) => e.weight), current, others.map((d) => d.weight ?? 0));
   canary.weight = next.canary;
   stable.weight = next.stable;
+  extraDests.forEach((d, i) => (d.weight = next.extras[i]!));
   if (next.othersScale !== 1) for (const d of others) if (d.weight !== undefined) d.weight *= next.othersScale;
   return undefined;
 }
@@ -111,11 +133,15 @@ function missingDestinations(route: WeightedRoute, roles: DestinationRoles, rout
   return `${routeLabel} has no destination for the ${missing}`;
 }
 
-function routeWeight(route: WeightedRoute, roles: DestinationRoles): WeightRatio | undefined {
+/** The canary's share of what the route sends to stable, canary and the experiment destinations. */
+function routeWeight(route: WeightedRoute, roles: DestinationRoles, extras: Extras): WeightRatio | undefined {
   const destinations = route.route ?? [];
   const stable = destinations.find((d) => roles.isStable(d.destination));
   const canary = destinations.find((d) => roles.isCanary(d.destination));
-  return stable && canary ? ratioOfWeights(canary.weight ?? 0, stable.weight ?? 0) : undefined;
+  const extra = destinations
+    .filter((d) => d.destination.subset === undefined && extras.wanted.some((e) => hostIsService(d.destination.host, e.service, extras.namespace)))
+    .reduce((sum, d) => sum + (d.weight ?? 0), 0);
+  return stable && canary ? ratioOfWeights(canary.weight ?? 0, (stable.weight ?? 0) + extra) : undefined;
 }
 
 const routeLabelOf = (name: string | undefined, index: number): string => (name ? `http route "${name}"` : `http route ${index} (unnamed)`);
@@ -147,6 +173,7 @@ interface Selection {
   refPath: string;
   roles: DestinationRoles;
   weight: WeightRatio;
+  extras: Extras;
   issues: SpecIssue[];
   /** why a kind without selectors carries nothing: reported only if no route carries the weight */
   unselected: SpecIssue[];
@@ -163,7 +190,7 @@ function selectKind<R extends WeightedRoute, S>(kind: RouteKind<R, S>, sel: Sele
   const managed: R[] = [];
   const weigh = (route: R, path: string): void => {
     if (managed.includes(route)) return;
-    const problem = weighRoute(route, sel.roles, sel.weight, kind.label(route));
+    const problem = weighRoute(route, sel.roles, sel.weight, kind.label(route), sel.extras);
     if (problem) sel.issues.push({ path, message: `VirtualService "${vsName}": ${problem}`, fix: ADD_BOTH });
     else managed.push(route);
   };
@@ -272,7 +299,8 @@ export function renderVirtualService(input: VirtualServiceRenderInput): Rendered
   // Routes we inserted earlier come out first; what remains is the user's.
   const ours = new Set(managedRouteNames(vs, rolloutName));
   const userHttp = (spec.http ?? []).filter((r) => !(r.name !== undefined && ours.has(r.name)));
-  const selected = selectRoutes(input, spec, userHttp, { vsName, refPath, roles, weight: desired.weight, issues, unselected: [] });
+  const extras: Extras = { wanted: desired.extraDestinations ?? [], owned: new Set(managedRouteNames(vs, rolloutName, MANAGED_DESTINATIONS_ANNOTATION)), namespace: input.namespace };
+  const selected = selectRoutes(input, spec, userHttp, { vsName, refPath, roles, weight: desired.weight, extras, issues, unselected: [] });
   const managedHttp = selected.http;
 
   // --- header and mirror routes, above the user's routes in managedRoutes order
@@ -299,7 +327,9 @@ export function renderVirtualService(input: VirtualServiceRenderInput): Rendered
   setManagedRouteNames(draft, rolloutName, inserted.map((r) => r.name ?? ''));
 
   const first = managedHttp[0] ?? selected.tls[0] ?? selected.tcp[0];
-  return { object: draft, issues, weight: first ? routeWeight(first, roles) : undefined };
+  // Extra destinations stay marked as ours until a render that weighs the routes drops them.
+  if (first) setManagedRouteNames(draft, rolloutName, extras.wanted.map((e) => e.service), MANAGED_DESTINATIONS_ANNOTATION);
+  return { object: draft, issues, weight: first ? routeWeight(first, roles, extras) : undefined };
 }
 
 /** The destination the canary (or stable) gets in routes we derive, from the first managed route. */

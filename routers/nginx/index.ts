@@ -29,6 +29,9 @@ export const nginxCapabilities: RouterCapabilities = {
   mirror: false,
   verification: false,
   replicaBased: false,
+  // One canary Ingress per stable Ingress, and NGINX's canary annotations name a single backend:
+  // no share for experiment Services.
+  weightedDestinations: false,
 };
 
 const stableIngresses = (config: NginxConfig): string[] => (config.stableIngress ? [config.stableIngress] : (config.stableIngresses ?? []));

@@ -26,9 +26,11 @@ export function smiFixture(): RouterFixture {
 
     async read(env): Promise<TrafficState> {
       const split = await read<TrafficSplit>(env, ref(env, SPLIT));
-      if (!split) return { weights: [{ canary: 0, stable: 100 }], headerRoutes: [], mirrorRoutes: [] }; // no split: the root Service as is
-      const weight = (service: string): number => (quantityMilli(split.spec?.backends.find((b) => b.service === service)?.weight ?? 0) ?? 0) / 1000;
-      return { weights: [{ canary: weight(CANARY_SERVICE), stable: weight(STABLE_SERVICE) }], headerRoutes: [], mirrorRoutes: [] };
+      if (!split) return { weights: [{ canary: 0, stable: 100 }], extraWeights: [{}], headerRoutes: [], mirrorRoutes: [] }; // no split: the root Service as is
+      const backends = split.spec?.backends ?? [];
+      const weight = (service: string): number => (quantityMilli(backends.find((b) => b.service === service)?.weight ?? 0) ?? 0) / 1000;
+      const others = backends.filter((b) => b.service !== CANARY_SERVICE && b.service !== STABLE_SERVICE).map((b) => [b.service, weight(b.service)]);
+      return { weights: [{ canary: weight(CANARY_SERVICE), stable: weight(STABLE_SERVICE) }], extraWeights: [Object.fromEntries(others)], headerRoutes: [], mirrorRoutes: [] };
     },
 
     async userContent(env) {

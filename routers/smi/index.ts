@@ -18,6 +18,7 @@ export const smiCapabilities: RouterCapabilities = {
   mirror: false,
   verification: false,
   replicaBased: false,
+  weightedDestinations: true, // extra backends (experiment Services)
 };
 
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;

@@ -40,6 +40,20 @@ void describe('SMI TrafficSplit rendering', () => {
     assert.deepEqual(trafficSplitWeight(render(20, 'v1alpha1').object, 'web-canary', 'web-stable'), { canary: 1, total: 5 });
   });
 
+  void it('gives weighted experiment backends their share; stable keeps the rest (integers and quantities)', () => {
+    const desired: DesiredTraffic = { ...traffic(10), extraDestinations: [{ service: 'web-exp-baseline', podTemplateHash: 'b', weight: 5 }, { service: 'web-exp-canary', podTemplateHash: 'c', weight: 5 }] };
+    const out = (apiVersion: SmiVersion) => renderTrafficSplit({ existing: undefined, desired, rollout, namespace: 'shop', name: 'web', rootService: 'web', apiVersion, refPath: 'spec.x.smi' });
+    assert.deepEqual(out('v1alpha4').object.spec?.backends, [
+      { service: 'web-canary', weight: 10 },
+      { service: 'web-stable', weight: 80 },
+      { service: 'web-exp-baseline', weight: 5 },
+      { service: 'web-exp-canary', weight: 5 },
+    ]);
+    assert.deepEqual(out('v1alpha1').object.spec?.backends.map((b) => b.weight), ['100m', '800m', '50m', '50m']);
+    assert.deepEqual(out('v1alpha4').weight, { canary: 1, total: 10 }, 'the canary share of all traffic');
+    assert.deepEqual(trafficSplitWeight(out('v1alpha4').object, 'web-canary', 'web-stable'), { canary: 1, total: 10 });
+  });
+
   void it('is owned by the Rollout and refuses a TrafficSplit owned by something else', () => {
     assert.deepEqual(render(5).object.metadata.ownerReferences, [{ ...rollout, controller: true, blockOwnerDeletion: true }]);
     const foreign: TrafficSplit = { apiVersion: 'split.smi-spec.io/v1alpha4', kind: 'TrafficSplit', metadata: { name: 'web' }, spec: { service: 'web', backends: [] } };

@@ -5,7 +5,7 @@ import type { TrafficSplitV1alpha4 } from '../../crds-types/trafficsplit.ts';
 import type { KubeObject } from '../../kube/client.ts';
 import { clone, controllerOf, controllerReference, isOwnedBy, type RolloutIdentity } from '../common.ts';
 import type { DesiredTraffic, WeightRatio } from '../types.ts';
-import { ratioOfWeights } from '../weights.ts';
+import { ratioOfWeights, splitWeights } from '../weights.ts';
 
 export const SMI_GROUP = 'split.smi-spec.io';
 export const SMI_VERSIONS = ['v1alpha4', 'v1alpha3', 'v1alpha2', 'v1alpha1'] as const;
@@ -60,9 +60,12 @@ export function renderTrafficSplit(input: TrafficSplitInput): { object: TrafficS
       fix: 'delete that TrafficSplit, or set trafficSplitName to a name of its own',
     });
   }
-  const canary = desired.weight.canary;
-  const stable = desired.weight.total - canary;
-  const weight = (w: number): number | string => (apiVersion === 'v1alpha1' ? weightQuantity(w, desired.weight.total) : w);
+  const extras = desired.extraDestinations ?? [];
+  // The split as it comes (20% as 20/80; with experiment backends 0/90/5/5): we own every weight.
+  const split = splitWeights(desired.weight, extras.map((e) => e.weight), { canary: 0, stable: 0, extras: [] }, []);
+  const { canary, stable } = split;
+  const total = canary + stable + split.extras.reduce((a, b) => a + b, 0);
+  const weight = (w: number): number | string => (apiVersion === 'v1alpha1' ? weightQuantity(w, total) : w);
   const object: TrafficSplit = existing
     ? clone(existing)
     : { apiVersion: `${SMI_GROUP}/${apiVersion}`, kind: 'TrafficSplit', metadata: { name: input.name, namespace: input.namespace, ownerReferences: [controllerReference(rollout)] } };
@@ -72,18 +75,20 @@ export function renderTrafficSplit(input: TrafficSplitInput): { object: TrafficS
     backends: [
       { service: desired.canaryService, weight: weight(canary) },
       { service: desired.stableService, weight: weight(stable) },
+      ...extras.map((e, i) => ({ service: e.service, weight: weight(split.extras[i]!) })),
     ],
   };
-  return { object, issues, weight: ratioOfWeights(canary, stable) };
+  return { object, issues, weight: ratioOfWeights(canary, total - canary) };
 }
 
-/** The canary share a TrafficSplit carries (backends by Service name). */
+/** The canary share a TrafficSplit carries (backends by Service name; experiment backends count in the whole). */
 export function trafficSplitWeight(split: TrafficSplit, canaryService: string, stableService: string): WeightRatio | undefined {
   const backends = split.spec?.backends ?? [];
   const canary = backends.find((b) => b.service === canaryService);
   const stable = backends.find((b) => b.service === stableService);
   if (!canary || !stable) return undefined;
   const c = quantityMilli(canary.weight);
-  const s = quantityMilli(stable.weight);
-  return c === undefined || s === undefined ? undefined : ratioOfWeights(c, s);
+  const all = backends.map((b) => quantityMilli(b.weight));
+  if (c === undefined || all.some((w) => w === undefined)) return undefined;
+  return ratioOfWeights(c, all.reduce<number>((a, b) => a + b!, 0) - c);
 }
