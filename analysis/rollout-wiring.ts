@@ -15,7 +15,7 @@ import { missingVerbs } from '../kube/access.ts';
 import { KubeApiError, type KubeClient, type KubeObject } from '../kube/client.ts';
 import { POD_TEMPLATE_HASH_LABEL } from '../controller/hash.ts';
 import type { AnalysisActions, AnalysisRunCreate, ObservedAnalysisRun, RolloutAnalysisView, SpecView, StatusView } from '../controller/model.ts';
-import { Informer, type Logger } from '../controller/runtime/informer.ts';
+import { Informer, type Logger } from '../kube/informer.ts';
 import { BUILD_ERROR_ANNOTATION, analysisRunRef, type AnalysisRunObject } from './controller.ts';
 import { labelValue } from './providers/job.ts';
 import { ANALYSIS_TYPE_LABEL, ROLLOUT_LABEL, STEP_INDEX_LABEL } from './rollout-plan.ts';

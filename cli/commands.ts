@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { stringify as toYaml } from 'yaml';
 import { ROLLOUT_GROUP, ROLLOUT_PLURAL, ROLLOUT_VERSION } from '../api/rollout.ts';
 import type { RolloutObject } from '../controller/controller.ts';
-import { Informer } from '../controller/runtime/informer.ts';
+import { Informer } from '../kube/informer.ts';
 import { KubeApiError, KubeClient, type KubeObject } from '../kube/client.ts';
 import { ActionError, abort, getRollout, pause, promote, restart, retry, setImage, undo } from './actions.ts';
 import { commandHelp, overallHelp, parse, parseDuration, UsageError, type CommandSpec, type FlagSpec, type FlagValues } from './args.ts';

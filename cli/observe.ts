@@ -5,7 +5,7 @@
 import { ROLLOUT_GROUP, ROLLOUT_PLURAL, ROLLOUT_VERSION } from '../api/rollout.ts';
 import type { ReplicaSetObject, RolloutObject } from '../controller/controller.ts';
 import { POD_TEMPLATE_HASH_LABEL } from '../controller/hash.ts';
-import { Informer, type Logger } from '../controller/runtime/informer.ts';
+import { Informer, type Logger } from '../kube/informer.ts';
 import { KubeApiError, type KubeClient, type KubeObject, type ResourceRef } from '../kube/client.ts';
 import { ActionError, getRollout } from './actions.ts';
 import { routingTargets, type RoutingTarget } from './routing.ts';

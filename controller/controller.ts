@@ -19,11 +19,11 @@ import { blueGreenPodExtras, blueGreenServices } from './bluegreen.ts';
 import { referencedServices, releasePatch, servicesToRelease } from './service-release.ts';
 import { AnalysisRunController } from '../analysis/controller.ts';
 import { RolloutAnalysis } from '../analysis/rollout-wiring.ts';
-import { Informer, keyOf, splitKey, type Logger } from './runtime/informer.ts';
-import { WorkQueue, type ReconcileOutcome } from './runtime/workqueue.ts';
+import { Informer, keyOf, splitKey, type Logger } from '../kube/informer.ts';
+import { WorkQueue, type ReconcileOutcome } from '../kube/workqueue.ts';
 import { RoutingWatch } from './routing-watch.ts';
-import { OwnerIndex } from './runtime/owner-index.ts';
-import { ConflictStorm } from './runtime/conflict-storm.ts';
+import { OwnerIndex } from '../kube/owner-index.ts';
+import { ConflictStorm } from '../kube/conflict-storm.ts';
 import { APPLIED_ROUTING_ANNOTATION, releaseOrphan, releaseTrafficRouting, rememberedRouting, rolloutMetadataPatch, subjectOf, TRAFFIC_ROUTING_FINALIZER } from './release.ts';
 import { describeObjects, findOrphanedRouting, markRoutingObjects, type OrphanedRouting } from './routing-marks.ts';
 

@@ -8,7 +8,7 @@ import { RolloutController } from './controller.ts';
 import { LeaderElector } from './leader.ts';
 import { EventRecorder } from './events.ts';
 import { Notifier, renderNotificationMetrics } from '../notifications/notifier.ts';
-import type { Logger } from './runtime/informer.ts';
+import type { Logger } from '../kube/informer.ts';
 
 export interface ControllerFlags {
   kubeconfig?: string | undefined;

@@ -7,7 +7,7 @@ import { missingVerbs } from '../kube/access.ts';
 import { isNotFound, type KubeClient, type KubeObject } from '../kube/client.ts';
 import { servedVersions } from '../routers/discovery.ts';
 import { routerPlugins } from '../routers/registry.ts';
-import { Informer, type Logger } from './runtime/informer.ts';
+import { Informer, type Logger } from '../kube/informer.ts';
 
 interface RoutingKind {
   group: string;

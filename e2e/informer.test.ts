@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { resourcePath, type KubeObject, type ResourceRef } from '../kube/client.ts';
-import { Informer, type InformerEvent, type InformerEventType } from '../controller/runtime/informer.ts';
+import { Informer, type InformerEvent, type InformerEventType } from '../kube/informer.ts';
 import { kubeconfigPath, repoRoot, scenario } from './harness.ts';
 
 interface ConfigMap extends KubeObject {
@@ -31,7 +31,7 @@ function runChildThatOnlyStops(namespace: string): Promise<{ code: number | null
   const url = (file: string): string => pathToFileURL(path.join(repoRoot, file)).href;
   const code = `
     import { KubeClient } from ${JSON.stringify(url('kube/client.ts'))};
-    import { Informer } from ${JSON.stringify(url('controller/runtime/informer.ts'))};
+    import { Informer } from ${JSON.stringify(url('kube/informer.ts'))};
     const client = KubeClient.fromKubeconfig({ path: process.env.ROLLWAY_CHILD_KUBECONFIG });
     const informer = new Informer(client, { group: '', version: 'v1', plural: 'configmaps', namespace: process.env.ROLLWAY_CHILD_NS });
     informer.start();

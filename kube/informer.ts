@@ -5,7 +5,7 @@
 // catches anything a watch could have missed. A relist is diffed against the cache, so it emits
 // exactly the adds, updates and deletes that happened — nothing for unchanged objects.
 // resourceVersion is opaque: it is only ever compared for equality.
-import { KubeApiError, type KubeObject, type ObjectList, type RequestOptions, type ResourceRef, type WatchEvent } from '../../kube/client.ts';
+import { KubeApiError, type KubeObject, type ObjectList, type RequestOptions, type ResourceRef, type WatchEvent } from './client.ts';
 import { backoffDelay, jittered, MAX_TIMER_MS } from './backoff.ts';
 
 /** The two API calls an informer makes; KubeClient satisfies it, and a test stub is small. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import { KubeApiError, KubeClient, type KubeObject, type ObjectList, type RequestOptions, type ResourceRef, type WatchEvent } from '../../kube/client.ts';
+import { KubeApiError, KubeClient, type KubeObject, type ObjectList, type RequestOptions, type ResourceRef, type WatchEvent } from './client.ts';
 import { Informer, keyOf, splitKey, type InformerEvent, type InformerOptions, type ListWatchClient, type LogLevel } from './informer.ts';
 
 type Query = RequestOptions['query'];

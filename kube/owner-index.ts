@@ -1,6 +1,6 @@
 // Objects of an informer grouped by the uid of their controlling owner, kept up to date from the
 // informer's events, so a reconcile finds a ReplicaSet's pods without scanning every pod.
-import type { KubeObject } from '../../kube/client.ts';
+import type { KubeObject } from './client.ts';
 import type { InformerEvent } from './informer.ts';
 
 export class OwnerIndex<T extends KubeObject> {

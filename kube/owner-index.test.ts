@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { KubeObject } from '../../kube/client.ts';
+import type { KubeObject } from './client.ts';
 import { OwnerIndex } from './owner-index.ts';
 
 const pod = (name: string, owner: string | undefined, rv = '1'): KubeObject => ({
