@@ -252,7 +252,6 @@ export const TrafficRoutingSchema = z
           .optional(),
       })
       .optional(),
-    traefik: z.object({ weightedTraefikServiceName: z.string() }).optional(),
     apisix: z
       .object({
         route: z.object({ name: z.string(), rules: z.array(z.string()).optional() }).optional(),
@@ -1070,7 +1069,6 @@ export const NOT_YET_IMPLEMENTED: readonly NotImplementedFeature[] = [
   router('alb', 'AWS ALB'),
   router('ambassador', 'Ambassador'),
   router('appMesh', 'AWS App Mesh'),
-  router('traefik', 'Traefik'),
   router('apisix', 'Apache APISIX'),
 ];
 

@@ -389,9 +389,10 @@ up() {
   local started=$SECONDS bin
   write_launchers
   if healthy; then
-    # Our CRDs may have changed since the cluster started (make crds): bring them up to date.
+    # Our CRDs may have changed since the cluster started (make crds), and a third-party one may
+    # have been added (a new router): bring them up to date.
     local names
-    names=$(apply_crds "$crd_dir")
+    names=$(apply_crds "$repo/crds/third-party" "$crd_dir")
     # shellcheck disable=SC2086 # one CRD name per word
     [ -z "$names" ] || wait_crds_established $names
     log "already up ($(api /version | jq -r .gitVersion))"

@@ -8,6 +8,7 @@ import { istioPlugin } from './istio/index.ts';
 import { nginxPlugin } from './nginx/index.ts';
 import type { ReadContext, RouterPlugin, RoutingObject } from './plugin.ts';
 import { smiPlugin } from './smi/index.ts';
+import { traefikPlugin } from './traefik/index.ts';
 import type { SpecIssue } from './types.ts';
 
 /** Built-in routers by their trafficRouting key, in the order they are applied. */
@@ -16,6 +17,7 @@ export const BUILTIN_ROUTERS = {
   nginx: nginxPlugin,
   smi: smiPlugin,
   gatewayAPI: gatewayApiPlugin,
+  traefik: traefikPlugin,
 } as const;
 
 export const ROUTING_PATH = 'spec.strategy.canary.trafficRouting';

@@ -85,6 +85,10 @@ With .cluster false (namespaced mode) cluster-scoped templates are left out and 
 - apiGroups: [gateway.networking.k8s.io]
   resources: [httproutes]
   verbs: [get, list, watch, patch]
+# reason: the traefik router sets the canary and stable weights of weighted TraefikServices
+- apiGroups: [traefik.io]
+  resources: [traefikservices]
+  verbs: [get, list, watch, patch]
 {{- if not .cluster }}
 # reason: replicas elect a leader through a Lease they create, renew (update) and release; a standby watches it to take over at once
 - apiGroups: [coordination.k8s.io]
