@@ -32,7 +32,8 @@ const traefik: RouterUnderTest = {
   async leftovers(cluster, ns) {
     const object = await cluster.get<TraefikService>(wrrRef(ns));
     const left = object ? weightedEntries(object, { canaryService: CANARY, stableService: STABLE }).canary?.weight : 0;
-    return (left ?? 0) > 0 ? [`canary weight ${left}`] : [];
+    const mark = object?.metadata.annotations?.['rollway.dev/traffic-routed-by'];
+    return [...((left ?? 0) > 0 ? [`canary weight ${left}`] : []), ...(mark ? [`annotation rollway.dev/traffic-routed-by ${mark}`] : [])];
   },
 };
 
@@ -52,6 +53,9 @@ scenario('Traefik: get rollout reads the weight from the TraefikService; one wit
       await cluster.waitFor<RolloutObject>(rolloutRef(ns), pausedAt(1), { what: 'paused at 20%' });
       await waitForWeights(traefik, cluster, ns, 20);
       assert.match(rollway('-n', ns, 'get', 'rollout', APP), /Routing:\s+TraefikService\/web-wrr\s+canary 20% \(20\/100\)/);
+      // The mark doctor, uninstall and the next controller start find an orphaned routing by.
+      const marks = JSON.parse((await cluster.get<TraefikService>(wrrRef(ns)))?.metadata.annotations?.['rollway.dev/traffic-routed-by'] ?? '{}') as Record<string, unknown>;
+      assert.deepEqual(Object.keys(marks), [`${ns}/${APP}`]);
     });
     await when('someone replaces the TraefikService with one that has no canary entry', async () => {
       await cluster.delete(wrrRef(ns));

@@ -1,6 +1,7 @@
 // The Traefik router: the canary and stable weights of a user's weighted TraefikService in the
 // Rollout's namespace, written as one guarded JSON patch when they differ. Release puts 100% back
-// on stable; nothing else of ours is ever added to the object.
+// on stable. The router adds nothing else to the object (the controller's traffic-routed-by mark,
+// common to every object edited in place, is added and removed by the controller).
 import { patchToRendered } from '../common.ts';
 import { isNotFound, pickVersion, type ResourceRef } from '../kube-api.ts';
 import { FULL_STABLE, RouterSpecError, type DesiredTraffic, type ReleaseTarget, type RouterCapabilities, type RouterContext, type RouterReconcileResult, type TrafficRouter } from '../types.ts';
