@@ -12,6 +12,8 @@ COPY controller ./controller
 COPY routers ./routers
 COPY crds-types ./crds-types
 COPY kube ./kube
+COPY client ./client
+COPY lib ./lib
 COPY cli ./cli
 COPY dashboard ./dashboard
 COPY notifications ./notifications

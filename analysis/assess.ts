@@ -35,7 +35,7 @@ import {
 } from '../api/analysis.ts';
 import { parseDurationMs } from '../api/rollout.ts';
 import { EvaluationError, ExpressionError, evaluateCondition } from './expression.ts';
-import { RegexError } from './safe-regex.ts';
+import { RegexError } from '../lib/safe-regex.ts';
 
 /** A metric's rules with every default applied. */
 export interface MetricPolicy {

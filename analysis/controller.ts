@@ -21,7 +21,7 @@ import {
 import { formatPath } from '../api/issues.ts';
 import { ROLLOUT_GROUP, ROLLOUT_VERSION } from '../api/rollout.ts';
 import { KubeApiError, isConflict, type KubeClient, type KubeObject, type ResourceRef } from '../kube/client.ts';
-import { EventRecorder } from '../controller/events.ts';
+import { EventRecorder } from '../kube/events.ts';
 import { Informer, keyOf, splitKey, type Logger } from '../kube/informer.ts';
 import { WorkQueue, type ReconcileOutcome } from '../kube/workqueue.ts';
 import { assessRun, emptyResult, measurementOf, nextMeasurementAt, recordMeasurement, type ProviderOutcome } from './assess.ts';

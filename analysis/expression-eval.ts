@@ -1,7 +1,7 @@
 // The interpreter of parsed analysis conditions over plain values. Its recursion follows the
 // syntax tree, which the parser keeps shallow; its work is bounded by MAX_STEPS (a predicate over
 // a long list inside another one) and by MAX_MATCH_WORK for all `matches` together.
-import { compileRegex, MAX_MATCH_WORK, RegexError } from './safe-regex.ts';
+import { compileRegex, MAX_MATCH_WORK, RegexError } from '../lib/safe-regex.ts';
 import type { Expr } from './expression-parser.ts';
 import { EvaluationError, MissingValueError } from './expression-tokens.ts';
 import { callFunction, deepEqual, toNumber, toText, typeName, type Context, type Env } from './expression-functions.ts';

@@ -1,7 +1,7 @@
 // The recursive-descent parser of analysis conditions (see expression.ts for the language). Every
 // nested construct goes through `nested`, which refuses more than MAX_NESTING levels, so no
 // condition can exhaust the stack; flat chains (`a + b + c`) are read in a loop.
-import { compileRegex, RegexError } from './safe-regex.ts';
+import { compileRegex, RegexError } from '../lib/safe-regex.ts';
 import { describe, ExpressionError, MAX_NESTING, tokenize, tooDeep, type Token } from './expression-tokens.ts';
 
 export type Expr =

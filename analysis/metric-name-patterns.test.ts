@@ -10,7 +10,7 @@ import { parse } from 'yaml';
 import type { AnalysisRunSpec, Metric } from '../api/analysis.ts';
 import { validateRollout } from '../api/rollout.ts';
 import { metricPolicy } from './assess.ts';
-import { metricNamePatternIssues, rolloutMetricNameIssues, unmatchedRuleIssues } from './metric-name-patterns.ts';
+import { metricNamePatternIssues, rolloutMetricNameIssues, unmatchedRuleIssues } from '../api/metric-name-patterns.ts';
 import { prepareRun } from './run-spec.ts';
 
 const ROLLOUT = `

@@ -14,7 +14,7 @@
 //   history               completed runs beyond successfulRunHistoryLimit / unsuccessfulRunHistoryLimit
 //                         (default 5 each) are deleted
 import { isCompleted } from '../api/analysis.ts';
-import type { AnalysisActions, AnalysisRunRecord, ObservedAnalysisRun, PlannedEvent, RolloutAnalysisView, StatusView } from '../controller/model.ts';
+import type { AnalysisActions, AnalysisRunRecord, ObservedAnalysisRun, PlannedEvent, RolloutAnalysisView, StatusView } from '../api/views.ts';
 
 export const ROLLOUT_LABEL = 'rollway.dev/rollout';
 export const ANALYSIS_TYPE_LABEL = 'rollway.dev/analysis-type';

@@ -20,7 +20,7 @@ import {
 import { formatIssue } from '../api/issues.ts';
 import { metricPolicy, type MetricPolicy } from './assess.ts';
 import { checkCondition } from './expression.ts';
-import { metricNamePatternIssues, unmatchedRuleIssues } from './metric-name-patterns.ts';
+import { metricNamePatternIssues, unmatchedRuleIssues } from '../api/metric-name-patterns.ts';
 import { parseJsonPath, selectJsonPath } from './providers/web.ts';
 
 export interface TemplateRef {

@@ -13,7 +13,7 @@
 import { z } from 'zod';
 import { ROLLOUT_GROUP, ROLLOUT_VERSION } from './rollout.ts';
 import { buildCrd, renderCrd, type CrdDefinition, type SchemaNode } from './crd.ts';
-import { compileRegex } from '../analysis/safe-regex.ts';
+import { compileRegex } from '../lib/safe-regex.ts';
 
 export const ANALYSIS_API_VERSION = `${ROLLOUT_GROUP}/${ROLLOUT_VERSION}`;
 export const ANALYSIS_TEMPLATE_KIND = 'AnalysisTemplate';

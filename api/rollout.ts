@@ -15,8 +15,8 @@ import { formatPath } from './issues.ts';
 import type { SpecIssue } from './issues.ts';
 import { BUILTIN_ROUTERS } from '../routers/registry.ts';
 import { needsCanaryStableServices, trafficRoutingIssues } from '../routers/validation.ts';
-import { rolloutMetricNameIssues } from '../analysis/metric-name-patterns.ts';
-import { regexProblem } from '../analysis/safe-regex.ts';
+import { rolloutMetricNameIssues } from './metric-name-patterns.ts';
+import { regexProblem } from '../lib/safe-regex.ts';
 import { canaryFieldIssues } from './canary-fields.ts';
 import { workloadRefIssues } from './workload-ref.ts';
 

@@ -14,15 +14,15 @@ import { complete, completionScript } from './completion.ts';
 import { aborted, pausedCanary } from './fixtures.ts';
 import { lintText } from './lint.ts';
 import { LiveOutput, Throttle } from './live.ts';
-import { analysisRunsMissing, serves } from './observe.ts';
+import { analysisRunsMissing, serves } from '../client/observe.ts';
 import { COMMANDS } from './commands.ts';
 import { gatewayApiPlugin } from '../routers/gateway-api/index.ts';
 import { istioPlugin } from '../routers/istio/index.ts';
 import { nginxPlugin } from '../routers/nginx/index.ts';
 import { smiPlugin } from '../routers/smi/index.ts';
-import { routingTargets } from './routing.ts';
-import { templateForUndo } from './undo.ts';
-import { buildView, formatDuration, formatPercent } from './view.ts';
+import { routingTargets } from '../client/routing.ts';
+import { templateForUndo } from '../client/undo.ts';
+import { buildView, formatDuration, formatPercent } from '../client/view.ts';
 
 const obj = (spec: unknown, annotations: Record<string, string> = {}) => ({ metadata: { name: 'x', annotations }, spec });
 

@@ -4,19 +4,19 @@
 import { readFileSync } from 'node:fs';
 import { stringify as toYaml } from 'yaml';
 import { ROLLOUT_GROUP, ROLLOUT_PLURAL, ROLLOUT_VERSION } from '../api/rollout.ts';
-import type { RolloutObject } from '../controller/controller.ts';
+import type { RolloutObject } from '../api/views.ts';
 import { Informer } from '../kube/informer.ts';
 import { KubeApiError, KubeClient, type KubeObject } from '../kube/client.ts';
-import { ActionError, abort, getRollout, pause, promote, restart, retry, setImage, undo } from './actions.ts';
+import { ActionError, abort, getRollout, pause, promote, restart, retry, setImage, undo } from '../client/actions.ts';
 import { commandHelp, overallHelp, parse, parseDuration, UsageError, type CommandSpec, type FlagSpec, type FlagValues } from './args.ts';
 import { complete, completionScript } from './completion.ts';
 import { routerPluginSpecs } from '../routers/load.ts';
 import { SMI_VERSIONS } from '../routers/smi/render.ts';
 import { formatFinding, lintText } from './lint.ts';
 import { LiveOutput, Throttle } from './live.ts';
-import { ANALYSIS_RUN_PLURAL, analysisRunsMissing, fetchRolloutViews, fetchSnapshot, RolloutWatch, serves } from './observe.ts';
+import { ANALYSIS_RUN_PLURAL, analysisRunsMissing, fetchRolloutViews, fetchSnapshot, RolloutWatch, serves } from '../client/observe.ts';
 import { renderAnalysisRun, renderList, renderRollout, statusLabel, table } from './render.ts';
-import { analysisRunView, buildView, formatDuration, phaseOf, type AnalysisRunObject } from './view.ts';
+import { analysisRunView, buildView, formatDuration, phaseOf, type AnalysisRunObject } from '../client/view.ts';
 
 export const VERSION = '0.1.0';
 

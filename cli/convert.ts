@@ -7,8 +7,7 @@
 import { Document, isMap, isScalar, isSeq, parseAllDocuments, type Node, type Pair, type YAMLMap } from 'yaml';
 import { ROLLOUT_API_VERSION } from '../api/rollout.ts';
 import { ANALYSIS_TYPE_LABEL, STEP_INDEX_LABEL } from '../analysis/rollout-plan.ts';
-import { MANAGED_BY_ANNOTATION, REVISION_ANNOTATION, SCALE_DOWN_DEADLINE_ANNOTATION } from '../controller/model.ts';
-import { EPHEMERAL_METADATA_ANNOTATION } from '../controller/pod-metadata.ts';
+import { EPHEMERAL_METADATA_ANNOTATION, MANAGED_BY_ANNOTATION, REVISION_ANNOTATION, SCALE_DOWN_DEADLINE_ANNOTATION } from '../api/labels.ts';
 import { lintText } from './lint.ts';
 
 export interface ConvertNote {

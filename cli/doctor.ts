@@ -2,9 +2,9 @@
 // applied by Rollouts that are gone (their finalizer removed by hand while no controller ran),
 // and Rollouts whose deletion waits on our finalizer with no controller running to release it.
 import { ROLLOUT_GROUP, ROLLOUT_PLURAL, ROLLOUT_VERSION } from '../api/rollout.ts';
-import type { RolloutObject } from '../controller/controller.ts';
-import { TRAFFIC_ROUTING_FINALIZER } from '../controller/release.ts';
-import { describeObjects, findOrphanedRouting } from '../controller/routing-marks.ts';
+import { TRAFFIC_ROUTING_FINALIZER } from '../api/labels.ts';
+import type { RolloutObject } from '../api/views.ts';
+import { describeObjects, findOrphanedRouting } from '../controller/index.ts';
 import type { KubeClient } from '../kube/client.ts';
 import { liveControllerLeases } from './uninstall.ts';
 

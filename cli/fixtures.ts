@@ -1,8 +1,7 @@
 // Fabricated observed objects for the rendering tests: a Rollout in a chosen state with its
 // ReplicaSets, pods, AnalysisRuns and routing observations, as the API server would return them.
-import type { ReplicaSetObject, RolloutObject } from '../controller/controller.ts';
-import type { StatusView, StepView } from '../controller/model.ts';
-import type { AnalysisRunObject, MetricResult, PodObject, RolloutSnapshot, RoutingObservation } from './view.ts';
+import type { ReplicaSetObject, RolloutObject, StatusView, StepView } from '../api/views.ts';
+import type { AnalysisRunObject, MetricResult, PodObject, RolloutSnapshot, RoutingObservation } from '../client/view.ts';
 
 /** Every fixture is observed at this instant. */
 export const NOW = Date.parse('2026-03-01T12:00:00Z');

@@ -22,7 +22,7 @@ import { annotationsSize, checkName, labelValue, LABEL_VALUE_MAX, qualifiedName,
 import { ROLLOUT_API_VERSION, ROLLOUT_KIND, RolloutSchema, validateRollout, zodIssueToSpecIssue } from '../api/rollout.ts';
 import { undeclaredFields } from '../api/unknown-fields.ts';
 import { checkCondition } from '../analysis/expression.ts';
-import { metricNamePatternIssues, unmatchedRuleIssues } from '../analysis/metric-name-patterns.ts';
+import { metricNamePatternIssues, unmatchedRuleIssues } from '../api/metric-name-patterns.ts';
 import { referencedArgs, substituteArgs } from '../analysis/run-spec.ts';
 import { lintReferences } from './lint-references.ts';
 import { isNotificationConfigMap, lintNotificationConfigMap } from './lint-notifications.ts';

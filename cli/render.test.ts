@@ -8,7 +8,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { aborted, analysisRunning, blueGreen, NOW, pausedCanary } from './fixtures.ts';
 import { renderAnalysisRun, renderList, renderRollout } from './render.ts';
-import { analysisRunView, buildView } from './view.ts';
+import { analysisRunView, buildView } from '../client/view.ts';
 
 const dir = path.join(import.meta.dirname, '__snapshots__');
 

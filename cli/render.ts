@@ -9,7 +9,7 @@ import {
   type PodView,
   type ReplicaSetView,
   type RolloutViewModel,
-} from './view.ts';
+} from '../client/view.ts';
 
 export interface RenderOptions {
   now: number;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ActionError } from './actions.ts';
+import { ActionError } from '../client/actions.ts';
 import { doctor } from './doctor.ts';
 import { FakeCluster } from './uninstall-fake.ts';
 import { leaseIsLive, uninstall, type UninstallOptions } from './uninstall.ts';

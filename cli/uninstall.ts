@@ -3,12 +3,12 @@
 // (routing objects keeping a canary weight). For each Rollout: the same release the controller
 // does on deletion, then the finalizer off; then routing left by Rollouts already gone.
 import { ROLLOUT_GROUP, ROLLOUT_PLURAL, ROLLOUT_VERSION } from '../api/rollout.ts';
-import { INSTANCE_ID_LABEL, type RolloutObject } from '../controller/controller.ts';
-import { APPLIED_ROUTING_ANNOTATION, dropFinalizer, releaseOrphan, releaseTrafficRouting, routingToRelease, subjectOf, TRAFFIC_ROUTING_FINALIZER, type ReleaseOutcome } from '../controller/release.ts';
-import { describeObjects, findOrphanedRouting } from '../controller/routing-marks.ts';
+import { APPLIED_ROUTING_ANNOTATION, INSTANCE_ID_LABEL, TRAFFIC_ROUTING_FINALIZER } from '../api/labels.ts';
+import type { RolloutObject } from '../api/views.ts';
+import { describeObjects, dropFinalizer, findOrphanedRouting, releaseOrphan, releaseTrafficRouting, routingToRelease, subjectOf, type ReleaseOutcome } from '../controller/index.ts';
 import { isConflict, KubeApiError, type KubeClient, type KubeObject } from '../kube/client.ts';
 import { inPlaceObjects, type AppliedRouting } from '../routers/index.ts';
-import { ActionError, rolloutRef } from './actions.ts';
+import { ActionError, rolloutRef } from '../client/actions.ts';
 
 export interface LeaseObject extends KubeObject {
   spec?: { holderIdentity?: string; renewTime?: string; leaseDurationSeconds?: number };

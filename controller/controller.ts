@@ -4,16 +4,18 @@
 import { isDeepStrictEqual } from 'node:util';
 import { validateRollout, ROLLOUT_API_VERSION, ROLLOUT_GROUP, ROLLOUT_KIND, ROLLOUT_PLURAL, ROLLOUT_VERSION } from '../api/rollout.ts';
 import type { SpecIssue } from '../api/issues.ts';
+import { INSTANCE_ID_LABEL } from '../api/labels.ts';
+import type { ReplicaSetObject, RolloutObject } from '../api/views.ts';
 import { isConflict, KubeApiError, type KubeClient, type KubeObject, type ResourceRef } from '../kube/client.ts';
 import { appliedRoutingOf, createRouter, routingObjects, type AppliedRouting } from '../routers/index.ts';
 import { percentOf, RouterSpecError, type TrafficRouter } from '../routers/types.ts';
 import { rejectedWriteIssue } from '../routers/common.ts';
-import { EventRecorder } from './events.ts';
+import { EventRecorder } from '../kube/events.ts';
 import { templateKey } from './adopt.ts';
 import { POD_TEMPLATE_HASH_LABEL } from './hash.ts';
 import { EPHEMERAL_METADATA_ANNOTATION, usesPodTemplateExtras } from './pod-metadata.ts';
 import { resolveWorkloadSpec, type ObservedWorkload } from './workload-ref.ts';
-import { MANAGED_BY_ANNOTATION, REVISION_ANNOTATION, SCALE_DOWN_DEADLINE_ANNOTATION, type ObservedReplicaSet, type Plan, type PlanInput, type RolloutView, type SpecView, type StatusView } from './model.ts';
+import { MANAGED_BY_ANNOTATION, REVISION_ANNOTATION, SCALE_DOWN_DEADLINE_ANNOTATION, type ObservedReplicaSet, type Plan, type PlanInput, type RolloutView, type SpecView } from './model.ts';
 import { planRollout, startPausesAt } from './planner.ts';
 import { blueGreenPodExtras, blueGreenServices } from './bluegreen.ts';
 import { referencedServices, releasePatch, servicesToRelease } from './service-release.ts';
@@ -30,24 +32,11 @@ import { describeObjects, findOrphanedRouting, markRoutingObjects, type Orphaned
 /** How soon a reconcile that lost a write race plans again (the fresh copy is usually cached by then). */
 const CONFLICT_RETRY_MS = 250;
 
-export const INSTANCE_ID_LABEL = 'rollway.dev/controller-instance-id';
+export { INSTANCE_ID_LABEL } from '../api/labels.ts';
 export const FIELD_MANAGER = 'rollway-controller';
 export { APPLIED_ROUTING_ANNOTATION, TRAFFIC_ROUTING_FINALIZER } from './release.ts';
 
-export interface RolloutObject extends KubeObject {
-  spec: SpecView & Record<string, unknown>;
-  status?: StatusView;
-}
-
-export interface ReplicaSetObject extends KubeObject {
-  spec: {
-    replicas?: number;
-    minReadySeconds?: number;
-    selector?: unknown;
-    template?: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: { affinity?: unknown } & Record<string, unknown> };
-  };
-  status?: { replicas?: number; readyReplicas?: number; availableReplicas?: number; observedGeneration?: number };
-}
+export type { ReplicaSetObject, RolloutObject } from '../api/views.ts';
 
 export interface PodObject extends KubeObject {
   status?: { conditions?: { type: string; status: string }[] };

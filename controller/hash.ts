@@ -2,8 +2,7 @@
 // their selectors and their pods, so Services and routers can pin traffic to one revision.
 import { createHash } from 'node:crypto';
 
-/** The label every ReplicaSet, selector and pod of a Rollout carries (same key as Argo Rollouts). */
-export const POD_TEMPLATE_HASH_LABEL = 'rollouts-pod-template-hash';
+export { POD_TEMPLATE_HASH_LABEL } from '../api/labels.ts';
 
 // No vowels and no look-alike characters: a hash can never spell a word or be misread.
 const SAFE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';

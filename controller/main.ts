@@ -6,7 +6,7 @@ import { setRouterDefaults } from '../routers/index.ts';
 import { describeRouterPlugins, loadRouterPlugins } from '../routers/load.ts';
 import { RolloutController } from './controller.ts';
 import { LeaderElector } from './leader.ts';
-import { EventRecorder } from './events.ts';
+import { EventRecorder } from '../kube/events.ts';
 import { Notifier, renderNotificationMetrics } from '../notifications/notifier.ts';
 import type { Logger } from '../kube/informer.ts';
 

@@ -3,138 +3,11 @@
 import type { SpecIssue } from '../api/issues.ts';
 import type { DesiredTraffic, RouterCapabilities } from '../routers/types.ts';
 import type { ObservedWorkload } from './workload-ref.ts';
+// The views of spec and status live in api/ (analysis/ reads them too); re-exported for the planner.
+import type { AnalysisActions, ObservedAnalysisRun, PlannedEvent, PodMetadata, SpecView, StatusView } from '../api/views.ts';
+export type { StepView, SpecView, BlueGreenView, PodMetadata, AntiAffinityView, Condition, WeightDestination, StatusView, PlannedEvent, RolloutAnalysisView, AnalysisRunRecord, ObservedAnalysisRun, AnalysisRunCreate, AnalysisActions } from '../api/views.ts';
 
-export const REVISION_ANNOTATION = 'rollway.dev/revision';
-export const SCALE_DOWN_DEADLINE_ANNOTATION = 'rollway.dev/scale-down-deadline';
-export const MANAGED_BY_ANNOTATION = 'rollway.dev/managed-by-rollouts';
-
-export interface StepView {
-  setWeight?: number;
-  setHeaderRoute?: { name: string; match?: { headerName: string; headerValue: Record<string, string> }[] };
-  setMirrorRoute?: { name: string; percentage?: number; match?: { method?: Record<string, string>; path?: Record<string, string>; headers?: Record<string, Record<string, string>> }[] };
-  pause?: { duration?: number | string };
-  setCanaryScale?: { weight?: number; replicas?: number; matchTrafficWeight?: boolean };
-  analysis?: RolloutAnalysisView;
-  [other: string]: unknown;
-}
-
-/** The part of a Rollout spec the planner reads (the zod-derived type is a structural superset). */
-export interface SpecView {
-  replicas?: number;
-  selector?: { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] };
-  template?: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: unknown };
-  minReadySeconds?: number;
-  revisionHistoryLimit?: number;
-  restartAt?: string;
-  rollbackWindow?: { revisions?: number };
-  workloadRef?: { apiVersion?: string; kind?: string; name?: string; scaleDown?: string };
-  paused?: boolean;
-  progressDeadlineSeconds?: number;
-  progressDeadlineAbort?: boolean;
-  analysis?: { successfulRunHistoryLimit?: number; unsuccessfulRunHistoryLimit?: number };
-  strategy?: {
-    canary?: {
-      canaryService?: string;
-      stableService?: string;
-      steps?: StepView[];
-      maxSurge?: number | string;
-      maxUnavailable?: number | string;
-      scaleDownDelaySeconds?: number;
-      abortScaleDownDelaySeconds?: number;
-      dynamicStableScale?: boolean;
-      minPodsPerReplicaSet?: number;
-      scaleDownDelayRevisionLimit?: number;
-      canaryMetadata?: PodMetadata;
-      stableMetadata?: PodMetadata;
-      antiAffinity?: AntiAffinityView;
-      replicaProgressThreshold?: { type: string; value: number };
-      trafficRouting?: unknown;
-      analysis?: RolloutAnalysisView & { startingStep?: number };
-    };
-    blueGreen?: BlueGreenView;
-  };
-}
-
-/** strategy.blueGreen as the planner reads it (controller/bluegreen.ts). */
-export interface BlueGreenView {
-  activeService: string;
-  previewService?: string;
-  autoPromotionEnabled?: boolean;
-  autoPromotionSeconds?: number;
-  scaleDownDelaySeconds?: number;
-  scaleDownDelayRevisionLimit?: number;
-  abortScaleDownDelaySeconds?: number;
-  previewReplicaCount?: number;
-  prePromotionAnalysis?: RolloutAnalysisView;
-  postPromotionAnalysis?: RolloutAnalysisView;
-  previewMetadata?: PodMetadata;
-  activeMetadata?: PodMetadata;
-  maxUnavailable?: number | string;
-  antiAffinity?: AntiAffinityView;
-}
-
-/** Labels and annotations of a pod template (canaryMetadata, stableMetadata). */
-export interface PodMetadata {
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-}
-
-export interface AntiAffinityView {
-  preferredDuringSchedulingIgnoredDuringExecution?: { weight: number };
-  requiredDuringSchedulingIgnoredDuringExecution?: Record<string, never>;
-}
-
-export interface Condition {
-  type: string;
-  status: 'True' | 'False' | 'Unknown';
-  reason: string;
-  message: string;
-  lastUpdateTime: string;
-  lastTransitionTime: string;
-}
-
-export interface WeightDestination {
-  weight: number;
-  podTemplateHash?: string;
-  serviceName?: string;
-}
-
-export interface StatusView {
-  observedGeneration?: string;
-  phase?: string;
-  message?: string;
-  currentPodHash?: string;
-  currentStepHash?: string;
-  currentStepIndex?: number;
-  stableRS?: string;
-  replicas?: number;
-  updatedReplicas?: number;
-  readyReplicas?: number;
-  availableReplicas?: number;
-  HPAReplicas?: number;
-  selector?: string;
-  pauseConditions?: { reason: string; startTime: string }[];
-  controllerPause?: boolean;
-  abort?: boolean;
-  abortedAt?: string;
-  promoteFull?: boolean;
-  restartedAt?: string;
-  collisionCount?: number;
-  conditions?: Condition[];
-  canary?: {
-    weights?: { canary: WeightDestination; stable: WeightDestination; verified?: boolean };
-    currentStepAnalysisRunStatus?: AnalysisRunRecord;
-    currentBackgroundAnalysisRunStatus?: AnalysisRunRecord;
-  };
-  blueGreen?: {
-    activeSelector?: string;
-    previewSelector?: string;
-    scaleUpPreviewCheckPoint?: boolean;
-    prePromotionAnalysisRunStatus?: AnalysisRunRecord;
-    postPromotionAnalysisRunStatus?: AnalysisRunRecord;
-  };
-  [other: string]: unknown;
-}
+export { MANAGED_BY_ANNOTATION, REVISION_ANNOTATION, SCALE_DOWN_DEADLINE_ANNOTATION } from '../api/labels.ts';
 
 export interface RolloutView {
   name: string;
@@ -246,12 +119,6 @@ export interface ServiceSelectorChange {
   to: string;
 }
 
-export interface PlannedEvent {
-  type: 'Normal' | 'Warning';
-  reason: string;
-  message: string;
-}
-
 export interface Plan {
   create?: ReplicaSetCreate | undefined;
   scale: ReplicaSetScale[];
@@ -272,50 +139,4 @@ export interface Plan {
   requeueAfterMs?: number | undefined;
   /** AnalysisRuns to create, terminate and delete (absent: nothing to do) */
   analysis?: AnalysisActions | undefined;
-}
-
-/** An analysis block of a step or of strategy.canary.analysis, as the Rollout spec has it. */
-export interface RolloutAnalysisView {
-  templates?: { templateName?: string; clusterScope?: boolean }[];
-  args?: { name: string; value?: string; valueFrom?: { podTemplateHashValue?: string; fieldRef?: { fieldPath: string } } }[];
-  dryRun?: { metricName: string }[];
-  measurementRetention?: { metricName: string; limit: number }[];
-  analysisRunMetadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
-}
-
-/** status.canary.current{Step,Background}AnalysisRunStatus */
-export interface AnalysisRunRecord {
-  name: string;
-  status: string;
-  message?: string;
-}
-
-export interface ObservedAnalysisRun {
-  name: string;
-  /** rollouts-pod-template-hash label: the revision it analyses */
-  podHash: string;
-  type: 'step' | 'background' | string;
-  stepIndex?: number | undefined;
-  /** status.phase; '' before the run reconciler has seen it */
-  phase: string;
-  message?: string | undefined;
-  /** spec.terminate */
-  terminated: boolean;
-  createdAt: string;
-}
-
-export interface AnalysisRunCreate {
-  name: string;
-  type: 'step' | 'background' | 'prePromotion' | 'postPromotion';
-  podHash: string;
-  stepIndex?: number;
-  analysis: RolloutAnalysisView;
-}
-
-export interface AnalysisActions {
-  create: AnalysisRunCreate[];
-  /** runs to stop (spec.terminate: true) */
-  terminate: string[];
-  /** completed runs beyond the history limits */
-  delete: string[];
 }

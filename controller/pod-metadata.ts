@@ -12,9 +12,9 @@
 // Pure functions: the planner calls planPodTemplates, the controller applies its patches.
 import { canonicalJson, POD_TEMPLATE_HASH_LABEL } from './hash.ts';
 import type { AntiAffinityView, ObservedPod, ObservedReplicaSet, PodMetadata, PodMetadataPatch, ReplicaSetTemplatePatch } from './model.ts';
+import { EPHEMERAL_METADATA_ANNOTATION } from '../api/labels.ts';
 
-/** On a ReplicaSet: JSON of the ephemeral metadata we injected into its pod template. */
-export const EPHEMERAL_METADATA_ANNOTATION = 'rollway.dev/ephemeral-metadata';
+export { EPHEMERAL_METADATA_ANNOTATION };
 /** Canary pods keep off the nodes of stable pods (per node), as Argo's injected term does. */
 export const ANTI_AFFINITY_TOPOLOGY_KEY = 'kubernetes.io/hostname';
 

@@ -7,11 +7,9 @@ import type { KubeClient, KubeObject } from '../kube/client.ts';
 import { appliedRoutingOf, createRouter, type AppliedRouting } from '../routers/index.ts';
 import { RouterSpecError, type RouterContext } from '../routers/types.ts';
 import { unmarkObjects, unmarkRoutingObjects, type OrphanedRouting } from './routing-marks.ts';
+import { APPLIED_ROUTING_ANNOTATION, TRAFFIC_ROUTING_FINALIZER } from '../api/labels.ts';
 
-/** Held while a Rollout routes traffic, so its deletion first releases the routing objects. */
-export const TRAFFIC_ROUTING_FINALIZER = 'rollway.dev/traffic-routing';
-/** The routing last applied (JSON of AppliedRouting), to release it once the spec no longer says it. */
-export const APPLIED_ROUTING_ANNOTATION = 'rollway.dev/applied-traffic-routing';
+export { APPLIED_ROUTING_ANNOTATION, TRAFFIC_ROUTING_FINALIZER };
 
 interface RolloutLike extends KubeObject {
   spec?: { strategy?: { canary?: { trafficRouting?: unknown; stableService?: string; canaryService?: string } } };

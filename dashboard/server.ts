@@ -9,9 +9,9 @@ import path from 'node:path';
 import { dns1123Label, dns1123Subdomain } from '../api/k8s-names.ts';
 import { canI } from '../kube/access.ts';
 import { KubeApiError, type KubeClient } from '../kube/client.ts';
-import { ACTION_NAMES, ActionError, runAction, type ActionName } from '../cli/actions.ts';
-import { RolloutWatch } from '../cli/observe.ts';
-import { buildView, type RolloutViewModel } from '../cli/view.ts';
+import { ACTION_NAMES, ActionError, runAction, type ActionName } from '../client/actions.ts';
+import { RolloutWatch } from '../client/observe.ts';
+import { buildView, type RolloutViewModel } from '../client/view.ts';
 import { isLoopbackHost, loopbackHostAllowed, originAllowed, presentedToken, tokenCookie, tokenProblem, tokensEqual } from './guard.ts';
 
 export interface DashboardOptions {

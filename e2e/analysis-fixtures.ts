@@ -1,7 +1,7 @@
 // Shared pieces of the analysis e2e scenarios: Rollout and template manifests, and small waits.
 // (The analysis CRDs come with the cluster: cluster-up applies ours even on a running cluster.)
 import assert from 'node:assert/strict';
-import type { RolloutObject } from '../controller/controller.ts';
+import type { RolloutObject } from '../api/views.ts';
 import type { KubeObject, ResourceRef } from '../kube/client.ts';
 import { Cluster, sleep } from './harness.ts';
 

@@ -3,7 +3,7 @@
 // update, with the routing object's exact weights and the canary pod count asserted at each step;
 // and the header-route scenario (header route on, a 0.5% step, header route off).
 import assert from 'node:assert/strict';
-import type { RolloutObject } from '../controller/controller.ts';
+import type { RolloutObject } from '../api/views.ts';
 import type { KubeObject, ResourceRef } from '../kube/client.ts';
 import { ratioFromPercent } from '../routers/types.ts';
 import { rollway, sleep, startController, type Cluster, type ScenarioContext } from './harness.ts';

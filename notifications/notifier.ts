@@ -5,7 +5,7 @@
 // instant between a send and its mark is the only way to send one twice).
 import { Redactor } from '../analysis/redact.ts';
 import { KubeApiError, type KubeClient } from '../kube/client.ts';
-import type { PlannedEvent } from '../controller/model.ts';
+import type { PlannedEvent } from '../api/views.ts';
 import { CONFIGMAP_NAME, parseConfig, SECRET_NAME, type NotificationConfig, type NotificationTemplate } from './config.ts';
 import { DeliveryQueue } from './queue.ts';
 import { renderTree, valuesFor } from './render.ts';

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import { promote, setImage } from '../../cli/actions.ts';
+import { promote, setImage } from '../../client/actions.ts';
 import { Cluster, repoRoot, sleep, startController, type ControllerProcess } from '../harness.ts';
 import { apiReady, canaryWeight, controllerAlive, crashSigns, deleteRollouts, envInt, healthyOnSpec, ISTIO_VS, printFigures, ROLLOUTS, routedRollout, seconds, waitUntil, type RolloutLike } from './support.ts';
 

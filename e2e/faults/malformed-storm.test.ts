@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { validateRollout } from '../../api/rollout.ts';
-import { setImage } from '../../cli/actions.ts';
+import { setImage } from '../../client/actions.ts';
 import { KubeApiError, type KubeClient, type KubeObject, type ResourceRef } from '../../kube/client.ts';
 import { fieldManager, repoRoot, scenario, sleep, startController } from '../harness.ts';
 import { FAMILY_NAMES, generateMalformed, type MalformedCase } from './malformed.ts';

@@ -3,7 +3,7 @@
 // checked with zod, so the router never writes, and `lint` never accepts, a combination NGINX
 // would ignore or misread (a weight above its total, a header value without a header...).
 import { z } from 'zod';
-import { regexProblem } from '../../analysis/safe-regex.ts';
+import { regexProblem } from '../../lib/safe-regex.ts';
 
 export const DEFAULT_ANNOTATION_PREFIX = 'nginx.ingress.kubernetes.io';
 

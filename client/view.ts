@@ -1,10 +1,9 @@
 // What a person sees of a rollout, computed from the objects as observed: the Rollout, its
 // ReplicaSets and pods, its AnalysisRuns and the routing objects its router writes. Pure: the
 // CLI tree, `list rollouts` and the dashboard all render this one view, so they never disagree.
-import type { ReplicaSetObject, RolloutObject } from '../controller/controller.ts';
-import { POD_TEMPLATE_HASH_LABEL } from '../controller/hash.ts';
-import { REVISION_ANNOTATION, SCALE_DOWN_DEADLINE_ANNOTATION, type StepView } from '../controller/model.ts';
-import { durationMs, effectiveWeight } from '../controller/planner.ts';
+import { POD_TEMPLATE_HASH_LABEL, REVISION_ANNOTATION, SCALE_DOWN_DEADLINE_ANNOTATION } from '../api/labels.ts';
+import type { ReplicaSetObject, RolloutObject, StepView } from '../api/views.ts';
+import { durationMs, effectiveWeight } from '../controller/index.ts';
 import type { KubeObject } from '../kube/client.ts';
 
 export interface PodObject extends KubeObject {

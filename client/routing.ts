@@ -1,7 +1,7 @@
 // The canary share as the routing objects carry it, read for display (`rollway get`, the live
 // views, the dashboard). Which objects to read and how to read them is each router plugin's own
 // (routingObjects and read, routers/registry.ts): the CLI names no router.
-import type { RolloutObject } from '../controller/controller.ts';
+import type { RolloutObject } from '../api/views.ts';
 import type { KubeObject } from '../kube/client.ts';
 import { routingObjectsOf } from '../routers/registry.ts';
 import type { WeightRatio } from '../routers/types.ts';

@@ -4,7 +4,8 @@
 // and deploy as a new revision instead of a fast rollback. So defaults are taken out again, except
 // where the current template spells the same value itself, and the result is checked against the
 // ReplicaSet's hash.
-import { podTemplateHash, POD_TEMPLATE_HASH_LABEL } from '../controller/hash.ts';
+import { POD_TEMPLATE_HASH_LABEL } from '../api/labels.ts';
+import { podTemplateHash } from '../controller/index.ts';
 
 type Json = Record<string, unknown>;
 type Segment = string | '[]';

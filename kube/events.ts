@@ -1,7 +1,7 @@
-// Kubernetes Events about Rollouts, as `kubectl describe` and `kubectl get events` show them.
+// Kubernetes Events about our objects (Rollouts, AnalysisRuns), as `kubectl describe` and
+// `kubectl get events` show them.
 import { randomBytes } from 'node:crypto';
-import type { KubeClient } from '../kube/client.ts';
-import type { PlannedEvent } from './model.ts';
+import type { KubeClient } from './client.ts';
 
 export interface InvolvedObject {
   apiVersion: string;
@@ -10,6 +10,13 @@ export interface InvolvedObject {
   namespace: string;
   uid: string;
   resourceVersion?: string | undefined;
+}
+
+/** One Event to record; the planners' PlannedEvent (api/views.ts) has this shape. */
+export interface EventToRecord {
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
 }
 
 export class EventRecorder {
@@ -24,7 +31,7 @@ export class EventRecorder {
   }
 
   /** Best effort: an Event that cannot be written must never fail a reconcile. */
-  async record(object: InvolvedObject, event: PlannedEvent): Promise<boolean> {
+  async record(object: InvolvedObject, event: EventToRecord): Promise<boolean> {
     const now = new Date().toISOString();
     try {
       await this.client.create(

@@ -3,8 +3,8 @@
 // matter are listed: ReplicaSets and pods carrying the pod-template-hash label, AnalysisRuns when
 // the API server serves them, and the routing objects the Rollouts name.
 import { ROLLOUT_GROUP, ROLLOUT_PLURAL, ROLLOUT_VERSION } from '../api/rollout.ts';
-import type { ReplicaSetObject, RolloutObject } from '../controller/controller.ts';
-import { POD_TEMPLATE_HASH_LABEL } from '../controller/hash.ts';
+import { POD_TEMPLATE_HASH_LABEL } from '../api/labels.ts';
+import type { ReplicaSetObject, RolloutObject } from '../api/views.ts';
 import { Informer, type Logger } from '../kube/informer.ts';
 import { KubeApiError, type KubeClient, type KubeObject, type ResourceRef } from '../kube/client.ts';
 import { ActionError, getRollout } from './actions.ts';

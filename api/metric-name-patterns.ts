@@ -5,10 +5,10 @@
 // is reported with its field path before any run starts, by the controller (InvalidSpec) and by
 // `rollway lint` alike. A rule that names no metric of its run makes the run Error, as in Argo;
 // lint reports it on the template or run that holds it.
-import type { SpecIssue } from '../api/issues.ts';
+import type { SpecIssue } from './issues.ts';
 // (safe-regex directly, not api/analysis.ts: api/rollout.ts imports this module, and
 // api/analysis.ts leads back to api/rollout.ts.)
-import { compileRegex, RegexError, regexProblem } from './safe-regex.ts';
+import { compileRegex, RegexError, regexProblem } from '../lib/safe-regex.ts';
 
 interface MetricNamed {
   metricName?: unknown;

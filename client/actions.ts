@@ -3,9 +3,9 @@
 // spec.template, and in status: abort, pauseConditions, controllerPause, currentStepIndex, promoteFull.
 import { ROLLOUT_GROUP, ROLLOUT_PLURAL, ROLLOUT_VERSION } from '../api/rollout.ts';
 import { KubeApiError, type KubeClient, type ResourceRef } from '../kube/client.ts';
-import type { ReplicaSetObject, RolloutObject } from '../controller/controller.ts';
-import { podTemplateHash, POD_TEMPLATE_HASH_LABEL } from '../controller/hash.ts';
-import { REVISION_ANNOTATION } from '../controller/model.ts';
+import { POD_TEMPLATE_HASH_LABEL, REVISION_ANNOTATION } from '../api/labels.ts';
+import type { ReplicaSetObject, RolloutObject } from '../api/views.ts';
+import { podTemplateHash } from '../controller/index.ts';
 import { templateForUndo } from './undo.ts';
 
 export class ActionError extends Error {
