@@ -8,6 +8,7 @@ import { Document, isMap, isScalar, isSeq, parseAllDocuments, type Node, type Pa
 import { ROLLOUT_API_VERSION } from '../api/rollout.ts';
 import { ANALYSIS_TYPE_LABEL, STEP_INDEX_LABEL } from '../analysis/rollout-plan.ts';
 import { EPHEMERAL_METADATA_ANNOTATION, MANAGED_BY_ANNOTATION, REVISION_ANNOTATION, SCALE_DOWN_DEADLINE_ANNOTATION } from '../api/labels.ts';
+import { BUILTIN_ROUTERS } from '../routers/registry.ts';
 import { lintText } from './lint.ts';
 
 export interface ConvertNote {
@@ -209,7 +210,7 @@ function convertPlugins(doc: Document, at: Path, note: Note): void {
     const name = String(keyOf(pair));
     const path = keyPath(`${base}.plugins`, name);
     if (name !== GATEWAY_PLUGIN) {
-      note(path, `Rollway has no traffic router for the plugin ${JSON.stringify(name)}: kept under plugins, where Rollway does not act on it`, 'use one of Rollway\'s routers (istio, nginx, smi, gatewayAPI) or keep this Rollout on Argo Rollouts');
+      note(path, `Rollway has no traffic router for the plugin ${JSON.stringify(name)}: kept under plugins, where Rollway does not act on it`, `use one of Rollway's routers (${Object.keys(BUILTIN_ROUTERS).join(', ')}) or keep this Rollout on Argo Rollouts`);
       continue;
     }
     if (routing.has('gatewayAPI')) {

@@ -1,7 +1,9 @@
 // The Traefik plugin as the rest of Rollway sees it through the registry: `rollway lint` on an
-// Argo manifest (only apiVersion changed), and the weight `get rollout` and the dashboard read.
+// Argo manifest (only apiVersion changed), `rollway convert`, and the weight `get rollout` and the
+// dashboard read.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { convertText, toYamlText } from '../../cli/convert.ts';
 import { lintText } from '../../cli/lint.ts';
 import { routingObjectsOf } from '../registry.ts';
 
@@ -66,5 +68,34 @@ void describe('the read path of get rollout and the dashboard', () => {
     assert.deepEqual(targets.map((t) => `${t.kind}.${t.group} ${t.namespace}/${t.name} at ${t.path}`), [`TraefikService.traefik.io shop/web-wrr at ${ROUTING}.traefik.weightedTraefikServiceName`]);
     const object = { apiVersion: 'traefik.io/v1alpha1', kind: 'TraefikService', metadata: { name: 'web-wrr', namespace: 'shop' }, spec: { weighted: { services: [{ name: 'web-stable', weight: 9999 }, { name: 'web-canary', weight: 1 }, { name: 'other', weight: 5 }] } } };
     assert.deepEqual(targets[0]!.plugin.read(object, targets[0]!.config, where), { canary: 1, total: 10000 });
+  });
+});
+
+void describe('rollway convert of an Argo Rollout with trafficRouting.traefik', () => {
+  const argo = (routing: string): string => `apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata: {name: web}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: web, image: nginx}]}
+  strategy:
+    canary:
+      canaryService: web-canary
+      stableService: web-stable
+      trafficRouting: ${routing}
+      steps: [{setWeight: 5}]
+`;
+
+  void it('keeps the Traefik configuration as it is, with nothing to report', () => {
+    const out = convertText(argo('{traefik: {weightedTraefikServiceName: web-wrr}}'));
+    assert.deepEqual(out.notes, []);
+    assert.match(toYamlText(out.documents), /traefik:\s*\{?\s*weightedTraefikServiceName: web-wrr/);
+  });
+
+  void it('names traefik among the routers to use instead of an unknown plugin', () => {
+    const [note] = convertText(argo('{plugins: {example.com/other: {}}}')).notes;
+    assert.match(note!.fix, /^use one of Rollway's routers \(istio, nginx, smi, gatewayAPI, traefik\)/);
   });
 });
