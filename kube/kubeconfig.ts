@@ -7,7 +7,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import type https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
-import { parse } from 'yaml';
+import { createRequire } from 'node:module';
+
+// The YAML parser (about 70 modules) is loaded with the first kubeconfig file: a controller in a pod
+// (service account, no file) never loads it.
+const parse = (text: string): unknown => (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(text);
 
 export interface ConnectionConfig {
   server: string;

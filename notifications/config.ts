@@ -5,10 +5,9 @@ import { parse as parseYaml } from 'yaml';
 import { parseExpression, ExpressionError } from '../analysis/expression.ts';
 import { BUILTIN_TEMPLATES, BUILTIN_TRIGGERS } from './builtin.ts';
 import { checkTemplate } from './render.ts';
+import { SECRET_NAME } from './names.ts';
 
-export const CONFIGMAP_NAME = 'rollway-notification-configmap';
-export const SECRET_NAME = 'rollway-notification-secret';
-export const ARGO_CONFIGMAP_NAME = 'argo-rollouts-notification-configmap';
+export { ARGO_CONFIGMAP_NAME, CONFIGMAP_NAME, SECRET_NAME } from './names.ts';
 export const SERVICE_TYPES = ['webhook', 'slack', 'teams', 'email'] as const;
 export type ServiceType = (typeof SERVICE_TYPES)[number];
 
