@@ -129,7 +129,10 @@ void describe('Rollout CRD', () => {
     assert.equal(spec.properties.restartAt.format, 'date-time');
     assert.equal(spec.properties.template['x-kubernetes-preserve-unknown-fields'], true);
     assert.equal(spec.properties.template.properties.spec.properties.containers.items.properties.image.type, 'string');
-    assert.equal(step.properties.experiment['x-kubernetes-preserve-unknown-fields'], true);
+    const experiment = step.properties.experiment as Node;
+    assert.deepEqual(Object.keys(experiment.properties).sort(), ['analyses', 'duration', 'templates']);
+    assert.equal(experiment.properties.duration['x-kubernetes-int-or-string'], true);
+    assert.deepEqual((experiment.properties.templates.items as Node).required, ['name', 'specRef']);
     assert.equal(canary.properties.trafficRouting.properties.plugins['x-kubernetes-preserve-unknown-fields'], true);
     assert.ok(canary.properties.trafficRouting.properties.gatewayAPI.properties.httpRoutes);
     const status = rolloutSchema().properties.status as Node;

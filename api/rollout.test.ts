@@ -586,7 +586,7 @@ void describe('not implemented yet', () => {
     assert.deepEqual(notImplemented, []);
   });
 
-  void it('lists step kinds and routers by path; analysis steps and background analysis are implemented', () => {
+  void it('lists step kinds and routers by path; analysis and experiment steps and background analysis are implemented', () => {
     const manifest = istio();
     const spec = manifest.spec;
     spec.strategy.canary.steps.push({ analysis: { templates: [{ templateName: 'ok' }] } }, { experiment: { templates: [] } }, { plugin: { name: 'x' } });
@@ -598,10 +598,8 @@ void describe('not implemented yet', () => {
     assert.ok(!paths.includes('spec.strategy.canary.analysis'));
     assert.ok(!paths.includes('spec.strategy.canary.trafficRouting.istio'), 'the Istio router is implemented');
     assert.ok(!paths.includes('spec.rollbackWindow'), 'rollbackWindow is implemented');
-    for (const path of [
-      'spec.strategy.canary.steps[12].experiment',
-      'spec.strategy.canary.steps[13].plugin',
-    ]) {
+    assert.ok(!paths.includes('spec.strategy.canary.steps[12].experiment'), 'experiment steps are implemented');
+    for (const path of ['spec.strategy.canary.steps[13].plugin']) {
       assert.ok(paths.includes(path), `${path} missing from ${paths.join(', ')}`);
     }
   });

@@ -18,6 +18,7 @@ import { needsCanaryStableServices, trafficRoutingIssues } from '../routers/vali
 import { rolloutMetricNameIssues } from './metric-name-patterns.ts';
 import { regexProblem } from '../lib/safe-regex.ts';
 import { canaryFieldIssues } from './canary-fields.ts';
+import { experimentStepIssues } from './experiment-step.ts';
 import { workloadRefIssues } from './workload-ref.ts';
 
 export const ROLLOUT_GROUP = 'rollway.dev';
@@ -171,6 +172,33 @@ const SetMirrorRouteSchema = z.object({
     .optional(),
 });
 
+/** A canary `experiment` step (Argo's RolloutExperimentStep); its rules: api/experiment-step.ts. */
+const ExperimentStepSchema = z.object({
+  duration: IntOrString.optional().describe('How long the experiment runs once its pods are available ("1h", "30m"); absent: until its required analyses end.'),
+  templates: z.array(
+    z.object({
+      name: z.string(),
+      specRef: z.string().describe('stable or canary: the pod template the experiment runs.'),
+      replicas: count().optional(),
+      weight: z.number().optional().describe('Share of traffic (percent) sent to this template through the traffic router.'),
+      metadata: ObjectLabelsSchema.optional(),
+      selector: LabelSelectorSchema.optional(),
+      service: z.object({ name: z.string().optional() }).optional(),
+    }),
+  ),
+  analyses: z
+    .array(
+      z.object({
+        name: z.string(),
+        templateName: z.string().optional(),
+        clusterScope: z.boolean().optional(),
+        args: z.array(AnalysisArgSchema).optional(),
+        requiredForCompletion: z.boolean().optional(),
+      }),
+    )
+    .optional(),
+});
+
 export const CanaryStepSchema = z
   .object({
     setWeight: z
@@ -190,7 +218,7 @@ export const CanaryStepSchema = z
       })
       .optional(),
     analysis: RolloutAnalysisSchema.optional(),
-    experiment: FreeForm.optional(),
+    experiment: ExperimentStepSchema.optional(),
     setHeaderRoute: SetHeaderRouteSchema.optional(),
     setMirrorRoute: SetMirrorRouteSchema.optional(),
     plugin: z.object({ name: z.string(), config: FreeForm.optional() }).optional(),
@@ -732,7 +760,7 @@ export function semanticIssues(rollout: Rollout, raw?: unknown): SpecIssue[] {
     add(`${SPEC}.strategy`, 'the strategy has both canary and blueGreen; a Rollout uses one', 'keep strategy.canary or strategy.blueGreen, not both');
   }
   if (canary !== undefined) checkCanary(canary, add, raw);
-  if (canary !== undefined) issues.push(...canaryFieldIssues(spec, canary));
+  if (canary !== undefined) issues.push(...canaryFieldIssues(spec, canary), ...experimentStepIssues(canary));
   if (blueGreen !== undefined) checkBlueGreen(blueGreen, add);
   issues.push(...rolloutMetricNameIssues(spec));
   return issues;
@@ -1063,7 +1091,6 @@ function router(name: keyof TrafficRouting, label: string): NotImplementedFeatur
  * Delete an entry when its feature lands.
  */
 export const NOT_YET_IMPLEMENTED: readonly NotImplementedFeature[] = [
-  { feature: 'experiment steps', find: stepsUsing('experiment'), fix: 'remove the step for now' },
   { feature: 'step plugins', find: stepsUsing('plugin'), fix: 'remove the step for now' },
   { feature: 'ping-pong services', find: (s) => when(s.strategy?.canary?.pingPong !== undefined, `${CANARY}.pingPong`), fix: 'use canaryService and stableService' },
   router('alb', 'AWS ALB'),

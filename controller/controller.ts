@@ -21,6 +21,7 @@ import { blueGreenPodExtras, blueGreenServices } from './bluegreen.ts';
 import { referencedServices, releasePatch, servicesToRelease } from './service-release.ts';
 import { AnalysisRunController } from '../analysis/controller.ts';
 import { RolloutAnalysis } from '../analysis/rollout-wiring.ts';
+import { RolloutExperiments } from './experiment-wiring.ts';
 import { Informer, keyOf, splitKey, type Logger } from '../kube/informer.ts';
 import { WorkQueue, type ReconcileOutcome } from '../kube/workqueue.ts';
 import { RoutingWatch } from './routing-watch.ts';
@@ -100,6 +101,8 @@ export class RolloutController {
   /** caches of AnalysisRuns and templates for the planner, and the AnalysisRun reconciler */
   readonly analysis: RolloutAnalysis;
   readonly analysisRuns: AnalysisRunController;
+  /** the Experiments of experiment steps (the Experiment's own controller runs them) */
+  readonly experiments: RolloutExperiments;
 
   constructor(options: ControllerOptions) {
     this.client = options.client;
@@ -169,6 +172,8 @@ export class RolloutController {
     });
     this.analysis = new RolloutAnalysis(this.client, ns, informerLog);
     this.analysis.connect((key) => this.queue.add(key), (namespace) => this.rollouts.list(namespace));
+    this.experiments = new RolloutExperiments(this.client, ns, informerLog);
+    this.experiments.connect((key) => this.queue.add(key));
     this.analysisRuns = new AnalysisRunController({ client: this.client, namespace: ns, instanceId: options.instanceId, log: this.log, workers: options.workers, now: this.now, canWrite: this.canWrite });
     // A routing object changed (maybe a weight reverted by another writer): reconcile the
     // Rollouts that own it or name it in their trafficRouting.
@@ -206,7 +211,7 @@ export class RolloutController {
     this.services.start();
     this.pods.start();
     this.deployments.start();
-    await Promise.all([this.rollouts.waitForSync(), this.replicaSets.waitForSync(), this.services.waitForSync(), this.pods.waitForSync(), this.deployments.waitForSync(), this.analysis.start()]);
+    await Promise.all([this.rollouts.waitForSync(), this.replicaSets.waitForSync(), this.services.waitForSync(), this.pods.waitForSync(), this.deployments.waitForSync(), this.analysis.start(), this.experiments.start()]);
     await this.analysisRuns.start();
     await this.routingWatch.start();
     this.queue.start((key) => this.reconcileTimed(key));
@@ -248,6 +253,7 @@ export class RolloutController {
     this.pods.stop();
     this.deployments.stop();
     this.analysis.stop();
+    this.experiments.stop();
     this.routingWatch.stop();
     await this.analysisRuns.stop();
     await this.queue.stop();
@@ -260,7 +266,7 @@ export class RolloutController {
   }
 
   synced(): boolean {
-    return this.rollouts.hasSynced() && this.replicaSets.hasSynced() && this.services.hasSynced() && this.pods.hasSynced() && this.deployments.hasSynced() && this.analysis.synced() && this.analysisRuns.synced();
+    return this.rollouts.hasSynced() && this.replicaSets.hasSynced() && this.services.hasSynced() && this.pods.hasSynced() && this.deployments.hasSynced() && this.analysis.synced() && this.experiments.synced() && this.analysisRuns.synced();
   }
 
   private async reconcileTimed(key: string): Promise<ReconcileOutcome | void> {
@@ -316,7 +322,7 @@ export class RolloutController {
       }
     }
 
-    if (validation.ok) specIssues.push(...this.analysis.missingTemplates(rollout));
+    if (validation.ok) specIssues.push(...this.analysis.missingTemplates(rollout), ...this.experiments.missingKind(canary?.steps ?? []));
     if (validation.ok) await this.releaseServices(ns, name, referencedServices(rollout.spec));
     // A router RBAC forbids is disabled: the Rollout says so instead of retrying 403s (and holds no finalizer for it).
     const forbiddenRouting = validation.ok ? this.routingWatch.forbiddenIssues(canary?.trafficRouting) : [];
@@ -361,7 +367,7 @@ export class RolloutController {
       spec: planned.spec,
       status: rollout.status,
     };
-    const input: PlanInput = { rollout: view, replicaSets, pods, services, specIssues, notImplemented, router, trafficVerified: true, now: this.now(), analysisRuns: this.analysis.observe(rollout), workload };
+    const input: PlanInput = { rollout: view, replicaSets, pods, services, specIssues, notImplemented, router, trafficVerified: true, now: this.now(), analysisRuns: this.analysis.observe(rollout), experiments: this.experiments.observe(rollout), workload };
     let plan = planRollout(input);
 
     // Grow first, then point Services, then move traffic, then shrink: pods exist before
@@ -400,6 +406,8 @@ export class RolloutController {
     }
 
     await this.analysis.apply(rollout, plan.analysis);
+    const rsNamed = (hash: string | undefined): string | undefined => (hash === plan.create?.hash ? plan.create?.name : replicaSets.find((rs) => rs.hash === hash)?.name);
+    await this.experiments.apply(rollout, plan.experiments, { stable: rsNamed(plan.status.stableRS), canary: rsNamed(plan.status.currentPodHash) });
 
     if (!this.canWrite()) throw new Error('lost leadership mid-reconcile: status not written');
     if (!isDeepStrictEqual(normalize(plan.status), normalize(rollout.status ?? {}))) {

@@ -42,6 +42,7 @@ export const FIELD_IMPLEMENTATIONS: Readonly<Record<string, readonly string[]>> 
   'spec.strategy.canary.steps[].pause': ['controller/planner.ts'],
   'spec.strategy.canary.steps[].setCanaryScale': ['controller/planner.ts'],
   'spec.strategy.canary.steps[].analysis': ['controller/planner.ts', 'analysis/rollout-plan.ts', 'analysis/rollout-wiring.ts', 'analysis/run-spec.ts'],
+  'spec.strategy.canary.steps[].experiment': ['controller/experiment-step.ts', 'controller/experiment-manifest.ts', 'api/experiment-step.ts', 'analysis/run-spec.ts'],
   'spec.strategy.canary.steps[].setHeaderRoute': ['controller/planner.ts', 'routers/types.ts'],
   'spec.strategy.canary.steps[].setMirrorRoute': ['controller/planner.ts', 'routers/types.ts'],
 

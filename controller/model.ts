@@ -3,6 +3,7 @@
 import type { SpecIssue } from '../api/issues.ts';
 import type { DesiredTraffic, RouterCapabilities } from '../routers/types.ts';
 import type { ObservedWorkload } from './workload-ref.ts';
+import type { ExperimentActions, ObservedExperiment } from './experiment-step.ts';
 // The views of spec and status live in api/ (analysis/ reads them too); re-exported for the planner.
 import type { AnalysisActions, ObservedAnalysisRun, PlannedEvent, PodMetadata, SpecView, StatusView } from '../api/views.ts';
 export type { StepView, SpecView, BlueGreenView, PodMetadata, AntiAffinityView, Condition, WeightDestination, StatusView, PlannedEvent, RolloutAnalysisView, AnalysisRunRecord, ObservedAnalysisRun, AnalysisRunCreate, AnalysisActions } from '../api/views.ts';
@@ -74,6 +75,8 @@ export interface PlanInput {
   now: number;
   /** the AnalysisRuns the Rollout owns (absent: none) */
   analysisRuns?: ObservedAnalysisRun[];
+  /** the Experiments the Rollout owns (absent: none) */
+  experiments?: ObservedExperiment[];
   /** the Deployment spec.workloadRef names (absent: none, or not found) */
   workload?: ObservedWorkload | undefined;
 }
@@ -139,4 +142,6 @@ export interface Plan {
   requeueAfterMs?: number | undefined;
   /** AnalysisRuns to create, terminate and delete (absent: nothing to do) */
   analysis?: AnalysisActions | undefined;
+  /** Experiments of experiment steps to create, terminate and delete (absent: nothing to do) */
+  experiments?: ExperimentActions | undefined;
 }

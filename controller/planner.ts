@@ -28,6 +28,7 @@ import { rollbackWithinWindow } from './rollback-window.ts';
 import { limitDelayedScaleDowns } from './scale-down-limit.ts';
 import { workloadScaleDown } from './workload-ref.ts';
 import { AnalysisPlanner, hasInconclusivePause } from '../analysis/rollout-plan.ts';
+import { ExperimentStepPlanner, type ExperimentStepView } from './experiment-step.ts';
 import { planBlueGreen } from './bluegreen.ts';
 import { planRestart, derivePhase, selectorString, setCondition, sum } from './plan-common.ts';
 
@@ -78,6 +79,8 @@ interface Ctx {
   draft: Draft;
   rev: Revision;
   targets: Targets;
+  /** the experiment step's Experiments (controller/experiment-step.ts) */
+  experiments: ExperimentStepPlanner;
 }
 
 export function planRollout(input: PlanInput): Plan {
@@ -110,7 +113,8 @@ function planCanary(input: PlanInput, plan: Plan): Plan {
   const clock = requeueClock(input.now);
   const draft: Draft = { status: plan.status, events: plan.events, requeueAt: clock.at };
   const rev = resolveRevision(input, prev, draft);
-  const c: Ctx = { input, prev, canary, draft, rev, targets: podTargets(input, prev, canary, rev) };
+  const experiments = new ExperimentStepPlanner({ rolloutName: input.rollout.name, currentHash: rev.currentHash, revision: rev.revision, experiments: input.experiments ?? [], status: draft.status, events: draft.events, now: input.now });
+  const c: Ctx = { input, prev, canary, draft, rev, targets: podTargets(input, prev, canary, rev), experiments };
   const analysis = new AnalysisPlanner({ rolloutName: input.rollout.name, currentHash: rev.currentHash, runs: input.analysisRuns ?? [], status: draft.status, events: draft.events, now: input.now });
 
   const pos = resolvePosition(c, analysis);
@@ -119,6 +123,7 @@ function planCanary(input: PlanInput, plan: Plan): Plan {
   const out = promote(c, pos, walk);
   const trafficWeight = out.promotedFrom !== undefined ? 0 : weight;
   plan.analysis = planAnalysis(c, pos, walk, out, analysis);
+  plan.experiments = planExperiments(c, pos, walk, out);
 
   const sizes = replicaSetSizes(c, pos, walk, out, trafficWeight);
   const current = currentReplicaSet(c, sizes);
@@ -131,6 +136,7 @@ function planCanary(input: PlanInput, plan: Plan): Plan {
   if (traffic) plan.traffic = traffic;
 
   finishStatus(c, pos, walk, out, analysis.waiting);
+  if (pos.abort && plan.status.message?.startsWith('RolloutAborted')) plan.status.message += experiments.abortMessage();
   plan.workloadScale = scaleWorkload(c);
   planRestart(input, plan, c.targets.limits.maxUnavailable, clock.at);
   plan.requeueAfterMs = clock.afterMs();
@@ -238,7 +244,9 @@ function resolvePosition(c: Ctx, analysis: AnalysisPlanner): Position {
     delete status.abortedAt;
   }
   // A run that ended Failed or Error aborts (analysis/rollout-plan.ts).
-  analysis.beforeAbort({ inCanary: inCanary && !status.promoteFull, retrying: !status.abort && prev.abortedAt !== undefined && !rev.templateChanged });
+  const retrying = !status.abort && prev.abortedAt !== undefined && !rev.templateChanged;
+  analysis.beforeAbort({ inCanary: inCanary && !status.promoteFull, retrying });
+  c.experiments.beforeAbort({ inCanary: inCanary && !status.promoteFull, retrying });
   const { abort, stepIndex } = abortOrRetry(c, promoteOverAbort);
   if (!inCanary) return { stepIndex: rev.steps.length, abort, inCanary, fastRollback: false };
   return { ...skipSteps(c, abort, stepIndex), abort, inCanary };
@@ -389,6 +397,7 @@ function runStep(c: Ctx, step: StepView, index: number, analysis: AnalysisPlanne
   const label = `${index + 1}/${c.rev.steps.length}`;
   if (step.pause) return pauseStep(c, step.pause, label);
   if (step.analysis) return analysis.step(index, step.analysis, label);
+  if (step.experiment) return c.experiments.step(index, step.experiment as ExperimentStepView, label);
   const { events } = c.draft;
   for (const kind of Object.keys(step).filter((k) => !PLANNED_STEP_KINDS.has(k))) {
     events.push({ type: 'Warning', reason: 'StepNotImplemented', message: `Rollout step ${label} (${kind}) is not implemented yet and was skipped` });
@@ -475,6 +484,13 @@ function promote(c: Ctx, pos: Position, walk: Walk): Outcome {
   const done = rev.steps.length > 0 ? `completed all ${rev.steps.length} canary steps` : 'no steps';
   events.push({ type: 'Normal', reason: 'RolloutCompleted', message: `Rollout completed update to revision ${rev.revision} (${rev.currentHash}): ${done}` });
   return { inCanary: false, stableHash: rev.currentHash, promotedFrom: rev.stableHash };
+}
+
+/** Experiments not needed any more are terminated, old ones deleted (controller/experiment-step.ts). */
+function planExperiments(c: Ctx, pos: Position, walk: Walk, out: Outcome): Plan['experiments'] {
+  const { spec } = c.input.rollout;
+  const promoteFull = c.draft.status.promoteFull === true;
+  return c.experiments.finish({ abort: pos.abort, inCanary: out.inCanary, promoteFull, stepIndex: walk.stepIndex, successfulLimit: spec.analysis?.successfulRunHistoryLimit, unsuccessfulLimit: spec.analysis?.unsuccessfulRunHistoryLimit });
 }
 
 // --- Phase 7: analysis (runs for steps, background runs, history: analysis/rollout-plan.ts) -----
@@ -687,7 +703,9 @@ function routerTraffic(c: Ctx, pos: Position, walk: Walk, out: Outcome, trafficW
   // Routed without the two Services is Istio subset-level splitting (validation allows no other).
   if (!rev.routed && !(canary.stableService && canary.canaryService)) return undefined;
   const routes = out.inCanary && !pos.abort && c.targets.canaryAvailable > 0 ? managedRoutesAt(rev.steps, walk.stepIndex, true) : { headerRoutes: [], mirrorRoutes: [] };
-  return { weight: ratio, stableService: canary.stableService ?? '', canaryService: canary.canaryService ?? '', stableHash: out.stableHash, canaryHash: routerCanaryHash(c, out), ...routes };
+  // Weighted experiment templates while their Experiment runs; gone in the write of the next step's weight.
+  const extra = c.experiments.extraDestinations(rev.steps, walk.stepIndex, out.inCanary, pos.abort);
+  return { weight: ratio, stableService: canary.stableService ?? '', canaryService: canary.canaryService ?? '', stableHash: out.stableHash, canaryHash: routerCanaryHash(c, out), ...routes, ...(extra.length > 0 ? { extraDestinations: extra } : {}) };
 }
 
 /** The weight as an exact ratio: out of maxTrafficWeight when the step's weight is reached. */
@@ -767,7 +785,7 @@ function scaleWorkload(c: Ctx): Plan['workloadScale'] {
 }
 
 /** The step kinds the planner carries out; others (experiment, plugin) are skipped with a warning. */
-const PLANNED_STEP_KINDS = new Set(['setWeight', 'pause', 'setCanaryScale', 'analysis', 'setHeaderRoute', 'setMirrorRoute']);
+const PLANNED_STEP_KINDS = new Set(['setWeight', 'pause', 'setCanaryScale', 'analysis', 'experiment', 'setHeaderRoute', 'setMirrorRoute']);
 
 /** What a completed step did, for its Event: `setWeight: 20`, `setCanaryScale, setHeaderRoute: canary-header`. */
 function stepSummary(step: StepView): string {
