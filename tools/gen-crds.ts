@@ -5,10 +5,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ANALYSIS_CRDS, renderAnalysisCrd } from '../api/analysis.ts';
 import { ROLLOUT_CRD_PATH, renderRolloutCrd } from '../api/crd.ts';
+import { EXPERIMENT_CRD_PATH, renderExperimentCrd } from '../api/experiment.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outputs: [string, string][] = [
   [ROLLOUT_CRD_PATH, renderRolloutCrd()],
+  [EXPERIMENT_CRD_PATH, renderExperimentCrd()],
   ...ANALYSIS_CRDS.map(({ path, definition }): [string, string] => [path, renderAnalysisCrd(definition)]),
 ];
 for (const [path, text] of outputs) {

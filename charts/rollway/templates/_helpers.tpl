@@ -37,6 +37,14 @@ With .cluster false (namespaced mode) cluster-scoped templates are left out and 
 - apiGroups: [rollway.dev]
   resources: [analysisruns/status]
   verbs: [update]
+# reason: experiment steps create Experiments and terminate them (patch); the Experiment reconciler watches them and deletes those beyond the history limits
+- apiGroups: [rollway.dev]
+  resources: [experiments]
+  verbs: [get, list, watch, create, patch, delete]
+# reason: the Experiment reconciler writes its phase, template and analysis statuses to the Experiment's status
+- apiGroups: [rollway.dev]
+  resources: [experiments/status]
+  verbs: [update]
 # reason: templates named by Rollouts are read to build AnalysisRuns (read only)
 - apiGroups: [rollway.dev]
   resources: [{{ if .cluster }}analysistemplates, clusteranalysistemplates{{ else }}analysistemplates{{ end }}]
@@ -53,10 +61,10 @@ With .cluster false (namespaced mode) cluster-scoped templates are left out and 
 - apiGroups: [""]
   resources: [pods]
   verbs: [get, list, watch, patch, delete]
-# reason: canaryService and stableService selectors are pointed at a revision's pod-template hash
+# reason: canaryService and stableService selectors are pointed at a revision's pod-template hash; an Experiment template with service creates its own Service and deletes it when done
 - apiGroups: [""]
   resources: [services]
-  verbs: [get, list, watch, patch]
+  verbs: [get, list, watch, create, patch, delete]
 # reason: every transition of a Rollout or AnalysisRun is recorded as an Event on it
 - apiGroups: [""]
   resources: [events]
