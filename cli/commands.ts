@@ -7,6 +7,7 @@ import { ROLLOUT_GROUP, ROLLOUT_PLURAL, ROLLOUT_VERSION } from '../api/rollout.t
 import type { RolloutObject } from '../api/views.ts';
 import { Informer } from '../kube/informer.ts';
 import { KubeApiError, KubeClient, type KubeObject } from '../kube/client.ts';
+import { LOG_LEVELS, LogOptionError, parseLogFormat, parseLogLevel } from '../lib/log.ts';
 import { ActionError, abort, getRollout, pause, promote, restart, retry, setImage, undo } from '../client/actions.ts';
 import { commandHelp, overallHelp, parse, parseDuration, UsageError, type CommandSpec, type FlagSpec, type FlagValues } from './args.ts';
 import { complete, completionScript } from './completion.ts';
@@ -174,7 +175,8 @@ releases routing left applied by Rollouts that are already gone.`,
       { name: 'metrics-port', type: 'string', valueName: 'PORT', description: '/metrics port (0 picks a free one, -1 disables)', default: '8090' },
       { name: 'healthz-port', type: 'string', valueName: 'PORT', description: '/healthz port (0 picks a free one, -1 disables)', default: '8080' },
       { name: 'bind-address', type: 'string', valueName: 'ADDR', description: 'address /metrics and /healthz listen on (0.0.0.0 in a pod, for probes and scraping)', default: '127.0.0.1' },
-      { name: 'log-format', type: 'string', valueName: 'FORMAT', description: 'json or text', default: 'json', values: ['json', 'text'] },
+      { name: 'log-format', type: 'string', valueName: 'FORMAT', description: 'json or text (default: text on a terminal, else json)', values: ['json', 'text'] },
+      { name: 'log-level', type: 'string', valueName: 'LEVEL', description: 'most detailed level logged: error, warn, info or debug', default: 'info', values: [...LOG_LEVELS] },
       { name: 'workers', type: 'string', valueName: 'N', description: 'rollouts reconciled at once', default: '16' },
       { name: 'leader-elect', type: 'boolean', description: 'take a Lease so only one replica writes (--leader-elect=false: write at once)', default: true },
       { name: 'leader-election-namespace', type: 'string', valueName: 'NS', description: 'namespace of the Lease (default: --namespace, else kube-system)' },
@@ -500,11 +502,21 @@ async function versionCommand(ctx: Context): Promise<number> {
   return 0;
 }
 
+/** A bad flag value found by a library check is a usage error (exit code 2). */
+function usage<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (err) {
+    if (err instanceof LogOptionError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
 async function runControllerCommand(ctx: Context): Promise<number> {
   const { runController } = await import('../controller/main.ts');
   const flags = ctx.flags;
-  const logFormat = str(flags['log-format']);
-  if (logFormat !== 'json' && logFormat !== 'text') throw new UsageError(`--log-format must be json or text, got "${logFormat}"`);
+  const logFormat = usage(() => parseLogFormat(str(flags['log-format'])));
+  const logLevel = usage(() => parseLogLevel(str(flags['log-level']) ?? 'info'));
   const smiApiVersion = str(flags['smi-api-version']);
   if (smiApiVersion !== undefined && !(SMI_VERSIONS as readonly string[]).includes(smiApiVersion)) throw new UsageError(`--smi-api-version must be one of ${SMI_VERSIONS.join(', ')}, got "${smiApiVersion}"`);
   const workers = Number(str(flags.workers));
@@ -518,6 +530,7 @@ async function runControllerCommand(ctx: Context): Promise<number> {
     healthzPort: portFlag('--healthz-port', str(flags['healthz-port'])),
     bindAddress: str(flags['bind-address']) ?? '127.0.0.1',
     logFormat,
+    logLevel,
     workers,
     leaderElect: flags['leader-elect'] !== false,
     leaderElectionNamespace: str(flags['leader-election-namespace']),

@@ -58,6 +58,8 @@ export interface ControllerOptions {
   now?: () => number;
   /** fencing: false once this process may no longer write (lost leadership) */
   canWrite?: () => boolean;
+  /** told each reconcile's duration in seconds (the /metrics histogram) */
+  onReconciled?: (seconds: number) => void;
 }
 
 export interface ReconcileStats {
@@ -93,6 +95,7 @@ export class RolloutController {
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly canWrite: () => boolean;
+  private readonly onReconciled: ((seconds: number) => void) | undefined;
   private readonly events: EventRecorder;
   private readonly routers = new Map<string, { config: string; router: TrafficRouter }>();
   /** Rollout key → the routing whose objects carry our mark (checked once per routing and start) */
@@ -109,6 +112,7 @@ export class RolloutController {
     this.log = options.log;
     this.now = options.now ?? Date.now;
     this.canWrite = options.canWrite ?? (() => true);
+    this.onReconciled = options.onReconciled;
     this.events = new EventRecorder(options.client, 'rollway-controller', options.instanceId ?? 'rollway');
     const ns = options.namespace;
     this.namespace = ns;
@@ -281,8 +285,10 @@ export class RolloutController {
       this.log('info', 'write conflict, re-planning from fresh state', { rollout: key });
       return { requeueAfterMs: CONFLICT_RETRY_MS };
     } finally {
+      const seconds = (performance.now() - started) / 1000;
       this.stats.reconciles++;
-      this.stats.latencies.push((performance.now() - started) / 1000);
+      this.stats.latencies.push(seconds);
+      this.onReconciled?.(seconds);
       if (this.stats.latencies.length > 1000) this.stats.latencies.splice(0, this.stats.latencies.length - 1000);
     }
   }

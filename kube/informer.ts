@@ -7,6 +7,7 @@
 // resourceVersion is opaque: it is only ever compared for equality.
 import { KubeApiError, type KubeObject, type ObjectList, type RequestOptions, type ResourceRef, type WatchEvent } from './client.ts';
 import { backoffDelay, jittered, MAX_TIMER_MS } from './backoff.ts';
+import { fallbackLogger, type Logger, type LogLevel } from '../lib/log.ts';
 
 /** The two API calls an informer makes; KubeClient satisfies it, and a test stub is small. */
 export interface ListWatchClient {
@@ -19,8 +20,7 @@ export interface ListWatchClient {
   ): Promise<void>;
 }
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-export type Logger = (level: LogLevel, msg: string, fields: Record<string, unknown>) => void;
+export type { Logger, LogLevel };
 
 export interface InformerOptions {
   labelSelector?: string;
@@ -93,11 +93,6 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-const defaultLog: Logger = (level, msg, fields) => {
-  if (level === 'debug') return;
-  console.error(JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields }));
-};
-
 /** A watch that ends by itself this soon without a single event counts as a failure (no hot loop). */
 const MIN_HEALTHY_WATCH_MS = 1000;
 
@@ -146,7 +141,7 @@ export class Informer<T extends KubeObject> {
     this.pageSize = options.pageSize ?? 500;
     this.backoffBaseMs = options.backoff?.baseMs ?? 200;
     this.backoffMaxMs = options.backoff?.maxMs ?? 3_000;
-    this.log = options.log ?? defaultLog;
+    this.log = options.log ?? fallbackLogger;
     this.random = options.random ?? Math.random;
     this.transform = options.transform;
     const resource = ref.group ? `${ref.plural}.${ref.group}` : ref.plural;

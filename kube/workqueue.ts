@@ -2,6 +2,7 @@
 // processed by two workers at once, failures retry with per-key exponential backoff, and delayed
 // requeues (timed pauses, scale-down deadlines) use one timer per key — no polling, no scans.
 import { backoffDelay, MAX_TIMER_MS } from './backoff.ts';
+import { fallbackLogger } from '../lib/log.ts';
 
 export type ReconcileOutcome = { requeueAfterMs?: number };
 export type ReconcileHandler = (key: string) => Promise<ReconcileOutcome | void>;
@@ -31,7 +32,7 @@ interface DelayedEntry {
 
 function defaultOnError(key: string, err: unknown): void {
   const error = err instanceof Error ? (err.stack ?? err.message) : String(err);
-  console.error(JSON.stringify({ time: new Date().toISOString(), level: 'error', msg: 'reconcile failed, retrying with backoff', key, error }));
+  fallbackLogger('error', 'reconcile failed, retrying with backoff', { key, error });
 }
 
 export class WorkQueue {

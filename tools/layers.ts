@@ -7,7 +7,7 @@ import path from 'node:path';
 
 /** Lowest first. Folders of one layer may import each other (the cycle check still applies). */
 export const LAYERS: readonly (readonly string[])[] = [
-  ['lib', 'crds-types'], // pure helpers (safe regex, logger, metrics) and generated CRD types
+  ['lib', 'crds-types'], // helpers with no project imports (safe regex, logger) and generated CRD types
   ['kube'], // Kubernetes REST client, informer, work queue, backoff, Events
   ['routers'], // traffic router plugins, their SDK and conformance suite
   ['api'], // our resources: zod schemas, validation, views, labels

@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { createLogger, parseLogFormat, parseLogLevel, type LoggerOptions } from './log.ts';
+
+const at = new Date('2026-11-30T20:00:00.000Z');
+
+function capture(options: LoggerOptions): { lines: string[]; log: ReturnType<typeof createLogger> } {
+  const lines: string[] = [];
+  return { lines, log: createLogger({ now: () => at, write: (l) => lines.push(l), ...options }) };
+}
+
+void test('a level writes itself and the levels above it, nothing more detailed', () => {
+  const written = (level: 'error' | 'warn' | 'info' | 'debug'): string[] => {
+    const { lines, log } = capture({ level, format: 'json' });
+    for (const l of ['debug', 'info', 'warn', 'error'] as const) log(l, `at ${l}`, {});
+    return lines.map((line) => (JSON.parse(line) as { level: string }).level);
+  };
+  assert.deepEqual(written('error'), ['error']);
+  assert.deepEqual(written('warn'), ['warn', 'error']);
+  assert.deepEqual(written('info'), ['info', 'warn', 'error']);
+  assert.deepEqual(written('debug'), ['debug', 'info', 'warn', 'error']);
+  assert.deepEqual(written(undefined as never), ['info', 'warn', 'error'], 'default info');
+});
+
+void test('JSON: one object a line with time, level, message, base and fields; an Error as its message', () => {
+  const { lines, log } = capture({ format: 'json', base: { instance: 'blue' } });
+  log('warn', 'watch failed', { resource: 'rollouts', err: new Error('connection reset'), n: 3 });
+  assert.equal(lines.length, 1);
+  assert.ok(lines[0]!.endsWith('}\n') && !lines[0]!.slice(0, -1).includes('\n'));
+  assert.deepEqual(JSON.parse(lines[0]!), { time: '2026-11-30T20:00:00.000Z', level: 'warn', msg: 'watch failed', instance: 'blue', resource: 'rollouts', err: 'connection reset', n: 3 });
+});
+
+void test('text: time, padded level, message, then key=value with values quoted when they have spaces', () => {
+  const { lines, log } = capture({ format: 'text' });
+  log('info', 'metrics listening', { address: '127.0.0.1:8090' });
+  log('error', 'reconcile failed', { key: 'shop/web', error: 'the server said "no"', weights: [10, 90] });
+  assert.deepEqual(lines, [
+    '2026-11-30T20:00:00.000Z INFO  metrics listening address=127.0.0.1:8090\n',
+    '2026-11-30T20:00:00.000Z ERROR reconcile failed key=shop/web error="the server said \\"no\\"" weights=[10,90]\n',
+  ]);
+});
+
+void test('--log-level and --log-format: the accepted values, the TTY default, and a clear error', () => {
+  assert.equal(parseLogLevel('debug'), 'debug');
+  assert.throws(() => parseLogLevel('verbose'), /--log-level must be one of error, warn, info, debug, got "verbose"/);
+  assert.equal(parseLogFormat('json', true), 'json');
+  assert.equal(parseLogFormat(undefined, true), 'text', 'a person at a terminal');
+  assert.equal(parseLogFormat(undefined, false), 'json', 'a pod or a pipe');
+  assert.throws(() => parseLogFormat('xml', false), /--log-format must be json or text, got "xml"/);
+});
