@@ -217,16 +217,6 @@ export async function loadConfigObjects(client: KubeClient, namespace: string): 
   return { data: cm?.data ?? {}, secret };
 }
 
-/** The delivery counters in Prometheus' text format. */
-export function renderNotificationMetrics(notifier: Notifier): string {
-  const esc = (v: string): string => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
-  const lines = ['# HELP rollway_notifications_deliveries_total Notification delivery attempts by service and result.', '# TYPE rollway_notifications_deliveries_total counter'];
-  for (const [result, map] of [['success', notifier.stats.sent], ['failure', notifier.stats.failed]] as const) {
-    for (const [service, n] of map) lines.push(`rollway_notifications_deliveries_total{service="${esc(service)}",result="${result}"} ${n}`);
-  }
-  return `${lines.join('\n')}\n`;
-}
-
 /** The revision of the Rollout's current pod template: its ReplicaSet carries it (rollway.dev/revision). */
 export async function revisionOf(client: KubeClient, rollout: RolloutObj): Promise<string | undefined> {
   const hash = (rollout.status as { currentPodHash?: string } | undefined)?.currentPodHash;
