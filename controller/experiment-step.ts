@@ -95,6 +95,8 @@ export class ExperimentStepPlanner {
   private readonly actions: ExperimentActions = { create: [], terminate: [], delete: [] };
   /** the Experiment whose failure aborted the Rollout in this plan or before (for the message) */
   private failed: ObservedExperiment | undefined;
+  /** an Experiment is running and the rollout waits on it (no progress deadline meanwhile, as for analysis) */
+  waiting = false;
 
   constructor(input: ExperimentPlanInput) {
     this.input = input;
@@ -174,6 +176,7 @@ export class ExperimentStepPlanner {
     const { name, experiment } = this.ensure(stepIndex, step, label);
     this.live.add(name);
     const phase = experiment?.phase ?? '';
+    this.waiting = !COMPLETED.has(phase);
     if (phase === 'Successful') {
       this.current = undefined;
       events.push({ type: 'Normal', reason: 'ExperimentSuccessful', message: `Experiment ${name} Successful${experiment?.message ? `: ${experiment.message}` : ''}` });

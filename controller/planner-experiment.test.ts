@@ -125,6 +125,17 @@ void describe('planner: the canary experiment step', () => {
     assert.equal(w.status?.currentStepIndex, 3);
   });
 
+  void it('no progress deadline while the Experiment runs (as while an analysis runs)', () => {
+    const w = world();
+    w.spec = { ...w.spec, progressDeadlineSeconds: 10 };
+    w.settle();
+    w.report('Running');
+    w.now += 120_000;
+    w.reconcile();
+    assert.equal(w.status?.phase, 'Progressing');
+    assert.equal(w.status?.currentStepIndex, 1);
+  });
+
   void it('a failed Experiment aborts the Rollout with its message; a promote --full instead terminates a running one', () => {
     const w = world();
     w.settle();

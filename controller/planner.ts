@@ -135,7 +135,7 @@ function planCanary(input: PlanInput, plan: Plan): Plan {
   const traffic = routerTraffic(c, pos, walk, out, trafficWeight, sizes);
   if (traffic) plan.traffic = traffic;
 
-  finishStatus(c, pos, walk, out, analysis.waiting);
+  finishStatus(c, pos, walk, out, analysis.waiting || experiments.waiting);
   if (pos.abort && plan.status.message?.startsWith('RolloutAborted')) plan.status.message += experiments.abortMessage();
   plan.workloadScale = scaleWorkload(c);
   planRestart(input, plan, c.targets.limits.maxUnavailable, clock.at);
