@@ -43,3 +43,24 @@ void test('a write guard refuses writes but not reads (leader fencing)', async (
   await assert.rejects(client.get({ group: '', version: 'v1', plural: 'pods', namespace: 'a', name: 'b' }), (err: Error) => !/leader lease/.test(err.message));
   client.close();
 });
+
+void test('a response whose UTF-8 characters are split across network chunks reads intact', async () => {
+  const http = await import('node:http');
+  const body = Buffer.from(JSON.stringify({ kind: 'PodList', items: [{ metadata: { name: 'p', annotations: { note: 'größe ✓ 日本' } } }] }));
+  const cut = body.indexOf(Buffer.from('✓')) + 1; // in the middle of a three-byte character
+  const server = http.createServer((_req, res) => {
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.write(body.subarray(0, cut));
+    setTimeout(() => res.end(body.subarray(cut)), 20);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  const client = new KubeClient({ server: `http://127.0.0.1:${port}`, namespace: 'default', contextName: 't', authenticate: () => Promise.resolve() });
+  try {
+    const list = await client.list({ group: '', version: 'v1', plural: 'pods' });
+    assert.equal(list.items[0]?.metadata.annotations?.note, 'größe ✓ 日本');
+  } finally {
+    client.close();
+    server.close();
+  }
+});
