@@ -2,7 +2,7 @@
 // watch rollouts with. Exit codes: 0 success, 1 error (not found, API or kubeconfig error),
 // 2 usage error; `status` has its own: 0 Healthy, 1 Degraded, 2 timed out, 3 could not check.
 import { readFileSync } from 'node:fs';
-import { stringify as toYaml } from 'yaml';
+import { createRequire } from 'node:module';
 import { ROLLOUT_GROUP, ROLLOUT_PLURAL, ROLLOUT_VERSION } from '../api/rollout.ts';
 import type { RolloutObject } from '../api/views.ts';
 import { Informer } from '../kube/informer.ts';
@@ -13,7 +13,6 @@ import { commandHelp, overallHelp, parse, parseDuration, UsageError, type Comman
 import { complete, completionScript } from './completion.ts';
 import { routerPluginSpecs } from '../routers/load.ts';
 import { SMI_VERSIONS } from '../routers/smi/render.ts';
-import { formatFinding, lintText } from './lint.ts';
 import { LiveOutput, Throttle } from './live.ts';
 import { ANALYSIS_RUN_PLURAL, analysisRunsMissing, fetchRolloutViews, fetchSnapshot, RolloutWatch, serves } from '../client/observe.ts';
 import { renderAnalysisRun, renderList, renderRollout, statusLabel, table } from './render.ts';
@@ -240,6 +239,9 @@ function printObject(object: unknown, format: string): void {
     return o;
   };
   const value = Array.isArray(object) ? object.map(clean) : clean(object);
+  // YAML (about 70 modules) and lint (Liquid, through the notification checks) load on demand:
+  // `rollway controller` starts through this file and needs neither.
+  const toYaml = (v: unknown): string => (createRequire(import.meta.url)('yaml') as typeof import('yaml')).stringify(v);
   process.stdout.write(format === 'json' ? `${JSON.stringify(value, null, 2)}\n` : toYaml(value));
 }
 
@@ -421,7 +423,7 @@ async function statusCommand(ctx: Context): Promise<number> {
   });
 }
 
-function lintCommand(ctx: Context): number {
+async function lintCommand(ctx: Context): Promise<number> {
   const file = str(ctx.flags.filename);
   if (!file) throw new UsageError('lint needs -f FILE');
   const format = outputFormat(ctx.flags, ['json']);
@@ -437,6 +439,7 @@ function lintCommand(ctx: Context): number {
     }
     throw new ActionError(message);
   }
+  const { formatFinding, lintText } = await import('./lint.ts');
   const findings = lintText(text);
   const errors = findings.filter((f) => f.severity === 'error').length;
   if (format === 'json') process.stdout.write(`${JSON.stringify(findings, null, 2)}\n`);
@@ -708,7 +711,7 @@ async function run(argv: string[]): Promise<number> {
       case 'status':
         return await statusCommand(ctx);
       case 'lint':
-        return lintCommand(ctx);
+        return await lintCommand(ctx);
       case 'convert':
         return await convertCommand(ctx);
       case 'migrate':
