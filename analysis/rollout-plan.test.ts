@@ -248,6 +248,28 @@ void describe('an analysis step', () => {
     assert.equal(world.status?.canary?.currentStepAnalysisRunStatus?.name, `demo-${h3}-1`);
   });
 
+  void it('a run its status names is created under that name when it does not exist (created after the status write, which may be lost)', () => {
+    // The retry race: a reconcile from a copy older than the record would pick the next free name
+    // once the recorded run completed; runs are created only after the status write naming them
+    // (that write fails from an older copy), so the record alone decides the name.
+    const world = deployed([{ setWeight: 25 }, STEP]);
+    const hash = world.setImage('v2');
+    world.settle();
+    world.setRun(`demo-${hash}-1`, 'Failed', 'bad');
+    world.settle();
+    world.status = { ...world.status, abort: false }; // `retry`
+    for (let i = 0; i < 10 && !world.status?.canary?.currentStepAnalysisRunStatus?.name.endsWith('.1'); i++) world.reconcile();
+    const retryName = `demo-${hash}-1.1`;
+    assert.equal(world.status?.canary?.currentStepAnalysisRunStatus?.name, retryName);
+    world.runs = world.runs.filter((r) => r.name !== retryName); // written to status, its create not done (yet)
+    const plan = world.reconcile();
+    assert.deepEqual(plan.analysis?.create.map((c) => c.name), [retryName], 'the recorded name, not a fresh one');
+    world.setRun(retryName, 'Successful');
+    world.settle();
+    assert.deepEqual(world.runs.map((r) => r.name), [`demo-${hash}-1`, retryName]);
+    assert.equal(world.status?.phase, 'Healthy');
+  });
+
   void it('adopts a running run it created before a restart lost the status write', () => {
     const world = deployed([{ setWeight: 25 }, STEP]);
     const hash = world.setImage('v2');

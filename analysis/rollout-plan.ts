@@ -157,13 +157,23 @@ export class AnalysisPlanner extends RunBookkeeping<RecordKey> {
     }
   }
 
-  /** Finds, adopts or plans the run of `key` for a revision; answers its name and observed state. */
-  private ensureRun(key: RecordKey, matches: (r: ObservedAnalysisRun) => boolean, create: () => { name: string; announce: string }): { name: string; run: ObservedAnalysisRun | undefined; previous: string | undefined } {
+  /**
+   * Finds, adopts or plans the run of `key` for a revision; answers its name and observed state.
+   * The status record is what names a run: the controller creates a run only after the status
+   * write that records it, so a plan from an older copy (which would pick a fresh name, a run of
+   * the first name having completed meanwhile) is refused with that write, never run twice.
+   */
+  private ensureRun(key: RecordKey, matches: (r: ObservedAnalysisRun) => boolean, create: (recorded?: string) => { name: string; announce: string }): { name: string; run: ObservedAnalysisRun | undefined; previous: string | undefined } {
     const record = this.record(key);
     if (record) {
       const run = this.observed(record.name);
-      // Not observed yet (just created): trust the record if its name is of this revision.
-      if (run ? matches(run) : record.name.startsWith(`${this.input.rolloutName}-${this.input.currentHash}-`)) return { name: record.name, run, previous: record.status };
+      if (run && matches(run)) return { name: record.name, run, previous: record.status };
+      if (!run && record.name.startsWith(`${this.input.rolloutName}-${this.input.currentHash}-`)) {
+        // Recorded, not seen: its creation follows the status write (or was lost); made under
+        // that very name, so an existing one answers AlreadyExists and is the same run.
+        create(record.name);
+        return { name: record.name, run, previous: record.status };
+      }
     }
     const adopt = this.input.runs.find((r) => matches(r) && !r.terminated && !isCompleted(r.phase));
     if (adopt) {
@@ -191,8 +201,8 @@ export class AnalysisPlanner extends RunBookkeeping<RecordKey> {
     const { name, run, previous } = this.ensureRun(
       key,
       (r) => r.type === 'step' && r.podHash === currentHash && r.stepIndex === stepIndex,
-      () => {
-        const runName = this.freshName(stepRunName(rolloutName, currentHash, stepIndex));
+      (recorded) => {
+        const runName = recorded ?? this.freshName(stepRunName(rolloutName, currentHash, stepIndex));
         this.actions.create.push({ name: runName, type: 'step', podHash: currentHash, stepIndex, analysis });
         return { name: runName, announce: `Created AnalysisRun ${runName} for step ${label}` };
       },
@@ -233,8 +243,8 @@ export class AnalysisPlanner extends RunBookkeeping<RecordKey> {
     const { name, run, previous } = this.ensureRun(
       key,
       (r) => r.type === 'background' && r.podHash === currentHash,
-      () => {
-        const runName = this.freshName(backgroundRunName(rolloutName, currentHash));
+      (recorded) => {
+        const runName = recorded ?? this.freshName(backgroundRunName(rolloutName, currentHash));
         this.actions.create.push({ name: runName, type: 'background', podHash: currentHash, analysis });
         return { name: runName, announce: `Created background AnalysisRun ${runName}` };
       },

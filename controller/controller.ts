@@ -10,8 +10,11 @@ import { isConflict, KubeApiError, type KubeClient, type KubeObject, type Resour
 import { appliedRoutingOf, createRouter, routingObjects, type AppliedRouting } from '../routers/index.ts';
 import { percentOf, RouterSpecError, type TrafficRouter } from '../routers/types.ts';
 import { rejectedWriteIssue } from '../routers/common.ts';
+import { cachedKubeApi, kubeApiOf } from '../routers/kube-api.ts';
 import { EventRecorder } from '../kube/events.ts';
 import { templateKey } from './adopt.ts';
+import { stepEvents } from './step-event.ts';
+import { writeStatusFirst } from './status-first.ts';
 import { POD_TEMPLATE_HASH_LABEL } from './hash.ts';
 import { EPHEMERAL_METADATA_ANNOTATION, usesPodTemplateExtras } from './pod-metadata.ts';
 import { resolveWorkloadSpec, type ObservedWorkload } from './workload-ref.ts';
@@ -77,8 +80,8 @@ export class RolloutController {
   /** Deployments, for spec.workloadRef (their template, selector and size) */
   readonly deployments: Informer<DeploymentObject>;
   private readonly podsByReplicaSet = new OwnerIndex<PodObject>();
-  /** Rollout key → the resourceVersion our last status write replaced (until the cache moves past it) */
-  private readonly writtenOver = new Map<string, string>();
+  /** Rollout key → the resourceVersions our writes replaced (until the cache moves past them) */
+  private readonly writtenOver = new Map<string, Set<string>>();
   /** Rollouts whose deletion our informer saw: their Services are released on the key's next reconcile */
   private readonly deleted = new Set<string>();
   // Writes that keep failing with conflicts mean our cache is behind (a watch that silently
@@ -261,6 +264,7 @@ export class RolloutController {
     this.routingWatch.stop();
     await this.analysisRuns.stop();
     await this.queue.stop();
+    await this.events.flush();
   }
 
   /** Plans every cached Rollout again (after writes were held back, e.g. while the lease lapsed). */
@@ -306,7 +310,7 @@ export class RolloutController {
     // Our last write of this Rollout has not reached the cache yet (another object's event came
     // first): planning from the older copy would redo what that write recorded, such as a second
     // AnalysisRun for one retry. The write's own watch event enqueues the Rollout again.
-    if (this.writtenOver.get(key) === rollout.metadata.resourceVersion) return;
+    if (this.writtenOver.get(key)?.has(rollout.metadata.resourceVersion ?? '')) return;
     this.writtenOver.delete(key);
     if (rollout.metadata.deletionTimestamp) return this.releaseOnDeletion(rollout); // owned objects go with it (ownerReferences)
     const ns = rollout.metadata.namespace as string;
@@ -385,6 +389,15 @@ export class RolloutController {
     let rejectedWrite: Error | undefined;
     const onRejected = (err: Error): void => void (rejectedWrite = err);
     if (trafficFirst) plan = await this.applyTraffic(router, input, plan, onRejected);
+    // A pause that ends is seen at its deadline, not after this reconcile's scaling (status-first.ts).
+    const currentWeight = rollout.status?.canary?.weights?.canary.weight ?? 0;
+    const early = writeStatusFirst({
+      prev: rollout.status,
+      next: plan.status,
+      createsObjects: plan.create !== undefined || (plan.analysis?.create.length ?? 0) > 0 || plan.experiments !== undefined,
+      trafficMoves: !router.capabilities.replicaBased && plan.traffic !== undefined && percentOf(plan.traffic.weight) !== currentWeight,
+    });
+    const statusBase = early ? await this.writeStatus(rollout, rollout, plan.status) : rollout;
     if (plan.create) {
       const rejected = await this.createReplicaSet(planned, plan);
       // The API server refused the pod template: the spec is invalid, say so on the Rollout.
@@ -411,27 +424,34 @@ export class RolloutController {
       });
     }
 
-    await this.analysis.apply(rollout, plan.analysis);
     const rsNamed = (hash: string | undefined): string | undefined => (hash === plan.create?.hash ? plan.create?.name : replicaSets.find((rs) => rs.hash === hash)?.name);
     await this.experiments.apply(rollout, plan.experiments, { stable: rsNamed(plan.status.stableRS), canary: rsNamed(plan.status.currentPodHash) });
 
-    if (!this.canWrite()) throw new Error('lost leadership mid-reconcile: status not written');
-    if (!isDeepStrictEqual(normalize(plan.status), normalize(rollout.status ?? {}))) {
-      // PUT carries the cached resourceVersion: a concurrent change (a CLI promote) makes this
-      // fail with 409 and the reconcile re-plans from the fresh object instead of overwriting it.
-      const written = await this.client.replace<RolloutObject>(
-        { group: ROLLOUT_GROUP, version: ROLLOUT_VERSION, plural: ROLLOUT_PLURAL, namespace: ns, name, subresource: 'status' },
-        { ...rollout, status: plan.status },
-      );
-      this.noteWrite(rollout, written);
-    }
+    await this.writeStatus(rollout, statusBase, plan.status);
+    // AnalysisRuns only once the status naming them is written: a plan from an older copy fails
+    // that write (409) instead of starting a second run under another name (rollout-plan.ts).
+    await this.analysis.apply(rollout, plan.analysis);
     const involved = { apiVersion: ROLLOUT_API_VERSION, kind: ROLLOUT_KIND, name, namespace: ns, uid: rollout.metadata.uid ?? '' };
     for (const event of plan.events) this.log(event.type === 'Warning' ? 'warn' : 'info', event.message, { rollout: key, reason: event.reason });
-    // Awaited, in order. Writing them after the reconcile instead (faster under load) made the
-    // analysis retry scenario create an extra AnalysisRun; kept synchronous until that is understood.
-    for (const event of plan.events) await this.events.record(involved, event);
+    // One Event for what this reconcile did (Warnings apart), written after it, in order per Rollout.
+    this.events.enqueue(involved, stepEvents(plan.events));
     if (rejectedWrite !== undefined) throw rejectedWrite;
     return plan.requeueAfterMs !== undefined ? { requeueAfterMs: plan.requeueAfterMs } : undefined;
+  }
+
+  /**
+   * Writes the planned status over `base` (the cached copy, or our earlier write of this
+   * reconcile) unless it already says so; answers the copy written. PUT carries base's
+   * resourceVersion: a concurrent change (a CLI promote) fails it with 409 and the reconcile
+   * re-plans from the fresh object instead of overwriting it.
+   */
+  private async writeStatus(cached: RolloutObject, base: RolloutObject, status: Plan['status']): Promise<RolloutObject> {
+    if (isDeepStrictEqual(normalize(status), normalize(base.status ?? {}))) return base;
+    if (!this.canWrite()) throw new Error('lost leadership mid-reconcile: status not written');
+    const { namespace, name } = cached.metadata;
+    const written = await this.client.replace<RolloutObject>({ group: ROLLOUT_GROUP, version: ROLLOUT_VERSION, plural: ROLLOUT_PLURAL, namespace, name, subresource: 'status' }, { ...base, status });
+    this.noteWrite(cached, written, base); // the cache is older than this write until its watch event
+    return written;
   }
 
   /** Hands the planned traffic to the router; answers the plan as it stands after the write. */
@@ -458,7 +478,8 @@ export class RolloutController {
     const cached = this.routers.get(key);
     if (cached && cached.config === config) return cached.router;
     const router = createRouter({
-      client: this.client,
+      // Routers read routing objects from the routing watch's cache (no GET per reconcile).
+      client: cachedKubeApi(kubeApiOf(this.client), (ref) => this.routingWatch.cached(ref)),
       namespace: rollout.metadata.namespace as string,
       rollout: { name: rollout.metadata.name as string, uid: rollout.metadata.uid as string, apiVersion: ROLLOUT_API_VERSION, kind: ROLLOUT_KIND },
       trafficRouting,
@@ -526,9 +547,15 @@ export class RolloutController {
   }
 
   /** Remembers that the cached copy is older than our write (only if the write made a new version). */
-  private noteWrite(cached: RolloutObject, written: RolloutObject): void {
-    const before = cached.metadata.resourceVersion;
-    if (before !== undefined && written.metadata.resourceVersion !== before) this.writtenOver.set(keyOf(cached), before);
+  private noteWrite(cached: RolloutObject, written: RolloutObject, replaced: RolloutObject = cached): void {
+    const key = keyOf(cached);
+    // Every version up to this write is behind it: the cached one and, after a second write in
+    // one reconcile, our own first one (its watch event may come before the second's).
+    for (const before of new Set([cached.metadata.resourceVersion, replaced.metadata.resourceVersion])) {
+      if (before === undefined || written.metadata.resourceVersion === before) continue;
+      const versions = this.writtenOver.get(key) ?? new Set<string>();
+      this.writtenOver.set(key, versions.add(before));
+    }
   }
 
   /** Creates the planned ReplicaSet; answers the spec issue when the API server rejects it as invalid. */

@@ -1,10 +1,11 @@
 // Watches the routing objects routers write (VirtualServices, DestinationRules, Ingresses,
 // TrafficSplits, HTTPRoutes) so that a change by someone else, such as a GitOps tool putting a
 // weight back, reaches the owning Rollout at once, even while it sits in a pause. The caches
-// keep metadata only: the routers read the objects themselves when they reconcile.
+// keep whole objects (less managedFields and kubectl's last-applied copy): the routers read them
+// from here (cached()), so a weight step costs no API read.
 import type { SpecIssue } from '../api/issues.ts';
 import { missingVerbs } from '../kube/access.ts';
-import { isNotFound, type KubeClient, type KubeObject } from '../kube/client.ts';
+import { isNotFound, type KubeClient, type KubeObject, type ResourceRef } from '../kube/client.ts';
 import { servedVersions } from '../routers/discovery.ts';
 import { routerPlugins } from '../routers/registry.ts';
 import { Informer, type Logger } from '../kube/informer.ts';
@@ -26,6 +27,8 @@ const ROUTER_VERBS = ['get', 'list', 'watch', 'patch'];
 
 export class RoutingWatch {
   private readonly informers: Informer<KubeObject>[] = [];
+  /** `group/plural` → the version watched and its informer */
+  private readonly byKind = new Map<string, { version: string; informer: Informer<KubeObject> }>();
   private readonly client: KubeClient;
   private readonly namespace: string | undefined;
   private readonly log: Logger;
@@ -57,10 +60,7 @@ export class RoutingWatch {
         { group: kind.group, version, plural: kind.plural, namespace: this.namespace },
         {
           log: this.log,
-          transform: (o) => {
-            const { name, namespace, uid, resourceVersion, ownerReferences, generation } = o.metadata;
-            return { metadata: { name, namespace, uid, resourceVersion, ownerReferences, generation } } as KubeObject;
-          },
+          transform: trimRoutingObject,
         },
       );
       informer.on((event) => {
@@ -68,8 +68,19 @@ export class RoutingWatch {
       });
       informer.start();
       this.informers.push(informer);
+      this.byKind.set(`${kind.group}/${kind.plural}`, { version, informer });
     }
     await Promise.all(this.informers.map((i) => i.waitForSync()));
+  }
+
+  /**
+   * The cached copy of a routing object (routers/kube-api.ts cachedKubeApi): undefined when its
+   * kind is not watched in that version, the cache is not synced, or the object is not in it.
+   */
+  cached(ref: ResourceRef): KubeObject | undefined {
+    const watched = this.byKind.get(`${ref.group}/${ref.plural}`);
+    if (!watched || watched.version !== ref.version || !watched.informer.hasSynced() || ref.name === undefined) return undefined;
+    return watched.informer.get(ref.namespace, ref.name);
   }
 
   stop(): void {
@@ -115,3 +126,16 @@ export class RoutingWatch {
     }
   }
 }
+
+/** What routers read of a routing object: all of it but the server's field bookkeeping and kubectl's copy. */
+function trimRoutingObject(o: KubeObject): KubeObject {
+  const { managedFields: _managed, ...metadata } = o.metadata;
+  const annotations = metadata.annotations;
+  if (annotations && LAST_APPLIED in annotations) {
+    const { [LAST_APPLIED]: _applied, ...rest } = annotations;
+    metadata.annotations = rest;
+  }
+  return { ...o, metadata } as KubeObject;
+}
+
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';

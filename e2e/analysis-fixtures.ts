@@ -75,15 +75,22 @@ export async function waitForRun(cluster: Cluster, ns: string, name: string, pha
   return run!;
 }
 
-/** Asserts that an Event of `reason` about the object has a message matching every pattern. */
+/**
+ * Asserts that an Event of `reason` about the object has a message matching every pattern. A
+ * step's Normal Events are one Event (controller/step-event.ts) under the step's headline reason,
+ * so a Normal message is found in any Normal Event; Warnings keep their own reason.
+ */
 export async function expectEvent(cluster: Cluster, ns: string, involved: { kind: string; name: string }, reason: string, patterns: RegExp[], timeoutMs = 10_000): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const events = await cluster.events(ns, involved);
     const seen = events.map((e) => `${e.reason ?? ''}: ${e.message ?? ''}`);
-    const found = events.find((e) => e.reason === reason && patterns.every((p) => p.test(e.message ?? '')));
+    const found = events.find((e) => (e.reason === reason || (e.type === 'Normal' && !WARNING_REASONS.test(reason))) && patterns.every((p) => p.test(e.message ?? '')));
     if (found) return found.message ?? '';
     if (Date.now() > deadline) assert.fail(`no ${reason} Event on ${involved.kind} ${involved.name} matching ${patterns.join(', ')}; Events:\n${seen.join('\n')}`);
     await sleep(250);
   }
 }
+
+/** Reasons the controller writes as Warnings (each its own Event). */
+const WARNING_REASONS = /^(AnalysisRun(Failed|Error|Inconclusive)|RolloutAborted|InvalidSpec|StepNotImplemented|RolloutProgressDeadlineExceeded)$/;

@@ -398,7 +398,8 @@ scenario('blue-green: a new revision during the preview moves the preview; a SIG
       assert.equal(await selectorOf(cluster, ns, 'active'), yellow);
       // Events are written after the status: wait for the switch's, then count them.
       await expectEvent(cluster, ns, { kind: 'Rollout', name: APP }, 'SwitchService', [/service 'active'/, new RegExp(`to '${yellow}'`)]);
-      const switches = (await cluster.events(ns, { kind: 'Rollout', name: APP })).filter((e) => e.reason === 'SwitchService' && /service 'active'/.test(e.message ?? '') && (e.message ?? '').includes(`to '${yellow}'`));
+      const switched = new RegExp(`service 'active' from '[^']*' to '${yellow}'`);
+      const switches = (await cluster.events(ns, { kind: 'Rollout', name: APP })).filter((e) => switched.test(e.message ?? ''));
       assert.equal(switches.length, 1, 'switched once');
       assert.equal(switches[0]?.count ?? 1, 1, 'switched once');
     });

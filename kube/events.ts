@@ -19,10 +19,17 @@ export interface EventToRecord {
   message: string;
 }
 
+/** Identical Events remembered for aggregation (Kubernetes' recorder keeps 4096 too). */
+const AGGREGATE_CACHE_SIZE = 4096;
+
 export class EventRecorder {
   private readonly client: KubeClient;
   private readonly component: string;
   private readonly instance: string;
+  /** involved object + type + reason + message → the Event written for it and its count (oldest first) */
+  private readonly written = new Map<string, { name: string; count: number }>();
+  /** per involved object, the Events still to write (in order, off the caller's path) */
+  private readonly chains = new Map<string, Promise<void>>();
 
   constructor(client: KubeClient, component = 'rollway-controller', instance = 'rollway') {
     this.client = client;
@@ -30,16 +37,48 @@ export class EventRecorder {
     this.instance = instance;
   }
 
-  /** Best effort: an Event that cannot be written must never fail a reconcile. */
+  /**
+   * Queues Events to be written after the caller moves on, in order for each involved object.
+   * Never fails and never waits: a reconcile is not slowed down by its Events.
+   */
+  enqueue(object: InvolvedObject, events: readonly EventToRecord[]): void {
+    if (events.length === 0) return;
+    const key = object.uid || `${object.namespace}/${object.kind}/${object.name}`;
+    const next = (this.chains.get(key) ?? Promise.resolve()).then(async () => {
+      for (const event of events) await this.record(object, event);
+    });
+    this.chains.set(key, next);
+    void next.finally(() => {
+      if (this.chains.get(key) === next) this.chains.delete(key);
+    });
+  }
+
+  /** Waits for the queued Events (on shutdown, and in tests). */
+  async flush(): Promise<void> {
+    while (this.chains.size > 0) await Promise.all([...this.chains.values()]);
+  }
+
+  /**
+   * Best effort: an Event that cannot be written must never fail a reconcile. A repeat of an
+   * Event already written (same object, type, reason and message) raises its count and
+   * lastTimestamp instead of adding another, as Kubernetes' own recorder does.
+   */
   async record(object: InvolvedObject, event: EventToRecord): Promise<boolean> {
     const now = new Date().toISOString();
+    const key = `${object.uid}|${object.namespace}/${object.kind}/${object.name}|${event.type}|${event.reason}|${event.message}`;
+    const seen = this.written.get(key);
+    if (seen && (await this.bump(object.namespace, seen, now))) {
+      this.remember(key, seen);
+      return true;
+    }
+    const name = `${object.name}.${Date.now().toString(16)}${randomBytes(2).toString('hex')}`;
     try {
       await this.client.create(
         { group: '', version: 'v1', plural: 'events', namespace: object.namespace },
         {
           apiVersion: 'v1',
           kind: 'Event',
-          metadata: { name: `${object.name}.${Date.now().toString(16)}${randomBytes(2).toString('hex')}`, namespace: object.namespace },
+          metadata: { name, namespace: object.namespace },
           involvedObject: object,
           reason: event.reason,
           message: event.message,
@@ -52,9 +91,27 @@ export class EventRecorder {
           count: 1,
         },
       );
+      this.remember(key, { name, count: 1 });
       return true;
     } catch {
       return false;
     }
+  }
+
+  /** Counts one more of an Event already written; false when it is gone (Events expire) or cannot be patched. */
+  private async bump(namespace: string, seen: { name: string; count: number }, now: string): Promise<boolean> {
+    try {
+      await this.client.patch({ group: '', version: 'v1', plural: 'events', namespace, name: seen.name }, 'merge', { count: seen.count + 1, lastTimestamp: now });
+      seen.count++;
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private remember(key: string, entry: { name: string; count: number }): void {
+    this.written.delete(key); // most recently used last
+    this.written.set(key, entry);
+    if (this.written.size > AGGREGATE_CACHE_SIZE) this.written.delete(this.written.keys().next().value!);
   }
 }

@@ -153,10 +153,14 @@ export async function patchToRendered<T extends KubeObject, R>(
 ): Promise<{ object: T; result: R; wrote: boolean }> {
   const attempts = options.attempts ?? 3;
   for (let attempt = 1; ; attempt++) {
-    const current = attempt === 1 && options.read ? options.read : await client.get<T>(ref);
+    // The first read may come from a watch cache; after a lost race, from the API server.
+    const current = attempt === 1 && options.read ? options.read : await client.get<T>(ref, { fresh: attempt > 1 });
     const { object, result } = render(current);
     const ops: JsonPatchOp[] = diffJson(withoutServerFields(current), withoutServerFields(object));
     if (!changes(ops)) return { object: current, result, wrote: false };
+    // The whole copy we read is the precondition: a cached copy that is behind is refused, not merged.
+    const version = current.metadata.resourceVersion;
+    if (version !== undefined) ops.unshift({ op: 'test', path: '/metadata/resourceVersion', value: version });
     try {
       const written = await client.patch<T>(ref, 'json', ops, { fieldManager: FIELD_MANAGER });
       return { object: written, result, wrote: true };

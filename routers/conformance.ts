@@ -17,7 +17,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createRouter } from './index.ts';
-import type { KubeApi, KubeObject, ResourceRef } from './kube-api.ts';
+import { cachedKubeApi, type KubeApi, type KubeObject, type ResourceRef } from './kube-api.ts';
 import { InMemoryKubeApi } from './memory-kube.ts';
 import type { RouterPlugin } from './plugin.ts';
 import { configuredPlugins, routerPlugins } from './registry.ts';
@@ -37,6 +37,8 @@ export interface ConformanceEnv {
   routerClient: KubeApi;
   /** the writes made through routerClient so far (creates, patches, deletes) */
   routerWrites: () => number;
+  /** the API reads made through routerClient so far, where the environment can count them */
+  routerReads?: () => number;
   /** everyone else: the test's reads and setup, the "other writer" */
   client: KubeApi;
   namespace: string;
@@ -165,9 +167,12 @@ export function routerConformance(fixture: RouterFixture, context: SuiteContext)
       assert.ok(first > 0);
       assert.equal(await apply(traffic(ratioFromPercent(20), routes)), 0, 'second apply');
       assert.equal(await apply(traffic(ratioFromPercent(20), routes)), 0, 'third apply');
+      const readsBefore = env.routerReads?.();
       const step = await apply(traffic(ratioFromPercent(21), routes));
       assert.ok(weightObjects > 0, 'the configuration names a routing object that carries the weight');
       assert.equal(step, weightObjects, 'a pure weight step writes each weight-carrying routing object once');
+      // With its reads served by a watch cache, a step costs the router no API read at all.
+      if (readsBefore !== undefined) assert.equal(env.routerReads!() - readsBefore, 0, 'a pure weight step reads nothing from the API server');
       t.diagnostic(`${fixture.title}: first apply ${first} write(s), re-apply 0, weight step 20% -> 21% ${step} write(s)`);
     });
 
@@ -330,11 +335,14 @@ export function inMemorySuite(plugins: readonly RouterPlugin[] = routerPlugins()
   return {
     makeEnv: () => {
       const client = new InMemoryKubeApi(served);
-      const routerClient = client.client();
+      const direct = client.client();
+      // The router reads through a watch cache that is up to date (the controller's routing watch).
+      const routerClient = cachedKubeApi(direct, (ref) => direct.peek(ref));
       return Promise.resolve({
         client,
         routerClient,
-        routerWrites: () => routerClient.writes(),
+        routerWrites: () => direct.writes(),
+        routerReads: () => direct.reads(),
         namespace: 'conformance',
         rollout: { name: ROLLOUT_NAME, uid: 'conformance-rollout-uid', apiVersion: 'rollway.dev/v1alpha1', kind: 'Rollout' },
         remove: () => Promise.resolve(),

@@ -12,11 +12,19 @@ export interface WriteOptions {
   fieldManager?: string;
 }
 
+export interface ReadOptions {
+  /**
+   * Read from the API server even where a watch cache answers (after a write lost a race: the
+   * cached copy may be the stale one).
+   */
+  fresh?: boolean;
+}
+
 export interface KubeApi {
   /** throws KubeApiError 404 when the object does not exist */
-  get<T extends KubeObject>(ref: ResourceRef): Promise<T>;
+  get<T extends KubeObject>(ref: ResourceRef, options?: ReadOptions): Promise<T>;
   /** undefined instead of a 404 */
-  getOptional<T extends KubeObject>(ref: ResourceRef): Promise<T | undefined>;
+  getOptional<T extends KubeObject>(ref: ResourceRef, options?: ReadOptions): Promise<T | undefined>;
   /** 409 AlreadyExists when the name is taken */
   create<T extends KubeObject>(ref: ResourceRef, body: KubeObject, options?: WriteOptions): Promise<T>;
   /**
@@ -47,6 +55,31 @@ export function kubeApiOf(client: KubeClient): KubeApi {
     adapters.set(client, api);
   }
   return api;
+}
+
+/** Answers the watched copy of an object, or undefined when its kind is not watched or it is not cached. */
+export type CacheLookup = (ref: ResourceRef) => KubeObject | undefined;
+
+/**
+ * A KubeApi whose reads come from the controller's watch caches where they can (no API round trip
+ * on the hot path); a cache miss, or a read asked `fresh`, goes to the API server. Writes are the
+ * base API's: guarded patches, so a stale cached copy costs a refused write and one fresh retry,
+ * never a wrong write. Callers get a copy they may change.
+ */
+export function cachedKubeApi(base: KubeApi, lookup: CacheLookup): KubeApi {
+  const cached = <T extends KubeObject>(ref: ResourceRef, options: ReadOptions | undefined): T | undefined => {
+    if (options?.fresh || ref.name === undefined || ref.subresource !== undefined) return undefined;
+    const hit = lookup(ref);
+    return hit === undefined ? undefined : (structuredClone(hit) as T);
+  };
+  return {
+    create: (ref, body, options) => base.create(ref, body, options),
+    patch: (ref, type, body, options) => base.patch(ref, type, body, options),
+    delete: (ref, options) => base.delete(ref, options),
+    servedVersions: (group) => base.servedVersions(group),
+    get: async <T extends KubeObject>(ref: ResourceRef, options?: ReadOptions) => cached<T>(ref, options) ?? base.get<T>(ref),
+    getOptional: async <T extends KubeObject>(ref: ResourceRef, options?: ReadOptions) => cached<T>(ref, options) ?? base.getOptional<T>(ref),
+  };
 }
 
 /** The first of `preference` the cluster serves, or undefined. */

@@ -36,6 +36,7 @@ interface Store {
 export class InMemoryKubeApi implements KubeApi {
   private readonly state: Store;
   private writeCount = 0;
+  private readCount = 0;
 
   /** `served`: the versions of each API group (the preferred first); core and networking.k8s.io are always there */
   constructor(served: Record<string, readonly string[]> = {}, shared?: Store) {
@@ -45,6 +46,17 @@ export class InMemoryKubeApi implements KubeApi {
   /** Another client of the same objects, with its own write count (a router's own, say). */
   client(): InMemoryKubeApi {
     return new InMemoryKubeApi({}, this.state);
+  }
+
+  /** Gets made through this client (what a watch cache saves). */
+  reads(): number {
+    return this.readCount;
+  }
+
+  /** The stored object as it is now, without counting a read (what an up-to-date watch cache holds). */
+  peek(ref: ResourceRef): KubeObject | undefined {
+    const found = ref.name ? this.objects.get(this.key(ref)) : undefined;
+    return found ? structuredClone(found) : undefined;
   }
 
   /** Creates, patches and deletes made through this client. */
@@ -76,6 +88,7 @@ export class InMemoryKubeApi implements KubeApi {
 
   async get<T extends KubeObject>(ref: ResourceRef): Promise<T> {
     this.checkServed(ref);
+    this.readCount++;
     const found = this.objects.get(this.key(ref));
     if (!found) throw notFound(ref);
     return structuredClone(found) as T;
@@ -83,6 +96,7 @@ export class InMemoryKubeApi implements KubeApi {
 
   async getOptional<T extends KubeObject>(ref: ResourceRef): Promise<T | undefined> {
     this.checkServed(ref);
+    this.readCount++;
     const found = this.objects.get(this.key(ref));
     return Promise.resolve(found ? (structuredClone(found) as T) : undefined);
   }

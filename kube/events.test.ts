@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { KubeClient, KubeObject, ResourceRef } from './client.ts';
+import { EventRecorder } from './events.ts';
+
+/** The Events API as the recorder uses it: create and merge-patch, with a settable delay per write. */
+function fakeEvents(delayMs: (message: string) => number = () => 0) {
+  const stored = new Map<string, { message: string; count: number; lastTimestamp: string }>();
+  const order: string[] = [];
+  const client = {
+    create: async (_ref: ResourceRef, body: KubeObject & { message: string; count: number; lastTimestamp: string }) => {
+      await new Promise((r) => setTimeout(r, delayMs(body.message)));
+      stored.set(body.metadata.name!, { message: body.message, count: body.count, lastTimestamp: body.lastTimestamp });
+      order.push(body.message);
+      return body;
+    },
+    patch: async (ref: ResourceRef, _type: string, body: { count: number; lastTimestamp: string }) => {
+      const event = stored.get(ref.name!);
+      if (!event) throw new Error('404');
+      Object.assign(event, body);
+      return event;
+    },
+  };
+  return { client: client as unknown as KubeClient, stored, order };
+}
+
+const rollout = { apiVersion: 'rollway.dev/v1alpha1', kind: 'Rollout', name: 'web', namespace: 'shop', uid: 'u1' };
+
+void describe('EventRecorder', () => {
+  void it('counts a repeated Event on the one already written instead of adding another', async () => {
+    const api = fakeEvents();
+    const recorder = new EventRecorder(api.client);
+    for (let i = 0; i < 3; i++) await recorder.record(rollout, { type: 'Warning', reason: 'InvalidSpec', message: 'spec.replicas: must be >= 0' });
+    await recorder.record(rollout, { type: 'Warning', reason: 'InvalidSpec', message: 'another problem' });
+    assert.deepEqual([...api.stored.values()].map((e) => [e.message, e.count]), [['spec.replicas: must be >= 0', 3], ['another problem', 1]]);
+  });
+
+  void it('writes queued Events after the caller moved on, in order per object even when a write is slow', async () => {
+    const api = fakeEvents((message) => (message === 'first' ? 30 : 0));
+    const recorder = new EventRecorder(api.client);
+    recorder.enqueue(rollout, [{ type: 'Normal', reason: 'A', message: 'first' }]);
+    recorder.enqueue(rollout, [{ type: 'Normal', reason: 'B', message: 'second' }]);
+    assert.deepEqual(api.order, [], 'nothing written while the caller runs');
+    await recorder.flush();
+    assert.deepEqual(api.order, ['first', 'second']);
+  });
+
+  void it('writes an Event again when the one it counted on is gone (Events expire)', async () => {
+    const api = fakeEvents();
+    const recorder = new EventRecorder(api.client);
+    const event = { type: 'Normal' as const, reason: 'RolloutPaused', message: 'Rollout is paused' };
+    await recorder.record(rollout, event);
+    api.stored.clear();
+    assert.equal(await recorder.record(rollout, event), true);
+    assert.equal(api.stored.size, 1);
+  });
+});
