@@ -377,3 +377,26 @@ void test('start twice is an error', async () => {
   assert.throws(() => q.start(async () => {}), /already started/);
   await q.stop();
 });
+
+void test('a key whose deadline comes (a timed pause ends) runs before keys already waiting; a backoff retry does not', async () => {
+  const clock = new FakeClock();
+  const q = queueWith(clock, { concurrency: 1 });
+  const order: string[] = [];
+  const gate = deferred();
+  q.start(async (key) => {
+    order.push(key);
+    if (key === 'busy') await gate.promise;
+    if (key === 'failing' && order.filter((k) => k === 'failing').length === 1) throw new Error('once');
+  });
+  q.add('failing');
+  await settle();
+  q.add('busy'); // holds the only worker while the others come due
+  await settle();
+  for (const key of ['a', 'b', 'c']) q.add(key);
+  q.addAfter('pause-ends', 100);
+  await clock.advance(100); // the failure's backoff (50 ms) and the deadline are both due
+  gate.resolve();
+  await q.idle();
+  assert.deepEqual(order, ['failing', 'busy', 'pause-ends', 'a', 'b', 'c', 'failing']);
+  await q.stop();
+});

@@ -28,6 +28,8 @@ export interface WorkQueueOptions {
 interface DelayedEntry {
   deadline: number;
   timer: TimerHandle;
+  /** a deadline asked for (a pause's end): due, it goes ahead of the keys waiting; a backoff does not */
+  urgent: boolean;
 }
 
 function defaultOnError(key: string, err: unknown): void {
@@ -103,6 +105,14 @@ export class WorkQueue {
    * and simply adds the key again.
    */
   addAfter(key: string, delayMs: number): void {
+    this.schedule(key, delayMs, true);
+  }
+
+  /**
+   * A key at a deadline: an urgent one (addAfter: a timed pause ends, a scale-down is due) then
+   * runs before keys already waiting, so a busy queue does not make it late; a backoff waits its turn.
+   */
+  private schedule(key: string, delayMs: number, urgent: boolean): void {
     if (this.stopped) return;
     if (!(delayMs > 0)) {
       this.add(key);
@@ -114,7 +124,7 @@ export class WorkQueue {
       if (existing.deadline <= deadline) return;
       this.clearTimer(existing.timer);
     }
-    const entry: DelayedEntry = { deadline, timer: undefined };
+    const entry: DelayedEntry = { deadline, timer: undefined, urgent };
     this.delayed.set(key, entry);
     this.arm(key, entry);
   }
@@ -128,7 +138,8 @@ export class WorkQueue {
         return;
       }
       this.delayed.delete(key);
-      this.add(key);
+      if (entry.urgent) this.addFirst(key);
+      else this.add(key);
     }, wait);
   }
 
@@ -137,7 +148,7 @@ export class WorkQueue {
     if (this.stopped) return;
     const failures = this.failureCounts.get(key) ?? 0;
     this.failureCounts.set(key, failures + 1);
-    this.addAfter(key, backoffDelay(failures, { baseMs: this.baseBackoffMs, maxMs: this.maxBackoffMs }, this.random));
+    this.schedule(key, backoffDelay(failures, { baseMs: this.baseBackoffMs, maxMs: this.maxBackoffMs }, this.random), false);
   }
 
   /** Resets a key's failure count (after a successful reconcile). */
@@ -192,6 +203,19 @@ export class WorkQueue {
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const resolve of waiters) resolve();
+  }
+
+  /** Like add, but ahead of the keys already waiting. */
+  private addFirst(key: string): void {
+    if (this.stopped) return;
+    if (this.processing.has(key)) {
+      this.dirty.add(key);
+      return;
+    }
+    const rest = [...this.waiting].filter((k) => k !== key);
+    this.waiting.clear();
+    for (const k of [key, ...rest]) this.waiting.add(k);
+    this.pump();
   }
 
   private pump(): void {
