@@ -64,3 +64,29 @@ void test('a response whose UTF-8 characters are split across network chunks rea
     server.close();
   }
 });
+
+void test('open watches never take the sockets requests need (40 watches, then a GET answers at once)', async () => {
+  const http = await import('node:http');
+  const server = http.createServer((req, res) => {
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    if (req.url?.includes('watch=true')) return void res.write(''); // a watch: held open, nothing sent
+    res.end(JSON.stringify({ kind: 'Pod', metadata: { name: 'web' } }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  const client = new KubeClient({ server: `http://127.0.0.1:${port}`, namespace: 'default', contextName: 't', authenticate: () => Promise.resolve() });
+  const stop = new AbortController();
+  const ref = { group: '', version: 'v1', plural: 'pods', namespace: 'default' };
+  const watches = Array.from({ length: 40 }, () => client.watch(ref, {}, () => {}, { signal: stop.signal }).catch(() => undefined));
+  try {
+    await new Promise((r) => setTimeout(r, 100));
+    const pod = await Promise.race([client.get({ ...ref, name: 'web' }), new Promise((_, reject) => setTimeout(() => reject(new Error('the GET waited for a socket')), 2000))]);
+    assert.equal((pod as { metadata: { name: string } }).metadata.name, 'web');
+  } finally {
+    stop.abort();
+    await Promise.all(watches);
+    client.close();
+    server.closeAllConnections();
+    server.close();
+  }
+});

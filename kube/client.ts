@@ -134,6 +134,8 @@ export class KubeClient {
   readonly calls = new ApiCallCounter();
   private readonly connection: ConnectionConfig;
   private readonly agent: https.Agent | http.Agent;
+  /** Watches hold a connection each for minutes: they get their own pool, so they never take the requests' sockets. */
+  private readonly watchAgent: https.Agent | http.Agent;
   private readonly userAgent: string;
 
   constructor(connection: ConnectionConfig, userAgent = 'rollway') {
@@ -143,6 +145,7 @@ export class KubeClient {
     this.agent = this.server.startsWith('https:')
       ? new https.Agent({ keepAlive: true, maxSockets: 32 })
       : new http.Agent({ keepAlive: true, maxSockets: 32 });
+    this.watchAgent = this.server.startsWith('https:') ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
     this.userAgent = userAgent;
   }
 
@@ -223,11 +226,12 @@ export class KubeClient {
     onEvent: (event: WatchEvent<T>) => void,
     options: { signal?: AbortSignal; idleTimeoutMs?: number } = {},
   ): Promise<void> {
-    const res = await this.open('GET', resourcePath({ ...ref, name: undefined }), {
-      query: { ...query, watch: true, allowWatchBookmarks: true },
-      signal: options.signal,
-      timeoutMs: 0,
-    });
+    const res = await this.open(
+      'GET',
+      resourcePath({ ...ref, name: undefined }),
+      { query: { ...query, watch: true, allowWatchBookmarks: true }, signal: options.signal, timeoutMs: 0 },
+      this.watchAgent,
+    );
     const status = res.statusCode ?? 0;
     this.calls.add('watch', status);
     if (status >= 400) throw toApiError(status, await readAll(res));
@@ -281,18 +285,18 @@ export class KubeClient {
     });
   }
 
-  private async open(method: string, path: string, options: RequestOptions): Promise<http.IncomingMessage> {
+  private async open(method: string, path: string, options: RequestOptions, agent: https.Agent | http.Agent = this.agent): Promise<http.IncomingMessage> {
     const url = new URL(this.server + path);
     for (const [key, value] of Object.entries(options.query ?? {})) {
       if (value !== undefined) url.searchParams.set(key, String(value));
     }
     const requestOptions: https.RequestOptions = {
       method,
-      agent: this.agent,
+      agent,
       headers: { Accept: 'application/json', 'User-Agent': this.userAgent },
     };
     await this.connection.authenticate(requestOptions);
-    requestOptions.agent = this.agent;
+    requestOptions.agent = agent;
     let payload: string | undefined;
     if (options.body !== undefined) {
       payload = JSON.stringify(options.body);
@@ -320,6 +324,7 @@ export class KubeClient {
 
   close(): void {
     this.agent.destroy();
+    this.watchAgent.destroy();
   }
 }
 
