@@ -7,6 +7,7 @@ import type { ObservedAnalysisRun, ObservedReplicaSet, Plan, SpecView, StatusVie
 import { planRollout } from '../controller/planner.ts';
 import { replicaRatioCapabilities } from '../routers/replica-ratio/router.ts';
 import { PAUSE_REASON_INCONCLUSIVE } from './rollout-plan.ts';
+import { parsePlanSpec } from '../controller/plan-spec.ts';
 
 const T0 = Date.parse('2026-11-26T10:00:00Z');
 const template = (image: string) => ({ metadata: { labels: { app: 'demo' } }, spec: { containers: [{ name: 'demo', image }] } });
@@ -28,7 +29,7 @@ class World {
 
   reconcile(): Plan {
     const plan = planRollout({
-      rollout: { name: 'demo', namespace: 'ns', uid: 'u1', generation: this.generation, spec: this.spec, status: this.status },
+      rollout: { name: 'demo', namespace: 'ns', uid: 'u1', generation: this.generation, spec: parsePlanSpec(this.spec), status: this.status },
       replicaSets: [...this.replicaSets.values()],
       pods: [],
       services: {},

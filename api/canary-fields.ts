@@ -9,22 +9,22 @@ const CANARY = 'spec.strategy.canary';
 /** The label the controller puts on every pod of a revision (controller/hash.ts has the same). */
 const HASH_LABEL = 'rollouts-pod-template-hash';
 export const PROGRESS_THRESHOLD_TYPES = ['Percent', 'Pod'] as const;
-const DEFAULT_REVISION_HISTORY_LIMIT = 10;
 
 type Canary = NonNullable<NonNullable<RolloutSpec['strategy']>['canary']>;
 
-export function canaryFieldIssues(spec: RolloutSpec, canary: Canary): SpecIssue[] {
+/** `historyWritten`: spec.revisionHistoryLimit is the user's (not the schema's default). */
+export function canaryFieldIssues(spec: RolloutSpec, canary: Canary, historyWritten: boolean): SpecIssue[] {
   const issues: SpecIssue[] = [];
   const add = (path: string, message: string, fix: string): void => void issues.push({ path, message, fix });
   checkAntiAffinity(canary, add);
   checkEphemeralLabels(spec, canary, add);
   checkProgressThreshold(canary, add);
   const limit = canary.scaleDownDelayRevisionLimit;
-  const history = spec.revisionHistoryLimit ?? DEFAULT_REVISION_HISTORY_LIMIT;
+  const history = spec.revisionHistoryLimit;
   if (limit !== undefined && limit > history) {
     add(
       `${CANARY}.scaleDownDelayRevisionLimit`,
-      `scaleDownDelayRevisionLimit (${limit}) is larger than revisionHistoryLimit (${history}${spec.revisionHistoryLimit === undefined ? ', the default' : ''}): old ReplicaSets kept running would be deleted`,
+      `scaleDownDelayRevisionLimit (${limit}) is larger than revisionHistoryLimit (${history}${historyWritten ? '' : ', the default'}): old ReplicaSets kept running would be deleted`,
       `lower scaleDownDelayRevisionLimit to ${history} or less, or raise spec.revisionHistoryLimit to ${limit}`,
     );
   }

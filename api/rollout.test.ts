@@ -205,11 +205,25 @@ void describe('valid Argo-style manifests', () => {
     expectIssue(tooBig, 'spec.strategy.canary.steps[0].setWeight', ['between 0 and 100', '100.5']);
   });
 
-  void it('keeps the rollout as written: no defaults filled in', () => {
-    const result = validateRollout(gettingStarted());
+  void it('fills in the defaults of absent fields (Argo values); written values and context-dependent ones stay as written', () => {
+    const manifest = gettingStarted();
+    delete manifest.spec.replicas;
+    delete manifest.spec.revisionHistoryLimit;
+    const result = validateRollout(manifest);
     assert.ok(result.ok);
-    assert.equal(result.rollout.spec.progressDeadlineSeconds, undefined);
-    assert.equal(result.rollout.spec.strategy?.canary?.maxSurge, undefined);
+    const { spec } = result.rollout;
+    assert.deepEqual([spec.replicas, spec.revisionHistoryLimit, spec.progressDeadlineSeconds], [1, 10, 600]);
+    assert.deepEqual([spec.strategy?.canary?.maxSurge, spec.strategy?.canary?.maxUnavailable, spec.strategy?.canary?.scaleDownDelaySeconds], ['25%', '25%', 30]);
+    assert.equal(spec.strategy?.canary?.abortScaleDownDelaySeconds, undefined, 'absent means something of its own with dynamicStableScale');
+    manifest.spec.progressDeadlineSeconds = 120;
+    manifest.spec.strategy.canary.maxSurge = 0;
+    const written = validateRollout(manifest);
+    assert.ok(written.ok);
+    assert.equal(written.rollout.spec.progressDeadlineSeconds, 120);
+    assert.equal(written.rollout.spec.strategy?.canary?.maxSurge, 0);
+    const blueGreen = validateRollout({ ...manifest, spec: { ...manifest.spec, strategy: { blueGreen: { activeService: 'web-active' } } } });
+    assert.ok(blueGreen.ok, JSON.stringify(blueGreen));
+    assert.deepEqual([blueGreen.rollout.spec.strategy?.blueGreen?.scaleDownDelaySeconds, blueGreen.rollout.spec.strategy?.blueGreen?.abortScaleDownDelaySeconds], [30, 30]);
   });
 
   void it('accepts a status as the controller writes it, with a decimal canary weight', () => {

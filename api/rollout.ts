@@ -27,12 +27,15 @@ export const ROLLOUT_API_VERSION = 'rollway.dev/v1alpha1';
 export const ROLLOUT_KIND = 'Rollout';
 export const ROLLOUT_PLURAL = 'rollouts';
 
-// Defaults applied by the controller when a field is absent. The schema does not fill them in, so
-// a parsed Rollout is exactly what the user wrote (and the CRD carries no `default`).
+// Defaults of absent fields, Argo's values. The schema fills them in (`.default`), so the planners
+// read a parsed Rollout with no `?? default` of their own; the CRD leaves them out (api/crd.ts),
+// as Argo's does, so the stored object stays what the user wrote. A default that depends on other
+// fields (canary abortScaleDownDelaySeconds with dynamicStableScale) stays with its planner.
 export const DEFAULT_REPLICAS = 1;
 export const DEFAULT_REVISION_HISTORY_LIMIT = 10;
 export const DEFAULT_PROGRESS_DEADLINE_SECONDS = 600;
 export const DEFAULT_SCALE_DOWN_DELAY_SECONDS = 30;
+export const DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS = 30;
 export const DEFAULT_MAX_SURGE = '25%';
 export const DEFAULT_MAX_UNAVAILABLE = '25%';
 /** The smallest setWeight step: weights are percentages with at most two decimals. */
@@ -303,10 +306,10 @@ export const CanaryStrategySchema = z.object({
   pingPong: z.object({ pingService: z.string(), pongService: z.string() }).optional(),
   trafficRouting: TrafficRoutingSchema.optional(),
   steps: z.array(CanaryStepSchema).optional(),
-  maxSurge: IntOrString.optional(),
-  maxUnavailable: IntOrString.optional(),
+  maxSurge: IntOrString.default(DEFAULT_MAX_SURGE),
+  maxUnavailable: IntOrString.default(DEFAULT_MAX_UNAVAILABLE),
   analysis: RolloutAnalysisBackgroundSchema.optional().describe('Analysis run in the background from startingStep on.'),
-  scaleDownDelaySeconds: count().optional(),
+  scaleDownDelaySeconds: count().default(DEFAULT_SCALE_DOWN_DELAY_SECONDS),
   scaleDownDelayRevisionLimit: count().optional(),
   abortScaleDownDelaySeconds: count().optional(),
   dynamicStableScale: z.boolean().optional(),
@@ -322,9 +325,9 @@ export const BlueGreenStrategySchema = z.object({
   previewService: z.string().optional(),
   autoPromotionEnabled: z.boolean().optional(),
   autoPromotionSeconds: count().optional(),
-  scaleDownDelaySeconds: count().optional(),
+  scaleDownDelaySeconds: count().default(DEFAULT_SCALE_DOWN_DELAY_SECONDS),
   scaleDownDelayRevisionLimit: count().optional(),
-  abortScaleDownDelaySeconds: count().optional(),
+  abortScaleDownDelaySeconds: count().default(DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS),
   previewReplicaCount: count().optional(),
   prePromotionAnalysis: RolloutAnalysisSchema.optional(),
   postPromotionAnalysis: RolloutAnalysisSchema.optional(),
@@ -338,14 +341,14 @@ export const BlueGreenStrategySchema = z.object({
 // Spec
 
 export const RolloutSpecSchema = z.object({
-  replicas: int32().optional().describe('Desired number of pods; default 1.'),
+  replicas: int32().default(DEFAULT_REPLICAS).describe('Desired number of pods; default 1.'),
   selector: LabelSelectorSchema.optional().describe('Label selector of the pods; must match the template labels.'),
   template: PodTemplateSchema.optional(),
   workloadRef: WorkloadRefSchema.optional(),
   minReadySeconds: count().optional(),
-  revisionHistoryLimit: count().optional().describe('Old ReplicaSets to keep; default 10.'),
+  revisionHistoryLimit: count().default(DEFAULT_REVISION_HISTORY_LIMIT).describe('Old ReplicaSets to keep; default 10.'),
   paused: z.boolean().optional(),
-  progressDeadlineSeconds: count().optional().describe('Seconds without progress before the rollout is Degraded; default 600.'),
+  progressDeadlineSeconds: count().default(DEFAULT_PROGRESS_DEADLINE_SECONDS).describe('Seconds without progress before the rollout is Degraded; default 600.'),
   progressDeadlineAbort: z.boolean().optional(),
   restartAt: DateTime.optional().describe('Restart every pod created before this time.'),
   rollbackWindow: z.object({ revisions: count().optional() }).optional(),
@@ -731,9 +734,9 @@ export function semanticIssues(rollout: Rollout, raw?: unknown): SpecIssue[] {
     add(`${SPEC}.replicas`, `replicas must be 0 or more, got ${spec.replicas}`, 'use the number of pods you want, e.g. 3');
   }
   const minReady = spec.minReadySeconds ?? 0;
-  const deadline = spec.progressDeadlineSeconds ?? DEFAULT_PROGRESS_DEADLINE_SECONDS;
+  const deadline = spec.progressDeadlineSeconds;
   if (deadline <= minReady) {
-    const which = spec.progressDeadlineSeconds === undefined ? ` (the default)` : '';
+    const which = rawAt(raw, ['spec', 'progressDeadlineSeconds']) === undefined ? ` (the default)` : '';
     add(
       `${SPEC}.progressDeadlineSeconds`,
       `progressDeadlineSeconds (${deadline}${which}) must be greater than minReadySeconds (${minReady}): no pod could become available in time`,
@@ -760,7 +763,7 @@ export function semanticIssues(rollout: Rollout, raw?: unknown): SpecIssue[] {
     add(`${SPEC}.strategy`, 'the strategy has both canary and blueGreen; a Rollout uses one', 'keep strategy.canary or strategy.blueGreen, not both');
   }
   if (canary !== undefined) checkCanary(canary, add, raw);
-  if (canary !== undefined) issues.push(...canaryFieldIssues(spec, canary), ...experimentStepIssues(canary));
+  if (canary !== undefined) issues.push(...canaryFieldIssues(spec, canary, rawAt(raw, ['spec', 'revisionHistoryLimit']) !== undefined), ...experimentStepIssues(canary));
   if (blueGreen !== undefined) checkBlueGreen(blueGreen, add);
   issues.push(...rolloutMetricNameIssues(spec));
   return issues;
@@ -871,7 +874,8 @@ function checkCanary(canary: CanaryStrategy, add: Add, raw: unknown): void {
   if (canary.dynamicStableScale === true && routing === undefined) {
     add(`${CANARY}.dynamicStableScale`, 'dynamicStableScale needs trafficRouting: without a router the stable already shrinks as the canary grows', 'configure strategy.canary.trafficRouting, or remove dynamicStableScale');
   }
-  if (canary.dynamicStableScale === true && routing !== undefined && canary.scaleDownDelaySeconds !== undefined) {
+  // scaleDownDelaySeconds as written: the schema fills in its default.
+  if (canary.dynamicStableScale === true && routing !== undefined && rawAt(raw, ['spec', 'strategy', 'canary', 'scaleDownDelaySeconds']) !== undefined) {
     add(`${CANARY}.dynamicStableScale`, 'dynamicStableScale cannot be combined with scaleDownDelaySeconds: the old stable has no pods left to keep', 'remove scaleDownDelaySeconds, or remove dynamicStableScale to keep the stable at full size');
   }
 

@@ -7,6 +7,7 @@ import { adoptedHash, normalizeTemplate, templateKey } from './adopt.ts';
 import { podTemplateHash } from './hash.ts';
 import type { ObservedReplicaSet, Plan, SpecView, StatusView } from './model.ts';
 import { planRollout } from './planner.ts';
+import { parsePlanSpec } from './plan-spec.ts';
 
 const template = (image: string) => ({ metadata: { labels: { app: 'shop' } }, spec: { containers: [{ name: 'shop', image, ports: [{ containerPort: 8080 }] }] } });
 
@@ -80,7 +81,7 @@ function argoWorld(withKeys: boolean) {
 
 function plan(world: ReturnType<typeof argoWorld>, now = NOW): Plan {
   return planRollout({
-    rollout: { name: 'shop', namespace: 'ns', uid: 'u1', generation: 1, spec: world.spec, status: world.status },
+    rollout: { name: 'shop', namespace: 'ns', uid: 'u1', generation: 1, spec: parsePlanSpec(world.spec), status: world.status },
     replicaSets: world.replicaSets,
     pods: [],
     services: {},
@@ -137,7 +138,7 @@ void test('an adopted blue-green Rollout awaiting promotion keeps its preview st
     controllerPause: true,
   } as StatusView;
   const plan = (keyed: boolean) => planRollout({
-    rollout: { name: 'shop', namespace: 'ns', uid: 'u1', generation: 1, spec, status },
+    rollout: { name: 'shop', namespace: 'ns', uid: 'u1', generation: 1, spec: parsePlanSpec(spec), status },
     replicaSets: [rs('6b8f7c9d45', 1, 'shop:1', keyed), rs('58cd967857', 2, 'shop:2', keyed)],
     pods: [],
     services: {

@@ -8,6 +8,7 @@ import { blueGreenServices, PAUSE_REASON_BLUE_GREEN } from './bluegreen.ts';
 import { podTemplateHash, POD_TEMPLATE_HASH_LABEL } from './hash.ts';
 import type { BlueGreenView, ObservedAnalysisRun, ObservedPod, ObservedReplicaSet, Plan, SpecView, StatusView } from './model.ts';
 import { planRollout } from './planner.ts';
+import { parsePlanSpec } from './plan-spec.ts';
 
 const HASH = POD_TEMPLATE_HASH_LABEL;
 const template = (image: string) => ({ metadata: { labels: { app: 'demo' } }, spec: { containers: [{ name: 'demo', image }] } });
@@ -43,7 +44,7 @@ class World {
 
   plan(): Plan {
     const plan = planRollout({
-      rollout: { name: 'demo', namespace: 'ns', uid: 'u1', generation: this.generation, spec: this.spec, status: this.status },
+      rollout: { name: 'demo', namespace: 'ns', uid: 'u1', generation: this.generation, spec: parsePlanSpec(this.spec), status: this.status },
       replicaSets: [...this.replicaSets.values()].map((rs) => ({ ...rs })),
       pods: this.pods(),
       services: structuredClone(this.services),
@@ -570,7 +571,7 @@ void describe('blue-green: restart', () => {
     const created = new Date(world.now - 60_000).toISOString();
     const pods = ['a', 'b', 'c'].map((n) => ({ name: `demo-${BLUE}-${n}`, hash: BLUE, createdAt: created, ready: true, deleting: false }));
     const plan = planRollout({
-      rollout: { name: 'demo', namespace: 'ns', uid: 'u1', generation: world.generation, spec: world.spec, status: world.status },
+      rollout: { name: 'demo', namespace: 'ns', uid: 'u1', generation: world.generation, spec: parsePlanSpec(world.spec), status: world.status },
       replicaSets: [...world.replicaSets.values()],
       pods,
       services: world.services,

@@ -9,7 +9,6 @@
 // switched, postPromotionAnalysis runs, and the new ReplicaSet becomes stable. The old one is
 // scaled down scaleDownDelaySeconds later. The active Service is never pointed at a ReplicaSet
 // with fewer available pods than spec.replicas.
-import { DEFAULT_REVISION_HISTORY_LIMIT, DEFAULT_SCALE_DOWN_DELAY_SECONDS } from '../api/rollout.ts';
 import { PAUSE_REASON_INCONCLUSIVE, hasInconclusivePause } from '../analysis/rollout-plan.ts';
 import { PromotionAnalysis } from './bluegreen-analysis.ts';
 import { currentPodHash } from './adopt.ts';
@@ -20,18 +19,17 @@ import { planPodTemplates } from './pod-metadata.ts';
 import { limitDelayedScaleDowns } from './scale-down-limit.ts';
 import { surgeLimits } from './replicas.ts';
 import { derivePhase, planRestart, selectorString, sum } from './plan-common.ts';
+import type { PlanBlueGreen, PlannedInput } from './plan-spec.ts';
 
 export const PAUSE_REASON_BLUE_GREEN = 'BlueGreenPause';
-/** Seconds an aborted preview ReplicaSet keeps its pods (0: it keeps them until the next update). */
-export const DEFAULT_BLUE_GREEN_ABORT_SCALE_DOWN_DELAY_SECONDS = 30;
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 /** The state one blue-green plan works on. */
 interface Ctx {
-  input: PlanInput;
+  input: PlannedInput;
   plan: Plan;
-  bg: BlueGreenView;
+  bg: PlanBlueGreen;
   prev: StatusView;
   status: StatusView;
   events: PlannedEvent[];
@@ -67,7 +65,7 @@ function fullyAvailable(rs: ObservedReplicaSet | undefined, replicas: number): b
   return rs !== undefined && rs.available >= replicas && rs.replicas >= replicas;
 }
 
-export function planBlueGreen(input: PlanInput, plan: Plan): Plan {
+export function planBlueGreen(input: PlannedInput, plan: Plan): Plan {
   const ctx = startRevision(input, plan);
   handleAbortAndRetry(ctx);
   if (!ctx.abort && ctx.inUpdate && input.rollout.spec.paused !== true) progress(ctx);
@@ -80,10 +78,10 @@ export function planBlueGreen(input: PlanInput, plan: Plan): Plan {
 }
 
 /** Which revision we roll to and from where; a new template starts the update over. */
-function startRevision(input: PlanInput, plan: Plan): Ctx {
+function startRevision(input: PlannedInput, plan: Plan): Ctx {
   const { rollout, now } = input;
   const spec = rollout.spec;
-  const bg = spec.strategy?.blueGreen as BlueGreenView;
+  const bg = spec.strategy?.blueGreen as PlanBlueGreen;
   const prev: StatusView = rollout.status ?? {};
   const { status, events } = plan;
   const currentHash = currentPodHash(input.replicaSets, spec.template, prev.collisionCount ?? 0, prev.currentPodHash);
@@ -116,7 +114,7 @@ function startRevision(input: PlanInput, plan: Plan): Ctx {
     status,
     events,
     now,
-    replicas: spec.replicas ?? 1,
+    replicas: spec.replicas,
     currentHash,
     stableHash,
     revision,
@@ -271,8 +269,9 @@ function planSizes(ctx: Ctx): ReplicaSetScale[] {
     plan.create = { name: `${input.rollout.name}-${ctx.currentHash}`, hash: ctx.currentHash, revision: ctx.revision, replicas: initial };
     events.push({ type: 'Normal', reason: 'NewReplicaSetCreated', message: `Created ReplicaSet ${plan.create.name} (revision ${ctx.revision}) with size ${initial}` });
   }
-  const scaleDownDelayMs = (bg.scaleDownDelaySeconds ?? DEFAULT_SCALE_DOWN_DELAY_SECONDS) * 1000;
-  const abortDelaySeconds = bg.abortScaleDownDelaySeconds ?? DEFAULT_BLUE_GREEN_ABORT_SCALE_DOWN_DELAY_SECONDS;
+  const scaleDownDelayMs = bg.scaleDownDelaySeconds * 1000;
+  // An aborted preview keeps its pods this long (0: until the next update).
+  const abortDelaySeconds = bg.abortScaleDownDelaySeconds;
   const scale: ReplicaSetScale[] = [];
   for (const rs of input.replicaSets) {
     let want = sizes.get(rs.hash);
@@ -315,7 +314,7 @@ function planSizes(ctx: Ctx): ReplicaSetScale[] {
 
 /** Old, empty ReplicaSets beyond revisionHistoryLimit go, oldest first. */
 function planHistory(ctx: Ctx, sizes: Map<string, number>, scale: ReplicaSetScale[]): void {
-  const limit = ctx.input.rollout.spec.revisionHistoryLimit ?? DEFAULT_REVISION_HISTORY_LIMIT;
+  const limit = ctx.input.rollout.spec.revisionHistoryLimit;
   const history = ctx.input.replicaSets
     .filter((rs) => !sizes.has(rs.hash) && rs.hash !== ctx.currentHash && rs.replicas === 0 && rs.current === 0 && !scale.some((s) => s.name === rs.name && s.to > 0))
     .sort((a, b) => b.revision - a.revision);

@@ -18,8 +18,9 @@ import { writeStatusFirst } from './status-first.ts';
 import { POD_TEMPLATE_HASH_LABEL } from './hash.ts';
 import { EPHEMERAL_METADATA_ANNOTATION, usesPodTemplateExtras } from './pod-metadata.ts';
 import { resolveWorkloadSpec, type ObservedWorkload } from './workload-ref.ts';
-import { MANAGED_BY_ANNOTATION, REVISION_ANNOTATION, SCALE_DOWN_DEADLINE_ANNOTATION, type ObservedReplicaSet, type Plan, type PlanInput, type RolloutView, type SpecView } from './model.ts';
+import { MANAGED_BY_ANNOTATION, REVISION_ANNOTATION, SCALE_DOWN_DEADLINE_ANNOTATION, type ObservedReplicaSet, type Plan, type PlanInput, type SpecView } from './model.ts';
 import { planRollout, startPausesAt } from './planner.ts';
+import { parsePlanSpec, planSpec, type PlannedInput } from './plan-spec.ts';
 import { blueGreenPodExtras, blueGreenServices } from './bluegreen.ts';
 import { referencedServices, releasePatch, servicesToRelease } from './service-release.ts';
 import { AnalysisRunController } from '../analysis/controller.ts';
@@ -35,6 +36,8 @@ import { describeObjects, findOrphanedRouting, markRoutingObjects, type Orphaned
 
 /** How soon a reconcile that lost a write race plans again (the fresh copy is usually cached by then). */
 const CONFLICT_RETRY_MS = 250;
+/** The spec an invalid Rollout's plan carries: never read (the plan is its issues alone). */
+const UNREAD_SPEC = parsePlanSpec({});
 
 export { INSTANCE_ID_LABEL } from '../api/labels.ts';
 export const FIELD_MANAGER = 'rollway-controller';
@@ -369,15 +372,11 @@ export class RolloutController {
     if (validation.ok && forbiddenRouting.length === 0 && (await this.trackTrafficRouting(rollout))) return; // the Rollout changed: its watch event reconciles again
     if (validation.ok && forbiddenRouting.length === 0) await this.markRouting(rollout); // a disabled router's objects are not ours to mark
     const router = this.routerFor(rollout);
-    const view: RolloutView = {
-      name,
-      namespace: ns,
-      uid: rollout.metadata.uid ?? '',
-      generation: rollout.metadata.generation ?? 0,
-      spec: planned.spec,
-      status: rollout.status,
-    };
-    const input: PlanInput = { rollout: view, replicaSets, pods, services, specIssues, notImplemented, router, trafficVerified: true, now: this.now(), analysisRuns: this.analysis.observe(rollout), experiments: this.experiments.observe(rollout), workload };
+    // The planners read the parsed spec (defaults filled in) with the pod template resolved above;
+    // an invalid Rollout is planned from its issues alone, so its spec is never read.
+    const spec = validation.ok ? { ...planSpec(validation.rollout.spec), template: planned.spec.template, selector: planned.spec.selector } : UNREAD_SPEC;
+    const view: PlannedInput['rollout'] = { name, namespace: ns, uid: rollout.metadata.uid ?? '', generation: rollout.metadata.generation ?? 0, spec, status: rollout.status };
+    const input: PlannedInput = { rollout: view, replicaSets, pods, services, specIssues, notImplemented, router, trafficVerified: true, now: this.now(), analysisRuns: this.analysis.observe(rollout), experiments: this.experiments.observe(rollout), workload };
     let plan = planRollout(input);
 
     // Grow first, then point Services, then move traffic, then shrink: pods exist before
@@ -455,7 +454,7 @@ export class RolloutController {
   }
 
   /** Hands the planned traffic to the router; answers the plan as it stands after the write. */
-  private async applyTraffic(router: TrafficRouter, input: PlanInput, plan: Plan, onRejected: (err: Error) => void): Promise<Plan> {
+  private async applyTraffic(router: TrafficRouter, input: PlannedInput, plan: Plan, onRejected: (err: Error) => void): Promise<Plan> {
     if (!plan.traffic) return plan;
     try {
       const result = await router.reconcile(plan.traffic);

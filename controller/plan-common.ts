@@ -1,8 +1,8 @@
 // Status logic both strategies share (planner.ts for canary, bluegreen.ts for blue-green): phase
 // and conditions, spec.restartAt, the selector string. Pure, like the planners that call it.
-import { DEFAULT_PROGRESS_DEADLINE_SECONDS } from '../api/rollout.ts';
 import { analysisAbortMessage } from '../analysis/rollout-plan.ts';
 import type { Condition, ObservedReplicaSet, Plan, PlanInput, PlannedEvent, StatusView } from './model.ts';
+import type { PlannedInput } from './plan-spec.ts';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
@@ -22,7 +22,7 @@ export interface PhaseFacts {
   waitingOnAnalysis?: boolean;
 }
 
-export function derivePhase(input: PlanInput, status: StatusView, prev: StatusView, facts: PhaseFacts): void {
+export function derivePhase(input: PlannedInput, status: StatusView, prev: StatusView, facts: PhaseFacts): void {
   const { now } = input;
   const spec = input.rollout.spec;
   const paused = spec.paused === true || (status.pauseConditions ?? []).length > 0;
@@ -42,7 +42,7 @@ export function derivePhase(input: PlanInput, status: StatusView, prev: StatusVi
     prev.abort !== status.abort;
   const progressing = status.conditions?.find((c) => c.type === 'Progressing');
   const lastProgress = moved || !progressing ? now : Date.parse(progressing.lastUpdateTime);
-  const deadlineMs = (spec.progressDeadlineSeconds ?? DEFAULT_PROGRESS_DEADLINE_SECONDS) * 1000;
+  const deadlineMs = spec.progressDeadlineSeconds * 1000;
   const deadlineExceeded = !facts.abort && !paused && !complete && !facts.waitingOnAnalysis && now - lastProgress > deadlineMs;
 
   let phase: string;
@@ -57,7 +57,7 @@ export function derivePhase(input: PlanInput, status: StatusView, prev: StatusVi
     message = `ProgressDeadlineExceeded: ReplicaSet of revision ${facts.revision} has timed out progressing`;
     progressReason = 'ProgressDeadlineExceeded';
     if (progressing?.reason !== 'ProgressDeadlineExceeded') {
-      facts.events.push({ type: 'Warning', reason: 'RolloutProgressDeadlineExceeded', message: `Rollout has not progressed for ${spec.progressDeadlineSeconds ?? DEFAULT_PROGRESS_DEADLINE_SECONDS}s` });
+      facts.events.push({ type: 'Warning', reason: 'RolloutProgressDeadlineExceeded', message: `Rollout has not progressed for ${spec.progressDeadlineSeconds}s` });
       if (spec.progressDeadlineAbort && facts.inCanary) {
         status.abort = true; // the next reconcile carries out the abort
         facts.requeueAt(now);

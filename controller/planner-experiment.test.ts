@@ -8,6 +8,7 @@ import type { ObservedExperiment } from './experiment-step.ts';
 import { podTemplateHash } from './hash.ts';
 import type { ObservedReplicaSet, Plan, SpecView, StatusView } from './model.ts';
 import { planRollout } from './planner.ts';
+import { parsePlanSpec } from './plan-spec.ts';
 
 const istio: RouterCapabilities = { weightResolutionPercent: 0.01, headerMatch: ['exact'], mirror: true, verification: false, replicaBased: false, weightedDestinations: true };
 const template = (image: string) => ({ metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image }] } });
@@ -26,7 +27,7 @@ class World {
 
   reconcile(): Plan {
     const plan = planRollout({
-      rollout: { name: 'web', namespace: 'ns', uid: 'u1', generation: 1, spec: this.spec, status: this.status },
+      rollout: { name: 'web', namespace: 'ns', uid: 'u1', generation: 1, spec: parsePlanSpec(this.spec), status: this.status },
       replicaSets: [...this.replicaSets.values()],
       pods: [],
       services: {},

@@ -11,6 +11,7 @@ import { podTemplateHash } from './hash.ts';
 import type { ObservedPod, ObservedReplicaSet, Plan, PodMetadata, SpecView, StatusView } from './model.ts';
 import { planRollout } from './planner.ts';
 import { EPHEMERAL_METADATA_ANNOTATION } from './pod-metadata.ts';
+import { parsePlanSpec } from './plan-spec.ts';
 
 const exactRouter: RouterCapabilities = { weightResolutionPercent: 0.01, headerMatch: ['exact'], mirror: false, verification: false, replicaBased: false };
 const HASH = 'rollouts-pod-template-hash';
@@ -58,7 +59,7 @@ class World {
 
   plan(): Plan {
     this.lastPlan = planRollout({
-      rollout: { name: 'demo', namespace: 'ns', uid: 'u1', generation: this.generation, spec: this.spec, status: this.status },
+      rollout: { name: 'demo', namespace: 'ns', uid: 'u1', generation: this.generation, spec: parsePlanSpec(this.spec), status: this.status },
       replicaSets: [...this.replicaSets.values()].map((rs) => ({ ...rs, ephemeralRecord: rs.annotations[EPHEMERAL_METADATA_ANNOTATION] })),
       pods: this.pods,
       services: {},

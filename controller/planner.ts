@@ -3,7 +3,7 @@
 // as `now`), so every rule of a rollout is a unit test and a restarted controller resumes from
 // status alone.
 import { formatIssue, type SpecIssue } from '../api/issues.ts';
-import { DEFAULT_REVISION_HISTORY_LIMIT, DEFAULT_SCALE_DOWN_DELAY_SECONDS, parseDurationMs } from '../api/rollout.ts';
+import { DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS, parseDurationMs } from '../api/rollout.ts';
 import { FULL_STABLE, percentOf, ratioFromPercent, type DesiredTraffic, type HeaderRoute, type MirrorRoute, type StringMatch } from '../routers/types.ts';
 import { currentPodHash } from './adopt.ts';
 import { stepsHash, POD_TEMPLATE_HASH_LABEL } from './hash.ts';
@@ -17,7 +17,6 @@ import {
   type ReplicaSetCreate,
   type ReplicaSetScale,
   type ServiceSelectorChange,
-  type SpecView,
   type StatusView,
   type StepView,
 } from './model.ts';
@@ -31,8 +30,8 @@ import { AnalysisPlanner, hasInconclusivePause } from '../analysis/rollout-plan.
 import { ExperimentStepPlanner, type ExperimentStepView } from './experiment-step.ts';
 import { planBlueGreen } from './bluegreen.ts';
 import { planRestart, derivePhase, selectorString, setCondition, sum } from './plan-common.ts';
+import { parsePlanSpec, type PlanSpec, type PlannedInput } from './plan-spec.ts';
 
-export const DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS = 30;
 export const PAUSE_REASON_STEP = 'CanaryPauseStep';
 
 /** A pause duration in ms (the API's own parser: integer seconds, or "30s", "5m", "1h30m"). */
@@ -62,18 +61,20 @@ export function canaryScaleAt(steps: readonly StepView[], index: number): StepVi
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 /** The plan being built: the status it writes and its Events, which the phases add to in order. */
-interface Draft {
+export interface Draft {
   status: StatusView;
   events: PlannedEvent[];
   /** plan again at `ms` (epoch ms); the earliest request wins */
   requeueAt: (ms: number) => void;
 }
 
-type CanarySpec = NonNullable<NonNullable<SpecView['strategy']>['canary']>;
+type CanarySpec = NonNullable<NonNullable<PlanSpec['strategy']>['canary']>;
+/** A spec without a strategy rolls out like a canary without steps (validation asks for one). */
+const NO_STEPS = parsePlanSpec({ strategy: { canary: {} } }).strategy?.canary as CanarySpec;
 
 /** Facts every canary phase reads: the input, the previous status, and the first two phases' results. */
 interface Ctx {
-  input: PlanInput;
+  input: PlannedInput;
   prev: StatusView;
   canary: CanarySpec;
   draft: Draft;
@@ -83,7 +84,7 @@ interface Ctx {
   experiments: ExperimentStepPlanner;
 }
 
-export function planRollout(input: PlanInput): Plan {
+export function planRollout(input: PlannedInput): Plan {
   const { rollout, now } = input;
   const status: StatusView = structuredClone(rollout.status ?? {});
   status.observedGeneration = String(rollout.generation);
@@ -107,9 +108,9 @@ function notImplementedCondition(input: PlanInput): Parameters<typeof setConditi
  * revision → step position → pod targets → step walk → traffic weight → promotion → analysis →
  * ReplicaSet sizes and scaling → pod templates and history → Services → router traffic → status.
  */
-function planCanary(input: PlanInput, plan: Plan): Plan {
+function planCanary(input: PlannedInput, plan: Plan): Plan {
   const prev: StatusView = input.rollout.status ?? {};
-  const canary = input.rollout.spec.strategy?.canary ?? {};
+  const canary = input.rollout.spec.strategy?.canary ?? NO_STEPS;
   const clock = requeueClock(input.now);
   const draft: Draft = { status: plan.status, events: plan.events, requeueAt: clock.at };
   const rev = resolveRevision(input, prev, draft);
@@ -186,12 +187,12 @@ function percentSteps(steps: readonly StepView[], maxTrafficWeight: number | und
   return steps.map((s) => (typeof s.setWeight === 'number' ? { ...s, setWeight: (s.setWeight * 100) / maxTrafficWeight } : s));
 }
 
-export function resolveRevision(input: PlanInput, prev: StatusView, draft: Draft): Revision {
+export function resolveRevision(input: PlannedInput, prev: StatusView, draft: Draft): Revision {
   const { spec } = input.rollout;
   const { status } = draft;
-  const canary = spec.strategy?.canary ?? {};
-  const maxTrafficWeight = (canary.trafficRouting as { maxTrafficWeight?: number } | undefined)?.maxTrafficWeight;
-  const steps = percentSteps(canary.steps ?? [], maxTrafficWeight);
+  const canary = spec.strategy?.canary;
+  const maxTrafficWeight = (canary?.trafficRouting as { maxTrafficWeight?: number } | undefined)?.maxTrafficWeight;
+  const steps = percentSteps(canary?.steps ?? [], maxTrafficWeight);
   const currentHash = currentPodHash(input.replicaSets, spec.template, prev.collisionCount ?? 0, prev.currentPodHash);
   const digest = stepsHash(steps);
   const templateChanged = prev.currentPodHash !== currentHash;
@@ -218,7 +219,7 @@ export function resolveRevision(input: PlanInput, prev: StatusView, draft: Draft
   const stepIndex = templateChanged || stepsEdited ? 0 : (prev.currentStepIndex ?? 0);
   const routed = !input.router.capabilities.replicaBased;
   const stableHash = status.stableRS as string;
-  return { steps, maxTrafficWeight, replicas: spec.replicas ?? 1, routed, currentHash, stableHash, byHash, newRS, revision, templateChanged, stepIndex };
+  return { steps, maxTrafficWeight, replicas: spec.replicas, routed, currentHash, stableHash, byHash, newRS, revision, templateChanged, stepIndex };
 }
 
 // --- Phase 2: the step position after abort, retry, promote --full and rollbackWindow ------------
@@ -313,7 +314,7 @@ export interface Targets {
   stableSettledAt: (index: number) => boolean;
 }
 
-export function podTargets(input: PlanInput, prev: StatusView, canary: CanarySpec, rev: Revision): Targets {
+export function podTargets(input: PlannedInput, prev: StatusView, canary: CanarySpec, rev: Revision): Targets {
   const { replicas, routed, steps } = rev;
   const limits = surgeLimits(replicas, canary.maxSurge, canary.maxUnavailable);
   const dynamicStable = routed && canary.dynamicStableScale === true;
@@ -619,9 +620,10 @@ function oldReplicaSetTarget(c: Ctx, rs: ObservedReplicaSet, out: Outcome): { wa
  */
 function scaleDownDelayMs(c: Ctx, rs: ObservedReplicaSet, out: Outcome): number {
   const { canary } = c;
+  // Not a schema default: absent, it means something of its own with dynamicStableScale (abortedRoutedSizes).
   if (rs.hash === c.rev.currentHash) return (canary.abortScaleDownDelaySeconds ?? DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS) * 1000;
   if (rs.hash !== out.promotedFrom && rs.hash !== c.prev.stableRS) return 0;
-  return c.targets.dynamicStable ? 0 : (canary.scaleDownDelaySeconds ?? DEFAULT_SCALE_DOWN_DELAY_SECONDS) * 1000;
+  return c.targets.dynamicStable ? 0 : canary.scaleDownDelaySeconds * 1000;
 }
 
 function announceScaling(c: Ctx, scale: readonly ReplicaSetScale[]): void {
@@ -658,7 +660,7 @@ function applyPodTemplates(c: Ctx, plan: Plan, out: Outcome): void {
 
 /** Old, empty ReplicaSets beyond revisionHistoryLimit, oldest first. */
 function beyondHistory(c: Ctx, out: Outcome, scale: readonly ReplicaSetScale[]): string[] {
-  const historyLimit = c.input.rollout.spec.revisionHistoryLimit ?? DEFAULT_REVISION_HISTORY_LIMIT;
+  const historyLimit = c.input.rollout.spec.revisionHistoryLimit;
   const history = c.input.replicaSets
     .filter((rs) => rs.hash !== c.rev.currentHash && rs.hash !== out.stableHash && rs.replicas === 0 && rs.current === 0 && !scale.some((s) => s.name === rs.name && s.to > 0))
     .sort((a, b) => b.revision - a.revision);
@@ -864,7 +866,7 @@ function ratioOutOf(weight: number, total: number): { canary: number; total: num
  */
 function abortedRoutedSizes(
   replicas: number,
-  canary: NonNullable<NonNullable<PlanInput['rollout']['spec']['strategy']>['canary']>,
+  canary: CanarySpec,
   canaryWeight: number,
   newRS: ObservedReplicaSet | undefined,
   stableRS: ObservedReplicaSet | undefined,

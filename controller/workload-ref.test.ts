@@ -4,9 +4,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { replicaRatioCapabilities } from '../routers/replica-ratio/router.ts';
 import { podTemplateHash } from './hash.ts';
-import type { ObservedReplicaSet, PlanInput, SpecView, StatusView } from './model.ts';
+import type { ObservedReplicaSet, SpecView, StatusView } from './model.ts';
 import { planRollout } from './planner.ts';
 import { resolveWorkloadSpec, workloadScaleDown, type ObservedWorkload } from './workload-ref.ts';
+import { parsePlanSpec, type PlannedInput } from './plan-spec.ts';
 
 const deploymentTemplate = (image: string) => ({ metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image }] } });
 const workload = (replicas: number, image = 'web:1'): ObservedWorkload => ({ name: 'web', replicas, generation: 4, template: deploymentTemplate(image), selector: { matchLabels: { app: 'web' } } });
@@ -45,10 +46,10 @@ void test('scaleDown: never keeps the Deployment, onsuccess scales it to 0 once 
   assert.equal(workloadScaleDown(spec('progressively'), workload(1), status('Paused', 0)), undefined, 'never above its size while progressing');
 });
 
-function input(rolloutSpec: SpecView, status: StatusView | undefined, replicaSets: ObservedReplicaSet[], observed: ObservedWorkload | undefined): PlanInput {
+function input(rolloutSpec: SpecView, status: StatusView | undefined, replicaSets: ObservedReplicaSet[], observed: ObservedWorkload | undefined): PlannedInput {
   const resolved = resolveWorkloadSpec(rolloutSpec, 'ns', observed).spec;
   return {
-    rollout: { name: 'web', namespace: 'ns', uid: 'u1', generation: 1, spec: resolved, status },
+    rollout: { name: 'web', namespace: 'ns', uid: 'u1', generation: 1, spec: parsePlanSpec(resolved), status },
     replicaSets,
     pods: [],
     services: {},
