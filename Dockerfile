@@ -1,5 +1,6 @@
 # The controller image. Same Node major as development (the `node` dev dependency): Node 26 LTS.
-# TypeScript runs directly through Node's type stripping; no build step.
+# TypeScript runs directly through Node's type stripping (no build step), started by cli/rollway.js,
+# which turns on the compile cache before any TypeScript loads.
 FROM node:26-slim
 WORKDIR /opt/rollway
 COPY package.json package-lock.json ./
@@ -18,5 +19,5 @@ COPY cli ./cli
 COPY dashboard ./dashboard
 COPY notifications ./notifications
 USER 65532:65532
-ENTRYPOINT ["node", "cli/rollway.ts"]
+ENTRYPOINT ["node", "cli/rollway.js"]
 CMD ["controller", "--log-format", "json"]

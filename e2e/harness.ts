@@ -237,7 +237,7 @@ export function startController(namespace: string, extraArgs: string[] = [], opt
   const scope = options.allNamespaces ? [] : ['--namespace', namespace];
   const child = spawn(
     node,
-    [path.join(repoRoot, 'cli/rollway.ts'), 'controller', '--kubeconfig', kubeconfig, ...scope, '--metrics-port=0', '--healthz-port=-1', '--log-format', 'text', '--lease-duration=3s', ...extraArgs],
+    [path.join(repoRoot, 'cli/rollway.js'), 'controller', '--kubeconfig', kubeconfig, ...scope, '--metrics-port=0', '--healthz-port=-1', '--log-format', 'text', '--lease-duration=3s', ...extraArgs],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
@@ -264,5 +264,5 @@ export function startController(namespace: string, extraArgs: string[] = [], opt
 
 /** Runs the `rollway` CLI against the e2e cluster and answers its stdout (throws on a non-zero exit). */
 export function rollway(...args: string[]): string {
-  return execFileSync(path.join(repoRoot, 'node_modules/.bin/node'), [path.join(repoRoot, 'cli/rollway.ts'), '--kubeconfig', kubeconfigPath(), ...args], { encoding: 'utf8' });
+  return execFileSync(path.join(repoRoot, 'node_modules/.bin/node'), [path.join(repoRoot, 'cli/rollway.js'), '--kubeconfig', kubeconfigPath(), ...args], { encoding: 'utf8' });
 }

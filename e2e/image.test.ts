@@ -52,7 +52,7 @@ void test('the assembled image holds no dev dependency and no test file', () => 
 void test('the controller started from the image folder reconciles a Rollout on the local control plane', { timeout: 90_000 }, async () => {
   const cluster = new Cluster();
   const ns = await cluster.namespace('image');
-  const child = spawn(node, ['cli/rollway.ts', 'controller', '--kubeconfig', kubeconfigPath(), '--namespace', ns.name, '--leader-elect=false', '--metrics-port=0', '--healthz-port=-1'], { cwd: image, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(node, ['cli/rollway.js', 'controller', '--kubeconfig', kubeconfigPath(), '--namespace', ns.name, '--leader-elect=false', '--metrics-port=0', '--healthz-port=-1'], { cwd: image, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stderr.on('data', (c: Buffer) => (log += c.toString()));
   // A controller that cannot start (a module missing from the image) fails the test at once, with its log.
@@ -88,7 +88,7 @@ void test('the controller started from the image folder reconciles a Rollout on 
 
 void test('the modules the CLI loads on demand (the dashboard among them) load from the image folder', () => {
   // The entry point loads commands.ts, which loads the rest on demand.
-  const entries = ['cli/rollway.ts', 'cli/commands.ts'].flatMap((file) => [...readFileSync(path.join(image, file), 'utf8').matchAll(/import\(\s*'(\.[^']+)'\s*\)/g)].map((m) => path.posix.join('cli', m[1]!)));
+  const entries = ['cli/rollway.js', 'cli/commands.ts'].flatMap((file) => [...readFileSync(path.join(image, file), 'utf8').matchAll(/import\(\s*'(\.[^']+)'\s*\)/g)].map((m) => path.posix.join('cli', m[1]!)));
   assert.ok(entries.some((e) => e.startsWith('dashboard/')), `found ${entries.join(', ')}`);
   for (const entry of entries) execFileSync(node, ['-e', `await import(${JSON.stringify(`./${entry}`)})`, '--input-type=module'], { cwd: image, stdio: ['ignore', 'pipe', 'pipe'] });
 });
@@ -98,7 +98,7 @@ void test('without the COPY of analysis/ the controller does not start, and says
   mkdirSync(broken);
   assemble(broken, dockerfile.split('\n').filter((l) => !/^COPY analysis\b/.test(l)).join('\n'));
   symlinkSync(path.join(image, 'node_modules'), path.join(broken, 'node_modules'));
-  const result = spawnSync(node, ['cli/rollway.ts', 'controller', '--kubeconfig', kubeconfigPath(), '--namespace', 'default', '--leader-elect=false'], { cwd: broken, encoding: 'utf8', timeout: 20_000 });
+  const result = spawnSync(node, ['cli/rollway.js', 'controller', '--kubeconfig', kubeconfigPath(), '--namespace', 'default', '--leader-elect=false'], { cwd: broken, encoding: 'utf8', timeout: 20_000 });
   assert.notEqual(result.status, 0);
   assert.match(result.stderr, /Cannot find module .*analysis/);
 });

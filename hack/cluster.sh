@@ -379,7 +379,7 @@ write_launchers() {
   local name
   mkdir -p "$dir/bin"
   for name in rollway kubectl-rollway; do
-    printf '#!/bin/sh\nexec "%s/node_modules/.bin/node" "%s/cli/rollway.ts" "$@"\n' "$repo" "$repo" >"$dir/bin/$name.tmp"
+    printf '#!/bin/sh\nexec "%s/node_modules/.bin/node" "%s/cli/rollway.js" "$@"\n' "$repo" "$repo" >"$dir/bin/$name.tmp"
     chmod +x "$dir/bin/$name.tmp"
     mv -f "$dir/bin/$name.tmp" "$dir/bin/$name"
   done

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 export const repoRoot = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** Where the Dockerfile's ENTRYPOINT starts (relative to WORKDIR, which mirrors the repository). */
-export const ENTRYPOINT = 'cli/rollway.ts';
+export const ENTRYPOINT = 'cli/rollway.js';
 
 /** The sources of each COPY line (a build-context path each; `COPY a b ./dest`). */
 export function copySources(dockerfile: string): string[] {

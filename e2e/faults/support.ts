@@ -63,7 +63,7 @@ export function quantile(values: number[], q: number): number {
 /** Whether a pid still runs the Rollway CLI (a reaped child leaves no /proc entry). */
 export function controllerAlive(pid: number): boolean {
   try {
-    return existsSync(`/proc/${pid}`) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('rollway.ts');
+    return existsSync(`/proc/${pid}`) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('cli/rollway.');
   } catch {
     return false;
   }
