@@ -57,6 +57,12 @@ scenario('Traefik: get rollout reads the weight from the TraefikService; one wit
       const marks = JSON.parse((await cluster.get<TraefikService>(wrrRef(ns)))?.metadata.annotations?.['rollway.dev/traffic-routed-by'] ?? '{}') as Record<string, unknown>;
       assert.deepEqual(Object.keys(marks), [`${ns}/${APP}`]);
     });
+    await when('another writer (a GitOps sync) puts the TraefikService back to 100% stable during the pause', async () => {
+      await cluster.patch(wrrRef(ns), { spec: { weighted: { services: [{ name: STABLE, port: 80, weight: 100 }, { name: CANARY, port: 80, weight: 0 }] } } });
+    });
+    await then('the controller, watching the TraefikService, puts 20% back at once', async () => {
+      await waitForWeights(traefik, cluster, ns, 20, 10_000);
+    });
     await when('someone replaces the TraefikService with one that has no canary entry', async () => {
       await cluster.delete(wrrRef(ns));
       await cluster.waitFor(wrrRef(ns), (o) => o === undefined, { what: 'TraefikService gone' });
