@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import type { RolloutObject } from '../controller/controller.ts';
 import type { KubeObject, ResourceRef, WatchEvent } from '../kube/client.ts';
 import type { VirtualService } from '../routers/istio/render.ts';
+import { expectEvent } from './analysis-fixtures.ts';
 import { rollway, scenario, startController, type Cluster } from './harness.ts';
 import { APP, CANARY, pausedAt, removeRollout, rollout, rolloutRef, services, STABLE, waitForWeights, type RouterUnderTest } from './routers-support.ts';
 
@@ -199,8 +200,8 @@ scenario('a pod template the API server rejects is InvalidSpec with its message 
       assert.match(invalid?.message ?? '', /spec\.template\.spec\.containers\[0\]\.name/);
       assert.match(invalid?.message ?? '', /rejected ReplicaSet/);
       assert.equal(r?.status?.observedGeneration, String(r?.metadata.generation));
-      const events = await cluster.events(ns, { kind: 'Rollout', name: APP });
-      assert.ok(events.some((e) => e.type === 'Warning' && e.reason === 'InvalidSpec' && /containers\[0\]\.name/.test(e.message ?? '')), 'a Warning Event says why');
+      // Events are written after the reconcile: the status comes first.
+      await expectEvent(cluster, ns, { kind: 'Rollout', name: APP }, 'InvalidSpec', [/containers\[0\]\.name/]);
       assert.ok(!controller.logs().includes('reconcile failed'), 'not a retry loop of failed reconciles');
     });
     await when('the container name is corrected', () => cluster.patch(rolloutRef(ns), [{ op: 'replace', path: '/spec/template/spec/containers/0/name', value: APP }], 'json'));
