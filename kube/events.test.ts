@@ -55,3 +55,25 @@ void describe('EventRecorder', () => {
     assert.equal(api.stored.size, 1);
   });
 });
+
+void describe('EventRecorder queue', () => {
+  void it('writes at most 4 queued Events at once, all objects together, and all of them in the end', async () => {
+    let writing = 0;
+    let most = 0;
+    let created = 0;
+    const client = {
+      create: async (_ref: unknown, body: KubeObject) => {
+        created++;
+        most = Math.max(most, ++writing);
+        await new Promise((r) => setTimeout(r, 5));
+        writing--;
+        return body;
+      },
+    } as unknown as KubeClient;
+    const recorder = new EventRecorder(client);
+    for (let i = 0; i < 20; i++) recorder.enqueue({ ...rollout, name: `web-${i}`, uid: `u${i}` }, [{ type: 'Normal', reason: 'RolloutStepCompleted', message: 'step' }]);
+    await recorder.flush();
+    assert.equal(most, 4);
+    assert.equal(created, 20);
+  });
+});

@@ -21,6 +21,8 @@ export interface EventToRecord {
 
 /** Identical Events remembered for aggregation (Kubernetes' recorder keeps 4096 too). */
 const AGGREGATE_CACHE_SIZE = 4096;
+/** Queued Events written at once, all Rollouts together: they must not take the sockets reconciles write with. */
+const QUEUED_WRITES_AT_ONCE = 4;
 
 export class EventRecorder {
   private readonly client: KubeClient;
@@ -30,6 +32,8 @@ export class EventRecorder {
   private readonly written = new Map<string, { name: string; count: number }>();
   /** per involved object, the Events still to write (in order, off the caller's path) */
   private readonly chains = new Map<string, Promise<void>>();
+  private writing = 0;
+  private readonly waitingToWrite: (() => void)[] = [];
 
   constructor(client: KubeClient, component = 'rollway-controller', instance = 'rollway') {
     this.client = client;
@@ -45,12 +49,24 @@ export class EventRecorder {
     if (events.length === 0) return;
     const key = object.uid || `${object.namespace}/${object.kind}/${object.name}`;
     const next = (this.chains.get(key) ?? Promise.resolve()).then(async () => {
-      for (const event of events) await this.record(object, event);
+      for (const event of events) await this.throttled(() => this.record(object, event));
     });
     this.chains.set(key, next);
     void next.finally(() => {
       if (this.chains.get(key) === next) this.chains.delete(key);
     });
+  }
+
+  /** Runs a queued write when fewer than QUEUED_WRITES_AT_ONCE are under way. */
+  private async throttled<T>(write: () => Promise<T>): Promise<T> {
+    if (this.writing >= QUEUED_WRITES_AT_ONCE) await new Promise<void>((resolve) => this.waitingToWrite.push(resolve));
+    this.writing++;
+    try {
+      return await write();
+    } finally {
+      this.writing--;
+      this.waitingToWrite.shift()?.();
+    }
   }
 
   /** Waits for the queued Events (on shutdown, and in tests). */
