@@ -65,7 +65,7 @@ void test('durations: 10s, 5m, 1h30m, 250ms, bare seconds', () => {
 void test('completion: command words, then sub-words, flags of the command, flag values, rollout names', async () => {
   const names = async (): Promise<string[]> => ['web', 'worker', 'api'];
   assert.deepEqual(await complete(['pro'], COMMANDS, names), ['promote']);
-  assert.deepEqual(await complete(['get', ''], COMMANDS, names), ['analysisrun', 'rollout']);
+  assert.deepEqual(await complete(['get', ''], COMMANDS, names), ['analysisrun', 'experiment', 'rollout']);
   assert.deepEqual(await complete(['-n', 'shop', 'promote', 'w'], COMMANDS, names), ['web', 'worker']);
   assert.deepEqual(await complete(['promote', '--f'], COMMANDS, names), ['--full']);
   assert.deepEqual(await complete(['get', 'rollout', 'web', '-o', ''], COMMANDS, names), ['json', 'yaml']);

@@ -17,6 +17,7 @@ import { LiveOutput, Throttle } from './live.ts';
 import { ANALYSIS_RUN_PLURAL, analysisRunsMissing, fetchRolloutViews, fetchSnapshot, RolloutWatch, serves } from '../client/observe.ts';
 import { renderAnalysisRun, renderList, renderRollout, statusLabel, table } from './render.ts';
 import { analysisRunView, buildView, formatDuration, phaseOf, type AnalysisRunObject } from '../client/view.ts';
+import { EXPERIMENT_COMMANDS, runExperimentCommand } from './experiments.ts';
 
 export const VERSION = '0.1.0';
 
@@ -205,6 +206,7 @@ messages are not recorded on the rollout; Secret values are masked in what is pr
       notificationsNamespaceFlag,
     ],
   },
+  ...EXPERIMENT_COMMANDS,
   { words: ['__complete'], args: ['WORDS...'], summary: 'completion candidates (used by the completion scripts)', flags: [] },
 ];
 
@@ -681,6 +683,8 @@ async function run(argv: string[]): Promise<number> {
       return 0;
     };
     const name = parsed.positionals[0]!;
+    const experimentOutcome = await runExperimentCommand(command.words.join(' '), ctx);
+    if (experimentOutcome !== undefined) return experimentOutcome;
     switch (command.words.join(' ')) {
       case 'get rollout':
         return await getRolloutCommand(ctx);

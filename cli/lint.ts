@@ -25,6 +25,8 @@ import { checkCondition } from '../analysis/expression.ts';
 import { metricNamePatternIssues, unmatchedRuleIssues } from '../api/metric-name-patterns.ts';
 import { referencedArgs, substituteArgs } from '../analysis/run-spec.ts';
 import { lintReferences } from './lint-references.ts';
+import { lintExperiment } from './lint-experiment.ts';
+import { EXPERIMENT_KIND, ExperimentSchema } from '../api/experiment.ts';
 import { isNotificationConfigMap, lintNotificationConfigMap } from './lint-notifications.ts';
 import { field, isRecord, namespaceOf, records, str, type Raw } from './raw.ts';
 
@@ -132,7 +134,7 @@ function readObjects(text: string, findings: LintFinding[]): Entry[] {
 
 function lintObject(obj: Raw, all: Raw[], add: Add): void {
   const kind = str(obj.kind);
-  const ours = kind === ROLLOUT_KIND || (kind !== undefined && kind in ANALYSIS_SCHEMAS);
+  const ours = kind === ROLLOUT_KIND || kind === EXPERIMENT_KIND || (kind !== undefined && kind in ANALYSIS_SCHEMAS);
   checkMetadata(obj, add, !ours);
   if (isNotificationConfigMap(obj)) lintNotificationConfigMap(obj, all, add);
   if (!ours) return;
@@ -142,9 +144,10 @@ function lintObject(obj: Raw, all: Raw[], add: Add): void {
   }
   if (obj.apiVersion !== (kind === ROLLOUT_KIND ? ROLLOUT_API_VERSION : ANALYSIS_API_VERSION)) return;
   // The API server refuses a field its CRD does not declare (kubectl apply: "unknown field").
-  const schema = kind === ROLLOUT_KIND ? RolloutSchema : ANALYSIS_SCHEMAS[kind as keyof typeof ANALYSIS_SCHEMAS];
+  const schema = kind === ROLLOUT_KIND ? RolloutSchema : kind === EXPERIMENT_KIND ? ExperimentSchema : ANALYSIS_SCHEMAS[kind as keyof typeof ANALYSIS_SCHEMAS];
   for (const path of undeclaredFields(obj, schema)) add({ path, message: `is not a field of ${kind}: the API server refuses the object`, fix: 'remove it, or correct its name if it is a typo' });
   if (kind === ROLLOUT_KIND) lintRollout(obj, all, add);
+  else if (kind === EXPERIMENT_KIND) lintExperiment(obj, all, add);
   else lintAnalysis(obj, kind as keyof typeof ANALYSIS_SCHEMAS, all, add);
 }
 

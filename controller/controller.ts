@@ -26,6 +26,7 @@ import { referencedServices, releasePatch, servicesToRelease } from './service-r
 import { AnalysisRunController } from '../analysis/controller.ts';
 import { RolloutAnalysis } from '../analysis/rollout-wiring.ts';
 import { RolloutExperiments } from './experiment-wiring.ts';
+import { ExperimentController, templateLookup } from './experiment-controller.ts';
 import { Informer, keyOf, splitKey, type Logger } from '../kube/informer.ts';
 import { WorkQueue, type ReconcileOutcome } from '../kube/workqueue.ts';
 import { RoutingWatch } from './routing-watch.ts';
@@ -112,6 +113,8 @@ export class RolloutController {
   readonly analysisRuns: AnalysisRunController;
   /** the Experiments of experiment steps (the Experiment's own controller runs them) */
   readonly experiments: RolloutExperiments;
+  /** the Experiment reconciler: standalone Experiments and those of experiment steps */
+  readonly experimentRuns: ExperimentController;
 
   constructor(options: ControllerOptions) {
     this.client = options.client;
@@ -185,6 +188,8 @@ export class RolloutController {
     this.experiments = new RolloutExperiments(this.client, ns, informerLog);
     this.experiments.connect((key) => this.queue.add(key));
     this.analysisRuns = new AnalysisRunController({ client: this.client, namespace: ns, instanceId: options.instanceId, log: this.log, workers: options.workers, now: this.now, canWrite: this.canWrite });
+    const templates = templateLookup(this.analysis.templates, this.analysis.clusterTemplates);
+    this.experimentRuns = new ExperimentController({ client: this.client, namespace: ns, instanceId: options.instanceId, log: this.log, workers: options.workers, now: this.now, canWrite: this.canWrite, templates });
     // A routing object changed (maybe a weight reverted by another writer): reconcile the
     // Rollouts that own it or name it in their trafficRouting.
     this.routingWatch = new RoutingWatch(this.client, ns, informerLog, (object) => {
@@ -223,6 +228,7 @@ export class RolloutController {
     this.deployments.start();
     await Promise.all([this.rollouts.waitForSync(), this.replicaSets.waitForSync(), this.services.waitForSync(), this.pods.waitForSync(), this.deployments.waitForSync(), this.analysis.start(), this.experiments.start()]);
     await this.analysisRuns.start();
+    await this.experimentRuns.start();
     await this.routingWatch.start();
     this.queue.start((key) => this.reconcileTimed(key));
     this.log('info', 'controller started', { rollouts: this.rollouts.list().length });
@@ -266,6 +272,7 @@ export class RolloutController {
     this.experiments.stop();
     this.routingWatch.stop();
     await this.analysisRuns.stop();
+    await this.experimentRuns.stop();
     await this.queue.stop();
     await this.events.flush();
   }
@@ -277,7 +284,7 @@ export class RolloutController {
   }
 
   synced(): boolean {
-    return this.rollouts.hasSynced() && this.replicaSets.hasSynced() && this.services.hasSynced() && this.pods.hasSynced() && this.deployments.hasSynced() && this.analysis.synced() && this.experiments.synced() && this.analysisRuns.synced();
+    return this.rollouts.hasSynced() && this.replicaSets.hasSynced() && this.services.hasSynced() && this.pods.hasSynced() && this.deployments.hasSynced() && this.analysis.synced() && this.experiments.synced() && this.analysisRuns.synced() && this.experimentRuns.synced();
   }
 
   private async reconcileTimed(key: string): Promise<ReconcileOutcome | void> {

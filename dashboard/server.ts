@@ -10,7 +10,10 @@ import { dns1123Label, dns1123Subdomain } from '../api/k8s-names.ts';
 import { canI } from '../kube/access.ts';
 import { KubeApiError, type KubeClient } from '../kube/client.ts';
 import { ACTION_NAMES, ActionError, runAction, type ActionName } from '../client/actions.ts';
-import { RolloutWatch } from '../client/observe.ts';
+import { RolloutWatch, serves } from '../client/observe.ts';
+import { listExperiments } from '../client/experiments.ts';
+import { EXPERIMENT_PLURAL } from '../api/experiment.ts';
+import { ROLLOUT_GROUP, ROLLOUT_VERSION } from '../api/rollout.ts';
 import { buildView, type RolloutViewModel } from '../client/view.ts';
 import { isLoopbackHost, loopbackHostAllowed, originAllowed, presentedToken, tokenCookie, tokenProblem, tokensEqual } from './guard.ts';
 
@@ -272,6 +275,12 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
         } finally {
           watches.release(ns);
         }
+        return;
+      }
+      if (action === 'experiments' && method === 'GET') {
+        // The Experiments of the rollout's experiment steps (none where the CRD is not installed).
+        const experiments = (await serves(client, ROLLOUT_GROUP, ROLLOUT_VERSION, EXPERIMENT_PLURAL)) ? await listExperiments(client, ns, name) : [];
+        send(res, 200, { now: Date.now(), experiments });
         return;
       }
       if (action && method === 'POST') {

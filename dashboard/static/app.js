@@ -14,6 +14,8 @@ const state = {
   route: { name: undefined },
   // what the user's Kubernetes rights allow in this namespace: { actions: bool, reason? }
   rights: { actions: true },
+  // the open rollout's Experiments (GET /api/rollouts/NS/NAME/experiments)
+  experiments: [],
 };
 
 const $ = (id) => document.getElementById(id);
@@ -100,6 +102,7 @@ async function loadRights(namespace) {
 
 function connect() {
   if (state.stream) state.stream.close();
+  state.experiments = [];
   const q = new URLSearchParams({ namespace: state.namespace });
   if (state.route.name) q.set('rollout', state.route.name);
   const es = new EventSource(`/api/stream?${q}`);
@@ -125,8 +128,27 @@ function connect() {
     state.detail = data.rollout || undefined;
     state.detailMissing = !data.rollout;
     if (state.route.name) render();
+    void loadExperiments();
   });
 }
+
+// The open rollout's Experiments (experiment steps): read with each change of the rollout, and
+// every 5 s for their own progress.
+async function loadExperiments() {
+  const name = state.route.name;
+  if (!name) return;
+  try {
+    const res = await fetch(`/api/rollouts/${encodeURIComponent(state.namespace)}/${encodeURIComponent(name)}/experiments`);
+    if (!res.ok || state.route.name !== name) return;
+    const { experiments } = await res.json();
+    if (JSON.stringify(experiments) === JSON.stringify(state.experiments)) return;
+    state.experiments = experiments;
+    render();
+  } catch {
+    // the live stream shows the connection state
+  }
+}
+setInterval(() => void loadExperiments(), 5000);
 
 // --- actions -----------------------------------------------------------------------------------
 
@@ -344,7 +366,33 @@ function detailPage() {
       ),
     ),
   );
-  return h('div', {}, head, h('div', { class: 'grid2' }, steps, routing), revisions);
+  const experiments = (state.experiments || []).length === 0
+    ? null
+    : h(
+        'div',
+        { class: 'panel', 'data-testid': 'experiments' },
+        h('h2', {}, 'Experiments'),
+        h(
+          'table',
+          {},
+          h('thead', {}, h('tr', {}, ['Experiment', 'Status', 'Templates', 'Analyses'].map((x) => h('th', {}, x)))),
+          h(
+            'tbody',
+            {},
+            state.experiments.map((e) =>
+              h(
+                'tr',
+                {},
+                h('td', { class: 'mono' }, e.name, e.timeLeftMs !== undefined ? h('div', { class: 'muted' }, `${duration(e.timeLeftMs)} left`) : null),
+                h('td', {}, phase(e.phase), e.message ? h('div', { class: 'muted' }, e.message) : null),
+                h('td', {}, e.templates.map((x) => h('div', {}, `${x.name}: ${x.status} (${x.available}/${x.replicas})`))),
+                h('td', {}, e.analyses.map((a) => h('div', {}, `${a.name}: ${a.phase}`))),
+              ),
+            ),
+          ),
+        ),
+      );
+  return h('div', {}, head, h('div', { class: 'grid2' }, steps, routing), revisions, experiments);
 }
 
 // --- start -------------------------------------------------------------------------------------
