@@ -13,6 +13,7 @@ import { rejectedWriteIssue } from '../routers/common.ts';
 import { cachedKubeApi, kubeApiOf } from '../routers/kube-api.ts';
 import { EventRecorder } from '../kube/events.ts';
 import { templateKey } from './adopt.ts';
+import { trimPod, trimRollout, trimService } from './cache-trim.ts';
 import { stepEvents } from './step-event.ts';
 import { writeStatusFirst } from './status-first.ts';
 import { POD_TEMPLATE_HASH_LABEL } from './hash.ts';
@@ -127,7 +128,7 @@ export class RolloutController {
     this.namespace = ns;
     const rolloutSelector = options.instanceId ? `${INSTANCE_ID_LABEL}=${options.instanceId}` : `!${INSTANCE_ID_LABEL}`;
     const informerLog: Logger = (level, msg, fields) => this.log(level, msg, { component: 'informer', ...fields });
-    this.rollouts = new Informer<RolloutObject>(this.client, { group: ROLLOUT_GROUP, version: ROLLOUT_VERSION, plural: ROLLOUT_PLURAL, namespace: ns }, { labelSelector: rolloutSelector, log: informerLog });
+    this.rollouts = new Informer<RolloutObject>(this.client, { group: ROLLOUT_GROUP, version: ROLLOUT_VERSION, plural: ROLLOUT_PLURAL, namespace: ns }, { labelSelector: rolloutSelector, log: informerLog, transform: trimRollout });
     // Only ReplicaSets that carry our hash label: a cluster's other ReplicaSets cost no memory.
     // Caches keep only the fields reconciles read: memory grows with objects, not with their size.
     this.replicaSets = new Informer<ReplicaSetObject>(
@@ -138,7 +139,7 @@ export class RolloutController {
     this.services = new Informer<ServiceObject>(
       this.client,
       { group: '', version: 'v1', plural: 'services', namespace: ns },
-      { log: informerLog, transform: (o) => ({ apiVersion: o.apiVersion, kind: o.kind, metadata: o.metadata, spec: { selector: (o as ServiceObject).spec?.selector } }) },
+      { log: informerLog, transform: trimService },
     );
     // Pods of our ReplicaSets only: their readiness bounds the traffic a ReplicaSet may get, and spec.restartAt.
     this.pods = new Informer<PodObject>(
@@ -147,11 +148,7 @@ export class RolloutController {
       {
         labelSelector: POD_TEMPLATE_HASH_LABEL,
         log: informerLog,
-        transform: (o) => {
-          const { name, namespace, uid, resourceVersion, labels, annotations, ownerReferences, creationTimestamp, deletionTimestamp } = o.metadata;
-          // Annotations too: canaryMetadata/stableMetadata may set some on running pods.
-          return { metadata: { name, namespace, uid, resourceVersion, labels, annotations, ownerReferences, creationTimestamp, deletionTimestamp }, status: { conditions: (o as PodObject).status?.conditions?.map((c) => ({ type: c.type, status: c.status })) } } as KubeObject;
-        },
+        transform: trimPod,
       },
     );
     this.deployments = new Informer<DeploymentObject>(this.client, { group: 'apps', version: 'v1', plural: 'deployments', namespace: ns }, { log: informerLog, transform: trimDeployment });
