@@ -6,16 +6,21 @@
 //   - resident memory with N rollouts, and the time to resume (caches synced) after a restart
 //   - a pure weight step through Istio: promote → VirtualService written, alone and 100 at once
 // Settings: BENCH_ROLLOUTS (default 1000), BENCH_PAUSES (default 20), BENCH_STEPPERS (default 100),
-// BENCH_SECTIONS (default pause,scale,step).
+// BENCH_SECTIONS (default pause,scale,step,startup,memory; `large` adds the 10,000-rollout section,
+// sized by BENCH_LARGE_ROLLOUTS), BENCH_STARTS (start-ups timed on an empty namespace, default 5).
+// Memory and start-up figures are in footprint.ts.
 import { readFileSync } from 'node:fs';
 import { Cluster, ensureCluster, sleep, startController, type ControllerProcess } from '../e2e/harness.ts';
 import type { RolloutObject } from '../controller/controller.ts';
 import type { KubeObject, ResourceRef } from '../kube/client.ts';
+import { memorySection, startupSection, TARGETS } from './footprint.ts';
 
 const ROLLOUTS = Number(process.env.BENCH_ROLLOUTS ?? 1000);
 const PAUSES = Number(process.env.BENCH_PAUSES ?? 20);
 const STEPPERS = Number(process.env.BENCH_STEPPERS ?? 100);
-const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? 'pause,scale,step').split(','));
+const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? 'pause,scale,step,startup,memory').split(','));
+const LARGE_ROLLOUTS = Number(process.env.BENCH_LARGE_ROLLOUTS ?? 10_000);
+const STARTS = Number(process.env.BENCH_STARTS ?? 5);
 const rolloutsRef = (ns: string, name?: string): ResourceRef => ({ group: 'rollway.dev', version: 'v1alpha1', plural: 'rollouts', namespace: ns, name });
 
 const rollout = (name: string, steps: unknown[], replicas = 1, image = 'app:1') => ({
@@ -225,6 +230,15 @@ async function main(): Promise<void> {
       await controller.kill();
       await ns.remove();
     }
+  }
+
+  // 4. Footprint: start-up on an empty namespace, memory and restart with many rollouts.
+  if (SECTIONS.has('startup')) await startupSection(cluster, report, STARTS);
+  if (SECTIONS.has('memory')) {
+    await memorySection(cluster, report, ROLLOUTS, { label: 'one pod each', replicas: () => 1, rssTarget: TARGETS.rssMiB1000, idleMs: 20_000, createTimeoutMs: 900_000 });
+  }
+  if (SECTIONS.has('large')) {
+    await memorySection(cluster, report, LARGE_ROLLOUTS, { label: '0 or 1 pod each', replicas: (i) => i % 2, rssTarget: TARGETS.rssMiB10000, readyTarget: TARGETS.ready10000Ms, idleMs: 30_000, createTimeoutMs: 3_600_000 });
   }
 
   cluster.close();

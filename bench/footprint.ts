@@ -1,0 +1,150 @@
+// The controller's footprint for `make bench` (issue 16): resident memory with many Rollouts and
+// their pods, and the time from a new process to "controller started" (caches synced, reconciling),
+// cluster-wide and namespaced, each against its target. Sections:
+//   memory  BENCH_ROLLOUTS rollouts (1 pod each): RSS settled, restart time, RSS after the restart
+//   startup an empty namespace: start → ready, best and median of BENCH_STARTS runs
+//   large   BENCH_LARGE_ROLLOUTS (default 10000) rollouts of 0 or 1 replicas: RSS and restart time
+// The cluster-wide controller runs with an --instance-id, so it plans only the bench's Rollouts
+// (other suites share this control plane) while it caches every Rollway-labelled ReplicaSet and pod.
+import { readFileSync } from 'node:fs';
+import { sleep, startController, type Cluster, type ControllerProcess } from '../e2e/harness.ts';
+import type { RolloutObject } from '../controller/controller.ts';
+import type { ResourceRef } from '../kube/client.ts';
+
+export type Report = (what: string, figure: string) => void;
+
+export const TARGETS = {
+  rssMiB1000: 120,
+  rssMiB10000: 500,
+  readyEmptyMs: 500,
+  ready10000Ms: 5000,
+};
+
+const INSTANCE = 'bench-footprint';
+const rolloutsRef = (ns: string): ResourceRef => ({ group: 'rollway.dev', version: 'v1alpha1', plural: 'rollouts', namespace: ns });
+
+export const rssMiB = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+/** CPU time (user + system) a process has used, in ms: unlike wall time, not stretched by other load on a shared machine. */
+export function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) * 10; // utime, stime in clock ticks of 10 ms
+}
+
+/** "… (target ≤ 120 MiB: met)" */
+export function versus(value: number, target: number, unit: string): string {
+  return `target ≤ ${target} ${unit}: ${value <= target ? 'met' : 'not met'}`;
+}
+
+function rollout(name: string, replicas: number) {
+  return {
+    apiVersion: 'rollway.dev/v1alpha1',
+    kind: 'Rollout',
+    metadata: { name, labels: { 'rollway.dev/controller-instance-id': INSTANCE } },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: name } },
+      template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image: 'app:1' }] } },
+      strategy: { canary: { steps: [{ setWeight: 50 }, { pause: {} }] } },
+    },
+  };
+}
+
+function start(ns: string, clusterWide: boolean): ControllerProcess {
+  return startController(ns, ['--leader-elect=false', `--instance-id=${INSTANCE}`], { allNamespaces: clusterWide });
+}
+
+/** Milliseconds from spawning a controller to its "controller started" line. */
+async function timedStart(ns: string, clusterWide: boolean, timeoutMs = 120_000): Promise<{ controller: ControllerProcess; ms: number; cpu: number }> {
+  const spawned = performance.now();
+  const controller = start(ns, clusterWide);
+  const deadline = spawned + timeoutMs;
+  while (!controller.logs().includes('controller started')) {
+    if (performance.now() > deadline) {
+      await controller.kill();
+      throw new Error(`bench: the controller did not start within ${timeoutMs} ms:\n${controller.logs().slice(-2000)}`);
+    }
+    await sleep(5);
+  }
+  return { controller, ms: Math.round(performance.now() - spawned), cpu: cpuMs(controller.pid) };
+}
+
+async function createRollouts(cluster: Cluster, ns: string, count: number, replicas: (i: number) => number): Promise<void> {
+  for (let i = 0; i < count; i += 25) {
+    await Promise.all(Array.from({ length: Math.min(25, count - i) }, (_, k) => cluster.client.create({ ...rolloutsRef(ns) }, rollout(`f${i + k}`, replicas(i + k)))));
+  }
+}
+
+async function waitHealthy(cluster: Cluster, ns: string, count: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const items = await cluster.list<RolloutObject>(rolloutsRef(ns));
+    const ok = items.filter((ro) => ro.status?.observedGeneration === String(ro.metadata.generation) && ro.status?.phase === 'Healthy').length;
+    if (ok === count) return;
+    if (Date.now() > deadline) throw new Error(`bench: only ${ok}/${count} rollouts Healthy after ${timeoutMs} ms`);
+    await sleep(Math.min(10_000, 500 + count));
+  }
+}
+
+/** RSS once the process has been idle a while (the figure a long-running controller shows). */
+async function settledRss(controller: ControllerProcess, idleMs: number): Promise<number> {
+  await sleep(idleMs);
+  return Math.round(rssMiB(controller.pid));
+}
+
+const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
+
+/** Start on an empty namespace, namespaced and cluster-wide. */
+export async function startupSection(cluster: Cluster, report: Report, runs: number): Promise<void> {
+  const ns = await cluster.namespace('bench-empty');
+  try {
+    for (const clusterWide of [false, true]) {
+      const times: number[] = [];
+      const cpu: number[] = [];
+      let rss = 0;
+      for (let i = 0; i < runs; i++) {
+        const started = await timedStart(ns.name, clusterWide);
+        const controller = started.controller;
+        times.push(started.ms);
+        cpu.push(started.cpu);
+        if (i === runs - 1) rss = await settledRss(controller, 5000);
+        await controller.kill();
+      }
+      const scope = clusterWide ? 'cluster-wide (the other suites\' objects on this control plane included)' : 'namespaced';
+      const best = Math.min(...times);
+      report(`start on an empty namespace → ready, ${scope}: best / median of ${runs}`, `${best} / ${median(times)} ms (${versus(median(times), TARGETS.readyEmptyMs, 'ms')}); CPU used by then ${median(cpu)} ms; RSS ${rss} MiB`);
+    }
+  } finally {
+    await ns.remove();
+  }
+}
+
+/**
+ * `count` rollouts: RSS settled, then a SIGKILL and a restart (time to ready, RSS again), once
+ * cluster-wide and once namespaced.
+ */
+export async function memorySection(cluster: Cluster, report: Report, count: number, options: { label: string; replicas: (i: number) => number; rssTarget: number; readyTarget?: number; idleMs: number; createTimeoutMs: number }): Promise<void> {
+  const ns = await cluster.namespace(`bench-memory-${count}`);
+  let controller: ControllerProcess | undefined = start(ns.name, true);
+  try {
+    const created = Date.now();
+    await createRollouts(cluster, ns.name, count, options.replicas);
+    await waitHealthy(cluster, ns.name, count, options.createTimeoutMs);
+    report(`${count} rollouts (${options.label}) created and Healthy`, `${((Date.now() - created) / 1000).toFixed(0)} s`);
+    const first = await settledRss(controller, options.idleMs);
+    for (const clusterWide of [true, false]) {
+      await controller.kill('SIGKILL');
+      controller = undefined;
+      const restarted = await timedStart(ns.name, clusterWide);
+      controller = restarted.controller;
+      const after = await settledRss(controller, options.idleMs);
+      const scope = clusterWide ? 'cluster-wide' : 'namespaced';
+      const rssFigure = clusterWide ? `${first} MiB after creating them, ${after} MiB after a restart` : `${after} MiB after a restart`;
+      report(`controller resident memory with ${count} rollouts and their pods (${options.label}), ${scope}`, `${rssFigure} (${versus(Math.max(after, clusterWide ? first : 0), options.rssTarget, 'MiB')})`);
+      const ready = options.readyTarget === undefined ? '' : ` (${versus(restarted.ms, options.readyTarget, 'ms')})`;
+      report(`restart with ${count} rollouts (${options.label}), ${scope}: new process → caches synced and reconciling`, `${restarted.ms} ms${ready}; CPU used by then ${restarted.cpu} ms`);
+    }
+  } finally {
+    await controller?.kill();
+    await ns.remove();
+  }
+}
