@@ -86,13 +86,15 @@ async function waitPhase(cluster: Cluster, ns: string, name: string, phase: stri
 }
 
 /**
- * Stops a controller once it has finished starting: a SIGTERM during its start can leave the
- * routing watches it starts last running, and the process then never exits (reported, not ours).
+ * SIGTERM, and SIGKILL if the process has not exited 20 s later. Seen on this machine under load:
+ * after SIGTERM a controller sometimes keeps two routing-object watches (httproutes,
+ * traefikservices) open and never exits; not the Experiment code's doing, reported.
  */
 async function stop(controller: ControllerProcess): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (!controller.logs().includes('controller started') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-  await controller.kill();
+  const exited = controller.kill();
+  const timer = setTimeout(() => process.kill(controller.pid, 'SIGKILL'), 20_000);
+  await exited;
+  clearTimeout(timer);
 }
 
 const ownedReplicaSets = async (cluster: Cluster, ns: string, uid: string | undefined): Promise<ReplicaSetObject[]> =>
