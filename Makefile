@@ -3,10 +3,10 @@
 SHELL := /bin/bash
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/.cluster/bin:$(PATH)
 
-.PHONY: test unit e2e e2e-faults typecheck lint deps cluster-up cluster-down cluster-status controlplane demo bench crds crds-types manifests helm
+.PHONY: test unit e2e e2e-faults e2e-dataplane dataplane typecheck lint deps cluster-up cluster-down cluster-status controlplane demo bench crds crds-types manifests helm
 
 ## make test: everything CI checks (type-check, lint, unit tests, e2e tests on the local control plane)
-test: typecheck lint unit e2e
+test: typecheck lint unit e2e e2e-dataplane
 
 deps: node_modules/.installed
 node_modules/.installed: package.json package-lock.json
@@ -33,6 +33,17 @@ e2e: deps controlplane helm
 ## The full run: make e2e-faults FAULTS_KILLS=20 FAULTS_MANIFESTS=1000
 e2e-faults: deps controlplane
 	tools/run-tests.sh e2e $(sort $(wildcard e2e/faults/*.test.ts))
+
+## make e2e-dataplane: real requests through Traefik to pods that answer (e2e/dataplane/), inside a
+## network namespace of their own with a cluster of their own (hack/netns.sh; needs root).
+## DATAPLANE_REQUESTS: requests per measured split (default 20000).
+e2e-dataplane: deps controlplane dataplane
+	ROLLWAY_DATAPLANE_REQUESTS=$(or $(DATAPLANE_REQUESTS),20000) hack/netns.sh tools/run-tests.sh e2e $(sort $(wildcard e2e/dataplane/*.test.ts))
+
+## Traefik, built from its Go module (pinned in hack/traefik) into the control plane's cache. A
+## prerequisite of e2e-dataplane beside controlplane, so `make -j` builds the two at once.
+dataplane:
+	hack/build-traefik.sh >/dev/null
 
 ## The Go-built control plane, cached outside the repo (see hack/build-controlplane.sh)
 controlplane:
