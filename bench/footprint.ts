@@ -60,7 +60,7 @@ async function timedStart(ns: string, clusterWide: boolean, timeoutMs = 120_000)
   const deadline = spawned + timeoutMs;
   while (!controller.logs().includes('controller started')) {
     if (performance.now() > deadline) {
-      await controller.kill();
+      await controller.kill('SIGKILL');
       throw new Error(`bench: the controller did not start within ${timeoutMs} ms:\n${controller.logs().slice(-2000)}`);
     }
     await sleep(5);
@@ -107,7 +107,8 @@ export async function startupSection(cluster: Cluster, report: Report, runs: num
         times.push(started.ms);
         cpu.push(started.cpu);
         if (i === runs - 1) rss = await settledRss(controller, 5000);
-        await controller.kill();
+        // SIGKILL: a SIGTERM this soon after the start can take 15 s or more to end the process.
+        await controller.kill('SIGKILL');
       }
       const scope = clusterWide ? 'cluster-wide (the other suites\' objects on this control plane included)' : 'namespaced';
       const best = Math.min(...times);
@@ -144,7 +145,7 @@ export async function memorySection(cluster: Cluster, report: Report, count: num
       report(`restart with ${count} rollouts (${options.label}), ${scope}: new process → caches synced and reconciling`, `${restarted.ms} ms${ready}; CPU used by then ${restarted.cpu} ms`);
     }
   } finally {
-    await controller?.kill();
+    await controller?.kill('SIGKILL');
     await ns.remove();
   }
 }
