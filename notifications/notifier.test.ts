@@ -21,7 +21,7 @@ function fakeClient(objects: Map<string, Obj>): KubeClient {
   return {
     get: async (r: ResourceRef) => get(r),
     getOptional: async (r: ResourceRef) => objects.get(key(r)),
-    list: async () => ({ items: [] }),
+    list: async (r: ResourceRef) => ({ items: [...objects.entries()].filter(([k]) => k.startsWith(`${r.plural}/${r.namespace}/`)).map(([, o]) => structuredClone(o)) }),
     patch: async (r: ResourceRef, _t: string, body: { metadata: { resourceVersion?: string; annotations: Record<string, string> } }) => {
       const o = get(r);
       if (body.metadata.resourceVersion && body.metadata.resourceVersion !== o.metadata.resourceVersion) throw new KubeApiError(409, 'Conflict', 'conflict', {});
@@ -35,14 +35,17 @@ function fakeClient(objects: Map<string, Obj>): KubeClient {
 
 void describe('Notifier', () => {
   const hits: string[] = [];
+  const bodies: string[] = [];
   let answer = 200;
   let server: http.Server;
   let url = '';
   before(async () => {
     server = http.createServer((req, res) => {
-      req.resume();
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
       req.on('end', () => {
         hits.push(req.url ?? '');
+        bodies.push(body);
         res.writeHead(answer).end();
       });
     });
@@ -109,6 +112,27 @@ void describe('Notifier', () => {
     assert.deepEqual(hits, ['/s3cret-path'], 'nothing sent again');
     pending.notifier.stop();
     sent.notifier.stop();
+  });
+
+  void it('names the revision the trigger fired on, even when delivered after the next revision began', async () => {
+    hits.length = 0;
+    bodies.length = 0;
+    const replicaSet = (revision: string): Obj => ({ metadata: { name: 'web-b', namespace: 'shop', annotations: { 'rollway.dev/revision': revision }, ownerReferences: [{ uid: 'u1' }] } as Obj['metadata'] });
+    const claimed = setup({});
+    claimed.objects.set('replicasets/shop/web-b', replicaSet('4'));
+    claimed.notifier.observe(claimed.objects.get('rollouts/shop/web')!);
+    await settle(claimed.notifier);
+    assert.deepEqual(Object.values(record(claimed.objects)).map((e) => (e as { revision?: string }).revision), ['4'], 'the claim records the revision');
+    claimed.notifier.stop();
+    const key = JSON.stringify(['on-rollout-paused', 0, 'hook', '', '"b:1"']);
+    const entry = { trigger: 'on-rollout-paused', condition: 0, service: 'hook', recipient: '', at: '2026-01-01T00:00:00Z', state: 'pending', revision: '4' };
+    const late = setup({ [NOTIFIED_ANNOTATION]: JSON.stringify({ [key]: entry }) });
+    late.objects.set('replicasets/shop/web-b', replicaSet('5'));
+    late.notifier.observe(late.objects.get('rollouts/shop/web')!);
+    await settle(late.notifier);
+    assert.match(bodies.at(-1) ?? '', /revision 4\b/);
+    assert.doesNotMatch(bodies.at(-1) ?? '', /revision 5/);
+    late.notifier.stop();
   });
 
   void it('a failing endpoint: Warning Events without the Secret, retries up to the bound, then failed', async () => {

@@ -112,6 +112,7 @@ export class Notifier {
     const before = readRecord(rollout.metadata.annotations);
     let record: NotifiedRecord = before;
     if (JSON.stringify(result.record) !== JSON.stringify(before)) {
+      await this.pinRevision(rollout, before, result.record);
       // Claimed against the copy evaluated: a newer Rollout (maybe our own claim) re-evaluates.
       const written = await this.writeRecord(rollout, result.record).catch((err: unknown) => {
         if (err instanceof KubeApiError && (err.isConflict || err.isNotFound)) return false;
@@ -121,6 +122,14 @@ export class Notifier {
       record = result.record;
     }
     for (const [key, entry] of Object.entries(record)) if (entry.state === 'pending') this.queue.add({ id: `${namespace}/${name}/${key}`, namespace, name, key, entry });
+  }
+
+  /** Newly claimed entries carry the revision they are about (read once, only when one fires). */
+  private async pinRevision(rollout: RolloutObj, before: NotifiedRecord, after: NotifiedRecord): Promise<void> {
+    const fresh = Object.entries(after).filter(([key, entry]) => entry.state === 'pending' && before[key]?.at !== entry.at);
+    if (fresh.length === 0) return;
+    const revision = await revisionOf(this.o.client, rollout);
+    for (const [, entry] of fresh) entry.revision = revision;
   }
 
   private writeRecord(rollout: RolloutObj, record: NotifiedRecord): Promise<boolean> {
@@ -157,11 +166,11 @@ export class Notifier {
   }
 
   /** The rendered templates of the entry's trigger condition. */
-  async messages(rollout: RolloutObj, config: NotificationConfig, entry: Pick<RecordEntry, 'trigger' | 'condition' | 'service' | 'recipient'>): Promise<NotificationTemplate[]> {
+  async messages(rollout: RolloutObj, config: NotificationConfig, entry: Pick<RecordEntry, 'trigger' | 'condition' | 'service' | 'recipient' | 'revision'>): Promise<NotificationTemplate[]> {
     const service = config.services.get(entry.service);
     const condition = config.triggers.get(entry.trigger)?.[entry.condition];
     if (!service || !condition) throw new Error(`the ${!service ? `service "${entry.service}"` : `trigger "${entry.trigger}"`} is no longer configured`);
-    const revision = await revisionOf(this.o.client, rollout);
+    const revision = entry.revision ?? (await revisionOf(this.o.client, rollout));
     const { renderTree, valuesFor } = await import('./render.ts');
     const values = valuesFor(rollout as Parameters<typeof valuesFor>[0], config.context, { type: service.type, recipient: entry.recipient, revision });
     const out: NotificationTemplate[] = [];

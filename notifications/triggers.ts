@@ -23,6 +23,8 @@ export interface RecordEntry {
   recipient: string;
   state: 'pending' | 'sent' | 'failed';
   at: string;
+  /** the revision when the trigger fired: a late delivery still names it, not the Rollout's next one */
+  revision?: string | undefined;
 }
 export type NotifiedRecord = Record<string, RecordEntry>;
 
