@@ -97,6 +97,7 @@ export class RolloutController {
     this.replicaSets.requestRelist();
   });
   readonly routingWatch: RoutingWatch;
+  private stopping = false;
   readonly queue: WorkQueue;
   readonly stats: ReconcileStats = { reconciles: 0, errors: 0, latencies: [] };
   private readonly client: KubeClient;
@@ -224,9 +225,13 @@ export class RolloutController {
     this.pods.start();
     this.deployments.start();
     await Promise.all([this.rollouts.waitForSync(), this.replicaSets.waitForSync(), this.services.waitForSync(), this.pods.waitForSync(), this.deployments.waitForSync(), this.analysis.start(), this.experiments.start()]);
-    await this.analysisRuns.start();
-    await this.experimentRuns.start();
-    await this.routingWatch.start();
+    // stop() may come while starting (a SIGTERM right after the pod starts): each later part starts
+    // only if it has not, since stop() has already stopped it and would not again.
+    for (const part of [this.analysisRuns, this.experimentRuns, this.routingWatch]) {
+      if (this.stopping) return;
+      await part.start();
+    }
+    if (this.stopping) return;
     this.queue.start((key) => this.reconcileTimed(key));
     this.log('info', 'controller started', { rollouts: this.rollouts.list().length });
     await this.releaseOrphans();
@@ -260,6 +265,7 @@ export class RolloutController {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     this.rollouts.stop();
     this.replicaSets.stop();
     this.services.stop();

@@ -29,4 +29,38 @@ void describe('routing watch start-up', () => {
     const watch = new RoutingWatch(client, 'shop', () => {}, () => {});
     await assert.rejects(watch.start(), (err: unknown) => err instanceof KubeApiError && err.statusCode === 503);
   });
+
+  void it('a stop() during start-up leaves no watch running (a SIGTERM right after the pod starts)', async () => {
+    let watchesOpened = 0;
+    let answerReview: () => void = () => {};
+    const reviewAsked = new Promise<void>((asked) => {
+      answerReview = asked;
+    });
+    const versions = ['v1', 'v1beta1', 'v1alpha1', 'v1alpha2', 'v1alpha3', 'v1alpha4'];
+    const client = {
+      request: async (method: string, path: string) => {
+        if (method === 'POST') {
+          answerReview();
+          await new Promise((r) => setTimeout(r, 20)); // the access review is still out when stop() comes
+          return { status: { allowed: true } };
+        }
+        const parts = path.split('/');
+        if (parts.length === 3) return { versions: versions.map((version) => ({ version })) };
+        const plurals = ['virtualservices', 'destinationrules', 'ingresses', 'trafficsplits', 'httproutes', 'traefikservices'];
+        return { resources: plurals.map((name) => ({ name })) };
+      },
+      list: async () => ({ metadata: { resourceVersion: '1' }, items: [] }),
+      watch: async () => {
+        watchesOpened++;
+        return new Promise(() => {});
+      },
+    } as unknown as KubeClient;
+    const watch = new RoutingWatch(client, 'shop', () => {}, () => {});
+    const started = watch.start();
+    await reviewAsked;
+    watch.stop();
+    await started;
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(watchesOpened, 0);
+  });
 });

@@ -27,6 +27,8 @@ const ROUTER_VERBS = ['get', 'list', 'watch', 'patch'];
 
 export class RoutingWatch {
   private readonly informers: Informer<KubeObject>[] = [];
+  /** set by stop(): a start() still discovering kinds then starts no more informers */
+  private stopped = false;
   /** `group/plural` → the version watched and its informer */
   private readonly byKind = new Map<string, { version: string; informer: Informer<KubeObject> }>();
   private readonly client: KubeClient;
@@ -49,6 +51,7 @@ export class RoutingWatch {
       const version = await this.servedVersion(kind);
       if (!version) continue;
       const missing = await missingVerbs(this.client, { group: kind.group, resource: kind.plural, namespace: this.namespace }, ROUTER_VERBS);
+      if (this.stopped) return; // a SIGTERM during start: no watch may outlive stop()
       if (missing.length > 0) {
         const what = `${kind.plural}.${kind.group} (${missing.join(', ')})`;
         this.forbidden.set(kind.router, [...(this.forbidden.get(kind.router) ?? []), what]);
@@ -84,6 +87,7 @@ export class RoutingWatch {
   }
 
   stop(): void {
+    this.stopped = true;
     for (const informer of this.informers) informer.stop();
   }
 
