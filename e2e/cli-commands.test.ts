@@ -216,7 +216,7 @@ scenario('the errors users meet: a missing rollout, a wrong namespace, a bad kub
     const cases: [string[], RegExp][] = [
       [['promote'], /^error: missing NAME; usage: rollway promote NAME \[--full\]\n$/],
       [['frobnicate'], /^error: unknown command "frobnicate"; see rollway --help\n$/],
-      [['get', 'pods'], /^error: unknown command "get pods"; did you mean rollway get rollout or rollway get analysisrun\?\n$/],
+      [['get', 'pods'], /^error: unknown command "get pods"; did you mean rollway get rollout or rollway get analysisrun or rollway get experiment\?\n$/],
       [['abort', 'web', '--full'], /^error: unknown flag --full for "rollway abort"/],
       [['set', 'image', 'web', 'no-equals-sign'], /expected CONTAINER=IMAGE, got "no-equals-sign"/],
       [['restart', 'web', '--in', 'soon'], /--in takes a duration such as 30s, 5m or 1h, got "soon"/],

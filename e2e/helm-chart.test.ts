@@ -58,7 +58,7 @@ void describe('charts/rollway', () => {
     const rendered = render('namespaced=true');
     const expected = manifest('namespace-install.yaml');
     const crds = rendered.filter((o) => o.kind === 'CustomResourceDefinition');
-    assert.equal(crds.length, 4);
+    assert.equal(crds.length, 5); // Rollout, AnalysisRun, AnalysisTemplate, ClusterAnalysisTemplate, Experiment
     assert.deepEqual(rendered.filter((o) => o.kind !== 'CustomResourceDefinition').map(id).sort(), expected.map(id).sort());
     for (const o of expected) assert.deepEqual(substance(find(rendered, o.kind as string, o.metadata.name as string)), substance(o), `${id(o)} differs`);
   });
