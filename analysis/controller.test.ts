@@ -21,6 +21,7 @@ class FakeApi {
   statuses: unknown[] = [];
   events: { reason?: string; message?: string }[] = [];
   failWrites: Error | undefined;
+  jobs: KubeObject[] = [];
 
   async list(ref: ResourceRef): Promise<{ items: KubeObject[]; metadata: { resourceVersion: string } }> {
     return { items: ref.plural === 'analysisruns' ? this.runs : [], metadata: { resourceVersion: '1' } };
@@ -30,6 +31,8 @@ class FakeApi {
   }
   async get(ref: ResourceRef): Promise<KubeObject> {
     if (ref.plural === 'secrets' && ref.name === 'api') return { metadata: { name: 'api' }, data: { token: Buffer.from(TOKEN).toString('base64') } } as KubeObject;
+    const job = ref.plural === 'jobs' ? this.jobs.find((j) => j.metadata.name === ref.name) : undefined;
+    if (job) return job;
     throw new KubeApiError(404, 'NotFound', `${ref.plural} "${ref.name}" not found`, {});
   }
   async replace(_ref: ResourceRef, body: AnalysisRunObject): Promise<KubeObject> {
@@ -42,6 +45,9 @@ class FakeApi {
     return body;
   }
   async delete(): Promise<void> {}
+  async getOptional(ref: ResourceRef): Promise<KubeObject | undefined> {
+    return this.get(ref).catch(() => undefined);
+  }
 }
 
 function run(name: string, metrics: unknown[]): AnalysisRunObject {
@@ -158,5 +164,29 @@ void describe('dryRun rules in a reconciled run', () => {
     assert.equal(status?.metricResults?.[0]?.dryRun, true);
     assert.equal(status?.phase, 'Successful', JSON.stringify(status));
     assert.equal(status?.dryRunSummary?.error, 1);
+  });
+});
+
+// The Job watch and the run watch are separate streams: the run can come back (our own status
+// write) before the Job's watch has delivered the Job we created.
+void describe('a Job measurement whose Job the watch has not delivered yet', () => {
+  void it('is read from the API, so a failed Job makes a Failed measurement, not "not found"', async () => {
+    const api = new FakeApi();
+    const metric = { name: 'smoke', provider: { job: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'smoke', image: 'smoke:1' }] } } } } } };
+    const inFlight = { phase: 'Running', startedAt: new Date().toISOString(), metadata: { 'job-name': 'smoke-ko-smoke-1', 'job-namespace': NS } };
+    api.runs = [{ ...run('smoke-ko', [metric]), status: { phase: 'Running', startedAt: new Date().toISOString(), metricResults: [{ name: 'smoke', phase: 'Running', count: 1, measurements: [inFlight] }] } } as AnalysisRunObject];
+    api.jobs = [{ apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'smoke-ko-smoke-1', namespace: NS }, status: { failed: 1, conditions: [{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded' }] } } as KubeObject];
+    const controller = new AnalysisRunController({ client: api as unknown as KubeClient, namespace: NS, log: () => undefined });
+    controller.runs.start();
+    controller.jobs.start();
+    await Promise.all([controller.runs.waitForSync(), controller.jobs.waitForSync()]);
+    try {
+      await controller.reconcile(`${NS}/smoke-ko`);
+    } finally {
+      await controller.stop();
+    }
+    const status = api.statuses.at(-1) as AnalysisRunObject['status'];
+    assert.match(status?.metricResults?.[0]?.measurements?.at(-1)?.message ?? '', /Job smoke-ko-smoke-1 failed \(BackoffLimitExceeded\)/);
+    assert.equal(status?.phase, 'Failed');
   });
 });

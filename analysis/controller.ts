@@ -25,7 +25,7 @@ import { EventRecorder } from '../kube/events.ts';
 import { Informer, keyOf, splitKey, type Logger } from '../kube/informer.ts';
 import { WorkQueue, type ReconcileOutcome } from '../kube/workqueue.ts';
 import { assessRun, emptyResult, measurementOf, nextMeasurementAt, recordMeasurement, type ProviderOutcome } from './assess.ts';
-import { ANALYSIS_RUN_LABEL, JOB_NAME_KEY, buildJob, deleteJob, jobOutcome, startJob, type JobObject } from './providers/job.ts';
+import { ANALYSIS_RUN_LABEL, JOB_NAME_KEY, buildJob, deleteJob, jobOutcome, jobRef, startJob, type JobObject } from './providers/job.ts';
 import { measurePrometheus } from './providers/prometheus.ts';
 import { measureWeb } from './providers/web.ts';
 import { Redactor, type Redacted } from './redact.ts';
@@ -236,7 +236,9 @@ export class AnalysisRunController {
         await deleteJob(this.client, ns, jobName);
         return recordMeasurement(result, { ...last, phase: 'Successful', finishedAt: nowIso, message: `terminated: Job ${jobName} deleted` }, policy);
       }
-      const outcome = jobOutcome(this.jobs.get(ns, jobName), jobName);
+      // The Job's watch may not have delivered our own create yet: a cache miss asks the API once.
+      const job = this.jobs.get(ns, jobName) ?? (await this.client.getOptional<JobObject>(jobRef(ns, jobName)));
+      const outcome = jobOutcome(job, jobName);
       if (outcome.kind === 'phase' && outcome.phase === 'Running') return undefined;
       return recordMeasurement(result, measurementOf(policy, outcome, last.startedAt ?? nowIso, nowIso), policy);
     }
