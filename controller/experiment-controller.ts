@@ -20,6 +20,7 @@ import { Informer, keyOf, splitKey, type Logger } from '../kube/informer.ts';
 import { WorkQueue, type ReconcileOutcome } from '../kube/workqueue.ts';
 import { POD_TEMPLATE_HASH_LABEL } from './hash.ts';
 import { buildExperimentRun, buildTemplateReplicaSet, buildTemplateService, EXPERIMENT_LABEL, type ExperimentOwner } from './experiment-objects.ts';
+import { invalidSpecConditions } from './experiment-conditions.ts';
 import { planExperiment, type ExperimentPlan, type ObservedRun, type ObservedTemplateRS } from './experiment-plan.ts';
 
 export interface ExperimentObject extends KubeObject {
@@ -203,7 +204,8 @@ export class ExperimentController {
   private async invalid(object: ExperimentObject, message: string): Promise<void> {
     const text = `invalid spec: ${message}`;
     if (object.status?.phase === 'Error' && object.status.message === text) return; // said already
-    await this.writeStatus(object, { ...(object.status ?? {}), phase: 'Error', message: text });
+    const conditions = invalidSpecConditions(object.status ?? {}, message, new Date(this.now()).toISOString());
+    await this.writeStatus(object, { ...(object.status ?? {}), phase: 'Error', message: text, conditions });
     await this.record(object, [{ type: 'Warning', reason: 'InvalidSpec', message }]);
   }
 

@@ -13,6 +13,7 @@
 //               fails it. The message names the template or analysis that decided.
 //   terminate   (spec.terminate, or completion) running analyses are terminated, templates end
 //               Successful unless failed, ReplicaSets scaled to 0 after scaleDownDelaySeconds.
+//   conditions  Progressing with Argo's reasons (controller/experiment-conditions.ts).
 //
 // Time comes in as `now`; the plan says when to be called again (no polling).
 import {
@@ -31,6 +32,7 @@ import {
 import { isCompleted, type Argument } from '../api/analysis.ts';
 import { parseDurationMs } from '../api/rollout.ts';
 import type { PlannedEvent } from '../api/views.ts';
+import { experimentConditions } from './experiment-conditions.ts';
 
 /** A template's ReplicaSet as observed. */
 export interface ObservedTemplateRS {
@@ -131,6 +133,9 @@ export function planExperiment(input: ExperimentPlanInput): ExperimentPlan {
     const bad = status.phase === 'Failed' || status.phase === 'Error' || status.phase === 'Inconclusive';
     plan.events.push({ type: bad ? 'Warning' : 'Normal', reason: `Experiment${status.phase}`, message: `Experiment ${status.phase}${status.message ? `: ${status.message}` : ''}` });
   }
+  const conditions = experimentConditions(input.name, previous, status, passed, clock.iso);
+  if (conditions.length > 0) status.conditions = conditions;
+  else delete status.conditions;
   plan.status = status;
   if (clock.wake !== undefined) plan.requeueAfterMs = Math.max(1, clock.wake - clock.now);
   return plan;
