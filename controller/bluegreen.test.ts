@@ -9,6 +9,7 @@ import { podTemplateHash, POD_TEMPLATE_HASH_LABEL } from './hash.ts';
 import type { BlueGreenView, ObservedAnalysisRun, ObservedPod, ObservedReplicaSet, Plan, SpecView, StatusView } from './model.ts';
 import { planRollout } from './planner.ts';
 import { parsePlanSpec } from './plan-spec.ts';
+import { planStatusFirst } from './status-first.ts';
 
 const HASH = POD_TEMPLATE_HASH_LABEL;
 const template = (image: string) => ({ metadata: { labels: { app: 'demo' } }, spec: { containers: [{ name: 'demo', image }] } });
@@ -199,6 +200,17 @@ void describe('blue-green: the walkthrough', () => {
     assert.equal(world.size(BLUE), 0);
     assert.equal(world.replicaSets.get(BLUE)?.scaleDownDeadline, undefined, 'the spent deadline leaves the ReplicaSet');
     world.assertNeverUnready();
+  });
+
+  void it('the promote that switches the active Service is not reported Healthy before the switch (status not written first)', () => {
+    const world = deployed({ autoPromotionEnabled: false });
+    world.setImage('green');
+    world.settle();
+    world.promote();
+    const plan = world.plan();
+    assert.deepEqual(plan.services.map((s) => [s.service, s.to]), [['active', GREEN]]);
+    assert.equal(plan.status.phase, 'Healthy', 'the plan ends the update in this reconcile');
+    assert.equal(planStatusFirst(world.status, plan, false), false, 'a watcher waiting for Healthy on green must find the active Service on green');
   });
 
   void it('autoPromotionEnabled default: switches as soon as the preview is fully available', () => {

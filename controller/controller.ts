@@ -15,7 +15,7 @@ import { EventRecorder } from '../kube/events.ts';
 import { templateKey } from './adopt.ts';
 import { trimPod, trimRollout, trimService } from './cache-trim.ts';
 import { stepEvents } from './step-event.ts';
-import { writeStatusFirst } from './status-first.ts';
+import { planStatusFirst } from './status-first.ts';
 import { POD_TEMPLATE_HASH_LABEL } from './hash.ts';
 import { EPHEMERAL_METADATA_ANNOTATION, usesPodTemplateExtras } from './pod-metadata.ts';
 import { resolveWorkloadSpec, type ObservedWorkload } from './workload-ref.ts';
@@ -400,12 +400,7 @@ export class RolloutController {
     if (trafficFirst) plan = await this.applyTraffic(router, input, plan, onRejected);
     // A pause that ends is seen at its deadline, not after this reconcile's scaling (status-first.ts).
     const currentWeight = rollout.status?.canary?.weights?.canary.weight ?? 0;
-    const early = writeStatusFirst({
-      prev: rollout.status,
-      next: plan.status,
-      createsObjects: plan.create !== undefined || (plan.analysis?.create.length ?? 0) > 0 || plan.experiments !== undefined,
-      trafficMoves: !router.capabilities.replicaBased && plan.traffic !== undefined && percentOf(plan.traffic.weight) !== currentWeight,
-    });
+    const early = planStatusFirst(rollout.status, plan, !router.capabilities.replicaBased && plan.traffic !== undefined && percentOf(plan.traffic.weight) !== currentWeight);
     const statusBase = early ? await this.writeStatus(rollout, rollout, plan.status) : rollout;
     if (plan.create) {
       const rejected = await this.createReplicaSet(planned, plan);
