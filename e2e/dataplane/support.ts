@@ -117,6 +117,8 @@ export interface Tally {
   total: number;
   /** responses by the answering pod's ReplicaSet hash */
   byHash: Map<string, number>;
+  /** when the first and the last answer from each ReplicaSet hash came back (Date.now()) */
+  seenAt: Map<string, { first: number; last: number }>;
   /** responses by HTTP status */
   byStatus: Map<number, number>;
   /** requests that got no HTTP response at all (connection refused or reset, timeout) */
@@ -140,7 +142,7 @@ export interface LoadOptions {
 /** Sends `count` GET requests over keep-alive connections, `concurrency` at a time, and tallies the answers. */
 export async function sendRequests(count: number, options: LoadOptions): Promise<Tally> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: options.concurrency ?? 16 });
-  const tally: Tally = { total: 0, byHash: new Map(), byStatus: new Map(), errors: 0, errorSamples: [] };
+  const tally: Tally = { total: 0, byHash: new Map(), seenAt: new Map(), byStatus: new Map(), errors: 0, errorSamples: [] };
   let next = 0;
   const worker = async () => {
     while (next < count && !options.signal?.aborted) {
@@ -153,7 +155,11 @@ export async function sendRequests(count: number, options: LoadOptions): Promise
         continue;
       }
       tally.byStatus.set(answer.status, (tally.byStatus.get(answer.status) ?? 0) + 1);
-      if (answer.rsHash !== undefined) tally.byHash.set(answer.rsHash, (tally.byHash.get(answer.rsHash) ?? 0) + 1);
+      if (answer.rsHash !== undefined) {
+        tally.byHash.set(answer.rsHash, (tally.byHash.get(answer.rsHash) ?? 0) + 1);
+        const now = Date.now();
+        tally.seenAt.set(answer.rsHash, { first: tally.seenAt.get(answer.rsHash)?.first ?? now, last: now });
+      }
     }
   };
   await Promise.all(Array.from({ length: options.concurrency ?? 16 }, worker));
