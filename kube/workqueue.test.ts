@@ -400,3 +400,56 @@ void test('a key whose deadline comes (a timed pause ends) runs before keys alre
   assert.deepEqual(order, ['failing', 'busy', 'pause-ends', 'a', 'b', 'c', 'failing']);
   await q.stop();
 });
+
+void test('a key at its deadline runs while every worker is busy with other keys, on a deadline worker; other keys still wait', async () => {
+  const clock = new FakeClock();
+  const q = queueWith(clock, { concurrency: 2, deadlineWorkers: 1 });
+  const started: string[] = [];
+  const gates = new Map<string, ReturnType<typeof deferred<void>>>();
+  q.start(async (key) => {
+    started.push(key);
+    const gate = deferred();
+    gates.set(key, gate);
+    await gate.promise;
+  });
+  for (const key of ['s1', 's2', 's3']) q.add(key); // a burst: both workers busy, s3 waits
+  q.addAfter('pause-1', 100);
+  q.addAfter('pause-2', 100);
+  await clock.advance(100);
+  assert.deepEqual(started, ['s1', 's2', 'pause-1'], 'the first due key runs at once; the second waits for the deadline worker');
+  assert.equal(q.inFlight, 3);
+  gates.get('pause-1')?.resolve();
+  await settle();
+  assert.deepEqual(started, ['s1', 's2', 'pause-1', 'pause-2'], 'the deadline worker is free again: the next due key, not s3');
+  gates.get('pause-2')?.resolve();
+  await settle();
+  assert.equal(q.inFlight, 2, 's3 does not take a deadline worker');
+  gates.get('s1')?.resolve();
+  await settle();
+  assert.deepEqual(started, ['s1', 's2', 'pause-1', 'pause-2', 's3']);
+  for (const gate of gates.values()) gate.resolve();
+  await settle();
+  gates.get('s3')?.resolve();
+  await q.idle();
+  await q.stop();
+});
+
+void test('a key that comes due while it runs runs again next, ahead of waiting keys', async () => {
+  const clock = new FakeClock();
+  const q = queueWith(clock, { concurrency: 1, deadlineWorkers: 0 });
+  const started: string[] = [];
+  const gate = deferred();
+  q.start(async (key) => {
+    started.push(key);
+    if (started.length === 1) await gate.promise;
+  });
+  q.add('p');
+  await settle();
+  q.add('s1');
+  q.addAfter('p', 10);
+  await clock.advance(10);
+  gate.resolve();
+  await q.idle();
+  assert.deepEqual(started, ['p', 'p', 's1']);
+  await q.stop();
+});

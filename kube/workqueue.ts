@@ -11,6 +11,11 @@ export type TimerHandle = unknown;
 export interface WorkQueueOptions {
   /** keys processed at the same time; default 4 */
   concurrency?: number;
+  /**
+   * workers beyond `concurrency` that only keys at their deadline (addAfter) may take, so a pause
+   * ends on time while every worker is busy with a burst of other keys; default 4
+   */
+  deadlineWorkers?: number;
   /** first retry delay after a failure; default 50 ms */
   baseBackoffMs?: number;
   /** retry delay cap; default 60 s */
@@ -39,6 +44,7 @@ function defaultOnError(key: string, err: unknown): void {
 
 export class WorkQueue {
   private readonly concurrency: number;
+  private readonly deadlineWorkers: number;
   private readonly baseBackoffMs: number;
   private readonly maxBackoffMs: number;
   private readonly now: () => number;
@@ -53,6 +59,8 @@ export class WorkQueue {
   private readonly processing = new Set<string>();
   /** keys added while being processed: they run again once the current run ends */
   private readonly dirty = new Set<string>();
+  /** keys at their deadline: at the front of `waiting` (or dirty while running), may take a deadline worker */
+  private readonly due = new Set<string>();
   /** keys waiting for a deadline; one timer each, for the earliest deadline asked */
   private readonly delayed = new Map<string, DelayedEntry>();
   private readonly failureCounts = new Map<string, number>();
@@ -63,6 +71,7 @@ export class WorkQueue {
 
   constructor(options: WorkQueueOptions = {}) {
     this.concurrency = Math.max(1, Math.floor(options.concurrency ?? 4));
+    this.deadlineWorkers = Math.max(0, Math.floor(options.deadlineWorkers ?? 4));
     this.baseBackoffMs = options.baseBackoffMs ?? 50;
     this.maxBackoffMs = options.maxBackoffMs ?? 60_000;
     this.now = options.now ?? Date.now;
@@ -184,6 +193,7 @@ export class WorkQueue {
     this.delayed.clear();
     this.waiting.clear();
     this.dirty.clear();
+    this.due.clear();
     await Promise.all([...this.runs]);
     this.notifyIdle();
   }
@@ -205,9 +215,10 @@ export class WorkQueue {
     for (const resolve of waiters) resolve();
   }
 
-  /** Like add, but ahead of the keys already waiting. */
+  /** Like add, but ahead of the keys already waiting, and it may take a deadline worker. */
   private addFirst(key: string): void {
     if (this.stopped) return;
+    this.due.add(key);
     if (this.processing.has(key)) {
       this.dirty.add(key);
       return;
@@ -221,9 +232,13 @@ export class WorkQueue {
   private pump(): void {
     const handler = this.handler;
     if (handler === undefined || this.stopped) return;
-    while (this.processing.size < this.concurrency && this.waiting.size > 0) {
+    // Due keys are at the front: they take free workers first, then the deadline workers.
+    while (this.waiting.size > 0) {
       const key = this.waiting.values().next().value as string;
+      const limit = this.due.has(key) ? this.concurrency + this.deadlineWorkers : this.concurrency;
+      if (this.processing.size >= limit) break;
       this.waiting.delete(key);
+      this.due.delete(key);
       this.processing.add(key);
       const run = this.process(key, handler);
       this.runs.add(run);
@@ -248,7 +263,10 @@ export class WorkQueue {
       }
     } finally {
       this.processing.delete(key);
-      if (this.dirty.delete(key)) this.add(key);
+      if (this.dirty.delete(key)) {
+        if (this.due.has(key)) this.addFirst(key);
+        else this.add(key);
+      }
       this.pump();
       this.notifyIdle();
     }
