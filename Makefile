@@ -81,6 +81,14 @@ demo: deps controlplane
 	@if hack/cluster.sh status >/dev/null 2>&1 && ! hack/cluster.sh status | grep -q 'not running'; then was_up=1; else was_up=0; fi; \
 	ROLLWAY_DEMO_CLUSTER_WAS_UP=$$was_up node tools/demo.ts
 
+## make bench-dataplane: step → data plane latency through a real Traefik (bench/dataplane.bench.ts), in a
+## network namespace with a cluster of its own (hack/netns.sh; needs root). Sizes: BENCH_DATAPLANE_ROLLOUTS
+## (100, promoted at once), BENCH_DATAPLANE_ROUNDS (2), BENCH_DATAPLANE_STEPS (20, one rollout), BENCH_DATAPLANE_PROBE_MS (5)
+.PHONY: bench-dataplane
+bench-dataplane: deps controlplane dataplane
+	hack/netns.sh node bench/dataplane.bench.ts
+
 ## make bench: figures for design brief §9 (BENCH_ROLLOUTS, BENCH_PAUSES to change the sizes)
 bench: deps controlplane
 	node bench/controller.bench.ts
+	@if [ "$$(id -u)" = 0 ]; then $(MAKE) --no-print-directory bench-dataplane; else echo "make bench: the data-plane section (make bench-dataplane) needs root for its network namespace: skipped"; fi
