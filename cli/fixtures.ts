@@ -235,3 +235,70 @@ export function blueGreen(): RolloutSnapshot {
   const green = replicaSet(ro, { hash: 'g5n8r2', revision: 5, image: 'shop/web:green', replicas: 3, available: 2, ageSeconds: 20 });
   return snapshot(ro, [blue, green], [...pods(blue, ['ready', 'ready', 'ready'], 7100), ...pods(green, ['ready', 'ready', 'starting'], 18)]);
 }
+
+/**
+ * A weighted experiment step running (step 1/3, setWeight 0): its Experiment with a baseline and a
+ * canary template (a ReplicaSet and pod each) and an analysis; the VirtualService carries stable
+ * 90, canary 0 and 5 + 5 for the templates' Services.
+ */
+export function experimentStep(): RolloutSnapshot {
+  const steps: StepView[] = [
+    { setWeight: 0 },
+    { experiment: { duration: '5m', templates: [{ name: 'baseline', specRef: 'stable', weight: 5 }, { name: 'canary', specRef: 'canary', weight: 5 }], analyses: [{ name: 'compare', templateName: 'latency' }] } },
+    { setWeight: 20 },
+  ];
+  const ro = rollout({
+    steps,
+    status: {
+      phase: 'Progressing',
+      message: 'waiting for experiment web-b7k2x9-2-1',
+      currentPodHash: 'b7k2x9',
+      stableRS: 'a4f8q2',
+      currentStepIndex: 1,
+      replicas: 5,
+      updatedReplicas: 0,
+      readyReplicas: 5,
+      availableReplicas: 5,
+      canary: { weights: { canary: { weight: 0, podTemplateHash: 'b7k2x9' }, stable: { weight: 90, podTemplateHash: 'a4f8q2' } } },
+    },
+    trafficRouting: { istio: { virtualService: { name: 'web-vsvc' } } },
+  });
+  const stable = replicaSet(ro, { hash: 'a4f8q2', revision: 1, image: 'shop/web:1.0', replicas: 5, ageSeconds: 3600 });
+  const canary = replicaSet(ro, { hash: 'b7k2x9', revision: 2, image: 'shop/web:2.0', replicas: 0, ageSeconds: 120 });
+  const exp = {
+    apiVersion: 'rollway.dev/v1alpha1',
+    kind: 'Experiment',
+    metadata: {
+      name: 'web-b7k2x9-2-1',
+      namespace: 'shop',
+      uid: 'uid-exp',
+      creationTimestamp: ago(100),
+      labels: { 'rollouts-pod-template-hash': 'b7k2x9' },
+      annotations: { 'rollway.dev/revision': '2' },
+      ownerReferences: [{ apiVersion: 'rollway.dev/v1alpha1', kind: 'Rollout', name: 'web', uid: ro.metadata.uid!, controller: true }],
+    },
+    spec: { duration: '5m', templates: [] },
+    status: { phase: 'Running' as const, availableAt: ago(60) },
+  };
+  const owned = { apiVersion: 'rollway.dev/v1alpha1', kind: 'Experiment', name: exp.metadata.name, uid: exp.metadata.uid, controller: true };
+  const template = (name: string, hash: string, image: string): ReplicaSetObject => {
+    const rs = replicaSet(ro, { hash, revision: 0, image, replicas: 1, ageSeconds: 95 });
+    rs.metadata.name = `web-b7k2x9-2-1-${name}`;
+    rs.metadata.uid = `uid-exp-${name}`;
+    rs.metadata.annotations = { 'rollway.dev/experiment-template-name': name };
+    rs.metadata.ownerReferences = [owned];
+    return rs;
+  };
+  const baseline = template('baseline', 'x1b2c3', 'shop/web:1.0');
+  const expCanary = template('canary', 'y4d5e6', 'shop/web:2.0');
+  const run = analysisRun(ro, { name: 'web-b7k2x9-2-1-compare', hash: 'b7k2x9', phase: 'Running', ageSeconds: 60, metrics: [{ name: 'p99', phase: 'Running', successful: 2, failed: 0, inconclusive: 0, error: 0, count: 2 }] });
+  run.metadata.ownerReferences = [owned];
+  const snap = snapshot(
+    ro,
+    [stable, canary, baseline, expCanary],
+    [...pods(stable, ['ready', 'ready', 'ready', 'ready', 'ready'], 3500), ...pods(baseline, ['ready'], 90), ...pods(expCanary, ['ready'], 90)],
+    [run],
+    [{ kind: 'VirtualService', name: 'web-vsvc', namespace: 'shop', weight: { canary: 0, total: 100, extras: [{ service: 'web-b7k2x9-2-1-baseline', weight: 5 }, { service: 'web-b7k2x9-2-1-canary', weight: 5 }] } }],
+  );
+  return { ...snap, experiments: [exp] };
+}

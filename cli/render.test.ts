@@ -6,9 +6,10 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { aborted, analysisRunning, blueGreen, NOW, pausedCanary } from './fixtures.ts';
+import { aborted, analysisRunning, blueGreen, experimentStep, NOW, pausedCanary } from './fixtures.ts';
 import { renderAnalysisRun, renderList, renderRollout } from './render.ts';
 import { analysisRunView, buildView } from '../client/view.ts';
+import { assembleSnapshot } from '../client/observe.ts';
 
 const dir = path.join(import.meta.dirname, '__snapshots__');
 
@@ -106,4 +107,29 @@ void test('get analysisrun: phase, totals and one row per metric', () => {
   const out = renderAnalysisRun(analysisRunView(run), 'shop', plain);
   matchSnapshot('analysisrun', out);
   assert.match(out, /latency-p99 +◌ Running +2 +1 +0 +1/);
+});
+
+void test('an experiment step: its Experiment under revision 2 with the templates\' ReplicaSets, pods and analysis; the routing line gives the templates\' shares', () => {
+  const view = buildView(experimentStep());
+  const out = renderRollout(view, plain);
+  matchSnapshot('experiment-step', out);
+  assert.match(out, /Routing: +VirtualService\/web-vsvc {2}canary 0% \(0\/100\) · web-b7k2x9-2-1-baseline 5% · web-b7k2x9-2-1-canary 5%/);
+  const tree = out.slice(out.indexOf('revision 2'), out.indexOf('revision 1'));
+  assert.match(tree, /└─ web-b7k2x9-2-1 +Experiment +◌ Running/);
+  assert.match(tree, /├─ web-b7k2x9-2-1-baseline +ReplicaSet +✔ Healthy .* baseline · available 1\/1/);
+  assert.match(tree, /web-b7k2x9-2-1-canary-4kq2x +Pod +✔ Running/);
+  assert.match(tree, /└─ web-b7k2x9-2-1-compare +AnalysisRun +◌ Running .* successful 2/);
+  // The experiment's objects are not the rollout's: no template ReplicaSet at the top of a revision.
+  assert.deepEqual(view.revisions.map((r) => [r.revision, r.replicaSets.map((rs) => rs.name)]), [[2, ['web-b7k2x9']], [1, ['web-a4f8q2']]]);
+});
+
+void test("assembleSnapshot keeps a Rollout's Experiments with their ReplicaSets, pods and runs, and nobody else's", () => {
+  const snap = experimentStep();
+  const foreign = { ...snap.experiments![0]!, metadata: { ...snap.experiments![0]!.metadata, name: 'other', uid: 'uid-other', ownerReferences: [] } };
+  const picked = assembleSnapshot(snap.rollout, snap.replicaSets, snap.pods, snap.analysisRuns, snap.routing, [foreign, ...snap.experiments!]);
+  assert.deepEqual(picked.experiments?.map((e) => e.metadata.name), ['web-b7k2x9-2-1']);
+  assert.equal(picked.replicaSets.length, 4);
+  assert.equal(picked.pods.length, 7);
+  assert.deepEqual(picked.analysisRuns.map((r) => r.metadata.name), ['web-b7k2x9-2-1-compare']);
+  assert.equal(assembleSnapshot(snap.rollout, snap.replicaSets, snap.pods, snap.analysisRuns, snap.routing, [foreign]).replicaSets.length, 2, 'without its Experiment, only the Rollout\'s own');
 });

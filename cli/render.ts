@@ -148,7 +148,8 @@ export function renderRollout(view: RolloutViewModel, options: RenderOptions): s
   const r = view.replicas;
   field('Replicas', `desired ${r.desired} · current ${r.current} · updated ${r.updated} · ready ${r.ready} · available ${r.available}`);
   view.routing.forEach((route, i) => {
-    const weight = route.percent !== undefined && route.weight ? `canary ${formatPercent(route.percent)} (${route.weight.canary}/${route.weight.total})` : paint(route.error ?? 'no weight', 'bad', color);
+    const extras = route.extraPercents.map((e) => ` · ${e.service} ${formatPercent(e.percent)}`).join('');
+    const weight = route.percent !== undefined && route.weight ? `canary ${formatPercent(route.percent)} (${route.weight.canary}/${route.weight.total})${extras}` : paint(route.error ?? 'no weight', 'bad', color);
     const line = `${route.kind}/${route.name}  ${weight}`;
     if (i === 0) field('Routing', line);
     else out.push(`${' '.repeat(LABEL_WIDTH)}${line}`);
@@ -171,21 +172,36 @@ export function renderRollout(view: RolloutViewModel, options: RenderOptions): s
     const branch = lastRev ? '└─ ' : '├─ ';
     const stem = lastRev ? '   ' : '│  ';
     rows.push([`${branch}revision ${rev.revision}`, '', '', '', '']);
-    const children = rev.replicaSets.length + rev.analysisRuns.length;
+    const children = rev.replicaSets.length + rev.analysisRuns.length + rev.experiments.length;
     let childIndex = 0;
     for (const rs of rev.replicaSets) {
       const lastChild = ++childIndex === children;
-      rows.push(replicaSetRow(`${stem}${lastChild ? '└─ ' : '├─ '}`, rs, now, color, status));
-      const podStem = `${stem}${lastChild ? '   ' : '│  '}`;
-      rs.pods.forEach((pod, i) => rows.push(podRow(`${podStem}${i === rs.pods.length - 1 ? '└─ ' : '├─ '}`, pod, now, status)));
+      replicaSetRows(rows, stem, lastChild, rs, now, color, status);
     }
     for (const ar of rev.analysisRuns) {
       const lastChild = ++childIndex === children;
       rows.push(analysisRow(`${stem}${lastChild ? '└─ ' : '├─ '}`, ar));
     }
+    // An experiment step's Experiment, with its templates' ReplicaSets and pods and its runs.
+    for (const exp of rev.experiments) {
+      const lastChild = ++childIndex === children;
+      rows.push([`${stem}${lastChild ? '└─ ' : '├─ '}${exp.name}`, 'Experiment', status(exp.phase), age(exp.createdAt, now), exp.message]);
+      const expStem = `${stem}${lastChild ? '   ' : '│  '}`;
+      const grandChildren = exp.replicaSets.length + exp.analysisRuns.length;
+      let i = 0;
+      for (const rs of exp.replicaSets) replicaSetRows(rows, expStem, ++i === grandChildren, rs, now, color, status);
+      for (const ar of exp.analysisRuns) rows.push(analysisRow(`${expStem}${++i === grandChildren ? '└─ ' : '├─ '}`, ar));
+    }
   }
   out.push(...table(rows));
   return `${out.join('\n')}\n`;
+}
+
+/** A ReplicaSet's row under `stem`, then its pods' rows below it. */
+function replicaSetRows(rows: string[][], stem: string, last: boolean, rs: ReplicaSetView, now: number, color: boolean, status: (p: string, t?: Tone) => string): void {
+  rows.push(replicaSetRow(`${stem}${last ? '└─ ' : '├─ '}`, rs, now, color, status));
+  const podStem = `${stem}${last ? '   ' : '│  '}`;
+  rs.pods.forEach((pod, i) => rows.push(podRow(`${podStem}${i === rs.pods.length - 1 ? '└─ ' : '├─ '}`, pod, now, status)));
 }
 
 function replicaSetRow(prefix: string, rs: ReplicaSetView, now: number, color: boolean, status: (p: string, t?: Tone) => string): string[] {

@@ -7,7 +7,9 @@ import { POD_TEMPLATE_HASH_LABEL } from '../api/labels.ts';
 import type { ReplicaSetObject, RolloutObject } from '../api/views.ts';
 import { Informer, type Logger } from '../kube/informer.ts';
 import { KubeApiError, type KubeClient, type KubeObject, type ResourceRef } from '../kube/client.ts';
+import { EXPERIMENT_PLURAL } from '../api/experiment.ts';
 import { ActionError, getRollout } from './actions.ts';
+import { experimentRef, type ExperimentObject } from './experiments.ts';
 import { routingTargets, type RoutingTarget } from './routing.ts';
 import { buildView, type AnalysisRunObject, type PodObject, type RolloutSnapshot, type RolloutViewModel, type RoutingObservation } from './view.ts';
 
@@ -60,16 +62,21 @@ export function assembleSnapshot(
   pods: readonly PodObject[],
   analysisRuns: readonly AnalysisRunObject[],
   routing: RoutingObservation[],
+  experiments: readonly ExperimentObject[] = [],
 ): RolloutSnapshot {
   const uid = new Set([rollout.metadata.uid ?? '']);
-  const sets = replicaSets.filter((rs) => ownedBy(rs, uid));
+  const own = experiments.filter((e) => ownedBy(e, uid));
+  // The Experiments' ReplicaSets, pods and AnalysisRuns come along for the tree.
+  const owners = new Set([...uid, ...own.map((e) => e.metadata.uid ?? '')]);
+  const sets = replicaSets.filter((rs) => ownedBy(rs, owners));
   const setUids = new Set(sets.map((rs) => rs.metadata.uid ?? ''));
   return {
     rollout,
     replicaSets: sets,
     pods: pods.filter((p) => ownedBy(p, setUids)),
-    analysisRuns: analysisRuns.filter((ar) => ownedBy(ar, uid)),
+    analysisRuns: analysisRuns.filter((ar) => ownedBy(ar, owners)),
     routing,
+    ...(own.length > 0 ? { experiments: own } : {}),
   };
 }
 
@@ -98,13 +105,14 @@ async function readTargets(client: KubeClient, targets: RoutingTarget[], version
 export async function fetchSnapshot(client: KubeClient, namespace: string, name: string): Promise<RolloutSnapshot> {
   const rollout = await getRollout(client, namespace, name);
   const selector = { labelSelector: POD_TEMPLATE_HASH_LABEL };
-  const [sets, pods, runs] = await Promise.all([
+  const [sets, pods, runs, experiments] = await Promise.all([
     client.list<ReplicaSetObject>(rsRef(namespace), selector),
     client.list<PodObject>(podRef(namespace), selector),
     serves(client, ROLLOUT_GROUP, ROLLOUT_VERSION, ANALYSIS_RUN_PLURAL).then((ok) => (ok ? client.list<AnalysisRunObject>(arRef(namespace)).then((l) => l.items) : [])),
+    serves(client, ROLLOUT_GROUP, ROLLOUT_VERSION, EXPERIMENT_PLURAL).then((ok) => (ok ? client.list<ExperimentObject>(experimentRef(namespace)).then((l) => l.items) : [])),
   ]);
   const routing = await readTargets(client, routingTargets(rollout), new Map());
-  return assembleSnapshot(rollout, sets.items, pods.items, runs, routing);
+  return assembleSnapshot(rollout, sets.items, pods.items, runs, routing, experiments);
 }
 
 /** The views of every rollout of a namespace (all namespaces when undefined), from one LIST each. */
@@ -130,6 +138,7 @@ export class RolloutWatch {
   readonly replicaSets: Informer<ReplicaSetObject>;
   readonly pods: Informer<PodObject>;
   private analysisRuns: Informer<AnalysisRunObject> | undefined;
+  private experiments: Informer<ExperimentObject> | undefined;
   private readonly routing = new Map<string, { informer?: Informer<KubeObject> | undefined; error?: string | undefined }>();
   private readonly client: KubeClient;
   private readonly listeners = new Set<() => void>();
@@ -173,10 +182,15 @@ export class RolloutWatch {
       this.analysisRuns.on(() => this.changed());
       this.analysisRuns.start();
     }
+    if (await serves(this.client, ROLLOUT_GROUP, ROLLOUT_VERSION, EXPERIMENT_PLURAL)) {
+      this.experiments = new Informer<ExperimentObject>(this.client, experimentRef(this.namespace), { log: this.log });
+      this.experiments.on(() => this.changed());
+      this.experiments.start();
+    }
     this.rollouts.start();
     this.replicaSets.start();
     this.pods.start();
-    await Promise.all([this.rollouts.waitForSync(), this.replicaSets.waitForSync(), this.pods.waitForSync(), this.analysisRuns?.waitForSync()]);
+    await Promise.all([this.rollouts.waitForSync(), this.replicaSets.waitForSync(), this.pods.waitForSync(), this.analysisRuns?.waitForSync(), this.experiments?.waitForSync()]);
     await this.followRouting();
   }
 
@@ -186,6 +200,7 @@ export class RolloutWatch {
     this.replicaSets.stop();
     this.pods.stop();
     this.analysisRuns?.stop();
+    this.experiments?.stop();
     for (const r of this.routing.values()) r.informer?.stop();
   }
 
@@ -231,7 +246,7 @@ export class RolloutWatch {
   snapshot(namespace: string, name: string): RolloutSnapshot | undefined {
     const rollout = this.rollouts.get(namespace, name);
     if (!rollout) return undefined;
-    return assembleSnapshot(rollout, this.replicaSets.list(namespace), this.pods.list(namespace), this.analysisRuns?.list(namespace) ?? [], this.observe(rollout));
+    return assembleSnapshot(rollout, this.replicaSets.list(namespace), this.pods.list(namespace), this.analysisRuns?.list(namespace) ?? [], this.observe(rollout), this.experiments?.list(namespace) ?? []);
   }
 
   views(): RolloutViewModel[] {

@@ -1,10 +1,12 @@
 // What a person sees of a rollout, computed from the objects as observed: the Rollout, its
 // ReplicaSets and pods, its AnalysisRuns and the routing objects its router writes. Pure: the
 // CLI tree, `list rollouts` and the dashboard all render this one view, so they never disagree.
+import { EXPERIMENT_TEMPLATE_ANNOTATION } from '../api/experiment.ts';
 import { POD_TEMPLATE_HASH_LABEL, REVISION_ANNOTATION, SCALE_DOWN_DEADLINE_ANNOTATION } from '../api/labels.ts';
 import type { ReplicaSetObject, RolloutObject, StepView } from '../api/views.ts';
 import { durationMs, effectiveWeight } from '../controller/index.ts';
 import type { KubeObject } from '../kube/client.ts';
+import type { ExperimentObject } from './experiments.ts';
 
 export interface PodObject extends KubeObject {
   spec?: { containers?: { name: string; image?: string }[] };
@@ -38,8 +40,8 @@ export interface RoutingObservation {
   kind: string;
   name: string;
   namespace: string;
-  /** canary share as a ratio; undefined when the object is missing or unreadable */
-  weight?: { canary: number; total: number } | undefined;
+  /** canary share as a ratio (extras: experiment destinations, in the units of total); undefined when the object is missing or unreadable */
+  weight?: { canary: number; total: number; extras?: { service: string; weight: number }[] | undefined } | undefined;
   error?: string | undefined;
 }
 
@@ -49,6 +51,8 @@ export interface RolloutSnapshot {
   pods: PodObject[];
   analysisRuns: AnalysisRunObject[];
   routing: RoutingObservation[];
+  /** the Experiments of its experiment steps; replicaSets, pods and analysisRuns then include theirs */
+  experiments?: ExperimentObject[] | undefined;
 }
 
 export type Phase = 'Healthy' | 'Progressing' | 'Paused' | 'Degraded' | 'Unknown';
@@ -99,6 +103,18 @@ export interface RevisionView {
   revision: number;
   replicaSets: ReplicaSetView[];
   analysisRuns: AnalysisRunView[];
+  /** the Experiments its experiment steps made (oldest first) */
+  experiments: ExperimentTreeView[];
+}
+
+/** An Experiment in the rollout tree: its ReplicaSets (tagged with their template) and AnalysisRuns. */
+export interface ExperimentTreeView {
+  name: string;
+  phase: string;
+  message: string;
+  createdAt: number | undefined;
+  replicaSets: ReplicaSetView[];
+  analysisRuns: AnalysisRunView[];
 }
 
 export interface StepItem {
@@ -117,6 +133,8 @@ export interface StepItem {
 
 export interface RoutingView extends RoutingObservation {
   percent: number | undefined;
+  /** the experiment destinations' shares of all traffic (a weighted experiment step) */
+  extraPercents: { service: string; percent: number }[];
 }
 
 export interface RolloutViewModel {
@@ -282,6 +300,59 @@ function ownedBy(object: KubeObject, uid: string | undefined): boolean {
   return uid !== undefined && (object.metadata.ownerReferences ?? []).some((o) => o.uid === uid);
 }
 
+/** A ReplicaSet with its pods (those it owns, or bare pods of its hash). */
+function replicaSetView(rs: ReplicaSetObject, pods: readonly PodObject[], tags: string[]): ReplicaSetView {
+  const hash = rs.metadata.labels?.[POD_TEMPLATE_HASH_LABEL] ?? '';
+  const desired = rs.spec.replicas ?? 0;
+  const current = rs.status?.replicas ?? 0;
+  const ready = rs.status?.readyReplicas ?? 0;
+  const available = rs.status?.availableReplicas ?? 0;
+  const status: ReplicaSetView['status'] = desired === 0 && current === 0 ? 'ScaledDown' : available >= desired && current === desired ? 'Healthy' : 'Progressing';
+  const rsPods = pods
+    .filter((p) => ownedBy(p, rs.metadata.uid) || (!p.metadata.ownerReferences?.length && p.metadata.labels?.[POD_TEMPLATE_HASH_LABEL] === hash))
+    .map(podView)
+    .sort((a, b) => a.name.localeCompare(b.name));
+  return {
+    name: rs.metadata.name ?? '',
+    hash,
+    revision: Number(rs.metadata.annotations?.[REVISION_ANNOTATION] ?? 0) || 0,
+    tags,
+    status,
+    desired,
+    current,
+    ready,
+    available,
+    images: templateImages(rs.spec.template),
+    scaleDownAt: time(rs.metadata.annotations?.[SCALE_DOWN_DEADLINE_ANNOTATION]),
+    createdAt: time(rs.metadata.creationTimestamp),
+    pods: rsPods,
+  };
+}
+
+const byCreation = (a: KubeObject, b: KubeObject): number =>
+  (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') || (a.metadata.name ?? '').localeCompare(b.metadata.name ?? '');
+
+function experimentsOf(snapshot: RolloutSnapshot, uid: string | undefined): ExperimentObject[] {
+  return (snapshot.experiments ?? []).filter((e) => ownedBy(e, uid)).sort(byCreation);
+}
+
+/** An Experiment with the ReplicaSets (tagged with their template's name) and AnalysisRuns it owns. */
+function experimentTreeView(exp: ExperimentObject, snapshot: RolloutSnapshot): ExperimentTreeView {
+  const uid = exp.metadata.uid;
+  const template = (rs: KubeObject): string[] => {
+    const name = rs.metadata.annotations?.[EXPERIMENT_TEMPLATE_ANNOTATION];
+    return name ? [name] : [];
+  };
+  return {
+    name: exp.metadata.name ?? '',
+    phase: exp.status?.phase ?? 'Pending',
+    message: exp.status?.message ?? '',
+    createdAt: time(exp.metadata.creationTimestamp),
+    replicaSets: snapshot.replicaSets.filter((rs) => ownedBy(rs, uid)).sort(byCreation).map((rs) => replicaSetView(rs, snapshot.pods, template(rs))),
+    analysisRuns: snapshot.analysisRuns.filter((ar) => ownedBy(ar, uid)).sort(byCreation).map(analysisRunView),
+  };
+}
+
 /** The view of one rollout from its snapshot. Time is not an input: deadlines are absolute. */
 export function buildView(snapshot: RolloutSnapshot): RolloutViewModel {
   const ro = snapshot.rollout;
@@ -305,39 +376,18 @@ export function buildView(snapshot: RolloutSnapshot): RolloutViewModel {
 
   const replicaSets = snapshot.replicaSets.filter((rs) => ownedBy(rs, uid));
   const pods = snapshot.pods;
-  const rsViews: ReplicaSetView[] = replicaSets.map((rs) => {
-    const hash = rs.metadata.labels?.[POD_TEMPLATE_HASH_LABEL] ?? '';
-    const desired = rs.spec.replicas ?? 0;
-    const current = rs.status?.replicas ?? 0;
-    const ready = rs.status?.readyReplicas ?? 0;
-    const available = rs.status?.availableReplicas ?? 0;
-    const status: ReplicaSetView['status'] = desired === 0 && current === 0 ? 'ScaledDown' : available >= desired && current === desired ? 'Healthy' : 'Progressing';
-    const rsPods = pods
-      .filter((p) => ownedBy(p, rs.metadata.uid) || (!p.metadata.ownerReferences?.length && p.metadata.labels?.[POD_TEMPLATE_HASH_LABEL] === hash))
-      .map(podView)
-      .sort((a, b) => a.name.localeCompare(b.name));
-    return {
-      name: rs.metadata.name ?? '',
-      hash,
-      revision: Number(rs.metadata.annotations?.[REVISION_ANNOTATION] ?? 0) || 0,
-      tags: tagsFor(hash),
-      status,
-      desired,
-      current,
-      ready,
-      available,
-      images: templateImages(rs.spec.template),
-      scaleDownAt: time(rs.metadata.annotations?.[SCALE_DOWN_DEADLINE_ANNOTATION]),
-      createdAt: time(rs.metadata.creationTimestamp),
-      pods: rsPods,
-    };
-  });
+  const rsViews: ReplicaSetView[] = replicaSets.map((rs) => replicaSetView(rs, pods, tagsFor(rs.metadata.labels?.[POD_TEMPLATE_HASH_LABEL] ?? '')));
 
   const revisionsByNumber = new Map<number, RevisionView>();
-  for (const rs of rsViews) {
-    let rev = revisionsByNumber.get(rs.revision);
-    if (!rev) revisionsByNumber.set(rs.revision, (rev = { revision: rs.revision, replicaSets: [], analysisRuns: [] }));
-    rev.replicaSets.push(rs);
+  const revisionOf = (revision: number): RevisionView => {
+    let rev = revisionsByNumber.get(revision);
+    if (!rev) revisionsByNumber.set(revision, (rev = { revision, replicaSets: [], analysisRuns: [], experiments: [] }));
+    return rev;
+  };
+  for (const rs of rsViews) revisionOf(rs.revision).replicaSets.push(rs);
+  for (const exp of experimentsOf(snapshot, uid)) {
+    const revision = Number(exp.metadata.annotations?.[REVISION_ANNOTATION] ?? 0) || rsViews.find((r) => r.hash === exp.metadata.labels?.[POD_TEMPLATE_HASH_LABEL])?.revision || 0;
+    revisionOf(revision).experiments.push(experimentTreeView(exp, snapshot));
   }
   const unattached: AnalysisRunView[] = [];
   const runs = snapshot.analysisRuns
@@ -347,7 +397,7 @@ export function buildView(snapshot: RolloutSnapshot): RolloutViewModel {
     const hash = ar.metadata.labels?.[POD_TEMPLATE_HASH_LABEL];
     const rs = rsViews.find((r) => r.hash === hash);
     const view = analysisRunView(ar);
-    if (rs) revisionsByNumber.get(rs.revision)!.analysisRuns.push(view);
+    if (rs) revisionOf(rs.revision).analysisRuns.push(view);
     else unattached.push(view);
   }
   const revisions = [...revisionsByNumber.values()].sort((a, b) => b.revision - a.revision);
@@ -394,7 +444,11 @@ export function buildView(snapshot: RolloutSnapshot): RolloutViewModel {
     return item;
   });
 
-  const routing: RoutingView[] = snapshot.routing.map((r) => ({ ...r, percent: ratioPercent(r.weight) }));
+  const routing: RoutingView[] = snapshot.routing.map((r) => ({
+    ...r,
+    percent: ratioPercent(r.weight),
+    extraPercents: (r.weight?.extras ?? []).map((e) => ({ service: e.service, percent: ratioPercent({ canary: e.weight, total: r.weight!.total }) ?? 0 })),
+  }));
   const measured = routing.find((r) => r.percent !== undefined);
   const statusWeight = st.canary?.weights?.canary.weight;
   const isCanary = strategy === 'Canary';

@@ -13,16 +13,17 @@
 //   - a weight reverted by another field manager is put back, that writer's other change kept;
 //   - release() leaves 100% stable and nothing of ours behind;
 //   - weighted experiment destinations (routers whose capabilities say weightedDestinations) get
-//     exactly their share and go again in the next weight write (or the spec is rejected).
+//     exactly their share and go again in the next weight write (or the spec is rejected); the
+//     plugin's read gives the shares back; a share another writer reverted is put back.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createRouter } from './index.ts';
 import { cachedKubeApi, type KubeApi, type KubeObject, type ResourceRef } from './kube-api.ts';
 import { InMemoryKubeApi } from './memory-kube.ts';
-import type { RouterPlugin } from './plugin.ts';
+import type { ReadContext, RouterPlugin, RoutingObject } from './plugin.ts';
 import { configuredPlugins, routerPlugins } from './registry.ts';
 import { trafficRoutingIssues } from './validation.ts';
-import { FULL_STABLE, ratioFromPercent, type DesiredTraffic, type SpecIssue, type HeaderRoute, type MirrorRoute, type TrafficRouter, type WeightRatio } from './types.ts';
+import { FULL_STABLE, ratioFromPercent, type DesiredTraffic, type SpecIssue, type HeaderRoute, type MirrorRoute, type RoutingRead, type TrafficRouter, type WeightRatio } from './types.ts';
 
 export const STABLE_SERVICE = 'conf-stable';
 export const CANARY_SERVICE = 'conf-canary';
@@ -112,6 +113,8 @@ export function routerConformance(fixture: RouterFixture, context: SuiteContext)
     let plugin: RouterPlugin;
     /** the routing objects that carry the weight: what one weight step writes */
     let weightObjects: number;
+    /** what the CLI and dashboard read back: plugin.read on each weight-carrying object */
+    let readBack: () => Promise<RoutingRead[]>;
 
     const fresh = async (): Promise<void> => {
       trafficRouting = await fixture.setup(env);
@@ -119,7 +122,11 @@ export function routerConformance(fixture: RouterFixture, context: SuiteContext)
       assert.equal(configured.length, 1, `the fixture configures one router: ${JSON.stringify(trafficRouting)}`);
       plugin = configured[0]!.plugin;
       const where = { namespace: env.namespace, rolloutName: env.rollout.name, canaryService: CANARY_SERVICE, stableService: STABLE_SERVICE };
-      weightObjects = plugin.routingObjects(configured[0]!.config, where).filter((o) => o.carriesWeight).length;
+      const config = configured[0]!.config;
+      const carrying = plugin.routingObjects(config, where).filter((o) => o.carriesWeight);
+      weightObjects = carrying.length;
+      const thePlugin = plugin;
+      readBack = () => readRoutingObjects(env, thePlugin, config, where, carrying);
       router = createRouter({ client: env.routerClient, namespace: env.namespace, rollout: env.rollout, trafficRouting, log: () => {} });
     };
     const apply = async (desired: DesiredTraffic): Promise<number> => {
@@ -212,7 +219,7 @@ export function routerConformance(fixture: RouterFixture, context: SuiteContext)
 
     // Run for every router whose declared capabilities say it can (a plugin's included).
     if (routerPlugins().find((p) => p.key === fixture.key)?.capabilities.weightedDestinations === true) {
-      weightedExperimentCases(fixture, () => ({ env, router, weightObjects }), fresh, apply, release);
+      weightedExperimentCases(fixture, () => ({ env, router, weightObjects, readBack }), fresh, apply, release);
     } else {
       void it(`rejects a weighted experiment step in validation, naming the ${fixture.key} router`, async () => {
         await fresh();
@@ -268,7 +275,7 @@ export function routerConformance(fixture: RouterFixture, context: SuiteContext)
 /** The weighted experiment cases: exact shares, nothing rewritten, gone in the next weight write. */
 function weightedExperimentCases(
   fixture: RouterFixture,
-  state: () => { env: ConformanceEnv; router: TrafficRouter; weightObjects: number },
+  state: () => { env: ConformanceEnv; router: TrafficRouter; weightObjects: number; readBack: () => Promise<RoutingRead[]> },
   fresh: () => Promise<void>,
   apply: (desired: DesiredTraffic) => Promise<number>,
   release: () => Promise<void>,
@@ -309,6 +316,32 @@ function weightedExperimentCases(
       assert.deepEqual([during.extras[i]![baseline], during.extras[i]![experimentCanary]], [5, 5]);
     });
   });
+  void it("the plugin's read gives back what was written, the experiment shares included (get rollout, dashboard)", async () => {
+    await fresh();
+    const percents = async (): Promise<unknown[]> =>
+      (await state().readBack()).map((r) => ({ canary: (r.canary * 100) / r.total, extras: Object.fromEntries((r.extras ?? []).map((e) => [e.service, (e.weight * 100) / r.total])) }));
+    await apply(traffic(ratioFromPercent(10), { experiment: [5, 5] }));
+    const during = await percents();
+    assert.ok(during.length > 0);
+    for (const r of during) assert.deepEqual(r, { canary: 10, extras: { [baseline]: 5, [experimentCanary]: 5 } });
+    await apply(traffic(ratioFromPercent(20)));
+    for (const r of await percents()) assert.deepEqual(r, { canary: 20, extras: {} }, 'no experiment share once it ended');
+  });
+  void it('puts back an experiment share another field manager reverted, in one write per object', async () => {
+    await fresh();
+    const desired = traffic(FULL_STABLE, { experiment: [5, 5] });
+    await apply(desired);
+    await fixture.revertWeight(state().env);
+    const reverted = await shares();
+    assert.ok(reverted.extras.some((e) => e[baseline] === undefined || e[baseline] === 0), 'the revert took the experiment share away');
+    assert.equal(await apply(desired), 1, 'one write puts it back');
+    const back = await shares();
+    back.weights.forEach((w, i) => {
+      assert.deepEqual(w, { canary: 0, stable: 90 });
+      assert.deepEqual([back.extras[i]![baseline], back.extras[i]![experimentCanary]], [5, 5]);
+    });
+    assert.ok(await fixture.otherWritersChangeKept(state().env), "the other writer's change is still there");
+  });
   void it('release() during a weighted experiment leaves 100% stable and nothing of ours', async () => {
     await fresh();
     await apply(traffic(ratioFromPercent(10), { experiment: [5, 5] }));
@@ -318,6 +351,21 @@ function weightedExperimentCases(
     for (const extras of after.extras) assert.deepEqual(Object.keys(extras).filter((k) => (EXPERIMENT_SERVICES as readonly string[]).includes(k)), []);
     assert.deepEqual(await fixture.ourMarks(state().env), []);
   });
+}
+
+/** plugin.read on each weight-carrying routing object, fetched in the first version its kind's group serves. */
+async function readRoutingObjects(env: ConformanceEnv, plugin: RouterPlugin, config: unknown, where: ReadContext, objects: readonly RoutingObject[]): Promise<RoutingRead[]> {
+  const out: RoutingRead[] = [];
+  for (const o of objects) {
+    const served = await env.client.servedVersions(o.group);
+    const kind = plugin.kinds.find((k) => k.group === o.group && k.plural === o.plural);
+    const version = kind?.versions.find((v) => served.includes(v)) ?? served[0] ?? 'v1';
+    const object = await env.client.get({ group: o.group, version, plural: o.plural, namespace: o.namespace, name: o.name });
+    const read = plugin.read(object, config, where);
+    assert.ok(read, `${o.kind}/${o.name} reads as a weight`);
+    out.push(read);
+  }
+  return out;
 }
 
 /** What validation says of a step on this trafficRouting (the checks the controller and lint run). */

@@ -3,7 +3,7 @@
 // generators only ever iterate over plugins (routers/registry.ts); nothing else names a router.
 import { z } from 'zod';
 import type { KubeObject } from './kube-api.ts';
-import type { RouterCapabilities, RouterContext, SpecIssue, TrafficRouter, WeightRatio } from './types.ts';
+import type { RouterCapabilities, RouterContext, RoutingRead, SpecIssue, TrafficRouter } from './types.ts';
 
 /** A kind of routing object a router writes or reads, watched so others' edits reach the Rollout. */
 export interface RoutingKind {
@@ -58,8 +58,11 @@ export interface RouterPlugin<S extends z.ZodType = z.ZodType> {
   validate?: (config: z.output<S>, path: string, routing: { managedRoutes?: { name: string }[] | undefined }) => SpecIssue[];
   /** the objects a configuration refers to */
   routingObjects: (config: z.output<S>, where: ReadContext) => RoutingObject[];
-  /** the canary share an object of routingObjects carries (undefined: it says nothing readable) */
-  read: (object: KubeObject, config: z.output<S>, where: ReadContext) => WeightRatio | undefined;
+  /**
+   * The canary share an object of routingObjects carries (undefined: it says nothing readable);
+   * with weightedDestinations, also the experiment destinations' shares (`extras`, in `total`).
+   */
+  read: (object: KubeObject, config: z.output<S>, where: ReadContext) => RoutingRead | undefined;
   create: (ctx: RouterContext, config: z.output<S>) => TrafficRouter;
   /**
    * `rollway lint`: what an object the configuration names must contain (a route, a rule), checked

@@ -22,6 +22,21 @@ export interface WeightRatio {
   total: number;
 }
 
+/**
+ * What a routing object carries, read back for `get rollout`, the dashboard and the checks: the
+ * canary's share of everything the object sends to stable, canary and `extras`.
+ */
+export interface RoutingRead extends WeightRatio {
+  /** routers with weightedDestinations: the experiment destinations we added, weights in the units of total */
+  extras?: { service: string; weight: number }[] | undefined;
+}
+
+/** A RoutingRead from the weights as written (one unit): canary, stable and our experiment destinations. */
+export function routingRead(canary: number, stable: number, extras: readonly { service: string; weight: number }[] = []): RoutingRead {
+  const total = canary + stable + extras.reduce((sum, e) => sum + e.weight, 0);
+  return extras.length > 0 ? { canary, total, extras: [...extras] } : { canary, total };
+}
+
 export const FULL_STABLE: WeightRatio = { canary: 0, total: 100 };
 
 /** A percentage with up to two decimals as an exact ratio over 10000 (reduced). */

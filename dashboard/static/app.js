@@ -329,7 +329,7 @@ function detailPage() {
           'table',
           {},
           h('thead', {}, h('tr', {}, ['Object', 'Canary weight', 'Ratio'].map((x) => h('th', {}, x)))),
-          h('tbody', {}, r.routing.map((o) => h('tr', {}, h('td', {}, `${o.kind}/${o.name}`), h('td', {}, o.error ? h('span', { class: 'phase Degraded' }, o.error) : pct(o.percent)), h('td', { class: 'muted' }, o.weight ? `${o.weight.canary} / ${o.weight.total}` : '')))),
+          h('tbody', {}, r.routing.map((o) => h('tr', {}, h('td', {}, `${o.kind}/${o.name}`), h('td', {}, o.error ? h('span', { class: 'phase Degraded' }, o.error) : pct(o.percent), ...(o.extraPercents ?? []).map((e) => h('div', { class: 'muted', 'data-testid': 'experiment-share' }, `${e.service} ${pct(e.percent)}`))), h('td', { class: 'muted' }, o.weight ? `${o.weight.canary} / ${o.weight.total}` : '')))),
         ),
   );
 

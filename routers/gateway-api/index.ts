@@ -3,7 +3,8 @@
 // and how an HTTPRoute's backendRef weights are read.
 import { z } from 'zod';
 import { definePlugin } from '../plugin.ts';
-import type { RouterCapabilities, SpecIssue, WeightRatio } from '../types.ts';
+import { MANAGED_DESTINATIONS_ANNOTATION, managedRouteNames } from '../common.ts';
+import { routingRead, type RouterCapabilities, type RoutingRead, type SpecIssue } from '../types.ts';
 import type { HTTPRoute } from './render.ts';
 import { GATEWAY_GROUP, GATEWAY_VERSIONS, GatewayApiRouter } from './router.ts';
 
@@ -39,8 +40,9 @@ export const gatewayApiCapabilities: RouterCapabilities = {
 
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
-/** The weight of the first rule (of those named) that sends to the stable Service. */
-export function readHttpRoute(object: HTTPRoute, where: { canaryService: string; stableService: string; rules?: string[] | undefined }): WeightRatio | undefined {
+/** The weight of the first rule (of those named) that sends to the stable Service, with the experiment backendRefs this Rollout added. */
+export function readHttpRoute(object: HTTPRoute, where: { canaryService: string; stableService: string; rolloutName?: string; rules?: string[] | undefined }): RoutingRead | undefined {
+  const ours = where.rolloutName !== undefined ? managedRouteNames(object, where.rolloutName, MANAGED_DESTINATIONS_ANNOTATION) : [];
   for (const rule of object.spec?.rules ?? []) {
     if (where.rules?.length && !where.rules.includes(rule.name ?? '')) continue;
     const refs = rule.backendRefs ?? [];
@@ -49,7 +51,11 @@ export function readHttpRoute(object: HTTPRoute, where: { canaryService: string;
     const c = refs.find((r) => r.name === where.canaryService);
     const cw = c ? (c.weight ?? 1) : 0;
     const sw = s.weight ?? 1;
-    return { canary: cw, total: cw + sw };
+    const extras = ours.flatMap((service) => {
+      const b = refs.find((r) => r.name === service);
+      return b ? [{ service, weight: b.weight ?? 1 }] : [];
+    });
+    return routingRead(cw, sw, extras);
   }
   return undefined;
 }

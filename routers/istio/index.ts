@@ -1,9 +1,9 @@
 // The Istio router as a plugin: its configuration (trafficRouting.istio), what it can express,
 // the VirtualServices and DestinationRules it edits, and how their weights are read.
 import { z } from 'zod';
-import { hostIsService, namespacedName } from '../common.ts';
+import { hostIsService, MANAGED_DESTINATIONS_ANNOTATION, managedRouteNames, namespacedName } from '../common.ts';
 import { definePlugin, type ReadContext, type RoutingObject } from '../plugin.ts';
-import type { RouterCapabilities, WeightRatio } from '../types.ts';
+import { routingRead, type RouterCapabilities, type RoutingRead } from '../types.ts';
 import type { RouteDestination, VirtualService } from './render.ts';
 import { ISTIO_GROUP, ISTIO_VERSIONS, IstioRouter } from './router.ts';
 
@@ -43,14 +43,18 @@ export const istioCapabilities: RouterCapabilities = {
 export const virtualServiceRefs = (config: IstioConfig): NonNullable<IstioConfig['virtualService']>[] =>
   config.virtualService ? [config.virtualService] : (config.virtualServices ?? []);
 
-/** The weight a VirtualService's managed routes carry: the first route with one of our destinations. */
-export function readVirtualService(object: VirtualService, config: IstioConfig, where: ReadContext): WeightRatio | undefined {
+/**
+ * The weight a VirtualService's managed routes carry: the first route with one of our
+ * destinations, with the experiment destinations this Rollout added to it.
+ */
+export function readVirtualService(object: VirtualService, config: IstioConfig, where: ReadContext): RoutingRead | undefined {
   const ref = virtualServiceRefs(config).find((r) => namespacedName(r.name, where.namespace).name === object.metadata.name);
   const subsets = config.destinationRule;
   const spec = object.spec ?? {};
   const candidates = [...(spec.http ?? []).filter((r) => !ref?.routes?.length || ref.routes.includes(r.name ?? '')), ...(spec.tls ?? []), ...(spec.tcp ?? [])];
   const is = (d: RouteDestination, service: string, subset: string | undefined): boolean =>
     subsets ? d.destination?.subset === subset : hostIsService(d.destination?.host, service, where.namespace);
+  const ours = managedRouteNames(object, where.rolloutName, MANAGED_DESTINATIONS_ANNOTATION);
   for (const route of candidates) {
     const dests = (route.route ?? []) as RouteDestination[];
     const c = dests.find((d) => is(d, where.canaryService, subsets?.canarySubsetName));
@@ -59,7 +63,11 @@ export function readVirtualService(object: VirtualService, config: IstioConfig, 
     // A lone destination without a weight takes all traffic.
     const cw = c ? (c.weight ?? (dests.length === 1 ? 100 : 0)) : 0;
     const sw = s ? (s.weight ?? (dests.length === 1 ? 100 : 0)) : 0;
-    return { canary: cw, total: cw + sw };
+    const extras = ours.flatMap((service) => {
+      const d = dests.find((x) => x.destination?.subset === undefined && hostIsService(x.destination?.host, service, where.namespace));
+      return d ? [{ service, weight: d.weight ?? 0 }] : [];
+    });
+    return routingRead(cw, sw, extras);
   }
   return undefined;
 }

@@ -2,7 +2,7 @@
 // TrafficSplit it owns, and how a TrafficSplit's backend weights are read.
 import { z } from 'zod';
 import { definePlugin, type RoutingObject } from '../plugin.ts';
-import type { RouterCapabilities, SpecIssue, WeightRatio } from '../types.ts';
+import { routingRead, type RouterCapabilities, type RoutingRead, type SpecIssue } from '../types.ts';
 import { quantityMilli, SMI_GROUP, SMI_VERSIONS, type TrafficSplit } from './render.ts';
 import { SmiRouter } from './router.ts';
 
@@ -24,15 +24,17 @@ export const smiCapabilities: RouterCapabilities = {
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /** The canary share of a TrafficSplit's backends; quantities ("500m") are kept exact. */
-export function readTrafficSplit(object: TrafficSplit, where: { canaryService: string; stableService: string }): WeightRatio | undefined {
+export function readTrafficSplit(object: TrafficSplit, where: { canaryService: string; stableService: string }): RoutingRead | undefined {
   const backends = object.spec?.backends ?? [];
   const c = backends.find((b) => b.service === where.canaryService);
   const s = backends.find((b) => b.service === where.stableService);
   if (!c && !s) return undefined;
   const cm = c ? (quantityMilli(c.weight) ?? 0) : 0;
   const sm = s ? (quantityMilli(s.weight) ?? 0) : 0;
-  const scale = cm % 1000 === 0 && sm % 1000 === 0 ? 1000 : 1;
-  return { canary: cm / scale, total: (cm + sm) / scale };
+  // The split is ours: every other backend is an experiment template's Service.
+  const others = backends.filter((b) => b !== c && b !== s).map((b) => ({ service: b.service, weight: quantityMilli(b.weight) ?? 0 }));
+  const scale = [cm, sm, ...others.map((o) => o.weight)].every((w) => w % 1000 === 0) ? 1000 : 1;
+  return routingRead(cm / scale, sm / scale, others.map((o) => ({ service: o.service, weight: o.weight / scale })));
 }
 
 export const smiPlugin = definePlugin({
