@@ -10,9 +10,9 @@ import { requireNetns } from './support.ts';
 const IP = '10.244.250.7';
 const PORT = 18080;
 
-function pod(ready: boolean, annotations: Record<string, string> = {}): PodObject {
+function pod(ready: boolean, annotations: Record<string, string> = {}, name = 'web-abc12-x'): PodObject {
   return {
-    metadata: { name: 'web-abc12-x', namespace: 'ns1', labels: { 'pod-template-hash': 'abc12' }, annotations },
+    metadata: { name, namespace: 'ns1', labels: { 'pod-template-hash': 'abc12' }, annotations },
     spec: { containers: [{ image: 'example.com/web:green', ports: [{ containerPort: PORT }] }] },
     status: { podIP: IP, conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] },
   };
@@ -67,6 +67,34 @@ void test('annotations set the answer status and latency; a deleted pod stops an
     server.update('ns1/web-abc12-x', undefined);
     assert.deepEqual(server.listening(), []);
     await assert.rejects(get(), /ECONNREFUSED/);
+  } finally {
+    server.closeAll();
+  }
+});
+
+void test('a deleted pod answers through its grace period even when KWOK force-deletes it at once, then refuses; a new pod on its IP takes over', async () => {
+  requireNetns();
+  const server = new PodServer();
+  const withGrace = (p: PodObject, seconds: number, deletionTimestamp?: string): PodObject => ({ ...p, metadata: { ...p.metadata, ...(deletionTimestamp ? { deletionTimestamp } : {}) }, spec: { ...p.spec, terminationGracePeriodSeconds: seconds } });
+  try {
+    server.update('ns1/web-abc12-x', withGrace(pod(true), 0.4));
+    await listening();
+    server.update('ns1/web-abc12-x', withGrace(pod(true), 0.4, new Date(Date.now() + 400).toISOString()));
+    // KWOK's forced deletion: the last state's deletionTimestamp is the deletion itself.
+    server.deleted('ns1/web-abc12-x', withGrace(pod(true), 0.4, new Date().toISOString()));
+    assert.equal((await get()).status, 200, 'still serving within the grace period, as kubelet keeps the process running');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await assert.rejects(get(), /ECONNREFUSED/, 'closed once the grace period is over');
+
+    server.update('ns1/web-abc12-x', withGrace(pod(true), 60));
+    await listening();
+    server.deleted('ns1/web-abc12-x', withGrace(pod(true), 60, new Date().toISOString()));
+    server.update('ns1/web-abc12-y', pod(true, {}, 'web-abc12-y'));
+    await listening();
+    assert.equal(JSON.parse((await get()).body).pod, 'web-abc12-y', 'KWOK reused the IP: the new pod answers there');
+
+    server.deleted('ns1/web-abc12-y', withGrace(pod(true, {}, 'web-abc12-y'), 0, new Date().toISOString()));
+    await assert.rejects(get(), /ECONNREFUSED/, 'no grace period: gone at once');
   } finally {
     server.closeAll();
   }

@@ -1,10 +1,11 @@
 // The pods' processes for the data-plane scenarios. KWOK pods have IPs but run nothing; this one
 // process watches every Pod of the cluster and, for each Ready pod, listens on podIP:containerPort
 // and answers JSON {pod, rsHash, image} (rsHash: the rollouts-pod-template-hash label). A pod annotated e2e.rollway.dev/http-status answers with
-// that status, e2e.rollway.dev/latency-ms answers after that delay. When a pod becomes unready or
-// goes away its listeners close (open keep-alive connections too), so a request sent to it fails
-// as it would against a real pod. Runs inside the data-plane network namespace, where the pod CIDR
-// is local (hack/netns.sh).
+// that status, e2e.rollway.dev/latency-ms answers after that delay. When a pod becomes unready its
+// listeners close (open keep-alive connections too), so a request sent to it fails as it would
+// against a real pod. A deleted pod serves on until its grace period ends, as kubelet keeps a real
+// pod's process running (drainingUntil). Runs inside the data-plane network namespace, where the
+// pod CIDR is local (hack/netns.sh).
 //   node e2e/dataplane/pod-server.ts --kubeconfig FILE
 import http from 'node:http';
 import { parseArgs } from 'node:util';
@@ -15,7 +16,8 @@ export const STATUS_ANNOTATION = 'e2e.rollway.dev/http-status';
 export const LATENCY_ANNOTATION = 'e2e.rollway.dev/latency-ms';
 
 export interface PodObject extends KubeObject {
-  spec?: { containers?: { image?: string; ports?: { containerPort: number; protocol?: string }[] }[] };
+  metadata: KubeObject['metadata'] & { deletionTimestamp?: string };
+  spec?: { terminationGracePeriodSeconds?: number; containers?: { image?: string; ports?: { containerPort: number; protocol?: string }[] }[] };
   status?: { podIP?: string; conditions?: { type: string; status: string }[] };
 }
 
@@ -43,6 +45,21 @@ export function endpointsOf(pod: PodObject): Endpoint[] {
   );
 }
 
+/**
+ * Until when a deleted pod keeps serving: its grace period (spec.terminationGracePeriodSeconds,
+ * 30 by default) counted from when we first saw it deleting. Kubelet keeps a real pod's process
+ * running that long (SIGTERM, then SIGKILL at the end) while the endpoint controller takes the
+ * pod out of its Services' endpoints at once. KWOK instead force-deletes the pod right away
+ * (its deletionTimestamp shortened to now), so without this a proxy that still holds the
+ * endpoint for a moment meets a closed port that no real pod would have. What we model is an
+ * app that serves until it is killed (or sleeps in a preStop hook); one that exits at SIGTERM
+ * would fail such requests in a real cluster too. Undefined: it was not serving.
+ */
+export function drainingUntil(pod: PodObject, deletingSince: number): number | undefined {
+  if (endpointsOf(pod).length === 0) return undefined;
+  return deletingSince + (pod.spec?.terminationGracePeriodSeconds ?? 30) * 1000;
+}
+
 /** The answer for one request: status, delay and body, from the pod's labels and annotations. */
 export function answerFor(pod: PodObject, image: string): { status: number; delayMs: number; body: string } {
   const annotations = pod.metadata.annotations ?? {};
@@ -57,6 +74,8 @@ export function answerFor(pod: PodObject, image: string): { status: number; dela
 export class PodServer {
   private readonly pods = new Map<string, PodObject>();
   private readonly servers = new Map<string, { server: http.Server; endpoint: Endpoint }>();
+  /** when we first saw each pod with a deletionTimestamp (KWOK shortens it to the deletion itself) */
+  private readonly deletingSince = new Map<string, number>();
 
   private readonly log: (msg: string) => void;
 
@@ -65,14 +84,29 @@ export class PodServer {
   }
 
   /** Brings the listeners in line with the pod's state (`undefined`: the pod is gone). */
-  update(podKey: string, pod: PodObject | undefined): void {
+  update(podKey: string, pod: PodObject | undefined, now = Date.now()): void {
     if (pod) this.pods.set(podKey, pod);
     else this.pods.delete(podKey);
+    if (pod?.metadata.deletionTimestamp && !this.deletingSince.has(podKey)) this.deletingSince.set(podKey, now);
+    if (!pod) this.deletingSince.delete(podKey);
     const wanted = new Map(pod ? endpointsOf(pod).map((e) => [e.key, e]) : []);
     for (const [key, { endpoint }] of this.servers) {
-      if (endpoint.podKey === podKey && !wanted.has(key)) this.close(key);
+      // Another pod's listener on this address is a drained pod's: KWOK gave its IP away.
+      if ((endpoint.podKey === podKey && !wanted.has(key)) || (endpoint.podKey !== podKey && wanted.has(key))) this.close(key);
     }
     for (const [key, endpoint] of wanted) if (!this.servers.has(key)) this.listen(endpoint);
+  }
+
+  /** The pod object is gone: a pod deleted within its grace period serves until the period ends. */
+  deleted(podKey: string, last: PodObject, now = Date.now()): void {
+    const until = drainingUntil(last, this.deletingSince.get(podKey) ?? now);
+    if (until === undefined || until <= now) return this.update(podKey, undefined);
+    this.pods.set(podKey, last);
+    this.log(`draining ${podKey} until ${new Date(until).toISOString()}`);
+    const timer = setTimeout(() => {
+      if (this.pods.get(podKey) === last) this.update(podKey, undefined);
+    }, until - now);
+    timer.unref();
   }
 
   listening(): string[] {
@@ -112,10 +146,10 @@ export class PodServer {
 function main(): void {
   const { values } = parseArgs({ options: { kubeconfig: { type: 'string' }, verbose: { type: 'boolean', default: false } } });
   const client = KubeClient.fromKubeconfig({ path: values.kubeconfig, userAgent: 'rollway-e2e-pod-server' });
-  const podServer = new PodServer(values.verbose ? (msg) => console.log(`pod-server: ${msg}`) : () => {});
+  const podServer = new PodServer(values.verbose ? (msg) => console.log(`${new Date().toISOString()} pod-server: ${msg}`) : () => {});
   const informer = new Informer<PodObject>(client, { group: '', version: 'v1', plural: 'pods' }, { log: () => {} });
   const keyOf = (pod: PodObject) => `${pod.metadata.namespace}/${pod.metadata.name}`;
-  informer.on((event) => podServer.update(keyOf(event.object), event.type === 'deleted' ? undefined : event.object));
+  informer.on((event) => (event.type === 'deleted' ? podServer.deleted(keyOf(event.object), event.object) : podServer.update(keyOf(event.object), event.object)));
   informer.start();
   const stop = () => {
     informer.stop();
