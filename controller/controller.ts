@@ -2,7 +2,7 @@
 // event handlers only enqueue keys; a worker reconciles one Rollout at a time:
 // read caches → plan (pure) → apply (this file's thin I/O) → write status.
 import { isDeepStrictEqual } from 'node:util';
-import { validateRollout, ROLLOUT_API_VERSION, ROLLOUT_GROUP, ROLLOUT_KIND, ROLLOUT_PLURAL, ROLLOUT_VERSION } from '../api/rollout.ts';
+import { ROLLOUT_API_VERSION, ROLLOUT_GROUP, ROLLOUT_KIND, ROLLOUT_PLURAL, ROLLOUT_VERSION } from '../api/rollout.ts';
 import type { SpecIssue } from '../api/issues.ts';
 import { INSTANCE_ID_LABEL } from '../api/labels.ts';
 import type { ReplicaSetObject, RolloutObject } from '../api/views.ts';
@@ -15,6 +15,7 @@ import { EventRecorder } from '../kube/events.ts';
 import { templateKey } from './adopt.ts';
 import { trimPod, trimRollout, trimService } from './cache-trim.ts';
 import { stepEvents } from './step-event.ts';
+import { ValidationMemo } from './validation-memo.ts';
 import { planStatusFirst } from './status-first.ts';
 import { POD_TEMPLATE_HASH_LABEL } from './hash.ts';
 import { EPHEMERAL_METADATA_ANNOTATION, usesPodTemplateExtras } from './pod-metadata.ts';
@@ -89,6 +90,8 @@ export class RolloutController {
   private readonly writtenOver = new Map<string, Set<string>>();
   /** Rollouts whose deletion our informer saw: their Services are released on the key's next reconcile */
   private readonly deleted = new Set<string>();
+  /** each Rollout's spec validated once per generation */
+  private readonly validations = new ValidationMemo();
   // Writes that keep failing with conflicts mean our cache is behind (a watch that silently
   // stalled, say, after an API server restart): list again instead of re-planning from it.
   private readonly conflicts = new ConflictStorm(() => {
@@ -316,6 +319,7 @@ export class RolloutController {
     const rollout = this.rollouts.get(namespace, name);
     if (!rollout) {
       this.writtenOver.delete(key);
+      this.validations.forget(key);
       // Only a deletion we saw: a key from another instance's ReplicaSet names a Rollout that is not ours.
       if (namespace && this.deleted.delete(key)) await this.releaseServices(namespace, name, undefined);
       return;
@@ -328,7 +332,7 @@ export class RolloutController {
     if (rollout.metadata.deletionTimestamp) return this.releaseOnDeletion(rollout); // owned objects go with it (ownerReferences)
     const ns = rollout.metadata.namespace as string;
 
-    const validation = validateRollout(rollout);
+    const validation = this.validations.validate(key, rollout);
     const specIssues: SpecIssue[] = validation.ok ? [] : [...validation.issues];
     const notImplemented = validation.ok ? validation.notImplemented : [];
     const canary = rollout.spec.strategy?.canary;
