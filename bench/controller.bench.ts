@@ -9,7 +9,7 @@
 // BENCH_SECTIONS (default pause,scale,step,startup,memory; `large` adds the 10,000-rollout section,
 // sized by BENCH_LARGE_ROLLOUTS), BENCH_STARTS (start-ups timed on an empty namespace, default 5).
 // Memory and start-up figures are in footprint.ts.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Cluster, ensureCluster, sleep, startController, type ControllerProcess } from '../e2e/harness.ts';
 import type { RolloutObject } from '../controller/controller.ts';
 import type { KubeObject, ResourceRef } from '../kube/client.ts';
@@ -60,6 +60,11 @@ function apiCalls(m: Map<string, number>): { writes: number; reads: number } {
   return { writes, reads };
 }
 
+/** CPU time (user + system) a process has used, in ms: load-independent, unlike the latencies. */
+const cpuMs = (pid: number): number => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in ticks of 1/100 s
+};
 const rssMiB = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 /** "(target …: met)" after a figure of the step, pause and Event targets (issue 16). */
 const target = (what: string, met: boolean): string => `(target ${what}: ${met ? 'met' : 'not met'})`;
@@ -79,6 +84,65 @@ async function waitAll(cluster: Cluster, ns: string, count: number, until: (ro: 
   }
 }
 
+// BENCH_CPU_PROF=DIR: every controller the bench starts writes a CPU profile there when it stops;
+// the bench prints the window of the parts worth looking at, for bench/cpu-profile.ts.
+if (process.env.BENCH_CPU_PROF) process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${process.env.BENCH_CPU_PROF}`.trim();
+/** With BENCH_CPU_PROF, each controller's log goes beside its profile. */
+const keepLog = (name: string, controller: ControllerProcess): void => {
+  if (process.env.BENCH_CPU_PROF) writeFileSync(`${process.env.BENCH_CPU_PROF}/${name}.log`, controller.logs());
+};
+const monotonicUs = (): bigint => process.hrtime.bigint() / 1000n;
+function profileMark(): (what: string) => void {
+  const from = monotonicUs();
+  return (what) => {
+    if (process.env.BENCH_CPU_PROF) process.stdout.write(`cpu profile window (${what}): node bench/cpu-profile.ts FILE ${from} ${monotonicUs()}\n`);
+  };
+}
+
+/** `count` Rollouts s0… routed by Istio (a VirtualService and two Services each), 4 pods, paused at step 1 after an update. */
+async function createSteppers(cluster: Cluster, ns: string, count: number): Promise<void> {
+  const steps = [{ setWeight: 10 }, { pause: {} }, { setWeight: 20 }, { pause: {} }];
+  for (let i = 0; i < count; i += 20) {
+    await Promise.all(
+      Array.from({ length: Math.min(20, count - i) }, async (_, k) => {
+        const name = `s${i + k}`;
+        await cluster.apply(
+          ['stable', 'canary'].map((role) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name: `${name}-${role}` }, spec: { selector: { app: name }, ports: [{ port: 80 }] } })),
+          ns,
+        );
+        await cluster.apply(
+          {
+            apiVersion: 'networking.istio.io/v1',
+            kind: 'VirtualService',
+            metadata: { name },
+            spec: { hosts: [name], http: [{ name: 'primary', route: [{ destination: { host: `${name}-stable` }, weight: 100 }, { destination: { host: `${name}-canary` }, weight: 0 }] }] },
+          },
+          ns,
+        );
+        const ro = rollout(name, steps, 4);
+        (ro.spec.strategy.canary as Record<string, unknown>).canaryService = `${name}-canary`;
+        (ro.spec.strategy.canary as Record<string, unknown>).stableService = `${name}-stable`;
+        (ro.spec.strategy.canary as Record<string, unknown>).trafficRouting = { istio: { virtualService: { name, routes: ['primary'] } } };
+        await cluster.apply(ro, ns);
+      }),
+    );
+  }
+  await waitAll(cluster, ns, count, (ro) => ro.metadata.name!.startsWith('s') && ro.status?.phase === 'Healthy', 300_000);
+  for (let i = 0; i < count; i++) await cluster.patch(rolloutsRef(ns, `s${i}`), { spec: { template: { spec: { containers: [{ name: 'app', image: 'app:2' }] } } } });
+}
+
+/** Promotes s0…s(count-1) at once (their pause removed, as `rollway promote` does); answers when each was sent. */
+async function promoteAll(cluster: Cluster, ns: string, count: number): Promise<Map<string, number>> {
+  const promotedAt = new Map<string, number>();
+  await Promise.all(
+    Array.from({ length: count }, async (_, i) => {
+      promotedAt.set(`s${i}`, Date.now());
+      await cluster.client.patch({ ...rolloutsRef(ns, `s${i}`), subresource: 'status' }, 'merge', { status: { pauseConditions: null } });
+    }),
+  );
+  return promotedAt;
+}
+
 async function main(): Promise<void> {
   ensureCluster();
   const cluster = new Cluster();
@@ -88,41 +152,68 @@ async function main(): Promise<void> {
     process.stdout.write(`${what}: ${figure}\n`);
   };
 
-  // 1. Timed pause accuracy and writes per step.
-  if (SECTIONS.has('pause')) {
+  // 1. Timed pause accuracy and writes per step: the pauses alone, then while `STEPPERS` other
+  // Rollouts are promoted 300 ms before the first pause ends (their weight steps in flight then).
+  for (const steppers of SECTIONS.has('pause') ? [0, STEPPERS] : []) {
     const ns = await cluster.namespace('bench-pause');
     const controller = startController(ns.name);
     try {
       const steps = [{ setWeight: 50 }, { pause: { duration: '3s' } }, { setWeight: 100 }];
       for (let i = 0; i < PAUSES; i++) await cluster.apply(rollout(`p${i}`, steps, 2), ns.name);
       await waitAll(cluster, ns.name, PAUSES, (ro) => ro.status?.phase === 'Healthy', 120_000);
+      if (steppers > 0) {
+        await createSteppers(cluster, ns.name, steppers);
+        await waitAll(cluster, ns.name, PAUSES + steppers, (ro) => ro.metadata.name!.startsWith('p') || (ro.status?.phase === 'Paused' && ro.status.currentStepIndex === 1), 300_000);
+      }
       const before = apiCalls(await metrics(controller));
       // Update all, then watch each one leave its pause: lateness = observed − (start + 3 s).
       const ends = new Map<string, number>();
       const starts = new Map<string, number>();
+      const stepped = new Map<string, number>();
+      let allStarted: () => void = () => undefined;
+      const started = new Promise<void>((resolve) => (allStarted = resolve));
       const abort = new AbortController();
       const watching = cluster.client.watch<RolloutObject>(rolloutsRef(ns.name), {}, (event) => {
         const ro = event.object;
-        const name = ro.metadata.name!;
+        const name = ro.metadata.name;
+        if (name === undefined) return; // a bookmark
+        if (!name.startsWith('p')) {
+          if (!stepped.has(name) && (ro.status?.currentStepIndex ?? 0) >= 3) stepped.set(name, Date.now());
+          return;
+        }
         const pause = ro.status?.pauseConditions?.[0];
         if (pause) starts.set(name, Date.parse(pause.startTime));
+        if (starts.size === PAUSES) allStarted();
         if (starts.has(name) && !ends.has(name) && (ro.status?.currentStepIndex ?? 0) >= 2) ends.set(name, Date.now());
       }, { signal: abort.signal });
       for (let i = 0; i < PAUSES; i++) await cluster.patch(rolloutsRef(ns.name, `p${i}`), { spec: { template: { spec: { containers: [{ name: 'app', image: 'app:2' }] } } } });
-      await waitAll(cluster, ns.name, PAUSES, (ro) => ro.status?.phase === 'Healthy' && ro.status.stableRS === ro.status.currentPodHash, 120_000);
+      let promoted = 0;
+      if (steppers > 0) {
+        await started;
+        const deadlines = [...starts.values()].map((t) => t + 3000);
+        await sleep(Math.max(0, Math.min(...deadlines) - 300 - Date.now()));
+        promoted = Date.now();
+        await promoteAll(cluster, ns.name, steppers);
+      }
+      await waitAll(cluster, ns.name, PAUSES + steppers, (ro) => ro.metadata.name!.startsWith('p') ? ro.status?.phase === 'Healthy' && ro.status.stableRS === ro.status.currentPodHash : (ro.status?.currentStepIndex ?? 0) >= 3, 120_000);
       abort.abort();
       await watching.catch(() => undefined);
       const lateness = [...ends].map(([name, end]) => end - (starts.get(name)! + 3000));
       const p99 = percentile(lateness, 0.99);
       const earliest = Math.min(...lateness);
+      const deadlines = [...starts.values()].map((t) => t + 3000);
+      const during = steppers > 0
+        ? ` while ${steppers} rollouts step (promoted ${Math.min(...deadlines) - promoted} ms before the first deadline; the pauses' deadlines span ${Math.max(...deadlines) - Math.min(...deadlines)} ms, the steps ended ${Math.max(...stepped.values()) - Math.max(...deadlines)} ms after the last one)`
+        : '';
       report(
-        `timed pause lateness, ${lateness.length} pauses of 3 s (deadline → status change seen by a watcher)`,
-        `p50 ${percentile(lateness, 0.5)} ms, p99 ${p99} ms, earliest ${earliest} ms ${target('p99 ≤ 50 ms, never early', p99 <= 50 && earliest >= 0)}`,
+        `timed pause lateness, ${lateness.length} pauses of 3 s${during} (deadline → status change seen by a watcher)`,
+        `p50 ${percentile(lateness, 0.5)} ms, p99 ${p99} ms, earliest ${earliest} ms ${target('p99 ≤ 50 ms, never early', p99 <= 50 && earliest >= 0)}; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]}`,
       );
       const after = apiCalls(await metrics(controller));
-      report('API writes per rollout for one update (2 pods, steps setWeight 50, pause 3s, setWeight 100: create RS, scales, status, events)', `${((after.writes - before.writes) / PAUSES).toFixed(1)}`);
+      if (steppers === 0) report('API writes per rollout for one update (2 pods, steps setWeight 50, pause 3s, setWeight 100: create RS, scales, status, events)', `${((after.writes - before.writes) / PAUSES).toFixed(1)}`);
     } finally {
       await controller.kill();
+      keepLog(ns.name, controller);
       await ns.remove();
     }
   }
@@ -156,6 +247,7 @@ async function main(): Promise<void> {
       report(`writes by the restarted controller in its first 5 s (nothing changed meanwhile)`, `${m2.writes}`);
     } finally {
       await controller.kill();
+      keepLog(ns.name, controller);
       await ns.remove();
     }
   }
@@ -164,34 +256,7 @@ async function main(): Promise<void> {
     const ns = await cluster.namespace(`bench-step-${count}`);
     const controller = startController(ns.name, ['--leader-elect=false']);
     try {
-      const steps = [{ setWeight: 10 }, { pause: {} }, { setWeight: 20 }, { pause: {} }];
-      for (let i = 0; i < count; i += 20) {
-        await Promise.all(
-          Array.from({ length: Math.min(20, count - i) }, async (_, k) => {
-            const name = `s${i + k}`;
-            await cluster.apply(
-              ['stable', 'canary'].map((role) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name: `${name}-${role}` }, spec: { selector: { app: name }, ports: [{ port: 80 }] } })),
-              ns.name,
-            );
-            await cluster.apply(
-              {
-                apiVersion: 'networking.istio.io/v1',
-                kind: 'VirtualService',
-                metadata: { name },
-                spec: { hosts: [name], http: [{ name: 'primary', route: [{ destination: { host: `${name}-stable` }, weight: 100 }, { destination: { host: `${name}-canary` }, weight: 0 }] }] },
-              },
-              ns.name,
-            );
-            const ro = rollout(name, steps, 4);
-            (ro.spec.strategy.canary as Record<string, unknown>).canaryService = `${name}-canary`;
-            (ro.spec.strategy.canary as Record<string, unknown>).stableService = `${name}-stable`;
-            (ro.spec.strategy.canary as Record<string, unknown>).trafficRouting = { istio: { virtualService: { name, routes: ['primary'] } } };
-            await cluster.apply(ro, ns.name);
-          }),
-        );
-      }
-      await waitAll(cluster, ns.name, count, (ro) => ro.status?.phase === 'Healthy', 300_000);
-      for (let i = 0; i < count; i++) await cluster.patch(rolloutsRef(ns.name, `s${i}`), { spec: { template: { spec: { containers: [{ name: 'app', image: 'app:2' }] } } } });
+      await createSteppers(cluster, ns.name, count);
       await waitAll(cluster, ns.name, count, (ro) => ro.status?.phase === 'Paused' && ro.status.currentStepIndex === 1, 300_000);
       const written = new Map<string, number>();
       const abort = new AbortController();
@@ -202,14 +267,12 @@ async function main(): Promise<void> {
       }, { signal: abort.signal });
       await sleep(500);
       const before = apiCalls(await metrics(controller));
-      const promotedAt = new Map<string, number>();
-      await Promise.all(
-        Array.from({ length: count }, async (_, i) => {
-          promotedAt.set(`s${i}`, Date.now());
-          await cluster.client.patch({ ...rolloutsRef(ns.name, `s${i}`), subresource: 'status' }, 'merge', { status: { pauseConditions: null } });
-        }),
-      );
+      const window = profileMark();
+      const cpuBefore = cpuMs(controller.pid);
+      const promotedAt = await promoteAll(cluster, ns.name, count);
       await waitAll(cluster, ns.name, count, (ro) => ro.status?.phase === 'Paused' && ro.status.currentStepIndex === 3, 120_000);
+      if (count > 1) window(`${count} rollouts promoted at once`);
+      const cpu = (cpuMs(controller.pid) - cpuBefore) / count;
       await sleep(500);
       abort.abort();
       await watching.catch(() => undefined);
@@ -220,7 +283,7 @@ async function main(): Promise<void> {
       const reads = (after.reads - before.reads) / count;
       report(
         `pure weight step with Istio (10% → 20%, no new pods), ${count} rollout(s) promoted at once: promote → VirtualService written`,
-        `p50 ${percentile(latencies, 0.5)} ms, p99 ${stepP99} ms${count >= 100 ? ` ${target('p99 ≤ 1 s on an idle machine', stepP99 <= 1000)}` : ''}`,
+        `p50 ${percentile(latencies, 0.5)} ms, p99 ${stepP99} ms${count >= 100 ? ` ${target('p99 ≤ 1 s on an idle machine', stepP99 <= 1000)}` : ''}; controller CPU ${cpu.toFixed(1)} ms per rollout; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]}`,
       );
       // One write per routing object (the VirtualService), the status, one Event for the step.
       // Totals too: a lost race (a conflict, a refused patch and its fresh read) shows as a fraction.
@@ -228,6 +291,7 @@ async function main(): Promise<void> {
       report(`API reads (GET, LIST) per rollout for that step`, `${reads.toFixed(2)} (${after.reads - before.reads} in all) ${target('0', reads === 0)}`);
     } finally {
       await controller.kill();
+      keepLog(ns.name, controller);
       await ns.remove();
     }
   }
