@@ -1,10 +1,12 @@
 # The controller image. Same Node major as development (the `node` dev dependency): Node 26 LTS.
-# TypeScript runs directly through Node's type stripping (no build step), started by cli/rollway.js,
-# which turns on the compile cache before any TypeScript loads.
-FROM node:26-slim
+# Two stages: the build stage compiles the TypeScript the entrypoint imports to JavaScript
+# (tsconfig.build.json: types erased, relative `.ts` imports rewritten to `.js`); the image runs
+# that JavaScript. A new pod starts with an empty compile cache, where type stripping cost ~400 ms
+# of CPU and ~33 MiB of resident memory at every start (measured; README "Benchmarks").
+FROM node:26-slim AS build
 WORKDIR /opt/rollway
-COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
+RUN set -e; npm ci --ignore-scripts --no-audit --no-fund
 # Every folder the entrypoint imports (tools/image-files.test.ts checks it against the imports;
 # e2e/image.test.ts runs the controller from exactly these files). .dockerignore drops tests.
 COPY api ./api
@@ -18,6 +20,14 @@ COPY lib ./lib
 COPY cli ./cli
 COPY dashboard ./dashboard
 COPY notifications ./notifications
+RUN set -e; node_modules/.bin/tsc -p tsconfig.build.json; cp -r dashboard/static dist/dashboard/static
+
+FROM node:26-slim
+WORKDIR /opt/rollway
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+# The compiled program, laid out as the repository is (cli/rollway.js, controller/…, dashboard/static).
+COPY --from=build /opt/rollway/dist ./
 USER 65532:65532
 ENTRYPOINT ["node", "cli/rollway.js"]
 CMD ["controller", "--log-format", "json"]

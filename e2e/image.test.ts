@@ -1,11 +1,12 @@
-// The image the Dockerfile describes, without a container engine: exactly the files its COPY
-// lines and .dockerignore give are assembled into a folder, production dependencies are installed
-// there with npm ci --omit=dev (as the Dockerfile's RUN line does), and the controller is started
-// from that folder against the local control plane. It must reconcile a Rollout. The same
-// assembly without one COPY line must fail to start, naming the missing module.
+// The image the Dockerfile describes, without a container engine: exactly the files its build
+// stage's COPY lines and .dockerignore give are assembled into a folder and compiled by the build
+// stage's RUN line (tsc -p tsconfig.build.json); the image folder gets production dependencies with
+// npm ci --omit=dev (as the last stage's RUN line does) and the compiled output, and the controller
+// is started from that folder against the local control plane. It must reconcile a Rollout. The
+// same assembly without one COPY line must fail to build, naming the missing module.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -33,20 +34,35 @@ function npmCi(dir: string): void {
   execFileSync('bash', ['-c', run], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 });
 }
 
+/** The build stage's compile line (tsc, then the dashboard's page beside the output) in an assembled folder. */
+function compile(dir: string): ReturnType<typeof spawnSync> {
+  const run = /^RUN\s+(set -e; node_modules\/\.bin\/tsc .*)$/m.exec(dockerfile)?.[1];
+  assert.ok(run, 'the build stage compiles with tsc');
+  symlinkSync(path.join(repoRoot, 'node_modules'), path.join(dir, 'node_modules'));
+  return spawnSync('bash', ['-c', run], { cwd: dir, encoding: 'utf8', timeout: 300_000 });
+}
+
+const source = path.join(work, 'build');
 const image = path.join(work, 'image');
 before(() => {
+  mkdirSync(source);
+  assemble(source, dockerfile);
+  const built = compile(source);
+  assert.equal(built.status, 0, `the build stage failed:\n${String(built.stdout)}${String(built.stderr)}`);
   mkdirSync(image);
-  assemble(image, dockerfile);
+  for (const file of ['package.json', 'package-lock.json']) copyFileSync(path.join(repoRoot, file), path.join(image, file));
   npmCi(image);
-}, { timeout: 320_000 });
+  cpSync(path.join(source, 'dist'), image, { recursive: true });
+}, { timeout: 620_000 });
 
 after(() => rmSync(work, { recursive: true, force: true }));
 
-void test('the assembled image holds no dev dependency and no test file', () => {
-  const listed = spawnSync('bash', ['-c', 'ls node_modules; find . -name "*.test.ts" -not -path "./node_modules/*"'], { cwd: image, encoding: 'utf8' }).stdout;
+void test('the assembled image holds no dev dependency and no TypeScript: the compiled program only', () => {
+  const listed = spawnSync('bash', ['-c', 'ls node_modules; find . -name "*.ts" -not -path "./node_modules/*"'], { cwd: image, encoding: 'utf8' }).stdout;
   for (const dev of ['typescript', 'eslint', 'playwright-core', 'openapi-typescript']) assert.ok(!listed.split('\n').includes(dev), `${dev} is a dev dependency`);
   assert.ok(listed.includes('yaml') && listed.includes('zod'), 'production dependencies are installed');
-  assert.doesNotMatch(listed, /\.test\.ts/);
+  assert.doesNotMatch(listed, /\.ts$/m);
+  assert.ok(readFileSync(path.join(image, 'controller/main.js'), 'utf8').length > 0, 'the controller is compiled');
 });
 
 void test('the controller started from the image folder reconciles a Rollout on the local control plane', { timeout: 90_000 }, async () => {
@@ -87,18 +103,17 @@ void test('the controller started from the image folder reconciles a Rollout on 
 });
 
 void test('the modules the CLI loads on demand (the dashboard among them) load from the image folder', () => {
-  // The entry point loads commands.ts, which loads the rest on demand.
-  const entries = ['cli/rollway.js', 'cli/commands.ts'].flatMap((file) => [...readFileSync(path.join(image, file), 'utf8').matchAll(/import\(\s*'(\.[^']+)'\s*\)/g)].map((m) => path.posix.join('cli', m[1]!)));
+  // The entry point loads commands.js, which loads the rest on demand.
+  const entries = ['cli/rollway.js', 'cli/commands.js'].flatMap((file) => [...readFileSync(path.join(image, file), 'utf8').matchAll(/import\(\s*['"](\.[^'"]+)['"]\s*\)/g)].map((m) => path.posix.join('cli', m[1]!)));
   assert.ok(entries.some((e) => e.startsWith('dashboard/')), `found ${entries.join(', ')}`);
   for (const entry of entries) execFileSync(node, ['-e', `await import(${JSON.stringify(`./${entry}`)})`, '--input-type=module'], { cwd: image, stdio: ['ignore', 'pipe', 'pipe'] });
 });
 
-void test('without the COPY of analysis/ the controller does not start, and says which module is missing', () => {
+void test('without the COPY of analysis/ the image does not build, and the compiler names the missing module', () => {
   const broken = path.join(work, 'broken');
   mkdirSync(broken);
   assemble(broken, dockerfile.split('\n').filter((l) => !/^COPY analysis\b/.test(l)).join('\n'));
-  symlinkSync(path.join(image, 'node_modules'), path.join(broken, 'node_modules'));
-  const result = spawnSync(node, ['cli/rollway.js', 'controller', '--kubeconfig', kubeconfigPath(), '--namespace', 'default', '--leader-elect=false'], { cwd: broken, encoding: 'utf8', timeout: 20_000 });
+  const result = compile(broken);
   assert.notEqual(result.status, 0);
-  assert.match(result.stderr, /Cannot find module .*analysis/);
+  assert.match(String(result.stdout), /Cannot find module .*analysis/);
 });

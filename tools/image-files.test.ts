@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { committedImageFiles, copySources, ignoreMatchers, imageFiles, importClosure, repoRoot, runtimeAssets } from './image-files.ts';
 
@@ -35,8 +36,33 @@ void describe('the container image (Dockerfile + .dockerignore)', () => {
     }
   });
 
+  void it('would catch shipped code importing testing/ (or any folder the Dockerfile does not copy), directly or through another file', () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'rollway-image-files-'));
+    const write = (file: string, text: string): void => {
+      mkdirSync(path.join(root, path.dirname(file)), { recursive: true });
+      writeFileSync(path.join(root, file), text);
+    };
+    const missing = (): string[] => {
+      const present = new Set(imageFiles('COPY cli ./cli\nCOPY routers ./routers\n', '**/*.test.ts\n', root));
+      return importClosure('cli/rollway.js', root).filter((f) => !present.has(f));
+    };
+    try {
+      write('cli/rollway.js', "import { run } from '../routers/sdk.ts';\n");
+      write('routers/helpers.ts', "export const ok = 1;\n");
+      write('routers/sdk.test.ts', "import { listenLocal } from '../testing/http-server.ts';\n"); // a test: not shipped, fine
+      write('testing/http-server.ts', 'export function listenLocal(): void {}\n');
+      write('routers/sdk.ts', "import { ok } from './helpers.ts';\n");
+      assert.deepEqual(missing(), []);
+      write('routers/helpers.ts', "import { listenLocal } from '../testing/http-server.ts';\nexport const ok = 1;\n");
+      assert.deepEqual(missing(), ['testing/http-server.ts']);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   void it('reads COPY lines and .dockerignore patterns as a container build does', () => {
     assert.deepEqual(copySources('FROM x\nCOPY package.json package-lock.json ./\nCOPY --chown=1:1 api ./api\nRUN echo COPY nothing'), ['package.json', 'package-lock.json', 'api']);
+    assert.deepEqual(copySources('COPY api ./api\nCOPY --from=build /opt/rollway/dist ./'), ['api'], 'a stage\'s output is not a context path');
     assert.throws(() => copySources('COPY api ./lib'), /moves a path/);
     const m = ignoreMatchers('**/*.test.ts\ne2e\n!e2e/keep.ts');
     const ignored = (f: string): boolean => m.reduce((out, { pattern, negate }) => (pattern.test(f) ? !negate : out), false);

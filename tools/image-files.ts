@@ -10,12 +10,16 @@ export const repoRoot = path.join(path.dirname(fileURLToPath(import.meta.url)), 
 /** Where the Dockerfile's ENTRYPOINT starts (relative to WORKDIR, which mirrors the repository). */
 export const ENTRYPOINT = 'cli/rollway.js';
 
-/** The sources of each COPY line (a build-context path each; `COPY a b ./dest`). */
+/**
+ * The sources of each COPY line (a build-context path each; `COPY a b ./dest`). A `COPY --from=`
+ * copies a build stage's output, not the context: the build stage's own COPY lines hold the sources
+ * it compiles, so the entrypoint's imports are checked against those.
+ */
 export function copySources(dockerfile: string): string[] {
   const sources: string[] = [];
   for (const line of dockerfile.split('\n')) {
     const m = /^\s*COPY\s+(.+)$/i.exec(line);
-    if (!m) continue;
+    if (!m || /\s--from=/.test(line)) continue;
     const words = m[1]!.trim().split(/\s+/).filter((w) => !w.startsWith('--'));
     const dest = words.pop() ?? '';
     // Our Dockerfile copies each path to the same place under WORKDIR: say so if one does not.
