@@ -638,7 +638,12 @@ export class RolloutController {
 
   /** Services this Rollout pinned and no longer names (or all, once it is gone) are released (service-release.ts). */
   private async releaseServices(ns: string, rolloutName: string, referenced: ReadonlySet<string> | undefined): Promise<void> {
-    const marks = this.services.list(ns).map((s) => ({ name: s.metadata.name ?? '', managedBy: s.metadata.annotations?.[MANAGED_BY_ANNOTATION], resourceVersion: s.metadata.resourceVersion }));
+    // Only this Rollout's marks are of interest: each reconcile looked at every Service of the
+    // namespace (about 4% of the controller's CPU with 100 Rollouts stepping, bench/cpu-profile.ts).
+    const marks = this.services
+      .list(ns)
+      .filter((s) => s.metadata.annotations?.[MANAGED_BY_ANNOTATION] === rolloutName)
+      .map((s) => ({ name: s.metadata.name ?? '', managedBy: s.metadata.annotations?.[MANAGED_BY_ANNOTATION], resourceVersion: s.metadata.resourceVersion }));
     for (const svc of servicesToRelease(marks, rolloutName, referenced)) {
       await this.client.patch({ group: '', version: 'v1', plural: 'services', namespace: ns, name: svc.name }, 'merge', releasePatch(svc.resourceVersion)).catch(ignoreNotFound);
     }
