@@ -156,7 +156,9 @@ async function main(): Promise<void> {
   // Rollouts are promoted 300 ms before the first pause ends (their weight steps in flight then).
   for (const steppers of SECTIONS.has('pause') ? [0, STEPPERS] : []) {
     const ns = await cluster.namespace('bench-pause');
-    const controller = startController(ns.name);
+    // The default lease (the harness's 3 s one lapses under load: its 2 s renew deadline stopped
+    // writes for seconds at load average 25, which was most of the pauses' lateness then).
+    const controller = startController(ns.name, ['--lease-duration=15s']);
     try {
       const steps = [{ setWeight: 50 }, { pause: { duration: '3s' } }, { setWeight: 100 }];
       for (let i = 0; i < PAUSES; i++) await cluster.apply(rollout(`p${i}`, steps, 2), ns.name);
