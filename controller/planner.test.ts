@@ -742,6 +742,31 @@ void describe('phases 5, 6 and 11, traffic and promotion: the weight the router 
     assert.deepEqual(world.lastPlan?.services, [], 'no Service to point');
   });
 
+  void test('a fast rollback keeps the abandoned canary through scaleDownDelaySeconds, as Argo does once fully promoted: the proxy may not have applied the weight change yet', () => {
+    const spec: SpecView = {
+      replicas: 4,
+      selector: { matchLabels: { app: 'demo' } },
+      template: template('a'),
+      strategy: { canary: { canaryService: 'c', stableService: 's', scaleDownDelaySeconds: 30, steps: [{ setWeight: 50 }, { pause: {} }] } },
+    };
+    const world = new World(spec, exactRouter);
+    world.services = { c: { name: 'c', selector: {} }, s: { name: 's', selector: {} } };
+    world.settle();
+    const a = world.status!.stableRS!;
+    const b = world.setImage('b');
+    world.settle();
+    assert.equal(world.lastPlan?.traffic?.weight.canary, 50);
+    assert.equal(world.setImage('a'), a, 'back to the stable template');
+    world.settle();
+    assert.equal(world.status?.phase, 'Healthy');
+    assert.equal(world.lastPlan?.traffic?.weight.canary, 0);
+    assert.equal(world.sizes()[b], 2, 'the canary keeps its pods while the weight change reaches the proxy');
+    assert.equal(world.replicaSets.get(b)?.scaleDownDeadline, new Date(world.now + 30_000).toISOString());
+    world.now += 30_000;
+    world.settle();
+    assert.equal(world.sizes()[b], 0, 'scaled down once the delay is over');
+  });
+
   void test('a new template mid-canary: the router keeps the old canary hash until the new pods are available, and the old canary goes at once', () => {
     const spec: SpecView = {
       replicas: 4,

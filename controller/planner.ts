@@ -615,14 +615,16 @@ function oldReplicaSetTarget(c: Ctx, rs: ObservedReplicaSet, out: Outcome): { wa
 /**
  * The aborted canary drains by abortScaleDownDelaySeconds, the stable just replaced by
  * scaleDownDelaySeconds (at once with dynamicStableScale: it has already shrunk as traffic left
- * it). A canary replaced by a newer template goes at once, as in Argo: its weight is already 0
- * (the new canary has none yet) and nothing else routes to it.
+ * it). Fully promoted, any old ReplicaSet still running waits scaleDownDelaySeconds too, as in
+ * Argo: after a fast rollback the abandoned canary had traffic a moment ago, and the proxy may
+ * not have applied the weight change yet. Mid-update, a canary replaced by a newer template goes
+ * at once, as in Argo: its weight is already 0 (the new canary has none yet).
  */
 function scaleDownDelayMs(c: Ctx, rs: ObservedReplicaSet, out: Outcome): number {
   const { canary } = c;
   // Not a schema default: absent, it means something of its own with dynamicStableScale (abortedRoutedSizes).
   if (rs.hash === c.rev.currentHash) return (canary.abortScaleDownDelaySeconds ?? DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS) * 1000;
-  if (rs.hash !== out.promotedFrom && rs.hash !== c.prev.stableRS) return 0;
+  if (out.inCanary && rs.hash !== out.promotedFrom && rs.hash !== c.prev.stableRS) return 0;
   return c.targets.dynamicStable ? 0 : canary.scaleDownDelaySeconds * 1000;
 }
 
