@@ -25,13 +25,14 @@ function rollway(...args: string[]): string {
   return runCli('-n', NAMESPACE, ...args).trim();
 }
 
-const rolloutYaml = (image: string): string => `
+/** The demo Rollout of `image`; `strategy` is the YAML that goes under `strategy:`. */
+const rolloutYaml = (image: string, replicas: number, strategy: string): string => `
 apiVersion: rollway.dev/v1alpha1
 kind: Rollout
 metadata:
   name: ${NAME}
 spec:
-  replicas: 5
+  replicas: ${replicas}
   revisionHistoryLimit: 2
   selector:
     matchLabels: {app: ${NAME}}
@@ -43,7 +44,14 @@ spec:
       - name: ${NAME}
         image: argoproj/rollouts-demo:${image}
   strategy:
-    canary:
+${strategy}
+`;
+
+const canaryYaml = (image: string): string =>
+  rolloutYaml(
+    image,
+    5,
+    `    canary:
       steps:
       - setWeight: 20
       - pause: {}
@@ -52,8 +60,8 @@ spec:
       - setWeight: 60
       - pause: {duration: 10}
       - setWeight: 80
-      - pause: {duration: 10}
-`;
+      - pause: {duration: 10}`,
+  );
 
 const blueGreenYaml = (image: string): string => `
 apiVersion: v1
@@ -65,31 +73,16 @@ apiVersion: v1
 kind: Service
 metadata: {name: ${NAME}-preview}
 spec: {selector: {app: ${NAME}}, ports: [{port: 80, targetPort: 8080}]}
----
-apiVersion: rollway.dev/v1alpha1
-kind: Rollout
-metadata:
-  name: ${NAME}
-spec:
-  replicas: 3
-  revisionHistoryLimit: 2
-  selector:
-    matchLabels: {app: ${NAME}}
-  template:
-    metadata:
-      labels: {app: ${NAME}}
-    spec:
-      containers:
-      - name: ${NAME}
-        image: argoproj/rollouts-demo:${image}
-  strategy:
-    blueGreen:
+---${rolloutYaml(
+  image,
+  3,
+  `    blueGreen:
       activeService: ${NAME}-active
       previewService: ${NAME}-preview
       autoPromotionEnabled: false
       scaleDownDelaySeconds: 10
-      abortScaleDownDelaySeconds: 10
-`;
+      abortScaleDownDelaySeconds: 10`,
+)}`;
 
 /** The hash each Service selects, for the narration: `active → abc, preview → def`. */
 async function selectors(cluster: Cluster): Promise<string> {
@@ -209,7 +202,7 @@ async function main(): Promise<void> {
       return;
     }
     say('1. create the Rollout: 5 blue pods; the first deploy runs no steps');
-    await cluster.apply(rolloutYaml('blue'), NAMESPACE);
+    await cluster.apply(canaryYaml('blue'), NAMESPACE);
     say(`  $ rollway get rollout ${NAME} -w   (its snapshots follow, one per change)`);
     tree = startLiveTree();
     await waitUntil(cluster, 'Healthy', (ro) => ro.status?.phase === 'Healthy');
