@@ -7,7 +7,7 @@
 // integers: 0.01% is 1 and 9999) and an annotation saying Rollway manages them; release() puts
 // 0 / 100 back and takes the annotation off. Other entries of the ConfigMap are never touched.
 import { z } from 'zod';
-import { definePlugin, FULL_STABLE, patchToRendered, RouterSpecError, type DesiredTraffic, type KubeObject, type ResourceRef, type RouterCapabilities, type RouterContext, type RouterReconcileResult, type TrafficRouter, type WeightRatio } from '../../routers/sdk.ts';
+import { definePlugin, FULL_STABLE, patchToRendered, RouterBase, RouterSpecError, type DesiredTraffic, type KubeObject, type ResourceRef, type RouterCapabilities, type RouterReconcileResult, type WeightRatio } from '../../routers/sdk.ts';
 
 export const MANAGED_ANNOTATION = 'example.com/weights-managed-by';
 const CANARY_KEY = 'canary-weight';
@@ -46,16 +46,9 @@ function readWeights(object: KubeObject): WeightRatio | undefined {
   return { canary, total: canary + stable };
 }
 
-class ConfigMapRouter implements TrafficRouter {
+// RouterBase keeps the context (this.ctx), the parsed configuration (this.config) and the capabilities.
+class ConfigMapRouter extends RouterBase<Config> {
   readonly name = 'example.com/configmap-weights';
-  readonly capabilities = CAPABILITIES;
-  private readonly ctx: RouterContext;
-  private readonly config: Config;
-
-  constructor(ctx: RouterContext, config: Config) {
-    this.ctx = ctx;
-    this.config = config;
-  }
 
   async reconcile(desired: DesiredTraffic): Promise<RouterReconcileResult> {
     const ref = configMapRef(this.ctx.namespace, this.config.configMap);
@@ -83,7 +76,7 @@ export const configMapWeights = definePlugin({
   kinds: [{ kind: 'ConfigMap', group: '', plural: 'configmaps', versions: ['v1'], editedInPlace: true }],
   routingObjects: (config, where) => [{ kind: 'ConfigMap', group: '', plural: 'configmaps', namespace: where.namespace, name: config.configMap, carriesWeight: true, access: 'edits', field: 'configMap' }],
   read: (object) => readWeights(object),
-  create: (ctx, config) => new ConfigMapRouter(ctx, config),
+  create: (ctx, config) => new ConfigMapRouter(ctx, config, CAPABILITIES),
 });
 
 export default configMapWeights;

@@ -5,7 +5,8 @@
 import type { SpecIssue } from '../types.ts';
 import { patchToRendered } from '../common.ts';
 import { isNotFound, pickVersion, type ResourceRef } from '../kube-api.ts';
-import { FULL_STABLE, RouterSpecError, type DesiredTraffic, type ReleaseTarget, type RouterCapabilities, type RouterContext, type RouterReconcileResult, type TrafficRouter, type WeightRatio } from '../types.ts';
+import { releasedTraffic, RouterBase } from '../sdk.ts';
+import { RouterSpecError, type DesiredTraffic, type ReleaseTarget, type RouterCapabilities, type RouterContext, type RouterReconcileResult, type WeightRatio } from '../types.ts';
 import type { GatewayApiConfig } from './index.ts';
 import { acceptance, renderHttpRoute, type HTTPRoute, type HTTPRouteRef, type RenderedRoute } from './render.ts';
 
@@ -20,22 +21,16 @@ export function recheckDelayMs(attempt: number): number {
   return Math.min(2000, 100 * 2 ** attempt);
 }
 
-export class GatewayApiRouter implements TrafficRouter {
+export class GatewayApiRouter extends RouterBase<GatewayApiRouting> {
   readonly name = 'gatewayAPI';
-  readonly capabilities: RouterCapabilities;
-  private readonly ctx: RouterContext;
-  private readonly config: GatewayApiRouting;
-  private readonly managedRoutes: string[];
+  private readonly managedRoutes = this.ctx.managedRoutes;
   private readonly now: () => number;
   /** per route: the generation we wait on, since when, and how often we looked */
   private readonly waiting = new Map<string, { generation: number; since: number; attempts: number; logged: boolean; gaveUp: boolean }>();
 
   constructor(ctx: RouterContext, config: GatewayApiRouting, capabilities: RouterCapabilities, now: () => number = Date.now) {
-    this.ctx = ctx;
-    this.config = config;
-    this.capabilities = capabilities;
+    super(ctx, config, capabilities);
     this.now = now;
-    this.managedRoutes = ctx.managedRoutes;
   }
 
   private async ref(route: HTTPRouteRef): Promise<ResourceRef> {
@@ -131,15 +126,7 @@ export class GatewayApiRouter implements TrafficRouter {
   }
 
   async release(target: ReleaseTarget): Promise<void> {
-    const desired: DesiredTraffic = {
-      weight: FULL_STABLE,
-      stableService: target.stableService,
-      canaryService: target.canaryService ?? '',
-      stableHash: target.stableHash,
-      canaryHash: target.stableHash,
-      headerRoutes: [],
-      mirrorRoutes: [],
-    };
+    const desired = releasedTraffic(target);
     for (const [index, routeRef] of this.config.httpRoutes.entries()) {
       try {
         await patchToRendered<HTTPRoute, undefined>(this.ctx.client, await this.ref(routeRef), (route) => ({ object: this.render(route, routeRef, index, desired).object, result: undefined }));

@@ -5,7 +5,8 @@ import type { SpecIssue } from '../types.ts';
 import { namespacedName, patchToRendered } from '../common.ts';
 import type { IstioConfig } from './index.ts';
 import { isNotFound, pickVersion, type ResourceRef } from '../kube-api.ts';
-import { FULL_STABLE, RouterSpecError, type DesiredTraffic, type ReleaseTarget, type RouterCapabilities, type RouterContext, type RouterReconcileResult, type TrafficRouter, type WeightRatio } from '../types.ts';
+import { releasedTraffic, RouterBase } from '../sdk.ts';
+import { RouterSpecError, type DesiredTraffic, type ReleaseTarget, type RouterReconcileResult, type WeightRatio } from '../types.ts';
 import {
   renderDestinationRule,
   renderVirtualService,
@@ -21,19 +22,9 @@ export const ISTIO_VERSIONS = ['v1', 'v1beta1', 'v1alpha3'] as const;
 /** trafficRouting.istio, typed by the plugin's schema (./index.ts) */
 export type IstioRouting = IstioConfig;
 
-export class IstioRouter implements TrafficRouter {
+export class IstioRouter extends RouterBase<IstioRouting> {
   readonly name = 'istio';
-  readonly capabilities: RouterCapabilities;
-  private readonly ctx: RouterContext;
-  private readonly config: IstioRouting;
-  private readonly managedRoutes: string[];
-
-  constructor(ctx: RouterContext, config: IstioRouting, capabilities: RouterCapabilities) {
-    this.ctx = ctx;
-    this.config = config;
-    this.capabilities = capabilities;
-    this.managedRoutes = ctx.managedRoutes;
-  }
+  private readonly managedRoutes = this.ctx.managedRoutes;
 
   /** The VirtualServices with where each sits in the spec. */
   private virtualServiceRefs(): { ref: VirtualServiceRef; path: string }[] {
@@ -128,15 +119,7 @@ export class IstioRouter implements TrafficRouter {
   }
 
   async release(target: ReleaseTarget): Promise<void> {
-    const desired: DesiredTraffic = {
-      weight: FULL_STABLE,
-      stableService: target.stableService,
-      canaryService: target.canaryService ?? '',
-      stableHash: target.stableHash,
-      canaryHash: target.stableHash,
-      headerRoutes: [],
-      mirrorRoutes: [],
-    };
+    const desired = releasedTraffic(target);
     const rule = this.config.destinationRule;
     let subsetHost: string | undefined;
     // Weights back to stable and our routes out first, then our labels off the subsets.

@@ -4,7 +4,8 @@
 import type { SpecIssue } from '../types.ts';
 import { FIELD_MANAGER, isOwnedBy, patchToRendered } from '../common.ts';
 import { isNotFound, KubeApiError, type ResourceRef } from '../kube-api.ts';
-import { RouterSpecError, type DesiredTraffic, type ReleaseTarget, type RouterCapabilities, type RouterContext, type RouterReconcileResult, type TrafficRouter, type WeightRatio } from '../types.ts';
+import { RouterBase } from '../sdk.ts';
+import { RouterSpecError, type DesiredTraffic, type ReleaseTarget, type RouterReconcileResult, type WeightRatio } from '../types.ts';
 import { DEFAULT_ANNOTATION_PREFIX } from './annotations.ts';
 import type { NginxConfig } from './index.ts';
 import { canaryIngressName, renderCanaryIngress, type Ingress, type RenderedIngress } from './render.ts';
@@ -12,18 +13,8 @@ import { canaryIngressName, renderCanaryIngress, type Ingress, type RenderedIngr
 /** trafficRouting.nginx, typed by the plugin's schema (./index.ts) */
 export type NginxRouting = NginxConfig;
 
-export class NginxRouter implements TrafficRouter {
+export class NginxRouter extends RouterBase<NginxRouting> {
   readonly name = 'nginx';
-  readonly capabilities: RouterCapabilities;
-  private readonly ctx: RouterContext;
-  private readonly config: NginxRouting;
-
-  constructor(ctx: RouterContext, config: NginxRouting, capabilities: RouterCapabilities) {
-    this.ctx = ctx;
-    this.config = config;
-    this.capabilities = capabilities;
-  }
-
   private stableIngresses(): { name: string; path: string }[] {
     const base = this.ctx.path;
     if (this.config.stableIngress) return [{ name: this.config.stableIngress, path: `${base}.stableIngress` }];

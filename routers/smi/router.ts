@@ -3,25 +3,16 @@
 // weights. The API version is a controller option, or the newest the cluster serves.
 import { FIELD_MANAGER, isOwnedBy, patchToRendered } from '../common.ts';
 import { isNotFound, KubeApiError, pickVersion, type ResourceRef } from '../kube-api.ts';
-import { RouterSpecError, type DesiredTraffic, type ReleaseTarget, type RouterCapabilities, type RouterContext, type RouterReconcileResult, type TrafficRouter } from '../types.ts';
+import { RouterBase } from '../sdk.ts';
+import { RouterSpecError, type DesiredTraffic, type ReleaseTarget, type RouterReconcileResult } from '../types.ts';
 import type { SmiConfig } from './index.ts';
 import { renderTrafficSplit, SMI_GROUP, SMI_VERSIONS, type SmiVersion, type TrafficSplit } from './render.ts';
 
 /** trafficRouting.smi, typed by the plugin's schema (./index.ts) */
 export type SmiRouting = SmiConfig;
 
-export class SmiRouter implements TrafficRouter {
+export class SmiRouter extends RouterBase<SmiRouting> {
   readonly name = 'smi';
-  readonly capabilities: RouterCapabilities;
-  private readonly ctx: RouterContext;
-  private readonly config: SmiRouting;
-
-  constructor(ctx: RouterContext, config: SmiRouting, capabilities: RouterCapabilities) {
-    this.ctx = ctx;
-    this.config = config;
-    this.capabilities = capabilities;
-  }
-
   private get splitName(): string {
     return this.config.trafficSplitName ?? this.ctx.rollout.name;
   }

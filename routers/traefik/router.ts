@@ -4,22 +4,13 @@
 // common to every object edited in place, is added and removed by the controller).
 import { patchToRendered } from '../common.ts';
 import { isNotFound, pickVersion, type ResourceRef } from '../kube-api.ts';
-import { FULL_STABLE, RouterSpecError, type DesiredTraffic, type ReleaseTarget, type RouterCapabilities, type RouterContext, type RouterReconcileResult, type TrafficRouter } from '../types.ts';
+import { releasedTraffic, RouterBase } from '../sdk.ts';
+import { RouterSpecError, type DesiredTraffic, type ReleaseTarget, type RouterReconcileResult } from '../types.ts';
 import type { TraefikConfig } from './index.ts';
 import { renderTraefikService, TRAEFIK_GROUP, TRAEFIK_VERSIONS, type RenderedTraefikService, type TraefikService } from './render.ts';
 
-export class TraefikRouter implements TrafficRouter {
+export class TraefikRouter extends RouterBase<TraefikConfig> {
   readonly name = 'traefik';
-  readonly capabilities: RouterCapabilities;
-  private readonly ctx: RouterContext;
-  private readonly config: TraefikConfig;
-
-  constructor(ctx: RouterContext, config: TraefikConfig, capabilities: RouterCapabilities) {
-    this.ctx = ctx;
-    this.config = config;
-    this.capabilities = capabilities;
-  }
-
   private get refPath(): string {
     return `${this.ctx.path}.weightedTraefikServiceName`;
   }
@@ -53,7 +44,7 @@ export class TraefikRouter implements TrafficRouter {
 
   /** All traffic back to stable; a TraefikService that is gone or no longer names the Services is left alone. */
   async release(target: ReleaseTarget): Promise<void> {
-    const desired: DesiredTraffic = { weight: FULL_STABLE, stableService: target.stableService, canaryService: target.canaryService ?? '', stableHash: target.stableHash, canaryHash: target.stableHash, headerRoutes: [], mirrorRoutes: [] };
+    const desired = releasedTraffic(target);
     try {
       await patchToRendered<TraefikService, undefined>(this.ctx.client, await this.ref(), (current) => ({ object: renderTraefikService(current, desired, this.refPath).object, result: undefined }));
     } catch (err) {
