@@ -62,7 +62,7 @@ export interface Traefik extends Process {
 }
 
 /** Starts Traefik with both Kubernetes providers and Prometheus metrics; waits until it pings. */
-export async function startTraefik(): Promise<Traefik> {
+export async function startTraefik(options: { accessLogFile?: string } = {}): Promise<Traefik> {
   const binary = execFileSync(path.join(repoRoot, 'hack/build-traefik.sh'), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop()!;
   const [webPort, metricsPort, pingPort, apiPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const api = apiAccess();
@@ -76,6 +76,8 @@ export async function startTraefik(): Promise<Traefik> {
     providers: { kubernetesGateway: kube, kubernetesIngressNGINX: { ...kube, ingressClass: INGRESS_CLASS } },
     metrics: { prometheus: { entryPoint: 'metrics', addServicesLabels: true, addRoutersLabels: true } },
     log: { level: 'INFO' },
+    // Failed requests only, with the backend each was sent to (which pod a 502 came from).
+    ...(options.accessLogFile ? { accessLog: { filePath: options.accessLogFile, format: 'json', filters: { statusCodes: ['300-599'] }, fields: { defaultMode: 'keep' } } } : {}),
     global: { checkNewVersion: false, sendAnonymousUsage: false },
   };
   writeFileSync(path.join(dir, 'traefik.yml'), stringify(config), { mode: 0o600 });
