@@ -7,13 +7,13 @@
 // and setWeight 0, with a pause after each. Before a step every answer comes from one ReplicaSet
 // and after it every answer from the other, so the first answer from the other ReplicaSet is,
 // unambiguously, the first response served by the new weight. Each host is probed (one keep-alive
-// connection, a GET every BENCH_DATAPLANE_PROBE_MS) from before the promote until that answer.
+// connection, a GET every few ms) from before the promote until that answer.
 // Per step: the status write that leaves the pause, seen by a watcher → that first answer; also
 // promote → first answer and HTTPRoute write seen → first answer (Traefik's own share).
 //
 // Settings: BENCH_DATAPLANE_ROLLOUTS (default 100, promoted at once, BENCH_DATAPLANE_ROUNDS times,
 // default 2), BENCH_DATAPLANE_STEPS (steps of the single Rollout, one at a time, default 20),
-// BENCH_DATAPLANE_PROBE_MS (default 5).
+// BENCH_DATAPLANE_PROBE_MS (default 5; BENCH_DATAPLANE_PROBE_RPS, default 400, bounds all hosts' probes together), BENCH_DATAPLANE_GAP_MS (pause before each promote, default 5000).
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -26,6 +26,18 @@ const ROLLOUTS = Number(process.env.BENCH_DATAPLANE_ROLLOUTS ?? 100);
 const ROUNDS = Number(process.env.BENCH_DATAPLANE_ROUNDS ?? 2);
 const SINGLE_STEPS = Number(process.env.BENCH_DATAPLANE_STEPS ?? 20);
 const PROBE_MS = Number(process.env.BENCH_DATAPLANE_PROBE_MS ?? 5);
+/** All hosts' probes together stay under this rate: on a shared 2-core machine they would take the CPU the controller and Traefik need. */
+const PROBE_RPS = Number(process.env.BENCH_DATAPLANE_PROBE_RPS ?? 400);
+/** Each host's probe interval with `count` hosts. */
+const probeEvery = (count: number): number => Math.max(PROBE_MS, (1000 * count) / PROBE_RPS);
+/**
+ * How long each pause lasts before its promote. Real pauses last minutes. Traefik forwards a
+ * provider's new configuration at most once per providersThrottleDuration (2 s by default; the
+ * provider's own throttleDuration is 0 here), so a step that comes less than 2 s after the last
+ * applied change waits for the rest of that time: back-to-back steps (BENCH_DATAPLANE_GAP_MS=0)
+ * measure that throttle more than the step.
+ */
+const GAP_MS = Number(process.env.BENCH_DATAPLANE_GAP_MS ?? 5000);
 const TIMEOUT_MS = 180_000;
 
 const now = (): number => performance.now();
@@ -148,8 +160,8 @@ interface Probe {
   failed: number;
 }
 
-/** GETs for `host`, one every PROBE_MS on one keep-alive connection, until ReplicaSet `want` answers. */
-async function probeUntil(port: number, host: string, want: string, signal: AbortSignal): Promise<Probe> {
+/** GETs for `host`, one every `everyMs` on one keep-alive connection, until ReplicaSet `want` answers. */
+async function probeUntil(port: number, host: string, want: string, everyMs: number, signal: AbortSignal): Promise<Probe> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   let lastBeforeAt = NaN;
   let failed = 0;
@@ -160,7 +172,7 @@ async function probeUntil(port: number, host: string, want: string, signal: Abor
       if (answer.hash === want) return { servedAt: now(), lastBeforeAt, failed };
       if (answer.failed) failed++;
       lastBeforeAt = now();
-      const wait = PROBE_MS - (now() - started);
+      const wait = everyMs - (now() - started);
       if (wait > 0) await sleep(wait);
     }
     throw new Error(`bench-dataplane: ${host} never answered from ReplicaSet ${want}`);
@@ -170,6 +182,8 @@ async function probeUntil(port: number, host: string, want: string, signal: Abor
 }
 
 interface Sample {
+  /** promote → the status write that leaves the pause, seen (the controller's part) */
+  toStatus: number;
   fromStatus: number;
   fromPromote: number;
   fromRoute: number;
@@ -193,8 +207,9 @@ async function round(s: Section, r: number): Promise<Sample[]> {
   const pause = pauseOf(r);
   const target = weightOf(r);
   const want = (name: string): string => (target === 100 ? s.hashes.get(name)!.canary : s.hashes.get(name)!.stable);
+  await sleep(GAP_MS); // the pause a person or a pipeline leaves before promoting, not a wait for a state
   const stop = AbortSignal.timeout(TIMEOUT_MS);
-  const probes = s.names.map((name) => probeUntil(s.traefik.webPort, hostOf(s.ns, name), want(name), stop));
+  const probes = s.names.map((name) => probeUntil(s.traefik.webPort, hostOf(s.ns, name), want(name), probeEvery(s.names.length), stop));
   const promotedAt = new Map<string, number>();
   await Promise.all(
     s.names.map(async (name) => {
@@ -209,7 +224,7 @@ async function round(s: Section, r: number): Promise<Sample[]> {
     const { servedAt, lastBeforeAt, failed } = served[i]!;
     const statusAt = s.rollouts.firstAfter(name, at, (index) => index > pause);
     const routeAt = s.routes.firstAfter(name, at, (weight) => weight === target);
-    return { fromStatus: servedAt - statusAt, fromPromote: servedAt - at, fromRoute: servedAt - routeAt, resolution: servedAt - lastBeforeAt, failed };
+    return { toStatus: statusAt - at, fromStatus: servedAt - statusAt, fromPromote: servedAt - at, fromRoute: servedAt - routeAt, resolution: servedAt - lastBeforeAt, failed };
   });
 }
 
@@ -234,7 +249,7 @@ async function setUp(cluster: Cluster, traefik: Traefik, ns: string, count: numb
   }));
   // The first round's "before" state: Traefik has every route and answers from the stable.
   const ready = AbortSignal.timeout(TIMEOUT_MS);
-  await Promise.all(names.map((name) => probeUntil(traefik.webPort, hostOf(ns, name), hashes.get(name)!.stable, ready)));
+  await Promise.all(names.map((name) => probeUntil(traefik.webPort, hostOf(ns, name), hashes.get(name)!.stable, probeEvery(count), ready)));
   return { cluster, ns, names, traefik, rollouts, routes, hashes };
 }
 
@@ -259,10 +274,11 @@ async function section(cluster: Cluster, traefik: Traefik, count: number, rounds
     for (let r = 0; r < rounds; r++) samples.push(...(await round(s, r)));
     load.push(loadavg());
     const who = count === 1 ? '1 rollout, one step at a time' : `${count} rollouts promoted at once`;
-    const what = `${who}, ${rounds} steps alternating setWeight 0 ↔ 100 (${samples.length} samples)`;
+    const what = `${who}, ${rounds} steps alternating setWeight 0 ↔ 100, ${GAP_MS / 1000} s paused before each promote (${samples.length} samples)`;
     const pick = (key: keyof Sample): number[] => samples.map((x) => x[key]);
     report(`step → data plane through Traefik (Gateway API), ${what}: step's status change seen by a watcher → first answer from the new weight`, `${spread(pick('fromStatus'))} (load average ${load.join(' → ')})`);
     report(`the same steps: promote → first answer from the new weight`, spread(pick('fromPromote')));
+    report(`the same steps: promote → the step's status change seen (the controller's part)`, spread(pick('toStatus')));
     report(`the same steps: HTTPRoute write seen by a watcher → first answer (Traefik's share)`, spread(pick('fromRoute')));
     report(`the same steps: probe resolution (gap to the last answer from the old weight), failed requests`, `${spread(pick('resolution'))}; ${pick('failed').reduce((a, b) => a + b, 0)} failed`);
   } catch (err) {
