@@ -2,7 +2,7 @@
 // once, the AnalysisRuns the plan creates appear with no phase, and the test decides their phase.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { podTemplateHash } from '../controller/hash.ts';
+import { podTemplateHash } from '../api/hash.ts';
 import type { ObservedAnalysisRun, ObservedReplicaSet, Plan, SpecView, StatusView, StepView } from '../controller/model.ts';
 import { planRollout } from '../controller/planner.ts';
 import { replicaRatioCapabilities } from '../routers/replica-ratio/router.ts';

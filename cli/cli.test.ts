@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { podTemplateHash } from '../controller/hash.ts';
+import { podTemplateHash } from '../api/hash.ts';
 import { KubeApiError, type KubeClient } from '../kube/client.ts';
 import { parse, parseDuration, UsageError, type CommandSpec } from './args.ts';
 import { complete, completionScript } from './completion.ts';

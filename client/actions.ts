@@ -5,7 +5,7 @@ import { ROLLOUT_GROUP, ROLLOUT_PLURAL, ROLLOUT_VERSION } from '../api/rollout.t
 import { KubeApiError, type KubeClient, type ResourceRef } from '../kube/client.ts';
 import { POD_TEMPLATE_HASH_LABEL, REVISION_ANNOTATION } from '../api/labels.ts';
 import type { ReplicaSetObject, RolloutObject } from '../api/views.ts';
-import { podTemplateHash } from '../controller/index.ts';
+import { podTemplateHash } from '../api/hash.ts';
 import { templateForUndo } from './undo.ts';
 
 export class ActionError extends Error {

@@ -5,7 +5,7 @@
 // where the current template spells the same value itself, and the result is checked against the
 // ReplicaSet's hash.
 import { POD_TEMPLATE_HASH_LABEL } from '../api/labels.ts';
-import { podTemplateHash } from '../controller/index.ts';
+import { podTemplateHash } from '../api/hash.ts';
 
 type Json = Record<string, unknown>;
 type Segment = string | '[]';

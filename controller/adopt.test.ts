@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { replicaRatioCapabilities } from '../routers/replica-ratio/router.ts';
 import { adoptedHash, normalizeTemplate, templateKey } from './adopt.ts';
-import { podTemplateHash } from './hash.ts';
+import { podTemplateHash } from '../api/hash.ts';
 import type { ObservedReplicaSet, Plan, SpecView, StatusView } from './model.ts';
 import { planRollout } from './planner.ts';
 import { parsePlanSpec } from './plan-spec.ts';

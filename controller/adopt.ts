@@ -4,7 +4,7 @@
 // into a ReplicaSet's template that the Rollout's template lacks, so both sides drop the values
 // Kubernetes defaults before comparing; a default not listed here makes the templates differ,
 // which only means a new ReplicaSet is created (the safe way to be wrong).
-import { canonicalJson, podTemplateHash, POD_TEMPLATE_HASH_LABEL } from './hash.ts';
+import { canonicalJson, podTemplateHash, POD_TEMPLATE_HASH_LABEL } from '../api/hash.ts';
 
 type Obj = Record<string, unknown>;
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { replicaRatioCapabilities } from '../routers/replica-ratio/router.ts';
 import { blueGreenServices, PAUSE_REASON_BLUE_GREEN } from './bluegreen.ts';
-import { podTemplateHash, POD_TEMPLATE_HASH_LABEL } from './hash.ts';
+import { podTemplateHash, POD_TEMPLATE_HASH_LABEL } from '../api/hash.ts';
 import type { BlueGreenView, ObservedAnalysisRun, ObservedPod, ObservedReplicaSet, Plan, SpecView, StatusView } from './model.ts';
 import { planRollout } from './planner.ts';
 import { parsePlanSpec } from './plan-spec.ts';

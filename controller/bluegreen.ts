@@ -12,7 +12,7 @@
 import { PAUSE_REASON_INCONCLUSIVE, hasInconclusivePause } from '../analysis/rollout-plan.ts';
 import { PromotionAnalysis } from './bluegreen-analysis.ts';
 import { currentPodHash } from './adopt.ts';
-import { POD_TEMPLATE_HASH_LABEL } from './hash.ts';
+import { POD_TEMPLATE_HASH_LABEL } from '../api/hash.ts';
 import type { SpecIssue } from '../api/issues.ts';
 import { REVISION_ANNOTATION, SCALE_DOWN_DEADLINE_ANNOTATION, type BlueGreenView, type ObservedReplicaSet, type Plan, type PlanInput, type PlannedEvent, type ReplicaSetScale, type StatusView } from './model.ts';
 import { planPodTemplates } from './pod-metadata.ts';

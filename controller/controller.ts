@@ -17,7 +17,7 @@ import { trimPod, trimRollout, trimService } from './cache-trim.ts';
 import { stepEvents } from './step-event.ts';
 import { ValidationMemo } from './validation-memo.ts';
 import { planStatusFirst } from './status-first.ts';
-import { POD_TEMPLATE_HASH_LABEL } from './hash.ts';
+import { POD_TEMPLATE_HASH_LABEL } from '../api/hash.ts';
 import { EPHEMERAL_METADATA_ANNOTATION, usesPodTemplateExtras } from './pod-metadata.ts';
 import { resolveWorkloadSpec, type ObservedWorkload } from './workload-ref.ts';
 import { MANAGED_BY_ANNOTATION, REVISION_ANNOTATION, SCALE_DOWN_DEADLINE_ANNOTATION, type ObservedReplicaSet, type Plan, type PlanInput, type SpecView } from './model.ts';

@@ -18,7 +18,7 @@ import { isConflict, KubeApiError, type KubeClient, type KubeObject, type Resour
 import { EventRecorder } from '../kube/events.ts';
 import { Informer, keyOf, splitKey, type Logger } from '../kube/informer.ts';
 import { WorkQueue, type ReconcileOutcome } from '../kube/workqueue.ts';
-import { POD_TEMPLATE_HASH_LABEL } from './hash.ts';
+import { POD_TEMPLATE_HASH_LABEL } from '../api/hash.ts';
 import { buildExperimentRun, buildTemplateReplicaSet, buildTemplateService, EXPERIMENT_LABEL, type ExperimentOwner } from './experiment-objects.ts';
 import { invalidSpecConditions } from './experiment-conditions.ts';
 import { planExperiment, type ExperimentPlan, type ObservedRun, type ObservedTemplateRS } from './experiment-plan.ts';

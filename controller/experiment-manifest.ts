@@ -6,7 +6,7 @@
 import { labelValue } from '../analysis/providers/job.ts';
 import { resolveRolloutArgs } from '../analysis/run-spec.ts';
 import { REVISION_ANNOTATION } from './model.ts';
-import { POD_TEMPLATE_HASH_LABEL } from './hash.ts';
+import { POD_TEMPLATE_HASH_LABEL } from '../api/hash.ts';
 import { EXPERIMENT_ROLLOUT_LABEL, EXPERIMENT_STEP_INDEX_LABEL, type ExperimentCreate } from './experiment-step.ts';
 
 export const EXPERIMENT_API_VERSION = 'rollway.dev/v1alpha1';

@@ -9,7 +9,7 @@ import type { KubeObject } from '../kube/client.ts';
 import type { ComposedSpec } from '../analysis/run-spec.ts';
 import { mergeArgs } from '../analysis/run-spec.ts';
 import { labelValue } from '../analysis/providers/job.ts';
-import { podTemplateHash, POD_TEMPLATE_HASH_LABEL } from './hash.ts';
+import { podTemplateHash, POD_TEMPLATE_HASH_LABEL } from '../api/hash.ts';
 
 /** On the ReplicaSets, Services and AnalysisRuns of an Experiment: its name (as a label value). */
 export const EXPERIMENT_LABEL = 'rollway.dev/experiment';

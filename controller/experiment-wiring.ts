@@ -7,7 +7,7 @@ import type { SpecIssue } from '../api/issues.ts';
 import { ROLLOUT_GROUP, ROLLOUT_KIND, ROLLOUT_VERSION } from '../api/rollout.ts';
 import { KubeApiError, type KubeClient, type KubeObject, type ResourceRef } from '../kube/client.ts';
 import { Informer, type Logger } from '../kube/informer.ts';
-import { POD_TEMPLATE_HASH_LABEL } from './hash.ts';
+import { POD_TEMPLATE_HASH_LABEL } from '../api/hash.ts';
 import { buildExperiment, EXPERIMENT_PLURAL, type TemplateSource } from './experiment-manifest.ts';
 import { EXPERIMENT_ROLLOUT_LABEL, EXPERIMENT_STEP_INDEX_LABEL, type ExperimentActions, type ObservedExperiment } from './experiment-step.ts';
 

@@ -11,7 +11,7 @@
 export const FIELD_IMPLEMENTATIONS: Readonly<Record<string, readonly string[]>> = {
   'spec.replicas': ['controller/planner.ts'],
   'spec.selector': ['controller/planner.ts', 'controller/plan-common.ts', 'controller/controller.ts'],
-  'spec.template': ['controller/controller.ts', 'controller/hash.ts'],
+  'spec.template': ['controller/controller.ts', 'api/hash.ts'],
   'spec.minReadySeconds': ['controller/controller.ts'],
   'spec.revisionHistoryLimit': ['controller/planner.ts'],
   'spec.paused': ['controller/planner.ts'],

@@ -1,9 +1,8 @@
 // The controller's surface for the code built on it (client/, cli/, dashboard/, tools, tests): the
-// revision hash, the step arithmetic the views share with the planner, and the traffic release
-// `rollway uninstall` and `rollway doctor` run. Everything else in controller/ is internal;
+// step arithmetic the views share with the planner, and the traffic release `rollway uninstall`
+// and `rollway doctor` run (the revision hash is api/hash.ts). Everything else in controller/ is internal;
 // tools/layers.test.ts fails on an import from another folder that bypasses this file. The
 // process entry, controller/main.ts, is loaded on its own (lazily) by `rollway controller`.
-export { podTemplateHash } from './hash.ts';
 export { durationMs, effectiveWeight } from './planner.ts';
 export { dropFinalizer, releaseOrphan, releaseTrafficRouting, routingToRelease, subjectOf, type ReleaseOutcome } from './release.ts';
 export { describeObjects, findOrphanedRouting } from './routing-marks.ts';

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { RouterCapabilities } from '../routers/types.ts';
 import type { ObservedExperiment } from './experiment-step.ts';
-import { podTemplateHash } from './hash.ts';
+import { podTemplateHash } from '../api/hash.ts';
 import type { ObservedReplicaSet, Plan, SpecView, StatusView } from './model.ts';
 import { planRollout } from './planner.ts';
 import { parsePlanSpec } from './plan-spec.ts';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { replicaRatioCapabilities } from '../routers/replica-ratio/router.ts';
 import type { RouterCapabilities } from '../routers/types.ts';
-import { podTemplateHash } from './hash.ts';
+import { podTemplateHash } from '../api/hash.ts';
 import type { ObservedPod, ObservedReplicaSet, Plan, PodMetadata, SpecView, StatusView } from './model.ts';
 import { planRollout } from './planner.ts';
 import { EPHEMERAL_METADATA_ANNOTATION } from './pod-metadata.ts';

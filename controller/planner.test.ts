@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import type { SpecIssue } from '../api/issues.ts';
 import { replicaRatioCapabilities } from '../routers/replica-ratio/router.ts';
 import type { RouterCapabilities } from '../routers/types.ts';
-import { podTemplateHash, stepsHash } from './hash.ts';
+import { podTemplateHash, stepsHash } from '../api/hash.ts';
 import type { ObservedReplicaSet, Plan, SpecView, StatusView, StepView } from './model.ts';
 import { durationMs, effectiveWeight, planRollout, podTargets, resolveRevision, startPausesAt, type Draft, type Revision } from './planner.ts';
 import { parsePlanSpec, type PlannedInput } from './plan-spec.ts';

@@ -6,7 +6,7 @@ import { formatIssue, type SpecIssue } from '../api/issues.ts';
 import { DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS, parseDurationMs } from '../api/rollout.ts';
 import { FULL_STABLE, percentOf, ratioFromPercent, type DesiredTraffic, type HeaderRoute, type MirrorRoute, type StringMatch } from '../routers/types.ts';
 import { currentPodHash } from './adopt.ts';
-import { stepsHash, POD_TEMPLATE_HASH_LABEL } from './hash.ts';
+import { stepsHash, POD_TEMPLATE_HASH_LABEL } from '../api/hash.ts';
 import {
   REVISION_ANNOTATION,
   SCALE_DOWN_DEADLINE_ANNOTATION,

@@ -10,7 +10,7 @@
 // template had before for the same keys, so that a role change (canary → stable at promotion, stable
 // → old afterwards) removes exactly our keys and gives back a template value we had covered.
 // Pure functions: the planner calls planPodTemplates, the controller applies its patches.
-import { canonicalJson, POD_TEMPLATE_HASH_LABEL } from './hash.ts';
+import { canonicalJson, POD_TEMPLATE_HASH_LABEL } from '../api/hash.ts';
 import type { AntiAffinityView, ObservedPod, ObservedReplicaSet, PodMetadata, PodMetadataPatch, ReplicaSetTemplatePatch } from './model.ts';
 import { EPHEMERAL_METADATA_ANNOTATION } from '../api/labels.ts';
 

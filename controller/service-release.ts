@@ -2,7 +2,7 @@
 // is gone, or no longer names it (activeService/previewService, canaryService/stableService), our
 // rollouts-pod-template-hash key and our managed-by annotation leave it; the user's own selector
 // keys stay. Pure: the controller reads its Service cache and carries out the patches.
-import { POD_TEMPLATE_HASH_LABEL } from './hash.ts';
+import { POD_TEMPLATE_HASH_LABEL } from '../api/hash.ts';
 import { MANAGED_BY_ANNOTATION, type SpecView } from './model.ts';
 
 export interface ServiceMark {

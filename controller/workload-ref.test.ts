@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { replicaRatioCapabilities } from '../routers/replica-ratio/router.ts';
-import { podTemplateHash } from './hash.ts';
+import { podTemplateHash } from '../api/hash.ts';
 import type { ObservedReplicaSet, SpecView, StatusView } from './model.ts';
 import { planRollout } from './planner.ts';
 import { resolveWorkloadSpec, workloadScaleDown, type ObservedWorkload } from './workload-ref.ts';

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import type { KubeObject, ResourceRef } from '../kube/client.ts';
 import type { RolloutObject } from '../controller/controller.ts';
-import { podTemplateHash } from '../controller/hash.ts';
+import { podTemplateHash } from '../api/hash.ts';
 import { rollway, scenario, startController, type Cluster } from './harness.ts';
 
 const HASH = 'rollouts-pod-template-hash';

@@ -60,7 +60,7 @@ void test('a cycle between folders of one layer is reported; test files may reac
 
 void test('code above the controller uses its public entry; harnesses may reach in', () => {
   const problems = checkLayers([
-    { path: 'cli/undo.ts', text: "import { podTemplateHash } from '../controller/hash.ts';\nimport { durationMs } from '../controller/index.ts';\n" },
+    { path: 'cli/undo.ts', text: "import { planRollout } from '../controller/planner.ts';\nimport { durationMs } from '../controller/index.ts';\n" },
     { path: 'cli/commands.ts', text: "const { runController } = await import('../controller/main.ts');\n" },
     { path: 'bench/controller.bench.ts', text: "import { RolloutController } from '../controller/controller.ts';\n" },
   ]);

@@ -1,8 +1,10 @@
 // The pod-template hash: names a Rollout's ReplicaSets (`<rollout>-<hash>`) and labels them,
-// their selectors and their pods, so Services and routers can pin traffic to one revision.
+// their selectors and their pods, so Services and routers can pin traffic to one revision. A pure
+// function of the template and part of the wire contract like the labels, so it sits in api/: the
+// client's `undo` computes it without reaching into the controller.
 import { createHash } from 'node:crypto';
 
-export { POD_TEMPLATE_HASH_LABEL } from '../api/labels.ts';
+export { POD_TEMPLATE_HASH_LABEL } from './labels.ts';
 
 // No vowels and no look-alike characters: a hash can never spell a word or be misread.
 const SAFE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
