@@ -2,13 +2,14 @@
 // succeeds (the Rollout goes on and completes), one whose analysis fails (the Experiment fails,
 // the Rollout aborts with its message), and weighted steps with Istio and
 // with Gateway API where the routing object carries exactly stable 90 / canary 0 / baseline 5 /
-// experiment-canary 5 while the Experiment runs, and the next step's weights afterwards.
+// experiment-canary 5 while the Experiment runs (shown by `rollway get rollout`, put back after a
+// GitOps-style revert), and the next step's weights afterwards.
 import assert from 'node:assert/strict';
 import type { RolloutObject } from '../api/views.ts';
 import type { KubeObject, ResourceRef } from '../kube/client.ts';
 import type { HTTPRoute } from '../routers/gateway-api/render.ts';
 import type { VirtualService } from '../routers/istio/render.ts';
-import { scenario, sleep, startController, type Cluster } from './harness.ts';
+import { rollway, scenario, sleep, startController, type Cluster } from './harness.ts';
 import { APP, CANARY, healthyOn, pausedAt, removeRollout, rollout, rolloutRef, services, STABLE } from './routers-support.ts';
 
 type Experiment = KubeObject & { spec: { templates: { name: string }[] }; status?: { phase?: string; message?: string; templateStatuses?: { name: string; serviceName?: string }[] } };
@@ -123,11 +124,13 @@ scenario('experiment step whose analysis fails: the Experiment fails and the Rol
 interface WeightedRouter {
   trafficRouting: Record<string, unknown>;
   object: KubeObject;
+  ref: (ns: string) => ResourceRef;
   read: (cluster: Cluster, ns: string) => Promise<Record<string, number>>;
 }
 
 const istio: WeightedRouter = {
   trafficRouting: { istio: { virtualService: { name: 'web', routes: ['primary'] } } },
+  ref: vsRef,
   object: {
     apiVersion: 'networking.istio.io/v1',
     kind: 'VirtualService',
@@ -143,6 +146,7 @@ const istio: WeightedRouter = {
 
 const gatewayApi: WeightedRouter = {
   trafficRouting: { gatewayAPI: { httpRoutes: [{ name: 'web' }], verify: { mode: 'off' } } },
+  ref: routeRef,
   object: {
     apiVersion: 'gateway.networking.k8s.io/v1',
     kind: 'HTTPRoute',
@@ -180,18 +184,34 @@ for (const [label, router] of [['Istio', istio], ['Gateway API', gatewayApi]] as
     const controller = startController(ns);
     try {
       // The experiment runs long enough to be seen on a loaded machine.
-      await given(`the ${label} routing object and a Rollout stepping setWeight 0, a weighted experiment of 45 s, setWeight 20, pause`, async () => {
+      await given(`the ${label} routing object and a Rollout stepping setWeight 0, a weighted experiment of 60 s, setWeight 20, pause`, async () => {
         await cluster.apply(router.object, ns);
-        await deployAndUpdate(cluster, ns, router.trafficRouting, [{ setWeight: 0 }, BASELINE_VS_CANARY('45s', [5, 5]), { setWeight: 20 }, { pause: {} }]);
+        await deployAndUpdate(cluster, ns, router.trafficRouting, [{ setWeight: 0 }, BASELINE_VS_CANARY('60s', [5, 5]), { setWeight: 20 }, { pause: {} }]);
       });
+      let name = '';
+      // The template Services as the Experiment reports them.
+      const duringExperiment = async (): Promise<Record<string, number>> => {
+        const experiment = await cluster.get<Experiment>(experimentsRef(ns, name));
+        const service = (template: string): string => experiment?.status?.templateStatuses?.find((t) => t.name === template)?.serviceName ?? `(no Service for ${template} yet)`;
+        return { [STABLE]: 90, [CANARY]: 0, [service('baseline')]: 5, [service('canary')]: 5 };
+      };
       await then('while the Experiment runs, the routing object carries exactly 90 / 0 / 5 / 5', async () => {
-        const { name } = (await experimentIn(cluster, ns, ['Running'])).metadata;
-        // The template Services as the Experiment reports them.
-        await waitForShares(router, cluster, ns, async () => {
-          const experiment = await cluster.get<Experiment>(experimentsRef(ns, name));
-          const service = (template: string): string => experiment?.status?.templateStatuses?.find((t) => t.name === template)?.serviceName ?? `(no Service for ${template} yet)`;
-          return { [STABLE]: 90, [CANARY]: 0, [service('baseline')]: 5, [service('canary')]: 5 };
-        });
+        name = (await experimentIn(cluster, ns, ['Running'])).metadata.name ?? '';
+        await waitForShares(router, cluster, ns, duringExperiment);
+      });
+      await then('`get rollout` shows the Experiment under revision 2 with its templates, and the shares the routing object gives them', async () => {
+        const out = rollway('-n', ns, 'get', 'rollout', APP, '--no-color');
+        const services = Object.keys(await duringExperiment()).filter((s) => s !== STABLE && s !== CANARY);
+        const revision2 = out.slice(out.indexOf('revision 2'), out.indexOf('revision 1'));
+        assert.match(revision2, new RegExp(`└─ ${name} +Experiment +◌ Running`), out);
+        assert.match(revision2, new RegExp(`${name}-baseline +ReplicaSet +\\S+ \\S+ +\\S+ +baseline`), out);
+        assert.match(revision2, new RegExp(`${name}-canary +ReplicaSet`), out);
+        assert.match(out, new RegExp(`Routing: .*canary 0% \\(0/100\\) · ${services[0]} 5% · ${services[1]} 5%`), out);
+      });
+      await then('a GitOps sync that puts the routing object back as in Git loses the experiment shares only until the controller puts them back', async () => {
+        const synced = await cluster.patch(router.ref(ns), { spec: router.object.spec });
+        assert.ok(!JSON.stringify(synced.spec).includes(`${name}-baseline`), 'the sync took the experiment destinations out');
+        await waitForShares(router, cluster, ns, duringExperiment);
       });
       await then("after it succeeds, the next step's weights and nothing else: stable 80, canary 20", async () => {
         await cluster.waitFor<RolloutObject>(rolloutRef(ns), pausedAt(3), { what: 'paused after setWeight 20', timeoutMs: 120_000 });
