@@ -112,8 +112,10 @@ async function countHealthy(cluster: Cluster, ns: string): Promise<number> {
 
 async function waitHealthy(cluster: Cluster, ns: string, count: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  let ok = 0;
   for (;;) {
-    const ok = await countHealthy(cluster, ns);
+    // A count that times out while thousands of objects are written is tried again, until the deadline.
+    ok = await countHealthy(cluster, ns).catch((err: unknown) => (process.stderr.write(`bench: counting Healthy rollouts: ${String(err)}\n`), ok));
     if (ok === count) return;
     if (Date.now() > deadline) throw new Error(`bench: only ${ok}/${count} rollouts Healthy after ${timeoutMs} ms`);
     await sleep(Math.min(10_000, 500 + count));
