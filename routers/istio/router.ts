@@ -42,6 +42,21 @@ export class IstioRouter extends RouterBase<IstioRouting> {
     return { group: ISTIO_GROUP, version, plural, ...namespacedName(reference, this.ctx.namespace) };
   }
 
+  /** A VirtualService as it should be for `desired`; `subsetHost` is the DestinationRule's host, if any. */
+  private renderVs(vs: VirtualService, ref: VirtualServiceRef, refPath: string, desired: DesiredTraffic, subsetHost: string | undefined): Rendered<VirtualService> {
+    const rule = this.config.destinationRule;
+    return renderVirtualService({
+      vs,
+      ref,
+      refPath,
+      desired,
+      namespace: this.ctx.namespace,
+      rolloutName: this.ctx.rollout.name,
+      subsets: rule ? { canary: rule.canarySubsetName, stable: rule.stableSubsetName, host: subsetHost } : undefined,
+      managedRoutes: this.managedRoutes,
+    });
+  }
+
   async reconcile(desired: DesiredTraffic): Promise<RouterReconcileResult> {
     const issues: SpecIssue[] = [];
     const rule = this.config.destinationRule;
@@ -69,17 +84,7 @@ export class IstioRouter extends RouterBase<IstioRouting> {
         issues.push({ path: `${path}.name`, message: `VirtualService "${ref.name}" not found in namespace ${ref.namespace}`, fix: 'create the VirtualService or correct the name' });
         continue;
       }
-      const render = (vs: VirtualService): Rendered<VirtualService> =>
-        renderVirtualService({
-          vs,
-          ref: vsRef,
-          refPath: path,
-          desired,
-          namespace: this.ctx.namespace,
-          rolloutName: this.ctx.rollout.name,
-          subsets: rule ? { canary: rule.canarySubsetName, stable: rule.stableSubsetName, host: subsetHost } : undefined,
-          managedRoutes: this.managedRoutes,
-        });
+      const render = (vs: VirtualService): Rendered<VirtualService> => this.renderVs(vs, vsRef, path, desired, subsetHost);
       issues.push(...render(read).issues);
       vsPlans.push({ ref, read, render });
     }
@@ -130,20 +135,8 @@ export class IstioRouter extends RouterBase<IstioRouting> {
     for (const { ref: vsRef, path } of this.virtualServiceRefs()) {
       const ref = await this.resource('virtualservices', vsRef.name);
       try {
-        await patchToRendered<VirtualService, undefined>(this.ctx.client, ref, (vs) => ({
-          // Routes that can no longer be found are left alone; everything we can undo is undone.
-          object: renderVirtualService({
-            vs,
-            ref: vsRef,
-            refPath: path,
-            desired,
-            namespace: this.ctx.namespace,
-            rolloutName: this.ctx.rollout.name,
-            subsets: rule ? { canary: rule.canarySubsetName, stable: rule.stableSubsetName, host: subsetHost } : undefined,
-            managedRoutes: this.managedRoutes,
-          }).object,
-          result: undefined,
-        }));
+        // Routes that can no longer be found are left alone; everything we can undo is undone.
+        await patchToRendered<VirtualService, undefined>(this.ctx.client, ref, (vs) => ({ object: this.renderVs(vs, vsRef, path, desired, subsetHost).object, result: undefined }));
       } catch (err) {
         if (!isNotFound(err)) throw err;
       }
