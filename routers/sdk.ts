@@ -8,8 +8,8 @@ import { FULL_STABLE, type DesiredTraffic, type ReleaseTarget, type RouterCapabi
 export { definePlugin, RouterCapabilitiesSchema, type ReadContext, type RouterPlugin, type RoutingKind, type RoutingObject } from './plugin.ts';
 export { isNotFound, KubeApiError, pickVersion, type KubeApi, type KubeObject, type ResourceRef, type WriteOptions } from './kube-api.ts';
 export { FIELD_MANAGER, patchToRendered } from './common.ts';
-export { FULL_STABLE, percentOf, ratioFromPercent, RouterSpecError } from './types.ts';
-export type { DesiredTraffic, ReleaseTarget, RouterCapabilities, RouterContext, RouterReconcileResult, SpecIssue, TrafficRouter, WeightRatio } from './types.ts';
+export { FULL_STABLE, percentOf, ratioFromPercent, RouterSpecError, routingRead } from './types.ts';
+export type { DesiredTraffic, ExtraDestination, ReleaseTarget, RouterCapabilities, RouterContext, RouterReconcileResult, RoutingRead, SpecIssue, TrafficRouter, WeightRatio } from './types.ts';
 
 /**
  * What every router's constructor would otherwise repeat: the context it writes through, its
