@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/.cluster/bin:$(PATH)
 
-.PHONY: test unit e2e e2e-faults e2e-dataplane dataplane typecheck lint deps cluster-up cluster-down cluster-status controlplane demo bench crds crds-types manifests helm
+.PHONY: test unit e2e e2e-faults e2e-dataplane dataplane typecheck lint deps cluster-up cluster-down cluster-status controlplane demo bench bench-argo crds crds-types manifests helm
 
 ## make test: everything CI checks (type-check, lint, unit tests, e2e tests on the local control plane)
 test: typecheck lint unit e2e e2e-dataplane
@@ -92,3 +92,10 @@ bench-dataplane: deps controlplane dataplane
 bench: deps controlplane
 	node bench/controller.bench.ts
 	@if [ "$$(id -u)" = 0 ]; then $(MAKE) --no-print-directory bench-dataplane; else echo "make bench: the data-plane section (make bench-dataplane) needs root for its network namespace: skipped"; fi
+	node bench/argo-compare.ts
+
+## make bench-argo: Rollway and Argo Rollouts side by side (builds Argo's controller from its Go module
+## first; BENCH_ARGO_ROLLOUTS sets the size). Best on a cluster of its own: ROLLWAY_CLUSTER_DIR, ROLLWAY_API_PORT
+bench-argo: deps controlplane
+	hack/build-argo-rollouts.sh >/dev/null
+	BENCH_SECTIONS=argo node bench/argo-compare.ts
