@@ -427,6 +427,28 @@ void describe('phases 3 and 8, pod targets and ReplicaSet sizes: the replica ari
     world.settle();
     assert.equal(world.sizes()[v2], 0);
   });
+  // Argo documents 0 with a traffic router as "does not scale down" (the user keeps the aborted
+  // canary to debug it); the next update replaces it.
+  void test('abort with a router and abortScaleDownDelaySeconds 0: traffic back to stable, the aborted canary keeps its pods until the next update', () => {
+    const world = routedWorld(routedSpec({ abortScaleDownDelaySeconds: 0, steps: [{ setWeight: 20 }, { pause: {} }] }));
+    const v1 = world.status!.stableRS!;
+    const v2 = world.setImage('v2');
+    world.settle();
+    world.status!.abort = true;
+    world.settle();
+    assert.equal(world.lastPlan?.traffic?.weight.canary, 0);
+    assert.equal(world.sizes()[v1], 10);
+    const kept = world.sizes()[v2];
+    assert.ok((kept ?? 0) > 0, 'the aborted canary keeps its pods');
+    assert.equal(world.replicaSets.get(v2)?.scaleDownDeadline, undefined, 'no scale-down deadline is set');
+    world.now += 3_600_000;
+    world.settle();
+    assert.equal(world.sizes()[v2], kept, 'still there an hour later');
+    const v3 = world.setImage('v3');
+    world.settle();
+    assert.equal(world.sizes()[v2], 0, 'the next update scales it down');
+    assert.ok((world.sizes()[v3] ?? 0) > 0);
+  });
 });
 
 void describe('phase 4, the step walk: weights, pauses, routes, and what a step waits for', () => {

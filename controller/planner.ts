@@ -604,6 +604,8 @@ function oldReplicaSetTarget(c: Ctx, rs: ObservedReplicaSet, out: Outcome): { wa
       requeueAt(deadline);
       return { want: rs.replicas, annotations: {} };
     }
+  } else if (c.rev.routed && rs.replicas > 0 && delay === Infinity) {
+    return { want: rs.replicas, annotations: {} };
   } else if (c.rev.routed && rs.replicas > 0 && delay > 0) {
     requeueAt(now + delay);
     return { want: rs.replicas, annotations: { [SCALE_DOWN_DEADLINE_ANNOTATION]: iso(now + delay) } };
@@ -613,7 +615,7 @@ function oldReplicaSetTarget(c: Ctx, rs: ObservedReplicaSet, out: Outcome): { wa
 }
 
 /**
- * The aborted canary drains by abortScaleDownDelaySeconds, the stable just replaced by
+ * The aborted canary drains by abortScaleDownDelaySeconds (0: never), the stable just replaced by
  * scaleDownDelaySeconds (at once with dynamicStableScale: it has already shrunk as traffic left
  * it). Fully promoted, any old ReplicaSet still running waits scaleDownDelaySeconds too, as in
  * Argo: after a fast rollback the abandoned canary had traffic a moment ago, and the proxy may
@@ -623,7 +625,8 @@ function oldReplicaSetTarget(c: Ctx, rs: ObservedReplicaSet, out: Outcome): { wa
 function scaleDownDelayMs(c: Ctx, rs: ObservedReplicaSet, out: Outcome): number {
   const { canary } = c;
   // Not a schema default: absent, it means something of its own with dynamicStableScale (abortedRoutedSizes).
-  if (rs.hash === c.rev.currentHash) return (canary.abortScaleDownDelaySeconds ?? DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS) * 1000;
+  // 0 leaves the aborted canary running until the next update, as Argo documents for a router.
+  if (rs.hash === c.rev.currentHash) return canary.abortScaleDownDelaySeconds === 0 ? Infinity : (canary.abortScaleDownDelaySeconds ?? DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS) * 1000;
   if (out.inCanary && rs.hash !== out.promotedFrom && rs.hash !== c.prev.stableRS) return 0;
   return c.targets.dynamicStable ? 0 : canary.scaleDownDelaySeconds * 1000;
 }

@@ -54,7 +54,7 @@ export function rollout(trafficRouting: Record<string, unknown>, steps: Record<s
       revisionHistoryLimit: 3,
       selector: { matchLabels: { app: APP } },
       template: { metadata: { labels: { app: APP } }, spec: { containers: [{ name: APP, image: 'example.com/web:blue', ports: [{ name: 'http', containerPort: 8080 }] }] } },
-      strategy: { canary: { stableService: STABLE, canaryService: CANARY, scaleDownDelaySeconds: 0, abortScaleDownDelaySeconds: 0, trafficRouting, steps } },
+      strategy: { canary: { stableService: STABLE, canaryService: CANARY, scaleDownDelaySeconds: 0, abortScaleDownDelaySeconds: 1, trafficRouting, steps } },
     },
   };
 }

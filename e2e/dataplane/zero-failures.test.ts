@@ -3,7 +3,8 @@
 // a canary to 100% that completes, an abort, a fast rollback (the template set back to the stable
 // one mid-rollout) and a new revision mid-rollout. Any request without a 2xx answer fails the
 // scenario; the counts (requests, answers per revision) are printed. Old pods are scaled down at
-// once (scaleDownDelaySeconds and abortScaleDownDelaySeconds 0), so what keeps requests whole is
+// once or nearly (scaleDownDelaySeconds 0, abortScaleDownDelaySeconds 1: 0 would keep the aborted
+// canary, as in Argo), so what keeps requests whole is
 // the order of the controller's writes and the pods' grace period (pod-server.ts drainingUntil).
 // With any failure a timeline is printed: pods, weights, the pod server's listeners and each
 // failed request with the pod address Traefik sent it to (its access log).
