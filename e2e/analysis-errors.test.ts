@@ -6,31 +6,21 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before } from 'node:test';
 import type { RolloutObject } from '../controller/controller.ts';
-import { phaseIs, rolloutRef, rolloutYaml, runsOf, setImage } from './analysis-fixtures.ts';
+import { phaseIs, rolloutRef, rolloutYaml, runsOf, setImage, templateYaml as template } from './analysis-fixtures.ts';
 import { scenario, startController } from './harness.ts';
-import { closeLocal } from '../testing/http-server.ts';
+import { closeLocal, listenLocal } from '../testing/http-server.ts';
 
 let server: http.Server;
 let url = '';
 
 before(async () => {
   server = http.createServer((_req, res) => res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"ok": true}'));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/health`;
+  url = `${await listenLocal(server)}/health`;
 });
 
 after(async () => {
   await closeLocal(server);
 });
-
-const template = (name: string, body: string): string => `
-apiVersion: rollway.dev/v1alpha1
-kind: AnalysisTemplate
-metadata: {name: ${name}}
-spec:
-${body}
-`;
 
 const CASES = [
   {

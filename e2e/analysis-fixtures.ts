@@ -55,6 +55,15 @@ ${options.background ? `      analysis:\n${options.background}` : ''}
 `;
 }
 
+/** An AnalysisTemplate named `name` whose spec is `body` (YAML indented under `spec:`). */
+export const templateYaml = (name: string, body: string): string => `
+apiVersion: rollway.dev/v1alpha1
+kind: AnalysisTemplate
+metadata: {name: ${name}}
+spec:
+${body}
+`;
+
 export const phaseIs = (phase: string, extra: (ro: RolloutObject) => boolean = () => true) => (ro: RolloutObject | undefined): boolean =>
   ro?.status?.phase === phase && ro.status.observedGeneration === String(ro.metadata.generation) && extra(ro);
 

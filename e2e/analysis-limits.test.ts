@@ -9,18 +9,16 @@ import http from 'node:http';
 import net from 'node:net';
 import { after, before } from 'node:test';
 import type { RolloutObject } from '../controller/controller.ts';
-import { phaseIs, rolloutRef, rolloutYaml, runsOf, setImage, type RunObject } from './analysis-fixtures.ts';
+import { phaseIs, rolloutRef, rolloutYaml, runsOf, setImage, templateYaml as template, type RunObject } from './analysis-fixtures.ts';
 import { scenario, sleep, startController } from './harness.ts';
-import { closeLocal } from '../testing/http-server.ts';
+import { closeLocal, listenLocal } from '../testing/http-server.ts';
 
 let server: http.Server;
 let url = '';
 
 before(async () => {
   server = http.createServer((_req, res) => res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"ok": true, "latency": [120, 450, 999]}'));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/health`;
+  url = `${await listenLocal(server)}/health`;
 });
 
 after(async () => {
@@ -43,14 +41,6 @@ async function healthzMs(port: number): Promise<number> {
   await res.arrayBuffer();
   return performance.now() - started;
 }
-
-const template = (name: string, body: string): string => `
-apiVersion: rollway.dev/v1alpha1
-kind: AnalysisTemplate
-metadata: {name: ${name}}
-spec:
-${body}
-`;
 
 const DEEP = `${'('.repeat(10_000)}result.ok == true${')'.repeat(10_000)}`;
 
