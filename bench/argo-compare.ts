@@ -227,8 +227,9 @@ async function stepAndMemory(cluster: Cluster, side: Side): Promise<Omit<Figures
       rssMiB: Math.round(rssMiB(proc.pid)),
     };
   } finally {
-    await proc.kill('SIGKILL');
+    // The namespace goes first: Rollway holds a finalizer on a Rollout while it routes traffic.
     await removed(cluster, ns);
+    await proc.kill('SIGKILL');
   }
 }
 
@@ -263,7 +264,7 @@ async function main(): Promise<void> {
   for (const side of [rollwaySide(kubeconfig), argoSide(binary, kubeconfig)]) {
     const readyMs = await startup(cluster, side);
     figures.set(side.name, { readyMs, ...(await stepAndMemory(cluster, side)) });
-    process.stderr.write(`bench-argo: ${side.name} measured\n`);
+    process.stderr.write(`bench-argo: ${side.name} measured: ${JSON.stringify(figures.get(side.name))}\n`);
   }
   const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   for (const line of comparisonLines(figures.get('Rollway')!, figures.get('Argo Rollouts')!, COUNT, load)) process.stdout.write(`${line}\n`);
