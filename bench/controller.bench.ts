@@ -177,8 +177,10 @@ async function main(): Promise<void> {
       let allStarted: () => void = () => undefined;
       const started = new Promise<void>((resolve) => (allStarted = resolve));
       const abort = new AbortController();
-      const watching = cluster.client.watch<RolloutObject>(rolloutsRef(ns.name), {}, (event) => {
+      let seen: string | undefined;
+      const onEvent = (event: { object: RolloutObject }): void => {
         const ro = event.object;
+        seen = ro.metadata.resourceVersion ?? seen;
         const name = ro.metadata.name;
         if (name === undefined) return; // a bookmark
         if (!name.startsWith('p')) {
@@ -189,7 +191,13 @@ async function main(): Promise<void> {
         if (pause) starts.set(name, Date.parse(pause.startTime));
         if (starts.size > 0) allStarted();
         if (starts.has(name) && !ends.has(name) && (ro.status?.currentStepIndex ?? 0) >= 2) ends.set(name, Date.now());
-      }, { signal: abort.signal });
+      };
+      // Under load the API server ends watches early: resume from the last version seen.
+      const watching = (async () => {
+        while (!abort.signal.aborted) {
+          await cluster.client.watch<RolloutObject>(rolloutsRef(ns.name), seen ? { resourceVersion: seen } : {}, onEvent, { signal: abort.signal }).catch(() => sleep(100));
+        }
+      })();
       for (let i = 0; i < PAUSES; i++) await cluster.patch(rolloutsRef(ns.name, `p${i}`), { spec: { template: { spec: { containers: [{ name: 'app', image: 'app:2' }] } } } });
       let promoted = 0;
       if (steppers > 0) {
