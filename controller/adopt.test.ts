@@ -159,3 +159,14 @@ void test('an adopted blue-green Rollout awaiting promotion keeps its preview st
   assert.equal(p.status.currentPodHash, '58cd967857');
   assert.ok((p.status.pauseConditions ?? []).length > 0, 'still waiting for promotion');
 });
+
+void test('the planner names the current revision with the hash the controller kept for the generation', () => {
+  const world = argoWorld(false);
+  const kept = planRollout({ ...planInputOf(world), templateHash: 'keptkeptkp' });
+  assert.equal(kept.create?.name, 'shop-keptkeptkp', 'not hashed again');
+  assert.equal(kept.status.currentPodHash, 'keptkeptkp');
+});
+
+function planInputOf(world: ReturnType<typeof argoWorld>): Parameters<typeof planRollout>[0] {
+  return { rollout: { name: 'shop', namespace: 'ns', uid: 'u1', generation: 1, spec: parsePlanSpec(world.spec), status: world.status }, replicaSets: world.replicaSets, pods: [], services: {}, specIssues: [], notImplemented: [], router: { name: 'test', capabilities: replicaRatioCapabilities }, trafficVerified: true, now: NOW };
+}

@@ -89,9 +89,12 @@ export function adoptedHash(replicaSets: readonly AdoptionCandidate[], template:
   return (matches.find((rs) => rs.hash === currentPodHash) ?? matches.reduce((a, b) => (b.revision > a.revision ? b : a))).hash;
 }
 
-/** The current revision's hash: ours when a ReplicaSet carries it or none can be adopted. */
-export function currentPodHash(replicaSets: readonly AdoptionCandidate[], template: unknown, collisionCount: number, previous: string | undefined): string {
-  const computed = podTemplateHash(template, collisionCount);
+/**
+ * The current revision's hash: ours when a ReplicaSet carries it or none can be adopted. `known`
+ * is podTemplateHash(template, collisionCount) when the caller has it already.
+ */
+export function currentPodHash(replicaSets: readonly AdoptionCandidate[], template: unknown, collisionCount: number, previous: string | undefined, known?: string): string {
+  const computed = known ?? podTemplateHash(template, collisionCount);
   if (replicaSets.some((rs) => rs.hash === computed)) return computed;
   return adoptedHash(replicaSets, template, previous) ?? computed;
 }

@@ -84,7 +84,7 @@ function startRevision(input: PlannedInput, plan: Plan): Ctx {
   const bg = spec.strategy?.blueGreen as PlanBlueGreen;
   const prev: StatusView = rollout.status ?? {};
   const { status, events } = plan;
-  const currentHash = currentPodHash(input.replicaSets, spec.template, prev.collisionCount ?? 0, prev.currentPodHash);
+  const currentHash = currentPodHash(input.replicaSets, spec.template, prev.collisionCount ?? 0, prev.currentPodHash, input.templateHash);
   const byHash = new Map(input.replicaSets.map((rs) => [rs.hash, rs]));
   const maxRevision = Math.max(0, ...input.replicaSets.map((rs) => rs.revision));
   const newRS = byHash.get(currentHash);

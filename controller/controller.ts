@@ -16,6 +16,7 @@ import { templateKey } from './adopt.ts';
 import { trimPod, trimRollout, trimService } from './cache-trim.ts';
 import { stepEvents } from './step-event.ts';
 import { ValidationMemo } from './validation-memo.ts';
+import { TemplateHashMemo } from './template-hash-memo.ts';
 import { planStatusFirst } from './status-first.ts';
 import { POD_TEMPLATE_HASH_LABEL } from '../api/hash.ts';
 import { EPHEMERAL_METADATA_ANNOTATION, usesPodTemplateExtras } from './pod-metadata.ts';
@@ -92,6 +93,8 @@ export class RolloutController {
   private readonly deleted = new Set<string>();
   /** each Rollout's spec validated once per generation */
   private readonly validations = new ValidationMemo();
+  /** each Rollout's pod-template hash, computed once per generation */
+  private readonly templateHashes = new TemplateHashMemo();
   // Writes that keep failing with conflicts mean our cache is behind (a watch that silently
   // stalled, say, after an API server restart): list again instead of re-planning from it.
   private readonly conflicts = new ConflictStorm(() => {
@@ -320,6 +323,7 @@ export class RolloutController {
     if (!rollout) {
       this.writtenOver.delete(key);
       this.validations.forget(key);
+      this.templateHashes.forget(key);
       // Only a deletion we saw: a key from another instance's ReplicaSet names a Rollout that is not ours.
       if (namespace && this.deleted.delete(key)) await this.releaseServices(namespace, name, undefined);
       return;
@@ -390,7 +394,9 @@ export class RolloutController {
     // an invalid Rollout is planned from its issues alone, so its spec is never read.
     const spec = validation.ok ? { ...planSpec(validation.rollout.spec), template: planned.spec.template, selector: planned.spec.selector } : UNREAD_SPEC;
     const view: PlannedInput['rollout'] = { name, namespace: ns, uid: rollout.metadata.uid ?? '', generation: rollout.metadata.generation ?? 0, spec, status: rollout.status };
-    const input: PlannedInput = { rollout: view, replicaSets, pods, services, specIssues, notImplemented, router, trafficVerified: true, now: this.now(), analysisRuns: this.analysis.observe(rollout), experiments: this.experiments.observe(rollout), workload };
+    // Kept per generation for the Rollout's own template; a Deployment's (workloadRef) is hashed each time.
+    const templateHash = validation.ok && planned === rollout ? this.templateHashes.hash(key, rollout.metadata, spec.template, rollout.status?.collisionCount ?? 0) : undefined;
+    const input: PlannedInput = { rollout: view, replicaSets, pods, services, specIssues, notImplemented, router, trafficVerified: true, now: this.now(), analysisRuns: this.analysis.observe(rollout), experiments: this.experiments.observe(rollout), workload, templateHash };
     let plan = planRollout(input);
 
     // Grow first, then point Services, then move traffic, then shrink: pods exist before

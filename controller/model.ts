@@ -79,6 +79,8 @@ export interface PlanInput {
   experiments?: ObservedExperiment[];
   /** the Deployment spec.workloadRef names (absent: none, or not found) */
   workload?: ObservedWorkload | undefined;
+  /** podTemplateHash(spec.template, status.collisionCount) when the caller kept it (absent: computed) */
+  templateHash?: string | undefined;
 }
 
 export interface ReplicaSetCreate {

@@ -193,7 +193,7 @@ export function resolveRevision(input: PlannedInput, prev: StatusView, draft: Dr
   const canary = spec.strategy?.canary;
   const maxTrafficWeight = (canary?.trafficRouting as { maxTrafficWeight?: number } | undefined)?.maxTrafficWeight;
   const steps = percentSteps(canary?.steps ?? [], maxTrafficWeight);
-  const currentHash = currentPodHash(input.replicaSets, spec.template, prev.collisionCount ?? 0, prev.currentPodHash);
+  const currentHash = currentPodHash(input.replicaSets, spec.template, prev.collisionCount ?? 0, prev.currentPodHash, input.templateHash);
   const digest = stepsHash(steps);
   const templateChanged = prev.currentPodHash !== currentHash;
   // Edited steps mid-rollout run from the start of the new list.
