@@ -33,6 +33,7 @@ import { ExperimentController, templateLookup } from './experiment-controller.ts
 import { Informer, keyOf, splitKey, type Logger } from '../kube/informer.ts';
 import { WorkQueue, type ReconcileOutcome } from '../kube/workqueue.ts';
 import { RoutingWatch } from './routing-watch.ts';
+import { RoutingIndex, routingObjectKey } from './routing-index.ts';
 import { OwnerIndex } from '../kube/owner-index.ts';
 import { ConflictStorm } from '../kube/conflict-storm.ts';
 import { APPLIED_ROUTING_ANNOTATION, releaseOrphan, releaseTrafficRouting, rememberedRouting, rolloutMetadataPatch, subjectOf, TRAFFIC_ROUTING_FINALIZER } from './release.ts';
@@ -95,6 +96,8 @@ export class RolloutController {
   private readonly validations = new ValidationMemo();
   /** each Rollout's pod-template hash, computed once per generation */
   private readonly templateHashes = new TemplateHashMemo();
+  /** routing object → the Rollouts that name it, for the routing watch's events */
+  private readonly routingIndex = new RoutingIndex();
   // Writes that keep failing with conflicts mean our cache is behind (a watch that silently
   // stalled, say, after an API server restart): list again instead of re-planning from it.
   private readonly conflicts = new ConflictStorm(() => {
@@ -169,6 +172,7 @@ export class RolloutController {
 
     this.rollouts.on((event) => {
       if (event.type === 'deleted') this.deleted.add(keyOf(event.object));
+      this.routingIndex.update(keyOf(event.object), event.type === 'deleted' ? undefined : event.object);
       this.queue.add(keyOf(event.object));
     });
     this.replicaSets.on((event) => {
@@ -196,18 +200,14 @@ export class RolloutController {
     this.experimentRuns = new ExperimentController({ client: this.client, namespace: ns, instanceId: options.instanceId, log: this.log, workers: options.workers, now: this.now, canWrite: this.canWrite, templates });
     // A routing object changed (maybe a weight reverted by another writer): reconcile the
     // Rollouts that own it or name it in their trafficRouting.
-    this.routingWatch = new RoutingWatch(this.client, ns, informerLog, (object) => {
+    this.routingWatch = new RoutingWatch(this.client, ns, informerLog, (object, kind) => {
       const meta = object.metadata;
       const owner = meta.ownerReferences?.find((o) => o.kind === ROLLOUT_KIND);
       if (owner) {
         this.queue.add(`${meta.namespace}/${owner.name}`);
         return;
       }
-      const quoted = JSON.stringify(meta.name);
-      for (const ro of this.rollouts.list()) {
-        const routing = ro.spec.strategy?.canary?.trafficRouting;
-        if (routing && JSON.stringify(routing).includes(quoted)) this.queue.add(keyOf(ro));
-      }
+      for (const key of this.routingIndex.rolloutsOf(routingObjectKey(kind, meta.namespace, meta.name))) this.queue.add(key);
     });
     this.deployments.on((event) => {
       const deployment = event.object.metadata;

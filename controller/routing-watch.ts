@@ -34,11 +34,11 @@ export class RoutingWatch {
   private readonly client: KubeClient;
   private readonly namespace: string | undefined;
   private readonly log: Logger;
-  private readonly onChange: (object: KubeObject) => void;
+  private readonly onChange: (object: KubeObject, kind: { group: string; plural: string }) => void;
   /** served routing kinds RBAC does not let us use: router → kinds and the verbs missing */
   private readonly forbidden = new Map<string, string[]>();
 
-  constructor(client: KubeClient, namespace: string | undefined, log: Logger, onChange: (object: KubeObject) => void) {
+  constructor(client: KubeClient, namespace: string | undefined, log: Logger, onChange: (object: KubeObject, kind: { group: string; plural: string }) => void) {
     this.client = client;
     this.namespace = namespace;
     this.log = log;
@@ -67,7 +67,7 @@ export class RoutingWatch {
         },
       );
       informer.on((event) => {
-        if (event.type !== 'added' || informer.hasSynced()) this.onChange(event.object);
+        if (event.type !== 'added' || informer.hasSynced()) this.onChange(event.object, kind);
       });
       informer.start();
       this.informers.push(informer);
