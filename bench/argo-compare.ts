@@ -14,7 +14,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { Cluster, ensureCluster, parseYamlObjects, repoRoot, sleep, startController, type ControllerProcess } from '../e2e/harness.ts';
+import { Cluster, ensureCluster, parseYamlObjects, repoRoot, sleep, startController, superviseProcess, type ControllerProcess } from '../e2e/harness.ts';
 import type { KubeObject, ResourceRef } from '../kube/client.ts';
 import { cpuMs, rssMiB } from './footprint.ts';
 import { apiWrites, comparisonLines, percentile, type Figures } from './argo-compare-report.ts';
@@ -82,26 +82,7 @@ function argoSide(binary: string, kubeconfig: string): Side {
 }
 
 function spawnProcess(binary: string, args: string[], env: NodeJS.ProcessEnv): ControllerProcess {
-  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  let stopping = false;
-  const exited = new Promise<void>((resolve) =>
-    child.once('exit', (code, signal) => {
-      if (!stopping) process.stderr.write(`${path.basename(binary)} exited unexpectedly (code ${code}, signal ${signal}); its log:\n${output.slice(-4000)}\n`);
-      resolve();
-    }),
-  );
-  return {
-    pid: child.pid ?? -1,
-    logs: () => output,
-    kill: async (signal: NodeJS.Signals = 'SIGKILL') => {
-      stopping = true;
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      await exited;
-    },
-  };
+  return superviseProcess(spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], env }), path.basename(binary), 'SIGKILL');
 }
 
 async function waitReady(side: Side, proc: ControllerProcess, timeoutMs = 120_000): Promise<void> {

@@ -4,7 +4,7 @@
 //     await given('a ReplicaSet of 5 replicas', () => cluster.apply(yaml, ns));
 //     await then('5 pods become ready', () => cluster.waitFor(rsRef, (rs) => rs.status?.readyReplicas === 5));
 //   });
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -219,6 +219,32 @@ export interface ControllerProcess {
   kill: (signal?: NodeJS.Signals) => Promise<void>;
 }
 
+/**
+ * Collects a child's output and reports it if the child dies on its own (a controller that
+ * crashes would otherwise only show up as timeouts); kill() sends `defaultSignal` unless told.
+ */
+export function superviseProcess(child: ChildProcess, label: string, defaultSignal: NodeJS.Signals): ControllerProcess {
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  let stopping = false;
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', (code, signal) => {
+      if (!stopping) process.stderr.write(`${label} exited unexpectedly (code ${code}, signal ${signal}); its log:\n${output}\n`);
+      resolve();
+    }),
+  );
+  return {
+    pid: child.pid ?? -1,
+    logs: () => output,
+    kill: async (signal: NodeJS.Signals = defaultSignal) => {
+      stopping = true;
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+  };
+}
+
 export interface ControllerOptions {
   /** the controller's own kubeconfig (default ROLLWAY_E2E_CONTROLLER_KUBECONFIG, else the admin one) */
   kubeconfig?: string;
@@ -244,26 +270,7 @@ export function startController(namespace: string, extraArgs: string[] = [], opt
     [options.launcher ?? path.join(repoRoot, 'cli/rollway.js'), 'controller', '--kubeconfig', kubeconfig, ...scope, '--metrics-port=0', '--healthz-port=-1', '--log-format', 'text', '--lease-duration=3s', ...extraArgs],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } },
   );
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  let stopping = false;
-  const exited = new Promise<void>((resolve) =>
-    child.once('exit', (code, signal) => {
-      // A controller that dies on its own would otherwise only show up as timeouts.
-      if (!stopping) process.stderr.write(`controller for ${namespace} exited unexpectedly (code ${code}, signal ${signal}); its log:\n${output}\n`);
-      resolve();
-    }),
-  );
-  return {
-    pid: child.pid ?? -1,
-    logs: () => output,
-    kill: async (signal: NodeJS.Signals = 'SIGTERM') => {
-      stopping = true;
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      await exited;
-    },
-  };
+  return superviseProcess(child, `controller for ${namespace}`, 'SIGTERM');
 }
 
 /** Runs the `rollway` CLI against the e2e cluster and answers its stdout (throws on a non-zero exit). */
