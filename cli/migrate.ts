@@ -172,7 +172,7 @@ export function blockers(object: Obj, status: Obj): string[] {
   if (!result.ok) return result.issues.map((i) => `Rollway would refuse its spec: ${formatIssue(i)}`);
   const found = result.notImplemented.map((i) => `${i.path} is not implemented in Rollway yet`);
   const experiment = (status.canary as { currentExperiment?: unknown } | undefined)?.currentExperiment;
-  if (typeof experiment === 'string' && experiment !== '') found.push(`its Experiment ${experiment} is running, and Rollway has no Experiments yet: move it once the experiment ends`);
+  if (typeof experiment === 'string' && experiment !== '') found.push(`its Experiment ${experiment} is running, and migrate does not move Experiments: move the Rollout once the experiment ends`);
   return found;
 }
 

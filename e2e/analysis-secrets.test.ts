@@ -154,8 +154,8 @@ scenario(
           assert.match(ro?.status?.message ?? '', /\*\*\*/, `${name}'s status message carries the redacted reason`);
           assertNoSecret(`Rollout ${name} status`, JSON.stringify(ro?.status));
         }
+        await cluster.waitForEvent(ns, undefined, (e) => e.reason === 'AnalysisRunError' && /\*\*\*/.test(e.message ?? ''), { what: 'an AnalysisRunError with the value redacted' });
         const events = await cluster.events(ns);
-        assert.ok(events.some((e) => e.reason === 'AnalysisRunError' && /\*\*\*/.test(e.message ?? '')));
         assertNoSecret('Events', JSON.stringify(events.map((e) => [e.reason, e.message])));
       });
 

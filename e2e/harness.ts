@@ -134,6 +134,24 @@ export class Cluster {
     return list.items.sort((a, b) => eventTime(a).localeCompare(eventTime(b)));
   }
 
+  /**
+   * Waits for an Event about one object that `matches`. The controller writes a reconcile's Events
+   * after its status write, so an Event may land a moment after the status that caused it.
+   */
+  async waitForEvent(namespace: string, involved: { kind: string; name: string } | undefined, matches: (e: ClusterEvent) => boolean, options: { timeoutMs?: number; what?: string } = {}): Promise<ClusterEvent> {
+    const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+    for (;;) {
+      const events = await this.events(namespace, involved);
+      const found = events.find(matches);
+      if (found) return found;
+      if (Date.now() >= deadline) {
+        const shown = events.map((e) => `- ${e.type} ${e.reason}: ${e.message}`).join('\n') || '(none)';
+        throw new Error(`timed out waiting for ${options.what ?? 'an Event'} in ${namespace}${involved ? ` about ${involved.kind}/${involved.name}` : ''}\nEvents seen:\n${shown}`);
+      }
+      await sleep(200);
+    }
+  }
+
   /** A fresh namespace, deleted again by the returned function. */
   async namespace(prefix: string): Promise<{ name: string; remove: () => Promise<void> }> {
     const name = `${prefix}-${randomBytes(3).toString('hex')}`.toLowerCase();

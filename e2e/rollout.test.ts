@@ -219,8 +219,7 @@ scenario('an invalid Rollout beside a valid one: the invalid one is Degraded wit
       const condition = broken!.status!.conditions!.find((c) => c.type === 'InvalidSpec');
       assert.equal(condition?.status, 'True');
       assert.match(condition?.message ?? '', /spec\.selector/);
-      const events = await cluster.events(ns, { kind: 'Rollout', name: 'broken' });
-      assert.ok(events.some((e) => e.type === 'Warning' && e.reason === 'InvalidSpec' && /spec\.selector/.test(e.message ?? '')));
+      await cluster.waitForEvent(ns, { kind: 'Rollout', name: 'broken' }, (e) => e.type === 'Warning' && e.reason === 'InvalidSpec' && /spec\.selector/.test(e.message ?? ''), { what: 'a Warning InvalidSpec naming spec.selector' });
       assert.equal((await cluster.list(rsRef(ns), 'app=something-else')).length, 0, 'nothing was created for it');
     });
     await then('the valid Rollout deploys and completes an update', async () => {

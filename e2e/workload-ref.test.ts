@@ -80,8 +80,7 @@ scenario(
       await then('the Deployment is scaled to 0 (scaleDown: onsuccess) and its pods go', async () => {
         await cluster.waitFor<Deployment>(deploymentRef(ns), (d) => d?.spec.replicas === 0, { what: 'Deployment scaled to 0' });
         await cluster.waitForList<Pod>(podRef(ns), (pods) => live(pods).length === 0, { labelSelector: `app=web,!${HASH}`, what: 'no Deployment pods left' });
-        const events = await cluster.events(ns, { kind: 'Rollout', name: 'web' });
-        assert.ok(events.some((e) => e.reason === 'ScalingDeployment'), 'the scale-down is an Event on the Rollout');
+        await cluster.waitForEvent(ns, { kind: 'Rollout', name: 'web' }, (e) => e.reason === 'ScalingDeployment', { what: 'the scale-down as an Event on the Rollout' });
       });
 
       await when('the Deployment\'s image changes to yellow', () => cluster.patch(deploymentRef(ns), { spec: { template: { spec: { containers: [{ name: 'web', image: 'argoproj/rollouts-demo:yellow' }] } } } }, 'strategic'));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ApiCallCounter, KubeApiError, KubeClient, resourcePath } from './client.ts';
+import { ApiCallCounter, KubeApiError, KubeClient, resourcePath, retryAfterMs } from './client.ts';
 
 void test('resourcePath builds core, group, namespaced, named and subresource URLs', () => {
   assert.equal(resourcePath({ group: '', version: 'v1', plural: 'pods' }), '/api/v1/pods');
@@ -87,6 +87,74 @@ void test('open watches never take the sockets requests need (40 watches, then a
     await Promise.all(watches);
     client.close();
     server.closeAllConnections();
+    server.close();
+  }
+});
+
+void test('retryAfterMs: only a 429 or 5xx that names a wait in seconds is retried, never longer than 10 s', () => {
+  assert.equal(retryAfterMs(429, '1'), 1000);
+  assert.equal(retryAfterMs(503, '2'), 2000);
+  assert.equal(retryAfterMs(429, '600'), 10_000);
+  assert.equal(retryAfterMs(429, undefined), undefined);
+  assert.equal(retryAfterMs(500, undefined), undefined);
+  assert.equal(retryAfterMs(409, '1'), undefined);
+  assert.equal(retryAfterMs(429, 'Wed, 21 Oct 2015 07:28:00 GMT'), undefined);
+});
+
+void test('a request the API server answers with 429 and Retry-After is sent again (a new CRD\'s storage still initializing)', async () => {
+  const http = await import('node:http');
+  const bodies: string[] = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      bodies.push(body);
+      if (bodies.length <= 2) {
+        res.writeHead(429, { 'Content-Type': 'application/json', 'Retry-After': '0' });
+        res.end(JSON.stringify({ kind: 'Status', reason: 'TooManyRequests', message: 'storage is (re)initializing', code: 429 }));
+      } else {
+        res.writeHead(201, { 'Content-Type': 'application/json' });
+        res.end(body);
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  const client = new KubeClient({ server: `http://127.0.0.1:${port}`, namespace: 'default', contextName: 't', authenticate: () => Promise.resolve() });
+  try {
+    const created = await client.create({ group: '', version: 'v1', plural: 'configmaps', namespace: 'a' }, { metadata: { name: 'c' } });
+    assert.equal(created.metadata.name, 'c');
+    assert.equal(bodies.length, 3, 'two refusals, then the answer');
+    assert.ok(bodies.every((b) => JSON.parse(b).metadata.name === 'c'), 'the body is sent again each time');
+    assert.equal(client.calls.counts.get('create 429'), 2);
+  } finally {
+    client.close();
+    server.close();
+  }
+});
+
+void test('a 429 without Retry-After, or one that never ends, fails with the server\'s message', async () => {
+  const http = await import('node:http');
+  let requests = 0;
+  let retryAfter: string | undefined;
+  const server = http.createServer((_req, res) => {
+    requests++;
+    res.writeHead(429, { 'Content-Type': 'application/json', ...(retryAfter ? { 'Retry-After': retryAfter } : {}) });
+    res.end(JSON.stringify({ kind: 'Status', reason: 'TooManyRequests', message: 'too many requests', code: 429 }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  const client = new KubeClient({ server: `http://127.0.0.1:${port}`, namespace: 'default', contextName: 't', authenticate: () => Promise.resolve() });
+  const pods = { group: '', version: 'v1', plural: 'pods', namespace: 'a' };
+  try {
+    await assert.rejects(client.list(pods), (err: unknown) => err instanceof KubeApiError && err.statusCode === 429 && /too many requests/.test(err.message));
+    assert.equal(requests, 1);
+    requests = 0;
+    retryAfter = '0';
+    await assert.rejects(client.list(pods), (err: unknown) => err instanceof KubeApiError && err.statusCode === 429);
+    assert.equal(requests, 10, 'given up after 10 attempts');
+  } finally {
+    client.close();
     server.close();
   }
 });

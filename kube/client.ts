@@ -4,6 +4,7 @@
 // call is counted, every error is typed and a patch always carries an explicit content type.
 import https from 'node:https';
 import http from 'node:http';
+import { setTimeout as delay } from 'node:timers/promises';
 import { loadConnection, type ConnectionConfig } from './kubeconfig.ts';
 
 export interface ResourceRef {
@@ -118,6 +119,20 @@ export class ApiCallCounter {
   }
 }
 
+/** How often a request is sent when the server keeps answering "come back later" (client-go's count). */
+const MAX_ATTEMPTS_WHEN_TOLD_TO_RETRY = 10;
+
+/**
+ * The wait the API server asked for, or undefined when the answer is final. As client-go does:
+ * a 429 or 5xx carrying Retry-After was not acted on (a watch cache still filling for a new CRD,
+ * priority and fairness shedding load), so the same request is sent again after that many seconds.
+ */
+export function retryAfterMs(status: number, retryAfter: string | undefined): number | undefined {
+  if (status !== 429 && status < 500) return undefined;
+  if (retryAfter === undefined || !/^\d+$/.test(retryAfter.trim())) return undefined;
+  return Math.min(Number(retryAfter), 10) * 1000;
+}
+
 export function resourcePath(ref: ResourceRef): string {
   const base = ref.group === '' ? `/api/${ref.version}` : `/apis/${ref.group}/${ref.version}`;
   let path = base;
@@ -164,12 +179,19 @@ export class KubeClient {
     if (method !== 'GET' && this.writeGuard && !this.writeGuard(method, path)) {
       throw new Error(`write refused (${method} ${path}): this process no longer holds the leader lease`);
     }
-    const res = await this.open(method, path, options);
-    const text = await readAll(res);
-    const status = res.statusCode ?? 0;
-    this.calls.add(verbOf(method, path, options), status);
-    if (status >= 400) throw toApiError(status, text);
-    return (text.length > 0 ? JSON.parse(text) : undefined) as T;
+    for (let attempt = 1; ; attempt++) {
+      const res = await this.open(method, path, options);
+      const text = await readAll(res);
+      const status = res.statusCode ?? 0;
+      this.calls.add(verbOf(method, path, options), status);
+      const wait = retryAfterMs(status, res.headers['retry-after']);
+      if (wait !== undefined && attempt < MAX_ATTEMPTS_WHEN_TOLD_TO_RETRY && !options.signal?.aborted) {
+        await delay(wait, undefined, options.signal ? { signal: options.signal } : {});
+        continue;
+      }
+      if (status >= 400) throw toApiError(status, text);
+      return (text.length > 0 ? JSON.parse(text) : undefined) as T;
+    }
   }
 
   get<T extends KubeObject>(ref: ResourceRef, signal?: AbortSignal): Promise<T> {
