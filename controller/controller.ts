@@ -33,7 +33,7 @@ import { ExperimentController, templateLookup } from './experiment-controller.ts
 import { Informer, keyOf, splitKey, type Logger } from '../kube/informer.ts';
 import { WorkQueue, type ReconcileOutcome } from '../kube/workqueue.ts';
 import { RoutingWatch } from './routing-watch.ts';
-import { RoutingIndex, routingObjectKey } from './routing-index.ts';
+import { DEPLOYMENT_KIND, NamedObjectIndex, namedObjectKey, SERVICE_KIND } from './named-object-index.ts';
 import { OwnerIndex } from '../kube/owner-index.ts';
 import { ConflictStorm } from '../kube/conflict-storm.ts';
 import { APPLIED_ROUTING_ANNOTATION, releaseOrphan, releaseTrafficRouting, rememberedRouting, rolloutMetadataPatch, subjectOf, TRAFFIC_ROUTING_FINALIZER } from './release.ts';
@@ -97,7 +97,7 @@ export class RolloutController {
   /** each Rollout's pod-template hash, computed once per generation */
   private readonly templateHashes = new TemplateHashMemo();
   /** routing object → the Rollouts that name it, for the routing watch's events */
-  private readonly routingIndex = new RoutingIndex();
+  private readonly namedObjects = new NamedObjectIndex();
   // Writes that keep failing with conflicts mean our cache is behind (a watch that silently
   // stalled, say, after an API server restart): list again instead of re-planning from it.
   private readonly conflicts = new ConflictStorm(() => {
@@ -172,7 +172,7 @@ export class RolloutController {
 
     this.rollouts.on((event) => {
       if (event.type === 'deleted') this.deleted.add(keyOf(event.object));
-      this.routingIndex.update(keyOf(event.object), event.type === 'deleted' ? undefined : event.object);
+      this.namedObjects.update(keyOf(event.object), event.type === 'deleted' ? undefined : event.object);
       this.queue.add(keyOf(event.object));
     });
     this.replicaSets.on((event) => {
@@ -207,20 +207,15 @@ export class RolloutController {
         this.queue.add(`${meta.namespace}/${owner.name}`);
         return;
       }
-      for (const key of this.routingIndex.rolloutsOf(routingObjectKey(kind, meta.namespace, meta.name))) this.queue.add(key);
+      for (const key of this.namedObjects.rolloutsOf(namedObjectKey(kind, meta.namespace, meta.name))) this.queue.add(key);
     });
     this.deployments.on((event) => {
-      const deployment = event.object.metadata;
-      for (const ro of this.rollouts.list(deployment.namespace)) if (ro.spec.workloadRef?.name === deployment.name) this.queue.add(keyOf(ro));
+      const { namespace, name } = event.object.metadata;
+      for (const key of this.namedObjects.rolloutsOf(namedObjectKey(DEPLOYMENT_KIND, namespace, name))) this.queue.add(key);
     });
     this.services.on((event) => {
-      const svc = event.object.metadata;
-      for (const ro of this.rollouts.list(svc.namespace)) {
-        const c = ro.spec.strategy?.canary;
-        const bg = ro.spec.strategy?.blueGreen;
-        if (c && (c.canaryService === svc.name || c.stableService === svc.name)) this.queue.add(keyOf(ro));
-        else if (bg && (bg.activeService === svc.name || bg.previewService === svc.name)) this.queue.add(keyOf(ro));
-      }
+      const { namespace, name } = event.object.metadata;
+      for (const key of this.namedObjects.rolloutsOf(namedObjectKey(SERVICE_KIND, namespace, name))) this.queue.add(key);
     });
   }
 

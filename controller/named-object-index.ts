@@ -1,20 +1,24 @@
-// Which Rollouts name each routing object (VirtualService, DestinationRule, HTTPRoute...), so an
-// event of that object requeues those Rollouts alone. Each event used to scan every Rollout's
-// trafficRouting (a JSON text search per Rollout): about 3% of the controller's CPU per weight step
-// with 100 Rollouts stepping among 1000 (bench/cpu-profile.ts). A Rollout's routing objects follow
+// Which Rollouts name each object (a routing object such as a VirtualService or HTTPRoute, a
+// canary/stable/active/preview Service, a workloadRef Deployment), so an event of that object
+// requeues those Rollouts alone. Each event used to scan every Rollout of the namespace (for
+// routing objects a JSON text search per Rollout: about 3% of the controller's CPU per weight step
+// with 100 Rollouts stepping among 1000, bench/cpu-profile.ts). The objects a Rollout names follow
 // from its spec, so they are computed again only when its uid or generation moves.
 import type { RolloutObject } from '../api/views.ts';
 import { routingObjectsOf } from '../routers/registry.ts';
 
-/** A routing object by kind and place: `group/plural/namespace/name`. */
-export const routingObjectKey = (kind: { group: string; plural: string }, namespace: string | undefined, name: string | undefined): string =>
+/** An object by kind and place: `group/plural/namespace/name`. */
+export const namedObjectKey = (kind: { group: string; plural: string }, namespace: string | undefined, name: string | undefined): string =>
   `${kind.group}/${kind.plural}/${namespace ?? ''}/${name ?? ''}`;
 
-export class RoutingIndex {
+export const SERVICE_KIND = { group: '', plural: 'services' };
+export const DEPLOYMENT_KIND = { group: 'apps', plural: 'deployments' };
+
+export class NamedObjectIndex {
   private readonly rolloutsByObject = new Map<string, Set<string>>();
   private readonly objectsByRollout = new Map<string, { id: string; objects: string[] }>();
 
-  /** Indexes the routing objects a Rollout names; undefined (a deleted Rollout) removes it. */
+  /** Indexes the objects a Rollout names; undefined (a deleted Rollout) removes it. */
   update(key: string, rollout: RolloutObject | undefined): void {
     const id = rollout ? `${rollout.metadata.uid ?? ''}/${rollout.metadata.generation ?? ''}` : '';
     const kept = this.objectsByRollout.get(key);
@@ -31,12 +35,12 @@ export class RoutingIndex {
     this.objectsByRollout.set(key, { id, objects });
   }
 
-  /** The keys of the Rollouts that name this routing object. */
+  /** The keys of the Rollouts that name this object. */
   rolloutsOf(objectKey: string): string[] {
     return [...(this.rolloutsByObject.get(objectKey) ?? [])];
   }
 
-  /** How many routing objects are indexed (for tests: entries go with their Rollouts). */
+  /** How many objects are indexed (for tests: entries go with their Rollouts). */
   get objectCount(): number {
     return this.rolloutsByObject.size;
   }
@@ -49,10 +53,16 @@ export class RoutingIndex {
 }
 
 function objectsNamedBy(rollout: RolloutObject): string[] {
-  const canary = rollout.spec.strategy?.canary;
-  const trafficRouting = canary?.trafficRouting as Record<string, unknown> | undefined;
-  if (!trafficRouting) return [];
   const namespace = rollout.metadata.namespace ?? '';
+  const canary = rollout.spec.strategy?.canary;
+  const blueGreen = rollout.spec.strategy?.blueGreen;
+  const services = [canary?.canaryService, canary?.stableService, blueGreen?.activeService, blueGreen?.previewService].filter((s): s is string => !!s);
+  const named = services.map((name) => namedObjectKey(SERVICE_KIND, namespace, name));
+  // The kind is not checked, as before: any workloadRef name requeues on a Deployment of that name.
+  const workload = rollout.spec.workloadRef?.name;
+  if (workload) named.push(namedObjectKey(DEPLOYMENT_KIND, namespace, workload));
+  const trafficRouting = canary?.trafficRouting as Record<string, unknown> | undefined;
+  if (!trafficRouting) return named;
   const where = { namespace, rolloutName: rollout.metadata.name ?? '', canaryService: canary?.canaryService ?? '', stableService: canary?.stableService ?? '' };
-  return routingObjectsOf(trafficRouting, where).map((o) => routingObjectKey(o, o.namespace, o.name));
+  return [...named, ...routingObjectsOf(trafficRouting, where).map((o) => namedObjectKey(o, o.namespace, o.name))];
 }
