@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createLogger, parseLogFormat, parseLogLevel, type LoggerOptions } from './log.ts';
+import { createLogger, parseLogFormat, parseLogLevel, stderrBatch, type LoggerOptions } from './log.ts';
 
 const at = new Date('2026-11-30T20:00:00.000Z');
 
@@ -47,4 +47,26 @@ void test('--log-level and --log-format: the accepted values, the TTY default, a
   assert.equal(parseLogFormat(undefined, true), 'text', 'a person at a terminal');
   assert.equal(parseLogFormat(undefined, false), 'json', 'a pod or a pipe');
   assert.throws(() => parseLogFormat('xml', false), /--log-format must be json or text, got "xml"/);
+});
+
+void test('stderrBatch: the lines of one turn of the event loop go out in one write, in order; the next turn in the next', async () => {
+  const writes: string[] = [];
+  const write = stderrBatch((text) => writes.push(text), () => undefined);
+  write('a\n');
+  write('b\n');
+  assert.deepEqual(writes, [], 'nothing written inside the turn');
+  await new Promise((resolve) => setImmediate(resolve));
+  write('c\n');
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(writes, ['a\nb\n', 'c\n']);
+});
+
+void test('a process that exits right after logging still writes the line (the batch is flushed at exit)', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { fileURLToPath } = await import('node:url');
+  const log = fileURLToPath(new URL('./log.ts', import.meta.url));
+  const script = `import { createLogger } from ${JSON.stringify(log)}; createLogger({ format: 'text' })('error', 'last words', { code: 7 }); process.exit(3);`;
+  const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+  assert.equal(run.status, 3);
+  assert.match(run.stderr, /ERROR last words code=7/);
 });

@@ -38,7 +38,7 @@ export function parseLogFormat(value: string | undefined, isTTY = process.stderr
 export function createLogger(options: LoggerOptions = {}): Logger {
   const rank = LOG_LEVELS.indexOf(options.level ?? 'info');
   const format = options.format ?? parseLogFormat(undefined);
-  const write = options.write ?? ((line: string) => void process.stderr.write(line));
+  const write = options.write ?? sharedStderr();
   const now = options.now ?? (() => new Date());
   const base = options.base ?? {};
   return (level, msg, fields = {}) => {
@@ -55,6 +55,36 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     write(`${time} ${level.toUpperCase().padEnd(5)} ${msg}${extra ? ` ${extra}` : ''}\n`);
   };
 }
+
+/**
+ * A writer that sends the lines of one turn of the event loop to `out` in one write, in order.
+ * stderr on a pipe or file is written synchronously, a system call per line: a burst of
+ * reconciles spent about twice the CPU on logging that way (100,000 lines: 800-1000 ms vs 425-450
+ * ms batched). What is pending goes out synchronously at exit, so a crash loses no line.
+ */
+export function stderrBatch(out: (text: string) => void = (text) => void process.stderr.write(text), onExit: (flush: () => void) => void = (flush) => process.on('exit', flush)): (line: string) => void {
+  let pending: string[] = [];
+  let scheduled = false;
+  const flush = (): void => {
+    scheduled = false;
+    if (pending.length === 0) return;
+    const text = pending.join('');
+    pending = [];
+    out(text);
+  };
+  onExit(flush);
+  return (line) => {
+    pending.push(line);
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(flush);
+    }
+  };
+}
+
+// One batch for every logger of the process, so lines stay in order and one exit hook flushes them.
+let stderrWriter: ((line: string) => void) | undefined;
+const sharedStderr = (): ((line: string) => void) => (stderrWriter ??= stderrBatch());
 
 // An Error in the fields is written as its message (JSON.stringify would give {}); a bigint as text.
 function jsonSafe(_key: string, value: unknown): unknown {
