@@ -14,9 +14,9 @@ import { complete, completionScript } from './completion.ts';
 import { routerPluginSpecs } from '../routers/load.ts';
 import { SMI_VERSIONS } from '../routers/smi/render.ts';
 import { LiveOutput, Throttle } from './live.ts';
-import { ANALYSIS_RUN_PLURAL, analysisRunsMissing, fetchRolloutViews, fetchSnapshot, RolloutWatch, serves } from '../client/observe.ts';
+import { ANALYSIS_RUN_PLURAL, analysisRunsMissing, fetchRolloutViews, fetchSnapshot, forbiddenNote, RolloutWatch, serves } from '../client/observe.ts';
 import { renderAnalysisRun, renderList, renderRollout, statusLabel, table } from './render.ts';
-import { analysisRunView, buildView, formatDuration, phaseOf, type AnalysisRunObject } from '../client/view.ts';
+import { analysisRunView, buildView, formatDuration, phaseOf, type AnalysisRunObject, type RolloutSnapshot } from '../client/view.ts';
 import { EXPERIMENT_COMMANDS, runExperimentCommand } from './experiments.ts';
 
 export const VERSION = '0.1.0';
@@ -289,8 +289,10 @@ async function getRolloutCommand(ctx: Context): Promise<number> {
     return 0;
   }
   const color = useColor(ctx.flags);
+  const render = (snapshot: RolloutSnapshot): string =>
+    renderRollout(buildView(snapshot), { now: Date.now(), color }) + (snapshot.forbidden ? `${forbiddenNote(snapshot.forbidden)}\n` : '');
   if (!ctx.flags.watch) {
-    process.stdout.write(renderRollout(buildView(await fetchSnapshot(client, ns, name)), { now: Date.now(), color }));
+    process.stdout.write(render(await fetchSnapshot(client, ns, name)));
     return 0;
   }
   await getRollout(client, ns, name); // a missing rollout is an error, not an empty screen
@@ -298,7 +300,7 @@ async function getRolloutCommand(ctx: Context): Promise<number> {
   return watchFrames(
     () => {
       const snapshot = watch.snapshot(ns, name);
-      const body = snapshot ? renderRollout(buildView(snapshot), { now: Date.now(), color }) : `rollout "${name}" not found in namespace "${ns}" (deleted?); still watching\n`;
+      const body = snapshot ? render(snapshot) : `rollout "${name}" not found in namespace "${ns}" (deleted?); still watching\n`;
       return watch.lastError ? `${body}\nwatch: ${watch.lastError}\n` : body;
     },
     watch,

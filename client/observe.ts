@@ -31,6 +31,23 @@ export async function serves(client: KubeClient, group: string, version: string,
   }
 }
 
+/**
+ * The items of an optional part of a view (AnalysisRuns, Experiments), or undefined when the
+ * user may not list them: a role made before Experiments existed must not break `get rollout`.
+ */
+async function listIfAllowed<T extends KubeObject>(client: KubeClient, ref: ResourceRef): Promise<T[] | undefined> {
+  try {
+    return (await client.list<T>(ref)).items;
+  } catch (err) {
+    if (err instanceof KubeApiError && err.statusCode === 403) return undefined;
+    throw err;
+  }
+}
+
+/** What a user without the list permission is told instead of the objects (kubectl auth can-i's resource name). */
+export const forbiddenNote = (plurals: readonly string[]): string =>
+  `not shown: ${plurals.map((p) => `${p}.${ROLLOUT_GROUP}`).join(', ')} (you may not list them: ask for list and watch)`;
+
 /** The version of an API group the API server prefers; undefined when the group is not served. */
 export async function preferredVersion(client: KubeClient, group: string): Promise<string | undefined> {
   try {
@@ -105,14 +122,17 @@ async function readTargets(client: KubeClient, targets: RoutingTarget[], version
 export async function fetchSnapshot(client: KubeClient, namespace: string, name: string): Promise<RolloutSnapshot> {
   const rollout = await getRollout(client, namespace, name);
   const selector = { labelSelector: POD_TEMPLATE_HASH_LABEL };
+  const optional = <T extends KubeObject>(plural: string, ref: ResourceRef): Promise<T[] | undefined> =>
+    serves(client, ROLLOUT_GROUP, ROLLOUT_VERSION, plural).then((ok) => (ok ? listIfAllowed<T>(client, ref) : []));
   const [sets, pods, runs, experiments] = await Promise.all([
     client.list<ReplicaSetObject>(rsRef(namespace), selector),
     client.list<PodObject>(podRef(namespace), selector),
-    serves(client, ROLLOUT_GROUP, ROLLOUT_VERSION, ANALYSIS_RUN_PLURAL).then((ok) => (ok ? client.list<AnalysisRunObject>(arRef(namespace)).then((l) => l.items) : [])),
-    serves(client, ROLLOUT_GROUP, ROLLOUT_VERSION, EXPERIMENT_PLURAL).then((ok) => (ok ? client.list<ExperimentObject>(experimentRef(namespace)).then((l) => l.items) : [])),
+    optional<AnalysisRunObject>(ANALYSIS_RUN_PLURAL, arRef(namespace)),
+    optional<ExperimentObject>(EXPERIMENT_PLURAL, experimentRef(namespace)),
   ]);
   const routing = await readTargets(client, routingTargets(rollout), new Map());
-  return assembleSnapshot(rollout, sets.items, pods.items, runs, routing, experiments);
+  const forbidden = [...(runs ? [] : [ANALYSIS_RUN_PLURAL]), ...(experiments ? [] : [EXPERIMENT_PLURAL])];
+  return { ...assembleSnapshot(rollout, sets.items, pods.items, runs ?? [], routing, experiments ?? []), ...(forbidden.length > 0 ? { forbidden } : {}) };
 }
 
 /** The views of every rollout of a namespace (all namespaces when undefined), from one LIST each. */
@@ -145,6 +165,8 @@ export class RolloutWatch {
   private readonly log: Logger;
   private stopped = false;
   lastError: string | undefined;
+  /** kinds the user may not list, left out of every snapshot */
+  readonly forbidden: string[] = [];
 
   constructor(client: KubeClient, namespace: string | undefined, options: { rolloutName?: string } = {}) {
     this.client = client;
@@ -177,21 +199,32 @@ export class RolloutWatch {
   }
 
   async start(): Promise<void> {
-    if (await serves(this.client, ROLLOUT_GROUP, ROLLOUT_VERSION, ANALYSIS_RUN_PLURAL)) {
-      this.analysisRuns = new Informer<AnalysisRunObject>(this.client, arRef(this.namespace), { log: this.log });
-      this.analysisRuns.on(() => this.changed());
-      this.analysisRuns.start();
-    }
-    if (await serves(this.client, ROLLOUT_GROUP, ROLLOUT_VERSION, EXPERIMENT_PLURAL)) {
-      this.experiments = new Informer<ExperimentObject>(this.client, experimentRef(this.namespace), { log: this.log });
-      this.experiments.on(() => this.changed());
-      this.experiments.start();
-    }
+    this.analysisRuns = await this.optionalInformer<AnalysisRunObject>(ANALYSIS_RUN_PLURAL, arRef(this.namespace));
+    this.experiments = await this.optionalInformer<ExperimentObject>(EXPERIMENT_PLURAL, experimentRef(this.namespace));
     this.rollouts.start();
     this.replicaSets.start();
     this.pods.start();
     await Promise.all([this.rollouts.waitForSync(), this.replicaSets.waitForSync(), this.pods.waitForSync(), this.analysisRuns?.waitForSync(), this.experiments?.waitForSync()]);
     await this.followRouting();
+  }
+
+  /** An informer on a kind the view can do without: none when it is not served or the user may not list it. */
+  private async optionalInformer<T extends KubeObject>(plural: string, ref: ResourceRef): Promise<Informer<T> | undefined> {
+    if (!(await serves(this.client, ROLLOUT_GROUP, ROLLOUT_VERSION, plural))) return undefined;
+    // A forbidden informer would retry for ever and never sync; one LIST of one item asks first.
+    try {
+      await this.client.list(ref, { limit: 1 });
+    } catch (err) {
+      if (err instanceof KubeApiError && err.statusCode === 403) {
+        this.forbidden.push(plural);
+        return undefined;
+      }
+      throw err;
+    }
+    const informer = new Informer<T>(this.client, ref, { log: this.log });
+    informer.on(() => this.changed());
+    informer.start();
+    return informer;
   }
 
   stop(): void {
@@ -246,7 +279,8 @@ export class RolloutWatch {
   snapshot(namespace: string, name: string): RolloutSnapshot | undefined {
     const rollout = this.rollouts.get(namespace, name);
     if (!rollout) return undefined;
-    return assembleSnapshot(rollout, this.replicaSets.list(namespace), this.pods.list(namespace), this.analysisRuns?.list(namespace) ?? [], this.observe(rollout), this.experiments?.list(namespace) ?? []);
+    const snapshot = assembleSnapshot(rollout, this.replicaSets.list(namespace), this.pods.list(namespace), this.analysisRuns?.list(namespace) ?? [], this.observe(rollout), this.experiments?.list(namespace) ?? []);
+    return this.forbidden.length > 0 ? { ...snapshot, forbidden: this.forbidden } : snapshot;
   }
 
   views(): RolloutViewModel[] {

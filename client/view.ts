@@ -53,6 +53,8 @@ export interface RolloutSnapshot {
   routing: RoutingObservation[];
   /** the Experiments of its experiment steps; replicaSets, pods and analysisRuns then include theirs */
   experiments?: ExperimentObject[] | undefined;
+  /** kinds (plural) the viewer may not list, so the view leaves them out and says so */
+  forbidden?: string[] | undefined;
 }
 
 export type Phase = 'Healthy' | 'Progressing' | 'Paused' | 'Degraded' | 'Unknown';

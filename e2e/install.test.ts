@@ -116,6 +116,17 @@ scenario('install.yaml: KWOK runs both controller replicas; the PDB and metrics 
     assert.match(run.stderr, /forbidden: User "system:serviceaccount:[^"]+:viewer" cannot patch resource "rollouts\/status"/);
     assert.equal(spawnSync(path.join(repoRoot, 'node_modules/.bin/node'), [path.join(repoRoot, 'cli/rollway.ts'), '--kubeconfig', kubeconfig, '-n', ns, 'get', 'rollout', 'demo', '--no-color'], { encoding: 'utf8' }).status, 0, 'a viewer may look');
   });
+  await then('a role made before Experiments (Rollouts, ReplicaSets, pods only): get rollout still shows the tree and says what it left out', async () => {
+    await cluster.apply({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'old-viewer' } } as KubeObject, ns);
+    const rules = [{ apiGroups: ['rollway.dev'], resources: ['rollouts'], verbs: ['get', 'list', 'watch'] }, { apiGroups: ['', 'apps'], resources: ['pods', 'replicasets'], verbs: ['get', 'list', 'watch'] }];
+    await cluster.apply({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'old-viewer' }, rules } as KubeObject, ns);
+    await cluster.apply({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'old-viewer' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'old-viewer' }, subjects: [{ kind: 'ServiceAccount', name: 'old-viewer', namespace: ns }] } as KubeObject, ns);
+    const kubeconfig = await serviceAccountKubeconfig(cluster, ns, 'old-viewer');
+    const run = spawnSync(path.join(repoRoot, 'node_modules/.bin/node'), [path.join(repoRoot, 'cli/rollway.ts'), '--kubeconfig', kubeconfig, '-n', ns, 'get', 'rollout', 'demo', '--no-color'], { encoding: 'utf8' });
+    assert.equal(run.status, 0, run.stdout + run.stderr);
+    assert.match(run.stdout, /^Name:\s+demo$/m);
+    assert.match(run.stdout, /not shown: analysisruns\.rollway\.dev, experiments\.rollway\.dev \(you may not list them/);
+  });
 });
 
 // --- The controller under install.yaml's ServiceAccount, watching every namespace --------------
