@@ -23,6 +23,7 @@ const EXP: ExperimentObject = {
       { name: 'canary', status: 'Running', availableReplicas: 2, serviceName: 'compare-canary' },
     ],
     analysisRuns: [{ name: 'latency', analysisRun: 'compare-latency', phase: 'Running' }],
+    conditions: [{ type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable', message: 'Experiment "compare" is running.' }],
   },
 };
 const RS: KubeObject[] = ['baseline', 'canary'].map((t) => ({
@@ -40,6 +41,7 @@ void describe('experiment view and rendering', () => {
     assert.match(text, /canary\s+◌ Running\s+2\/2\s+compare-canary\s+compare-canary/);
     assert.match(text, /└ compare-canary-x1/);
     assert.match(text, /latency\s+◌ Running\s+compare-latency/);
+    assert.match(text, /^Progressing\s+True\s+NewReplicaSetAvailable\s+Experiment "compare" is running\.$/m);
   });
 
   void it('lists one row per experiment with its templates and analyses', () => {

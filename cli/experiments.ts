@@ -131,6 +131,12 @@ export function renderExperiment(v: ExperimentView, now: number): string {
     for (const a of v.analyses) runs.push([a.name, statusLabel(a.phase), a.run ?? '', a.message ?? '']);
     out.push(...table(runs));
   }
+  if (v.conditions.length > 0) {
+    out.push('');
+    const rows = [['CONDITION', 'STATUS', 'REASON', 'MESSAGE']];
+    for (const c of v.conditions) rows.push([c.type, c.status, c.reason ?? '', c.message ?? '']);
+    out.push(...table(rows));
+  }
   return `${out.join('\n')}\n`;
 }
 

@@ -27,6 +27,8 @@ export interface ExperimentView {
   terminated: boolean;
   templates: { name: string; status: string; replicas: number; available: number; replicaSet?: string | undefined; service?: string | undefined; pods: PodView[] }[];
   analyses: { name: string; run?: string | undefined; phase: string; message?: string | undefined }[];
+  /** status.conditions (Progressing, Available...), as kubectl describe lists them */
+  conditions: { type: string; status: string; reason?: string | undefined; message?: string | undefined }[];
 }
 
 export const experimentRef = (namespace: string | undefined, name?: string): ResourceRef => ({ group: ROLLOUT_GROUP, version: ROLLOUT_VERSION, plural: EXPERIMENT_PLURAL, namespace, name });
@@ -59,6 +61,7 @@ export function experimentView(exp: ExperimentObject, now: number, replicaSets: 
       const s = status.analysisRuns?.find((x) => x.name === a.name);
       return { name: a.name, run: s?.analysisRun, phase: s?.phase ?? 'Pending', message: s?.message };
     }),
+    conditions: (status.conditions ?? []).map(({ type, status: value, reason, message }) => ({ type, status: value, reason, message })),
   };
 }
 
