@@ -6,7 +6,7 @@ import { ROLLOUT_GROUP, ROLLOUT_PLURAL, ROLLOUT_VERSION } from '../api/rollout.t
 import { POD_TEMPLATE_HASH_LABEL } from '../api/labels.ts';
 import type { ReplicaSetObject, RolloutObject } from '../api/views.ts';
 import { Informer, type Logger } from '../kube/informer.ts';
-import { KubeApiError, type KubeClient, type KubeObject, type ResourceRef } from '../kube/client.ts';
+import { KubeApiError, type KubeClient, type KubeObject, type RequestOptions, type ResourceRef } from '../kube/client.ts';
 import { EXPERIMENT_PLURAL } from '../api/experiment.ts';
 import { ActionError, getRollout } from './actions.ts';
 import { experimentRef, type ExperimentObject } from './experiments.ts';
@@ -35,9 +35,9 @@ export async function serves(client: KubeClient, group: string, version: string,
  * The items of an optional part of a view (AnalysisRuns, Experiments), or undefined when the
  * user may not list them: a role made before Experiments existed must not break `get rollout`.
  */
-async function listIfAllowed<T extends KubeObject>(client: KubeClient, ref: ResourceRef): Promise<T[] | undefined> {
+async function listIfAllowed<T extends KubeObject>(client: KubeClient, ref: ResourceRef, query: RequestOptions['query'] = {}): Promise<T[] | undefined> {
   try {
-    return (await client.list<T>(ref)).items;
+    return (await client.list<T>(ref, query)).items;
   } catch (err) {
     if (err instanceof KubeApiError && err.statusCode === 403) return undefined;
     throw err;
@@ -212,14 +212,9 @@ export class RolloutWatch {
   private async optionalInformer<T extends KubeObject>(plural: string, ref: ResourceRef): Promise<Informer<T> | undefined> {
     if (!(await serves(this.client, ROLLOUT_GROUP, ROLLOUT_VERSION, plural))) return undefined;
     // A forbidden informer would retry for ever and never sync; one LIST of one item asks first.
-    try {
-      await this.client.list(ref, { limit: 1 });
-    } catch (err) {
-      if (err instanceof KubeApiError && err.statusCode === 403) {
-        this.forbidden.push(plural);
-        return undefined;
-      }
-      throw err;
+    if ((await listIfAllowed(this.client, ref, { limit: 1 })) === undefined) {
+      this.forbidden.push(plural);
+      return undefined;
     }
     const informer = new Informer<T>(this.client, ref, { log: this.log });
     informer.on(() => this.changed());

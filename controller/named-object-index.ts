@@ -6,6 +6,7 @@
 // from its spec, so they are computed again only when its uid or generation moves.
 import type { RolloutObject } from '../api/views.ts';
 import { routingObjectsOf } from '../routers/registry.ts';
+import { GenerationMemo } from './generation-memo.ts';
 
 /** An object by kind and place: `group/plural/namespace/name`. */
 export const namedObjectKey = (kind: { group: string; plural: string }, namespace: string | undefined, name: string | undefined): string =>
@@ -16,23 +17,28 @@ export const DEPLOYMENT_KIND = { group: 'apps', plural: 'deployments' };
 
 export class NamedObjectIndex {
   private readonly rolloutsByObject = new Map<string, Set<string>>();
-  private readonly objectsByRollout = new Map<string, { id: string; objects: string[] }>();
+  /** the objects each Rollout names, computed once per generation (generation-memo.ts) */
+  private readonly named = new GenerationMemo<string[]>();
+  /** the objects each Rollout is linked under in rolloutsByObject */
+  private readonly linked = new Map<string, string[]>();
 
   /** Indexes the objects a Rollout names; undefined (a deleted Rollout) removes it. */
   update(key: string, rollout: RolloutObject | undefined): void {
-    const id = rollout ? `${rollout.metadata.uid ?? ''}/${rollout.metadata.generation ?? ''}` : '';
-    const kept = this.objectsByRollout.get(key);
-    if (rollout && kept?.id === id && rollout.metadata.generation !== undefined) return;
-    for (const object of kept?.objects ?? []) this.unlink(object, key);
-    this.objectsByRollout.delete(key);
-    if (!rollout) return;
-    const objects = [...new Set(objectsNamedBy(rollout))];
+    const objects = rollout ? this.named.get(key, rollout.metadata, () => [...new Set(objectsNamedBy(rollout))]) : [];
+    const before = this.linked.get(key);
+    if (objects === before) return; // the same generation: the same objects
+    for (const object of before ?? []) this.unlink(object, key);
+    this.linked.delete(key);
+    if (!rollout) {
+      this.named.forget(key);
+      return;
+    }
     for (const object of objects) {
       let keys = this.rolloutsByObject.get(object);
       if (!keys) this.rolloutsByObject.set(object, (keys = new Set()));
       keys.add(key);
     }
-    this.objectsByRollout.set(key, { id, objects });
+    this.linked.set(key, objects);
   }
 
   /** The keys of the Rollouts that name this object. */

@@ -18,7 +18,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createRouter } from './index.ts';
-import { cachedKubeApi, type KubeApi, type KubeObject, type ResourceRef } from './kube-api.ts';
+import { cachedKubeApi, pickVersion, type KubeApi, type KubeObject, type ResourceRef } from './kube-api.ts';
 import { InMemoryKubeApi } from './memory-kube.ts';
 import type { ReadContext, RouterPlugin, RoutingObject } from './plugin.ts';
 import { configuredPlugins, routerPlugins } from './registry.ts';
@@ -353,13 +353,13 @@ function weightedExperimentCases(
   });
 }
 
-/** plugin.read on each weight-carrying routing object, fetched in the first version its kind's group serves. */
+/** plugin.read on each weight-carrying routing object, fetched in the first of its kind's versions the cluster serves. */
 async function readRoutingObjects(env: ConformanceEnv, plugin: RouterPlugin, config: unknown, where: ReadContext, objects: readonly RoutingObject[]): Promise<RoutingRead[]> {
   const out: RoutingRead[] = [];
   for (const o of objects) {
-    const served = await env.client.servedVersions(o.group);
     const kind = plugin.kinds.find((k) => k.group === o.group && k.plural === o.plural);
-    const version = kind?.versions.find((v) => served.includes(v)) ?? served[0] ?? 'v1';
+    const version = await pickVersion(env.client, o.group, kind?.versions ?? []);
+    assert.ok(version, `${o.kind}/${o.name}: the cluster serves none of the plugin's versions of ${o.group}`);
     const object = await env.client.get({ group: o.group, version, plural: o.plural, namespace: o.namespace, name: o.name });
     const read = plugin.read(object, config, where);
     assert.ok(read, `${o.kind}/${o.name} reads as a weight`);
