@@ -6,13 +6,12 @@
 // no answer from the new version before the promote, none from the old one a bounded time after.
 // Runs inside hack/netns.sh's namespace (make e2e-dataplane).
 import assert from 'node:assert/strict';
-import { after, before } from 'node:test';
 import type { RolloutObject } from '../../api/views.ts';
 import { abort, promote } from '../../client/actions.ts';
 import type { KubeObject, ResourceRef } from '../../kube/client.ts';
 import { phaseIs, rolloutRef, setImage } from '../analysis-fixtures.ts';
 import { scenario, startController, type Cluster } from '../harness.ts';
-import { applyClasses, failed, GATEWAY_CLASS, requireNetns, sendRequests, startPodServer, startTraefik, waitServing, type Process, type Tally, type Traefik } from './support.ts';
+import { applyClasses, failed, GATEWAY_CLASS, sendRequests, useDataPlane, waitServing, type Tally } from './support.ts';
 
 const APP = 'bg';
 const REPLICAS = 3;
@@ -24,18 +23,7 @@ const SCALE_DOWN_DELAY_S = 10;
  */
 const SWITCH_BOUND_MS = 8_000;
 
-let traefik: Traefik;
-let podServer: Process;
-
-before(async () => {
-  requireNetns();
-  podServer = startPodServer();
-  traefik = await startTraefik();
-});
-after(async () => {
-  await traefik?.stop();
-  await podServer?.stop();
-});
+const plane = useDataPlane();
 
 const hosts = (ns: string) => ({ active: `active.${ns}.example.test`, preview: `preview.${ns}.example.test` });
 const rsRef = (ns: string, hash: string): ResourceRef => ({ group: 'apps', version: 'v1', plural: 'replicasets', namespace: ns, name: `${APP}-${hash}` });
@@ -65,7 +53,7 @@ function objects(ns: string): KubeObject[] {
   return [
     service('active'),
     service('preview'),
-    { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', metadata: { name: 'gw' }, spec: { gatewayClassName: GATEWAY_CLASS, listeners: [{ name: 'web', protocol: 'HTTP', port: traefik.webPort }] } },
+    { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', metadata: { name: 'gw' }, spec: { gatewayClassName: GATEWAY_CLASS, listeners: [{ name: 'web', protocol: 'HTTP', port: plane.traefik.webPort }] } },
     route('active', hosts(ns).active),
     route('preview', hosts(ns).preview),
     rollout,
@@ -82,9 +70,9 @@ async function updated(cluster: Cluster, ns: string, image: string, previous: st
 /** Paused on the preview: the preview route answers only `hash` (retried while Traefik catches up). */
 async function previewServes(cluster: Cluster, ns: string, hash: string): Promise<void> {
   await cluster.waitFor<RolloutObject>(rolloutRef(ns, APP), phaseIs('Paused', (r) => r.status?.blueGreen?.previewSelector === hash), { what: `Paused with ${hash} in preview` });
-  await waitServing(traefik, hosts(ns).preview, hash);
+  await waitServing(plane.traefik, hosts(ns).preview, hash);
   let batch: Tally | undefined;
-  for (let i = 0; i < 20 && (batch === undefined || batch.byHash.get(hash) !== 200); i++) batch = await sendRequests(200, { port: traefik.webPort, host: hosts(ns).preview, concurrency: 4 });
+  for (let i = 0; i < 20 && (batch === undefined || batch.byHash.get(hash) !== 200); i++) batch = await sendRequests(200, { port: plane.traefik.webPort, host: hosts(ns).preview, concurrency: 4 });
   assert.equal(batch!.byHash.get(hash), 200, `the preview route answers only ${hash}: ${JSON.stringify([...batch!.byHash])}`);
 }
 
@@ -106,8 +94,8 @@ scenario('Data plane: a blue-green switch through Traefik with a steady stream o
       await cluster.apply(objects(ns), ns);
       const ro = await cluster.waitFor<RolloutObject>(rolloutRef(ns, APP), phaseIs('Healthy'), { what: 'Rollout Healthy after create', timeoutMs: 60_000 });
       blue = ro!.status!.stableRS!;
-      await waitServing(traefik, hosts(ns).active, blue);
-      running = sendRequests(Number.MAX_SAFE_INTEGER, { port: traefik.webPort, host: hosts(ns).active, concurrency: 8, signal: stream.signal });
+      await waitServing(plane.traefik, hosts(ns).active, blue);
+      running = sendRequests(Number.MAX_SAFE_INTEGER, { port: plane.traefik.webPort, host: hosts(ns).active, concurrency: 8, signal: stream.signal });
     });
     await when('the image changes to green', async () => {
       green = await updated(cluster, ns, 'example.com/web:green', blue);
@@ -137,7 +125,7 @@ scenario('Data plane: a blue-green switch through Traefik with a steady stream o
     await then('the active Service stays on green, the preview goes back to green, the third stack is scaled down', async () => {
       await cluster.waitFor<RolloutObject>(rolloutRef(ns, APP), phaseIs('Degraded', (r) => r.status?.abort === true), { what: 'aborted' });
       assert.equal(await selectorOf(cluster, ns, 'active'), green);
-      await waitServing(traefik, hosts(ns).preview, green);
+      await waitServing(plane.traefik, hosts(ns).preview, green);
       await cluster.waitFor<ReplicaSet>(rsRef(ns, v3), (rs) => rs?.spec.replicas === 0, { what: 'v3 scaled down', timeoutMs: 30_000 });
     });
     await then('on the active route: zero failed requests, green only after the promote, blue none later than the switch bound, v3 never', async () => {

@@ -5,31 +5,19 @@
 // Ingress NGINX provider). Header routes: every request with the header reaches the canary, none
 // without it. Runs inside hack/netns.sh's namespace (make e2e-dataplane).
 import assert from 'node:assert/strict';
-import { after, before } from 'node:test';
 import type { RolloutObject } from '../../api/views.ts';
 import type { KubeObject } from '../../kube/client.ts';
 import { ratioFromPercent } from '../../routers/types.ts';
 import { scenario, sleep, startController, type Cluster } from '../harness.ts';
 import { APP, CANARY, HEADER_STEPS, pausedAt, removeRollout, rollout, rolloutRef, rollway, services, STABLE } from '../routers-support.ts';
-import { applyClasses, binomialInterval, failed, GATEWAY_CLASS, INGRESS_CLASS, requireNetns, sendRequests, servedShares, startPodServer, startTraefik, waitServing, type Process, type Tally, type Traefik } from './support.ts';
+import { applyClasses, binomialInterval, failed, GATEWAY_CLASS, INGRESS_CLASS, sendRequests, servedShares, useDataPlane, waitServing, type Tally } from './support.ts';
 
 /** Requests per measured step: at 1% the 99.9% interval is 200 ± 46 canary answers. */
 const N = Number(process.env.ROLLWAY_DATAPLANE_REQUESTS ?? 20_000);
 const WEIGHTS = [0.5, 1, 5, 20, 50];
 const REPLICAS = 4;
 
-let traefik: Traefik;
-let podServer: Process;
-
-before(async () => {
-  requireNetns();
-  podServer = startPodServer();
-  traefik = await startTraefik();
-});
-after(async () => {
-  await traefik?.stop();
-  await podServer?.stop();
-});
+const plane = useDataPlane();
 
 interface Path {
   name: string;
@@ -46,7 +34,7 @@ const gatewayPath = (): Path => ({
   trafficRouting: { gatewayAPI: { httpRoutes: [{ name: 'web' }] } },
   isCanary: (ns) => (name) => name.includes(`-svc-${ns}-${CANARY}-`),
   objects: (ns) => [
-    { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', metadata: { name: 'gw' }, spec: { gatewayClassName: GATEWAY_CLASS, listeners: [{ name: 'web', protocol: 'HTTP', port: traefik.webPort }] } },
+    { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', metadata: { name: 'gw' }, spec: { gatewayClassName: GATEWAY_CLASS, listeners: [{ name: 'web', protocol: 'HTTP', port: plane.traefik.webPort }] } },
     {
       apiVersion: 'gateway.networking.k8s.io/v1',
       kind: 'HTTPRoute',
@@ -85,7 +73,7 @@ async function waitForSplit(path: Path, ns: string, percent: number): Promise<vo
   const deadline = Date.now() + 30_000;
   let last: number[] = [];
   while (Date.now() < deadline) {
-    last = await servedShares(traefik, path.isCanary(ns));
+    last = await servedShares(plane.traefik, path.isCanary(ns));
     if (last.length > 0 && last.every((share_) => Math.abs(share_ - want) < 1e-9)) return;
     await sleep(200);
   }
@@ -105,17 +93,17 @@ async function splitScenario(path: Path, ctx: { cluster: Cluster; ns: string; gi
       await cluster.apply([...services(), ...path.objects(ns)], ns);
       await cluster.apply(rollout(path.trafficRouting, STEPS, REPLICAS), ns);
       const ro = await cluster.waitFor<RolloutObject>(rolloutRef(ns), (r) => r?.status?.phase === 'Healthy', { what: 'Rollout Healthy after create', timeoutMs: 60_000 });
-      await waitServing(traefik, host, hashesOf(ro).stable);
+      await waitServing(plane.traefik, host, hashesOf(ro).stable);
     });
     await when('the image changes', () => rollway('-n', ns, 'set', 'image', APP, `${APP}=example.com/web:green`));
     for (const [i, percent] of WEIGHTS.entries()) {
       await then(`at setWeight ${percent} the canary gets ${percent}% of ${N} requests (99.9% binomial interval)`, async () => {
         const ro = await cluster.waitFor<RolloutObject>(rolloutRef(ns), pausedAt(2 * i + 1), { what: `paused after setWeight ${percent}`, timeoutMs: 60_000 });
         hashes = hashesOf(ro);
-        if (i === 0) await waitServing(traefik, host, hashes.canary);
+        if (i === 0) await waitServing(plane.traefik, host, hashes.canary);
         await waitForSplit(path, ns, percent);
         const started = Date.now();
-        const tally = await sendRequests(N, { port: traefik.webPort, host, concurrency: 32 });
+        const tally = await sendRequests(N, { port: plane.traefik.webPort, host, concurrency: 32 });
         const seconds = (Date.now() - started) / 1000;
         const ratio = ratioFromPercent(percent);
         const { low, high } = binomialInterval(N, ratio.canary / ratio.total);
@@ -149,17 +137,17 @@ async function headerScenario(path: Path, ctx: Parameters<typeof splitScenario>[
       await cluster.apply([...services(), ...path.objects(ns)], ns);
       await cluster.apply(rollout({ managedRoutes: [{ name: 'beta' }], ...path.trafficRouting }, HEADER_STEPS, 4), ns);
       const ro = await cluster.waitFor<RolloutObject>(rolloutRef(ns), (r) => r?.status?.phase === 'Healthy', { what: 'Rollout Healthy after create', timeoutMs: 60_000 });
-      await waitServing(traefik, host, hashesOf(ro).stable);
+      await waitServing(plane.traefik, host, hashesOf(ro).stable);
     });
     await when('the image changes', () => rollway('-n', ns, 'set', 'image', APP, `${APP}=example.com/web:green`));
     await then('requests with the header all reach the canary, requests without it none', async () => {
       const ro = await cluster.waitFor<RolloutObject>(rolloutRef(ns), pausedAt(2), { what: 'paused after the header route', timeoutMs: 60_000 });
       const hashes = hashesOf(ro);
       const headers = { 'x-beta': 'yes' };
-      await waitServing(traefik, host, hashes.canary, headers);
-      const withHeader = await sendRequests(2000, { port: traefik.webPort, host, headers, concurrency: 16 });
-      const without = await sendRequests(2000, { port: traefik.webPort, host, concurrency: 16 });
-      const other = await sendRequests(500, { port: traefik.webPort, host, headers: { 'x-beta': 'no' }, concurrency: 16 });
+      await waitServing(plane.traefik, host, hashes.canary, headers);
+      const withHeader = await sendRequests(2000, { port: plane.traefik.webPort, host, headers, concurrency: 16 });
+      const without = await sendRequests(2000, { port: plane.traefik.webPort, host, concurrency: 16 });
+      const other = await sendRequests(500, { port: plane.traefik.webPort, host, headers: { 'x-beta': 'no' }, concurrency: 16 });
       console.log(`data plane: ${path.name} header route: ${share(withHeader, hashes.canary)}/2000 with x-beta: yes to the canary, ${share(without, hashes.canary)}/2000 without, ${share(other, hashes.canary)}/500 with x-beta: no`);
       assert.equal(share(withHeader, hashes.canary), 2000, `with the header: ${JSON.stringify([...withHeader.byHash])}`);
       assert.equal(share(without, hashes.stable), 2000, `without the header: ${JSON.stringify([...without.byHash])}`);

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 import { kubeconfigPath, repoRoot, sleep, type Cluster } from '../harness.ts';
 import { freePort } from '../prometheus.ts';
 
@@ -231,4 +232,28 @@ export async function servedShares(traefik: Traefik, isCanary: (serviceName: str
     const canary = children.filter((c) => isCanary(c.name)).reduce((sum, c) => sum + (c.weight ?? 1), 0);
     return children.some((c) => isCanary(c.name)) && total > 0 ? [canary / total] : [];
   });
+}
+
+/** A test file's data plane: the pod server and Traefik, filled in by its before hook. */
+export interface DataPlane {
+  traefik: Traefik;
+  podServer: Process;
+}
+
+/**
+ * Registers the hooks every data-plane file needs: inside the test's network namespace, the pod
+ * server and Traefik start before its scenarios and stop after them.
+ */
+export function useDataPlane(options: { accessLogFile?: string } = {}): DataPlane {
+  const plane = {} as DataPlane;
+  before(async () => {
+    requireNetns();
+    plane.podServer = startPodServer();
+    plane.traefik = await startTraefik(options);
+  });
+  after(async () => {
+    await plane.traefik?.stop();
+    await plane.podServer?.stop();
+  });
+  return plane;
 }

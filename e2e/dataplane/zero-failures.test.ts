@@ -13,7 +13,6 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before } from 'node:test';
 import type { RolloutObject } from '../../api/views.ts';
 import * as actions from '../../client/actions.ts';
 import type { KubeObject } from '../../kube/client.ts';
@@ -21,32 +20,21 @@ import { Informer } from '../../kube/informer.ts';
 import { scenario, sleep, startController, type Cluster } from '../harness.ts';
 import { APP, CANARY, removeRollout, rollout, rolloutRef, services, STABLE } from '../routers-support.ts';
 import type { PodObject } from './pod-server.ts';
-import { applyClasses, failed, GATEWAY_CLASS, requireNetns, sendRequests, servedShares, startPodServer, startTraefik, waitServing, type Process, type Tally, type Traefik } from './support.ts';
+import { applyClasses, failed, GATEWAY_CLASS, sendRequests, servedShares, useDataPlane, waitServing, type Tally } from './support.ts';
 
 const REPLICAS = 4;
 /** Traefik logs the failed requests here, each with the backend address it was sent to. */
 const ACCESS_LOG = path.join(mkdtempSync(path.join(os.tmpdir(), 'rollway-zero-failures-')), 'access.log');
 const STEPS = [{ setWeight: 25 }, { pause: {} }, { setWeight: 50 }, { pause: {} }, { setWeight: 100 }, { pause: { duration: '2s' } }];
 
-let traefik: Traefik;
-let podServer: Process;
-
-before(async () => {
-  requireNetns();
-  podServer = startPodServer();
-  traefik = await startTraefik({ accessLogFile: ACCESS_LOG });
-});
-after(async () => {
-  await traefik?.stop();
-  await podServer?.stop();
-});
+const plane = useDataPlane({ accessLogFile: ACCESS_LOG });
 
 const hostOf = (ns: string) => `${ns}.example.test`;
 const isCanary = (ns: string) => (name: string) => name.includes(`-svc-${ns}-${CANARY}-`);
 
 function gatewayObjects(ns: string): KubeObject[] {
   return [
-    { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', metadata: { name: 'gw' }, spec: { gatewayClassName: GATEWAY_CLASS, listeners: [{ name: 'web', protocol: 'HTTP', port: traefik.webPort }] } },
+    { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', metadata: { name: 'gw' }, spec: { gatewayClassName: GATEWAY_CLASS, listeners: [{ name: 'web', protocol: 'HTTP', port: plane.traefik.webPort }] } },
     {
       apiVersion: 'gateway.networking.k8s.io/v1',
       kind: 'HTTPRoute',
@@ -58,7 +46,7 @@ function gatewayObjects(ns: string): KubeObject[] {
 
 async function metricsText(): Promise<string> {
   try {
-    return await (await fetch(`http://${traefik.metricsTarget}/metrics`, { signal: AbortSignal.timeout(2000) })).text();
+    return await (await fetch(`http://${plane.traefik.metricsTarget}/metrics`, { signal: AbortSignal.timeout(2000) })).text();
   } catch {
     return ''; // a missed sample under load; the next one catches up
   }
@@ -149,7 +137,7 @@ function failedRequests(since: number): { at: number; line: string }[] {
 
 /** The pod server's listener changes (its --verbose log). */
 function podServerLines(): { at: number; line: string }[] {
-  return podServer.logs().split('\n').flatMap((line) => {
+  return plane.podServer.logs().split('\n').flatMap((line) => {
     const m = /^(\S+Z) pod-server: (.*)$/.exec(line);
     return m?.[1] && m[2] ? [{ at: Date.parse(m[1]), line: `pod-server ${m[2]}` }] : [];
   });
@@ -172,7 +160,7 @@ scenario('Data plane: zero failed requests across a canary to 100%, an abort, a 
   const waitShare = async (share: number) => {
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
-      const shares = await servedShares(traefik, isCanary(ns));
+      const shares = await servedShares(plane.traefik, isCanary(ns));
       if (shares.length > 0 && shares.every((s) => Math.abs(s - share) < 1e-9)) return;
       await sleep(100);
     }
@@ -202,9 +190,9 @@ scenario('Data plane: zero failed requests across a canary to 100%, an abort, a 
       await cluster.apply(rollout({ gatewayAPI: { httpRoutes: [{ name: 'web' }] } }, STEPS, REPLICAS), ns);
       const ro = await waitRollout('Healthy after create', (r) => r?.status?.phase === 'Healthy');
       hashes.blue = ro!.status!.stableRS!;
-      await waitServing(traefik, host, hashes.blue);
+      await waitServing(plane.traefik, host, hashes.blue);
       streamStartedAt = Date.now();
-      running = sendRequests(Number.MAX_SAFE_INTEGER, { port: traefik.webPort, host, concurrency: 8, signal: stream.signal });
+      running = sendRequests(Number.MAX_SAFE_INTEGER, { port: plane.traefik.webPort, host, concurrency: 8, signal: stream.signal });
     });
 
     await when('a canary goes 25% → 50% → 100% and completes', async () => {
