@@ -10,16 +10,22 @@ import { scenario, startController } from '../harness.ts';
 import { startPrometheus, type PrometheusServer } from '../prometheus.ts';
 import { APP, CANARY, removeRollout, rollout, rolloutRef, services, STABLE } from '../routers-support.ts';
 import { STATUS_ANNOTATION } from './pod-server.ts';
-import { applyClasses, failed, GATEWAY_CLASS, sendRequests, useDataPlane, waitServing, type Tally } from './support.ts';
+import { applyClasses, failed, GATEWAY_CLASS, requireNetns, sendRequests, startPodServer, startTraefik, waitServing, type Process, type Tally, type Traefik } from './support.ts';
 
-const plane = useDataPlane();
+let traefik: Traefik;
+let podServer: Process;
 let prometheus: PrometheusServer;
 
 before(async () => {
-  prometheus = await startPrometheus([plane.traefik.metricsTarget]);
+  requireNetns();
+  podServer = startPodServer();
+  traefik = await startTraefik();
+  prometheus = await startPrometheus([traefik.metricsTarget]);
 });
 after(async () => {
   await prometheus?.stop();
+  await traefik?.stop();
+  await podServer?.stop();
 });
 
 // The query people write against Traefik: the canary Service's share of 5xx answers over 10 s
@@ -48,7 +54,7 @@ spec:
 
 function gatewayObjects(host: string): KubeObject[] {
   return [
-    { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', metadata: { name: 'gw' }, spec: { gatewayClassName: GATEWAY_CLASS, listeners: [{ name: 'web', protocol: 'HTTP', port: plane.traefik.webPort }] } },
+    { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', metadata: { name: 'gw' }, spec: { gatewayClassName: GATEWAY_CLASS, listeners: [{ name: 'web', protocol: 'HTTP', port: traefik.webPort }] } },
     {
       apiVersion: 'gateway.networking.k8s.io/v1',
       kind: 'HTTPRoute',
@@ -77,8 +83,8 @@ scenario('Data plane: a canary answering 500s is aborted by a Prometheus analysi
       await cluster.apply(TEMPLATE, ns);
       await cluster.apply(analysedRollout(ns), ns);
       const ro = await cluster.waitFor<RolloutObject>(rolloutRef(ns), (r) => r?.status?.phase === 'Healthy', { what: 'Rollout Healthy after create', timeoutMs: 60_000 });
-      await waitServing(plane.traefik, host, ro!.status!.stableRS!);
-      running = sendRequests(Number.MAX_SAFE_INTEGER, { port: plane.traefik.webPort, host, concurrency: 8, signal: stream.signal });
+      await waitServing(traefik, host, ro!.status!.stableRS!);
+      running = sendRequests(Number.MAX_SAFE_INTEGER, { port: traefik.webPort, host, concurrency: 8, signal: stream.signal });
     });
     await when('a new revision whose pods answer 500 is rolled out (20% canary)', async () => {
       updatedAt = Date.now();
@@ -94,8 +100,8 @@ scenario('Data plane: a canary answering 500s is aborted by a Prometheus analysi
       console.log(`data plane: 500s canary aborted ${abortedAfter.toFixed(1)} s after the update; users saw ${failed(tally)} failed of ${tally.total} requests (statuses ${JSON.stringify([...tally.byStatus])}); message: ${ro?.status?.message}`);
       assert.ok(failed(tally) > 0, 'the canary did answer 500 to some users before the abort');
       // After the abort the route is back to stable: a fresh batch sees no failure (once Traefik has the new weights).
-      let after_ = await sendRequests(500, { port: plane.traefik.webPort, host, concurrency: 8 });
-      for (let i = 0; i < 20 && failed(after_) > 0; i++) after_ = await sendRequests(500, { port: plane.traefik.webPort, host, concurrency: 8 });
+      let after_ = await sendRequests(500, { port: traefik.webPort, host, concurrency: 8 });
+      for (let i = 0; i < 20 && failed(after_) > 0; i++) after_ = await sendRequests(500, { port: traefik.webPort, host, concurrency: 8 });
       assert.equal(failed(after_), 0, `after the abort: ${JSON.stringify([...after_.byStatus])}`);
       assert.equal(after_.byHash.get(ro!.status!.stableRS!), 500, 'every answer from the stable ReplicaSet');
     });
