@@ -65,6 +65,31 @@ void test('a response whose UTF-8 characters are split across network chunks rea
   }
 });
 
+void test('a LIST response is not kept once it is parsed (keep-alive sockets keep their first response reachable)', async () => {
+  const http = await import('node:http');
+  const v8 = await import('node:v8');
+  const vm = await import('node:vm');
+  v8.setFlagsFromString('--expose-gc');
+  const gc = vm.runInNewContext('gc') as () => void;
+  const item = { metadata: { name: 'p'.repeat(50) }, spec: { data: 'd'.repeat(900) } };
+  const body = JSON.stringify({ kind: 'PodList', metadata: {}, items: Array.from({ length: 4000 }, () => item) }); // ~3.8 MiB
+  const server = http.createServer((_req, res) => res.writeHead(200, { 'Content-Type': 'application/json' }).end(body));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  const client = new KubeClient({ server: `http://127.0.0.1:${port}`, namespace: 'default', contextName: 't', authenticate: () => Promise.resolve() });
+  try {
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    await Promise.all(Array.from({ length: 8 }, async () => void (await client.list({ group: '', version: 'v1', plural: 'pods' }))));
+    gc();
+    const retained = process.memoryUsage().heapUsed - before;
+    assert.ok(retained < body.length / 2, `${(retained / 1048576).toFixed(1)} MiB still reachable after 8 LISTs of ${(body.length / 1048576).toFixed(1)} MiB`);
+  } finally {
+    client.close();
+    server.close();
+  }
+});
+
 void test('open watches never take the sockets requests need (40 watches, then a GET answers at once)', async () => {
   const http = await import('node:http');
   const server = http.createServer((req, res) => {
