@@ -108,7 +108,8 @@ launch() {
       start kube-controller-manager "$bin/kube-controller-manager" \
         --kubeconfig "$run/kcm.kubeconfig" --bind-address 127.0.0.1 --secure-port "$kcm_port" \
         --leader-elect=false --service-account-private-key-file "$pki/sa.key" --root-ca-file "$pki/ca.crt" \
-        --use-service-account-credentials=false --profiling=false --v 1 ;;
+        --use-service-account-credentials=false --profiling=false --v 1 \
+        --kube-api-qps 100 --kube-api-burst 200 ;; # its default 20/s took 8 min for 2,000 rollouts' pods
     kube-scheduler)
       start kube-scheduler "$bin/kube-scheduler" \
         --kubeconfig "$run/scheduler.kubeconfig" --bind-address 127.0.0.1 --secure-port "$scheduler_port" \
