@@ -6,7 +6,7 @@ import { ROLLOUT_API_VERSION, ROLLOUT_GROUP, ROLLOUT_KIND, ROLLOUT_PLURAL, ROLLO
 import type { SpecIssue } from '../api/issues.ts';
 import { INSTANCE_ID_LABEL } from '../api/labels.ts';
 import type { ReplicaSetObject, RolloutObject } from '../api/views.ts';
-import { isConflict, KubeApiError, type KubeClient, type KubeObject, type ResourceRef } from '../kube/client.ts';
+import { isConflict, isGoneWhileWriting, KubeApiError, type KubeClient, type KubeObject, type ResourceRef } from '../kube/client.ts';
 import { appliedRoutingOf, createRouter, routingObjects, type AppliedRouting } from '../routers/index.ts';
 import { percentOf, RouterSpecError, type TrafficRouter } from '../routers/types.ts';
 import { rejectedWriteIssue } from '../routers/common.ts';
@@ -296,6 +296,10 @@ export class RolloutController {
     try {
       return await this.reconcile(key);
     } catch (err) {
+      if (isGoneWhileWriting(err, ROLLOUT_PLURAL, splitKey(key).name)) {
+        this.log('debug', 'rollout or its namespace deleted during the reconcile', { rollout: key });
+        return; // its deletion event comes next; no backoff, no error
+      }
       if (!isConflict(err)) throw err;
       // Someone changed the Rollout since our cache saw it: not a failure to back off from (a
       // backoff grown during an outage would stall it). Plan again shortly from the fresh copy.

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ApiCallCounter, KubeApiError, KubeClient, resourcePath, retryAfterMs } from './client.ts';
+import { ApiCallCounter, isGoneWhileWriting, KubeApiError, KubeClient, resourcePath, retryAfterMs } from './client.ts';
 
 void test('resourcePath builds core, group, namespaced, named and subresource URLs', () => {
   assert.equal(resourcePath({ group: '', version: 'v1', plural: 'pods' }), '/api/v1/pods');
@@ -182,4 +182,23 @@ void test('a 429 without Retry-After, or one that never ends, fails with the ser
     client.close();
     server.close();
   }
+});
+
+void test('a write refused because its object or namespace is going away is told apart from other refusals', () => {
+  // bodies as kube-apiserver v1.34 sends them
+  const gone = new KubeApiError(404, 'NotFound', 'rollouts.rollway.dev "web" not found', { kind: 'Status', reason: 'NotFound', details: { name: 'web', group: 'rollway.dev', kind: 'rollouts' }, code: 404 });
+  const terminating = new KubeApiError(403, 'Forbidden', 'unable to create new content in namespace shop because it is being terminated', {
+    kind: 'Status',
+    reason: 'Forbidden',
+    details: { name: 'web-5d8f', kind: 'replicasets', causes: [{ reason: 'NamespaceTerminating', message: 'namespace shop is being terminated', field: 'metadata.namespace' }] },
+    code: 403,
+  });
+  const otherObject = new KubeApiError(404, 'NotFound', 'virtualservices "web" not found', { details: { name: 'web', kind: 'virtualservices' } });
+  const rbac = new KubeApiError(403, 'Forbidden', 'cannot patch', { reason: 'Forbidden', details: { name: 'web', kind: 'rollouts' } });
+  assert.equal(isGoneWhileWriting(gone, 'rollouts', 'web'), true);
+  assert.equal(isGoneWhileWriting(gone, 'rollouts', 'api'), false);
+  assert.equal(isGoneWhileWriting(terminating, 'rollouts', 'web'), true);
+  assert.equal(isGoneWhileWriting(otherObject, 'rollouts', 'web'), false, 'a missing VirtualService is a spec problem, not a deletion');
+  assert.equal(isGoneWhileWriting(rbac, 'rollouts', 'web'), false);
+  assert.equal(isGoneWhileWriting(new Error('socket hang up'), 'rollouts', 'web'), false);
 });

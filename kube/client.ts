@@ -417,3 +417,16 @@ function toApiError(status: number, text: string): KubeApiError {
 
 export const isNotFound = (err: unknown): boolean => err instanceof KubeApiError && err.isNotFound;
 export const isConflict = (err: unknown): boolean => err instanceof KubeApiError && err.isConflict;
+
+/**
+ * The API server refused a write because its object, or the namespace, is going away: a 404 for
+ * that object by name (a delete raced the write), or a create refused in a terminating namespace.
+ * Their deletion events follow; retrying with backoff only repeats the refusal.
+ */
+export function isGoneWhileWriting(err: unknown, plural: string, name: string): boolean {
+  if (!(err instanceof KubeApiError)) return false;
+  const status = err.body as { details?: { name?: string; kind?: string; causes?: { reason?: string }[] } } | undefined;
+  const details = status?.details;
+  if (err.statusCode === 404) return details?.kind === plural && details.name === name;
+  return err.statusCode === 403 && (details?.causes ?? []).some((c) => c.reason === 'NamespaceTerminating');
+}
