@@ -90,7 +90,7 @@ bench-dataplane: deps controlplane dataplane
 
 ## make bench: figures for design brief §9 (BENCH_ROLLOUTS, BENCH_PAUSES to change the sizes)
 bench: deps controlplane
-	node bench/controller.bench.ts
+	BENCH_README=$${BENCH_README-README.md} node bench/controller.bench.ts
 	@if [ "$$(id -u)" = 0 ]; then $(MAKE) --no-print-directory bench-dataplane; else echo "make bench: the data-plane section (make bench-dataplane) needs root for its network namespace: skipped"; fi
 	node bench/argo-compare.ts
 

@@ -7,14 +7,17 @@
 //   - a pure weight step through Istio: promote → VirtualService written, alone and 100 at once
 // Settings: BENCH_ROLLOUTS (default 1000), BENCH_PAUSES (default 20), BENCH_STEPPERS (default 100),
 // BENCH_SECTIONS (default pause,scale,step,startup,memory; `large` adds the 10,000-rollout section,
-// sized by BENCH_LARGE_ROLLOUTS), BENCH_STARTS (start-ups timed on an empty namespace, default 5).
-// Memory and start-up figures are in footprint.ts.
+// sized by BENCH_LARGE_ROLLOUTS), BENCH_STARTS (start-ups timed on an empty namespace, default 5),
+// BENCH_IDLE_MS (every idle window), BENCH_README=README.md (merge the printed table into the
+// README's, bench/readme-table.ts; `make bench` sets it). Memory and start-up figures are in footprint.ts.
 import { readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Cluster, ensureCluster, repoRoot, sleep, startController, type ControllerProcess } from '../e2e/harness.ts';
 import type { RolloutObject } from '../controller/controller.ts';
 import type { KubeObject, ResourceRef } from '../kube/client.ts';
 import { memorySection, startupSection, TARGETS } from './footprint.ts';
+import { mergeBenchTable } from './readme-table.ts';
 
 const ROLLOUTS = Number(process.env.BENCH_ROLLOUTS ?? 1000);
 const PAUSES = Number(process.env.BENCH_PAUSES ?? 20);
@@ -29,6 +32,8 @@ function controlPlaneCpuMs(): number {
 const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? 'pause,scale,step,startup,memory').split(','));
 const LARGE_ROLLOUTS = Number(process.env.BENCH_LARGE_ROLLOUTS ?? 10_000);
 const STARTS = Number(process.env.BENCH_STARTS ?? 5);
+/** overrides every idle window (30 s idle cost, 20-30 s before memory is read): CI's smoke run keeps them short */
+const IDLE_MS = process.env.BENCH_IDLE_MS === undefined ? undefined : Number(process.env.BENCH_IDLE_MS);
 const rolloutsRef = (ns: string, name?: string): ResourceRef => ({ group: 'rollway.dev', version: 'v1alpha1', plural: 'rollouts', namespace: ns, name });
 
 const rollout = (name: string, steps: unknown[], replicas = 1, image = 'app:1') => ({
@@ -222,12 +227,14 @@ async function main(): Promise<void> {
       const p99 = percentile(lateness, 0.99);
       const earliest = Math.min(...lateness);
       const deadlines = [...starts.values()].map((t) => t + 3000);
-      const during = steppers > 0
-        ? ` while ${steppers} rollouts step (promoted ${Math.min(...deadlines) - promoted} ms before the first deadline; the pauses' deadlines span ${Math.max(...deadlines) - Math.min(...deadlines)} ms, the steps ended ${Math.max(...stepped.values()) - Math.max(...deadlines)} ms after the last one)`
+      // The row's name stays the same from run to run (the README table is keyed by it); what
+      // this run's burst looked like goes with the figure.
+      const burst = steppers > 0
+        ? `; the ${steppers} were promoted ${Math.min(...deadlines) - promoted} ms before the first deadline, the deadlines spanned ${Math.max(...deadlines) - Math.min(...deadlines)} ms and the steps ended ${Math.max(...stepped.values()) - Math.max(...deadlines)} ms after the last one`
         : '';
       report(
-        `timed pause lateness, ${lateness.length} pauses of 3 s${during} (deadline → status change seen by a watcher)`,
-        `p50 ${percentile(lateness, 0.5)} ms, p99 ${p99} ms, earliest ${earliest} ms ${target('p99 ≤ 50 ms, never early', p99 <= 50 && earliest >= 0)}; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]}`,
+        `timed pause lateness, ${lateness.length} pauses of 3 s${steppers > 0 ? ` while ${steppers} Istio rollouts step` : ''} (deadline → status change seen by a watcher)`,
+        `p50 ${percentile(lateness, 0.5)} ms, p99 ${p99} ms, earliest ${earliest} ms ${target('p99 ≤ 50 ms, never early', p99 <= 50 && earliest >= 0)}; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]}${burst}`,
       );
       const after = apiCalls(await metrics(controller));
       if (steppers === 0) report('API writes per rollout for one update (2 pods, steps setWeight 50, pause 3s, setWeight 100: create RS, scales, status, events)', `${((after.writes - before.writes) / PAUSES).toFixed(1)}`);
@@ -253,9 +260,9 @@ async function main(): Promise<void> {
       report(`${ROLLOUTS} rollouts created and Healthy`, `${((Date.now() - created) / 1000).toFixed(1)} s`);
       await sleep(3000);
       const m0 = apiCalls(await metrics(controller));
-      await sleep(30_000);
+      await sleep(IDLE_MS ?? 30_000);
       const m1 = apiCalls(await metrics(controller));
-      report(`idle cost over 30 s with ${ROLLOUTS} settled rollouts`, `${m1.writes - m0.writes} writes, ${m1.reads - m0.reads} reads (watches stay open)`);
+      report(`idle cost over ${(IDLE_MS ?? 30_000) / 1000} s with ${ROLLOUTS} settled rollouts`, `${m1.writes - m0.writes} writes, ${m1.reads - m0.reads} reads (watches stay open)`);
       report(`controller resident memory with ${ROLLOUTS} rollouts`, `${rssMiB(controller.pid).toFixed(0)} MiB`);
       await controller.kill('SIGKILL');
       const restarted = Date.now();
@@ -321,14 +328,20 @@ async function main(): Promise<void> {
   // 4. Footprint: start-up on an empty namespace, memory and restart with many rollouts.
   if (SECTIONS.has('startup')) await startupSection(cluster, report, STARTS);
   if (SECTIONS.has('memory')) {
-    await memorySection(cluster, report, ROLLOUTS, { label: 'one pod each', replicas: () => 1, rssTarget: TARGETS.rssMiB1000, idleMs: 20_000, createTimeoutMs: 900_000 });
+    await memorySection(cluster, report, ROLLOUTS, { label: 'one pod each', replicas: () => 1, rssTarget: TARGETS.rssMiB1000, idleMs: IDLE_MS ?? 20_000, createTimeoutMs: 900_000 });
   }
   if (SECTIONS.has('large')) {
-    await memorySection(cluster, report, LARGE_ROLLOUTS, { label: '0 or 1 pod each', replicas: (i) => i % 2, rssTarget: TARGETS.rssMiB10000, readyTarget: TARGETS.ready10000Ms, idleMs: 30_000, createTimeoutMs: 3_600_000 });
+    await memorySection(cluster, report, LARGE_ROLLOUTS, { label: '0 or 1 pod each', replicas: (i) => i % 2, rssTarget: TARGETS.rssMiB10000, readyTarget: TARGETS.ready10000Ms, idleMs: IDLE_MS ?? 30_000, createTimeoutMs: 3_600_000 });
   }
 
   cluster.close();
   process.stdout.write(`\n| what | figure |\n|---|---|\n${results.map(([w, f]) => `| ${w} | ${f} |`).join('\n')}\n`);
+  if (process.env.BENCH_README) {
+    const measured = `${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores`;
+    const file = path.resolve(repoRoot, process.env.BENCH_README);
+    writeFileSync(file, mergeBenchTable(readFileSync(file, 'utf8'), results.map(([what, figure]) => ({ what, figure, measured }))));
+    process.stdout.write(`bench: the table in ${file} is updated\n`);
+  }
 }
 
 main().catch((err: unknown) => {
