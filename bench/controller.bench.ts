@@ -16,7 +16,7 @@ import path from 'node:path';
 import { Cluster, ensureCluster, repoRoot, sleep, startController, type ControllerProcess } from '../e2e/harness.ts';
 import type { RolloutObject } from '../controller/controller.ts';
 import type { KubeObject, ResourceRef } from '../kube/client.ts';
-import { memorySection, startupSection, TARGETS } from './footprint.ts';
+import { memorySection, removeNamespace, startupSection, TARGETS } from './footprint.ts';
 import { mergeBenchTable } from './readme-table.ts';
 
 const ROLLOUTS = Number(process.env.BENCH_ROLLOUTS ?? 1000);
@@ -61,16 +61,25 @@ async function metrics(controller: ControllerProcess): Promise<Map<string, numbe
   return out;
 }
 
-function apiCalls(m: Map<string, number>): { writes: number; reads: number } {
+function apiCalls(m: Map<string, number>): { writes: number; reads: number; byCall: Map<string, number> } {
   let writes = 0;
   let reads = 0;
+  const byCall = new Map<string, number>();
   for (const [key, n] of m) {
-    const verb = /rollway_api_calls_total\{verb="(\w+)"/.exec(key)?.[1];
+    const call = /rollway_api_calls_total\{verb="(\w+)",status="(\w+)"/.exec(key);
+    const verb = call?.[1];
     if (!verb) continue;
+    byCall.set(`${verb} ${call[2]}`, n);
     if (['create', 'update', 'patch', 'apply', 'delete'].includes(verb)) writes += n;
     else if (verb !== 'watch') reads += n;
   }
-  return { writes, reads };
+  return { writes, reads, byCall };
+}
+
+/** "list 200 ×1, get 404 ×2": the calls made between two readings, watches left out. */
+function callsBetween(before: ReturnType<typeof apiCalls>, after: ReturnType<typeof apiCalls>): string {
+  const made = [...after.byCall].map(([call, n]) => [call, n - (before.byCall.get(call) ?? 0)] as const).filter(([call, n]) => n > 0 && !call.startsWith('watch'));
+  return made.map(([call, n]) => `${call} ×${n}`).join(', ');
 }
 
 /** CPU time (user + system) a process has used, in ms: load-independent, unlike the latencies. */
@@ -241,7 +250,7 @@ async function main(): Promise<void> {
     } finally {
       await controller.kill();
       keepLog(ns.name, controller);
-      await ns.remove();
+      await removeNamespace(cluster, ns);
     }
   }
 
@@ -262,7 +271,7 @@ async function main(): Promise<void> {
       const m0 = apiCalls(await metrics(controller));
       await sleep(IDLE_MS ?? 30_000);
       const m1 = apiCalls(await metrics(controller));
-      report(`idle cost over ${(IDLE_MS ?? 30_000) / 1000} s with ${ROLLOUTS} settled rollouts`, `${m1.writes - m0.writes} writes, ${m1.reads - m0.reads} reads (watches stay open)`);
+      report(`idle cost over ${(IDLE_MS ?? 30_000) / 1000} s with ${ROLLOUTS} settled rollouts`, `${m1.writes - m0.writes} writes, ${m1.reads - m0.reads} reads (watches stay open)${m1.writes + m1.reads > m0.writes + m0.reads ? `: ${callsBetween(m0, m1)}` : ''}`);
       report(`controller resident memory with ${ROLLOUTS} rollouts`, `${rssMiB(controller.pid).toFixed(0)} MiB`);
       await controller.kill('SIGKILL');
       const restarted = Date.now();
@@ -275,7 +284,7 @@ async function main(): Promise<void> {
     } finally {
       await controller.kill();
       keepLog(ns.name, controller);
-      await ns.remove();
+      await removeNamespace(cluster, ns);
     }
   }
   // 3. A pure weight step through a router: promote → VirtualService weight written.
@@ -321,7 +330,7 @@ async function main(): Promise<void> {
     } finally {
       await controller.kill();
       keepLog(ns.name, controller);
-      await ns.remove();
+      await removeNamespace(cluster, ns);
     }
   }
 

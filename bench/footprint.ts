@@ -57,6 +57,12 @@ function rollout(name: string, replicas: number) {
   };
 }
 
+/** Deletes a bench namespace and waits until it is gone: the next section must not share the machine with its deletion. */
+export async function removeNamespace(cluster: Cluster, ns: { name: string; remove: () => Promise<void> }): Promise<void> {
+  await ns.remove();
+  await cluster.waitFor({ group: '', version: 'v1', plural: 'namespaces', name: ns.name }, (found) => found === undefined, { timeoutMs: 900_000, intervalMs: 1000, what: `namespace ${ns.name} deleted` });
+}
+
 /** How the controller is started: the image's compiled program, or the TypeScript sources. */
 export type Launcher = 'compiled' | 'sources';
 const LAUNCHERS: Record<Launcher, string> = { compiled: path.join(repoRoot, 'dist/cli/rollway.js'), sources: path.join(repoRoot, 'cli/rollway.js') };
@@ -154,7 +160,7 @@ export async function startupSection(cluster: Cluster, report: Report, runs: num
       report(`start on an empty namespace → ready, ${scope}, ${how}, empty compile cache: best / median of ${runs}`, `${best} / ${median(times)} ms (${versus(median(times), TARGETS.readyEmptyMs, 'ms')}); CPU used by then ${median(cpu)} ms; RSS ${rss} MiB`);
     }
   } finally {
-    await ns.remove();
+    await removeNamespace(cluster, ns);
   }
 }
 
@@ -186,6 +192,6 @@ export async function memorySection(cluster: Cluster, report: Report, count: num
     }
   } finally {
     await controller?.kill('SIGKILL');
-    await ns.remove();
+    await removeNamespace(cluster, ns);
   }
 }
