@@ -7,7 +7,7 @@
 // The cluster-wide controller runs with an --instance-id, so it plans only the bench's Rollouts
 // (other suites share this control plane) while it caches every Rollway-labelled ReplicaSet and pod.
 // The controller runs as the image runs it: the JavaScript tsconfig.build.json compiles (into dist/,
-// built first), each process with an empty compile cache as a new pod has. Start-up is also timed
+// built first), with the Dockerfile's ENV, each process with an empty compile cache as a new pod has. Start-up is also timed
 // from the TypeScript sources with an empty cache, what the image ran before it was compiled.
 // Another cluster than the shared one: ROLLWAY_CLUSTER_DIR, ROLLWAY_API_PORT (hack/cluster.sh) and
 // ROLLWAY_E2E_KUBECONFIG=$ROLLWAY_CLUSTER_DIR/kubeconfig.
@@ -15,7 +15,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { repoRoot, sleep, startController, type Cluster, type ControllerProcess } from '../e2e/harness.ts';
+import { dockerfileEnv, repoRoot, sleep, startController, type Cluster, type ControllerProcess } from '../e2e/harness.ts';
 import type { RolloutObject } from '../controller/controller.ts';
 import type { ResourceRef } from '../kube/client.ts';
 
@@ -67,6 +67,13 @@ export async function removeNamespace(cluster: Cluster, ns: { name: string; remo
 export type Launcher = 'compiled' | 'sources';
 const LAUNCHERS: Record<Launcher, string> = { compiled: path.join(repoRoot, 'dist/cli/rollway.js'), sources: path.join(repoRoot, 'cli/rollway.js') };
 
+/** The image's environment (its Dockerfile's ENV lines), Node options added to the bench's own (BENCH_CPU_PROF). */
+function imageEnv(): Record<string, string> {
+  const env = dockerfileEnv(readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8'));
+  const nodeOptions = [process.env.NODE_OPTIONS, env.NODE_OPTIONS].filter(Boolean).join(' ');
+  return { ...env, ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) };
+}
+
 let built = false;
 /** Compiles the program as the image's build stage does (tsc -p tsconfig.build.json into dist/), once per bench. */
 function buildCompiled(): void {
@@ -78,7 +85,7 @@ function buildCompiled(): void {
 function start(ns: string, clusterWide: boolean, launcher: Launcher = 'compiled'): ControllerProcess {
   // An empty compile cache per process, as a new pod has (the cache lives in its /tmp).
   const cache = mkdtempSync(path.join(os.tmpdir(), 'rollway-bench-cc-'));
-  const controller = startController(ns, ['--leader-elect=false', `--instance-id=${INSTANCE}`], { allNamespaces: clusterWide, launcher: LAUNCHERS[launcher], env: { NODE_COMPILE_CACHE: cache } });
+  const controller = startController(ns, ['--leader-elect=false', `--instance-id=${INSTANCE}`], { allNamespaces: clusterWide, launcher: LAUNCHERS[launcher], env: { ...imageEnv(), NODE_COMPILE_CACHE: cache } });
   const kill = controller.kill;
   return { ...controller, kill: async (signal) => { await kill(signal); rmSync(cache, { recursive: true, force: true }); } };
 }

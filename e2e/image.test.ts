@@ -12,7 +12,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { RolloutObject } from '../controller/controller.ts';
 import { imageFiles } from '../tools/image-files.ts';
-import { Cluster, kubeconfigPath, repoRoot } from './harness.ts';
+import { Cluster, dockerfileEnv, kubeconfigPath, repoRoot } from './harness.ts';
 
 const node = path.join(repoRoot, 'node_modules/.bin/node');
 const dockerfile = readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8');
@@ -68,7 +68,9 @@ void test('the assembled image holds no dev dependency and no TypeScript: the co
 void test('the controller started from the image folder reconciles a Rollout on the local control plane', { timeout: 90_000 }, async () => {
   const cluster = new Cluster();
   const ns = await cluster.namespace('image');
-  const child = spawn(node, ['cli/rollway.js', 'controller', '--kubeconfig', kubeconfigPath(), '--namespace', ns.name, '--leader-elect=false', '--metrics-port=0', '--healthz-port=-1'], { cwd: image, stdio: ['ignore', 'pipe', 'pipe'] });
+  // With the image's ENV (its Node options among them: one Node refuses fails here at once).
+  const env = { ...process.env, ...dockerfileEnv(dockerfile) };
+  const child = spawn(node, ['cli/rollway.js', 'controller', '--kubeconfig', kubeconfigPath(), '--namespace', ns.name, '--leader-elect=false', '--metrics-port=0', '--healthz-port=-1'], { cwd: image, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stderr.on('data', (c: Buffer) => (log += c.toString()));
   // A controller that cannot start (a module missing from the image) fails the test at once, with its log.
