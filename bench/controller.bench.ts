@@ -248,9 +248,10 @@ async function main(): Promise<void> {
       const after = apiCalls(await metrics(controller));
       if (steppers === 0) report('API writes per rollout for one update (2 pods, steps setWeight 50, pause 3s, setWeight 100: create RS, scales, status, events)', `${((after.writes - before.writes) / PAUSES).toFixed(1)}`);
     } finally {
-      await controller.kill();
+      // The namespace goes while its controller still runs: routed Rollouts carry the
+      // rollway.dev/traffic-routing finalizer, which only a controller takes off.
+      await removeNamespace(cluster, ns).finally(() => controller.kill());
       keepLog(ns.name, controller);
-      await removeNamespace(cluster, ns);
     }
   }
 
@@ -282,9 +283,10 @@ async function main(): Promise<void> {
       const m2 = apiCalls(await metrics(controller));
       report(`writes by the restarted controller in its first 5 s (nothing changed meanwhile)`, `${m2.writes}`);
     } finally {
-      await controller.kill();
+      // The namespace goes while its controller still runs: routed Rollouts carry the
+      // rollway.dev/traffic-routing finalizer, which only a controller takes off.
+      await removeNamespace(cluster, ns).finally(() => controller.kill());
       keepLog(ns.name, controller);
-      await removeNamespace(cluster, ns);
     }
   }
   // 3. A pure weight step through a router: promote → VirtualService weight written.
@@ -328,9 +330,10 @@ async function main(): Promise<void> {
       report(`API writes per rollout for that step (VirtualService, status, Event)`, `${writes.toFixed(2)} (${after.writes - before.writes} in all) ${target('≤ 3', writes <= 3)}`);
       report(`API reads (GET, LIST) per rollout for that step`, `${reads.toFixed(2)} (${after.reads - before.reads} in all) ${target('0', reads === 0)}`);
     } finally {
-      await controller.kill();
+      // The namespace goes while its controller still runs: routed Rollouts carry the
+      // rollway.dev/traffic-routing finalizer, which only a controller takes off.
+      await removeNamespace(cluster, ns).finally(() => controller.kill());
       keepLog(ns.name, controller);
-      await removeNamespace(cluster, ns);
     }
   }
 

@@ -29,7 +29,7 @@ void test('make bench at a small size: every section prints its figures and the 
       BENCH_IDLE_MS: '500',
       BENCH_README: readme,
     };
-    const { stdout } = await run(path.join(repoRoot, 'node_modules/.bin/node'), [path.join(repoRoot, 'bench/controller.bench.ts')], { env, cwd: repoRoot, maxBuffer: 16 * 1024 * 1024 });
+    const { stdout } = await run(path.join(repoRoot, 'node_modules/.bin/node'), [path.join(repoRoot, 'bench/controller.bench.ts')], { env, cwd: repoRoot, maxBuffer: 16 * 1024 * 1024, timeout: 540_000 });
     const rows = stdout.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| what'));
     for (const expected of [
       /^\| timed pause lateness, 2 pauses of 3 s \(/,
