@@ -15,7 +15,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { dockerfileEnv, repoRoot, sleep, startController, type Cluster, type ControllerProcess } from '../e2e/harness.ts';
+import { repoRoot, sleep, startController, type Cluster, type ControllerProcess } from '../e2e/harness.ts';
+import { dockerfileEnv } from '../tools/image-files.ts';
 import type { RolloutObject } from '../controller/controller.ts';
 import type { ResourceRef } from '../kube/client.ts';
 

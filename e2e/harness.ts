@@ -22,12 +22,6 @@ export function ensureCluster(): string {
   return lines[lines.length - 1] ?? '';
 }
 
-/** The ENV lines (one KEY=VALUE each) of a Dockerfile's last stage: what a container of the image starts with. */
-export function dockerfileEnv(dockerfile: string): Record<string, string> {
-  const lastStage = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
-  return Object.fromEntries([...lastStage.matchAll(/^ENV\s+(\w+)=(\S+)\s*$/gm)].map((m) => [m[1]!, m[2]!]));
-}
-
 export const kubeconfigPath = (): string => process.env.ROLLWAY_E2E_KUBECONFIG ?? path.join(repoRoot, '.cluster/kubeconfig');
 
 export class Cluster {

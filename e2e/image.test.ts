@@ -11,8 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { RolloutObject } from '../controller/controller.ts';
-import { imageFiles } from '../tools/image-files.ts';
-import { Cluster, dockerfileEnv, kubeconfigPath, repoRoot } from './harness.ts';
+import { dockerfileEnv, imageFiles } from '../tools/image-files.ts';
+import { Cluster, kubeconfigPath, repoRoot } from './harness.ts';
 
 const node = path.join(repoRoot, 'node_modules/.bin/node');
 const dockerfile = readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8');

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { committedImageFiles, copySources, ignoreMatchers, imageFiles, importClosure, repoRoot, runtimeAssets } from './image-files.ts';
+import { committedImageFiles, copySources, dockerfileEnv, ignoreMatchers, imageFiles, importClosure, repoRoot, runtimeAssets } from './image-files.ts';
 
 const dockerfile = readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8');
 const dockerignore = readFileSync(path.join(repoRoot, '.dockerignore'), 'utf8');
@@ -71,5 +71,18 @@ void describe('the container image (Dockerfile + .dockerignore)', () => {
     assert.equal(ignored('e2e/harness.ts'), true);
     assert.equal(ignored('e2e/keep.ts'), false);
     assert.equal(ignored('api/rollout.ts'), false);
+  });
+});
+
+void describe('dockerfileEnv', () => {
+  void it('answers the ENV lines of the last stage only, as a container of the image starts with them', () => {
+    const dockerfile = 'FROM node AS build\nENV BUILD_ONLY=1\nRUN true\n\nFROM node\nENV MALLOC_ARENA_MAX=2\nENV NODE_OPTIONS=--max-semi-space-size=1\nUSER 65532\n';
+    assert.deepEqual(dockerfileEnv(dockerfile), { MALLOC_ARENA_MAX: '2', NODE_OPTIONS: '--max-semi-space-size=1' });
+  });
+
+  void it('the repository\'s Dockerfile sets the memory settings the bench measured', () => {
+    const env = dockerfileEnv(dockerfile);
+    assert.equal(env.MALLOC_ARENA_MAX, '2');
+    assert.match(env.NODE_OPTIONS ?? '', /--max-semi-space-size=1\b/);
   });
 });

@@ -33,6 +33,12 @@ export function copySources(dockerfile: string): string[] {
 }
 
 /** .dockerignore patterns as regular expressions over context-relative paths (`*`, `**`, `?`). */
+/** The ENV lines (one KEY=VALUE each) of a Dockerfile's last stage: what a container of the image starts with. */
+export function dockerfileEnv(dockerfile: string): Record<string, string> {
+  const lastStage = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+  return Object.fromEntries([...lastStage.matchAll(/^ENV\s+(\w+)=(\S+)\s*$/gm)].map((m) => [m[1]!, m[2]!]));
+}
+
 export function ignoreMatchers(dockerignore: string): { pattern: RegExp; negate: boolean }[] {
   return dockerignore
     .split('\n')
