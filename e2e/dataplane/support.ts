@@ -140,12 +140,16 @@ export interface LoadOptions {
   concurrency?: number;
   /** stop early when aborted (a steady stream): the tally counts what was sent */
   signal?: AbortSignal;
+  /** the tally to count into, so a caller can read it while a steady stream runs */
+  tally?: Tally;
 }
+
+export const emptyTally = (): Tally => ({ total: 0, byHash: new Map(), seenAt: new Map(), byStatus: new Map(), errors: 0, errorSamples: [] });
 
 /** Sends `count` GET requests over keep-alive connections, `concurrency` at a time, and tallies the answers. */
 export async function sendRequests(count: number, options: LoadOptions): Promise<Tally> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: options.concurrency ?? 16 });
-  const tally: Tally = { total: 0, byHash: new Map(), seenAt: new Map(), byStatus: new Map(), errors: 0, errorSamples: [] };
+  const tally = options.tally ?? emptyTally();
   let next = 0;
   const worker = async () => {
     while (next < count && !options.signal?.aborted) {

@@ -20,7 +20,7 @@ import { Informer } from '../../kube/informer.ts';
 import { scenario, sleep, startController, type Cluster } from '../harness.ts';
 import { APP, CANARY, removeRollout, rollout, rolloutRef, services, STABLE } from '../routers-support.ts';
 import type { PodObject } from './pod-server.ts';
-import { applyClasses, failed, GATEWAY_CLASS, sendRequests, servedShares, useDataPlane, waitServing, type Tally } from './support.ts';
+import { applyClasses, emptyTally, failed, GATEWAY_CLASS, sendRequests, servedShares, useDataPlane, waitServing, type Tally } from './support.ts';
 
 const REPLICAS = 4;
 /** Traefik logs the failed requests here, each with the backend address it was sent to. */
@@ -152,6 +152,7 @@ scenario('Data plane: zero failed requests across a canary to 100%, an abort, a 
   const timeline = new Timeline();
   const stream = new AbortController();
   let running: Promise<Tally> | undefined;
+  const live = emptyTally();
   let streamStartedAt = 0;
   const hashes: Record<string, string> = {};
   const hashOf = (tag: string): string => hashes[tag] ?? '';
@@ -165,6 +166,18 @@ scenario('Data plane: zero failed requests across a canary to 100%, an abort, a 
       await sleep(100);
     }
     assert.fail(`Traefik did not serve ${share * 100}% to the canary within 30 s`);
+  };
+  /**
+   * The stream got answers from this revision. A canary that is aborted or replaced right after
+   * Traefik took its weight may otherwise get none on a loaded machine, and then the scenario
+   * would prove nothing about requests in flight to it.
+   */
+  const waitAnswered = async (tag: string) => {
+    const deadline = Date.now() + 30_000;
+    while ((live.byHash.get(hashOf(tag)) ?? 0) === 0) {
+      if (Date.now() > deadline) assert.fail(`no request reached the ${tag} revision within 30 s of Traefik serving it`);
+      await sleep(50);
+    }
   };
   // What the CLI does, without blocking this process (a synchronous CLI call would stall the
   // request stream and fire its timers late under load).
@@ -192,7 +205,7 @@ scenario('Data plane: zero failed requests across a canary to 100%, an abort, a 
       hashes.blue = ro!.status!.stableRS!;
       await waitServing(plane.traefik, host, hashes.blue);
       streamStartedAt = Date.now();
-      running = sendRequests(Number.MAX_SAFE_INTEGER, { port: plane.traefik.webPort, host, concurrency: 8, signal: stream.signal });
+      running = sendRequests(Number.MAX_SAFE_INTEGER, { port: plane.traefik.webPort, host, concurrency: 8, signal: stream.signal, tally: live });
     });
 
     await when('a canary goes 25% → 50% → 100% and completes', async () => {
@@ -200,6 +213,7 @@ scenario('Data plane: zero failed requests across a canary to 100%, an abort, a 
       const ro = await waitRollout('paused at 25%', pausedAt(1));
       hashes.green = ro!.status!.currentPodHash!;
       await waitShare(0.25);
+      await waitAnswered('green');
       await act('promote');
       await waitRollout('paused at 50%', pausedAt(3));
       await waitShare(0.5);
@@ -213,6 +227,7 @@ scenario('Data plane: zero failed requests across a canary to 100%, an abort, a 
       const ro = await waitRollout('paused at 25%', pausedAt(1));
       hashes.red = ro!.status!.currentPodHash!;
       await waitShare(0.25);
+      await waitAnswered('red');
       await act('abort');
       await waitRollout('aborted', (r) => settled(r) && r!.status?.abort === true && r!.status.phase === 'Degraded');
       await drained(hashOf('green'));
@@ -223,6 +238,7 @@ scenario('Data plane: zero failed requests across a canary to 100%, an abort, a 
       const ro = await waitRollout('paused at 25%', pausedAt(1));
       hashes.yellow = ro!.status!.currentPodHash!;
       await waitShare(0.25);
+      await waitAnswered('yellow');
       await setImage('green');
       await waitRollout('Healthy on green again', (r) => settled(r) && r!.status?.phase === 'Healthy' && r!.status.currentPodHash === hashes.green);
       await drained(hashOf('green'));
@@ -233,10 +249,12 @@ scenario('Data plane: zero failed requests across a canary to 100%, an abort, a 
       let ro = await waitRollout('paused at 25%', pausedAt(1));
       hashes.purple = ro!.status!.currentPodHash!;
       await waitShare(0.25);
+      await waitAnswered('purple');
       await setImage('orange');
       ro = await waitRollout('paused at 25% on the newer canary', (r) => pausedAt(1)(r) && r!.status!.currentPodHash !== hashes.purple);
       hashes.orange = ro!.status!.currentPodHash!;
       await waitShare(0.25);
+      await waitAnswered('orange');
       await act('promote --full');
       await waitRollout('Healthy on orange', (r) => settled(r) && r!.status?.phase === 'Healthy' && r!.status.stableRS === hashes.orange);
       await drained(hashOf('orange'));
