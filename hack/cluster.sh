@@ -16,6 +16,7 @@
 #   ROLLWAY_KWOK_NODES           number of simulated nodes (default 3)
 #   ROLLWAY_CRD_DIR              folder of Rollway's own CRDs (default <repo>/crds/rollway)
 #   ROLLWAY_CRD_WAIT_SECONDS     base time CRDs get to be Established (default 30; plus 2 s per CRD)
+#   ROLLWAY_APISERVER_PROFILING  true: kube-apiserver serves /debug/pprof (make bench's BENCH_APISERVER_PROF)
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -103,7 +104,7 @@ launch() {
         --service-account-issuer https://kubernetes.default.svc.cluster.local \
         --service-account-key-file "$pki/sa.pub" --service-account-signing-key-file "$pki/sa.key" \
         --service-cluster-ip-range 10.96.0.0/16 --allow-privileged \
-        --cert-dir "$run/apiserver-certs" --profiling=false --v 1 ;;
+        --cert-dir "$run/apiserver-certs" --profiling="${ROLLWAY_APISERVER_PROFILING:-false}" --v 1 ;;
     kube-controller-manager)
       start kube-controller-manager "$bin/kube-controller-manager" \
         --kubeconfig "$run/kcm.kubeconfig" --bind-address 127.0.0.1 --secure-port "$kcm_port" \
