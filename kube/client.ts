@@ -151,6 +151,8 @@ export class KubeClient {
   readonly server: string;
   readonly defaultNamespace: string;
   readonly calls = new ApiCallCounter();
+  /** Informers ask for their lists as streamed watches first (ListWatchClient.streamingLists). */
+  readonly streamingLists = true;
   private readonly connection: ConnectionConfig;
   private readonly agent: https.Agent | HttpAgent;
   /** Watches hold a connection each for minutes: they get their own pool, so they never take the requests' sockets. */
@@ -259,7 +261,8 @@ export class KubeClient {
       this.watchAgent,
     );
     const status = res.statusCode ?? 0;
-    this.calls.add('watch', status);
+    // A streamed list (sendInitialEvents) reads every object as a LIST does: counted as one.
+    this.calls.add(query?.sendInitialEvents === true ? 'list' : 'watch', status);
     if (status >= 400) throw toApiError(status, await readAll(res));
     await new Promise<void>((resolve, reject) => {
       let buffered = '';

@@ -127,6 +127,30 @@ class FakeApi implements ListWatchClient {
 
 const ref: ResourceRef = { group: '', version: 'v1', plural: 'configmaps', namespace: 'shop' };
 
+/**
+ * A fake API server with WatchList: a watch with sendInitialEvents first streams every object as
+ * ADDED, then the bookmark that ends them (kube-apiserver since 1.27; on by default since 1.32).
+ * `streams` = 'refuse' answers as a server without it does (422), 'no-bookmark' ends the stream
+ * after the objects without the bookmark.
+ */
+class StreamingFakeApi extends FakeApi {
+  readonly streamingLists = true;
+  streams: 'serve' | 'refuse' | 'no-bookmark' = 'serve';
+
+  override watch(ref: ResourceRef, query: Query, onEvent: (event: WatchEvent<KubeObject>) => void, options: { signal?: AbortSignal; idleTimeoutMs?: number } = {}): Promise<void> {
+    const opened = super.watch(ref, query, onEvent, options);
+    if (query?.sendInitialEvents !== true) return opened;
+    const w = this.lastWatch;
+    queueMicrotask(() => {
+      if (this.streams === 'refuse') return w.fail(new KubeApiError(422, 'Invalid', 'resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden for watch', {}));
+      for (const object of this.objects.values()) w.send('ADDED', { apiVersion: 'v1', kind: 'ConfigMap', ...object });
+      if (this.streams === 'no-bookmark') return w.end();
+      w.send('BOOKMARK', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { resourceVersion: this.currentRv, annotations: { 'k8s.io/initial-events-end': 'true' } } });
+    });
+    return opened;
+  }
+}
+
 async function until(what: string, cond: () => boolean, timeoutMs = 2000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
@@ -549,4 +573,88 @@ void test('with KubeClient, a silent watch trips the watchdog and the informer r
   assert.ok(informer.stats().errors >= 1);
   assert.ok(logs.some((l) => l.includes('silent for 150ms')), logs.join('\n'));
   assert.equal(informer.get('shop', 'a')?.kind, 'ConfigMap');
+});
+
+void test('a streamed list fills the cache from one watch up to its closing bookmark, with no LIST, then watches from the bookmark', async (t) => {
+  const api = new StreamingFakeApi();
+  const { informer, seen } = setup({ labelSelector: 'app=web' }, api);
+  t.after(() => informer.stop());
+  for (const name of ['a', 'b', 'c']) api.put(name, { v: name });
+  const listedAt = api.currentRv;
+  informer.start();
+  await informer.waitForSync();
+  assert.deepEqual(seen(), ['added shop/a', 'added shop/b', 'added shop/c']);
+  assert.equal(api.listQueries.length, 0, 'no LIST');
+  const streamed = api.watches[0]!;
+  assert.equal(streamed.query?.sendInitialEvents, true);
+  assert.equal(streamed.query?.resourceVersionMatch, 'NotOlderThan');
+  assert.equal(streamed.query?.labelSelector, 'app=web');
+  assert.equal(streamed.aborted, true, 'the streamed list ends at its bookmark');
+  await until('the watch after the list', () => api.watches.length === 2);
+  assert.equal(api.lastWatch.query?.resourceVersion, listedAt, 'it resumes from the bookmark');
+  assert.equal(api.lastWatch.query?.sendInitialEvents, undefined);
+  api.lastWatch.send('MODIFIED', api.put('b', { v: 'b2' }));
+  assert.equal(informer.get('shop', 'b')?.data?.v, 'b2');
+
+  // A relist streams again and tells only what changed: b's update was seen, c is gone.
+  api.remove('c');
+  informer.requestRelist();
+  await until('a second streamed list', () => api.watches.filter((w) => w.query?.sendInitialEvents === true).length === 2);
+  await until('c deleted', () => informer.get('shop', 'c') === undefined);
+  assert.deepEqual(seen().slice(3), ['updated shop/b', 'deleted shop/c']);
+  assert.equal(api.listQueries.length, 0);
+});
+
+void test('a server that refuses streamed lists is listed in pages, and not asked to stream again', async (t) => {
+  const api = new StreamingFakeApi();
+  api.streams = 'refuse';
+  const { informer, seen, logs } = setup({}, api);
+  t.after(() => informer.stop());
+  for (const name of ['a', 'b', 'c']) api.put(name);
+  informer.start();
+  await informer.waitForSync();
+  assert.deepEqual(seen(), ['added shop/a', 'added shop/b', 'added shop/c']);
+  assert.equal(api.listQueries.length, 2, 'two pages');
+  assert.ok(logs.some((l) => l.msg.includes('does not stream lists')));
+  informer.requestRelist();
+  await until('a relist in pages', () => api.listQueries.length === 4);
+  assert.equal(api.watches.filter((w) => w.query?.sendInitialEvents === true).length, 1, 'asked once');
+  assert.equal(informer.stats().errors, 0, 'a refusal is no error');
+});
+
+void test('a streamed list that ends without its closing bookmark is not trusted: the informer lists in pages', async (t) => {
+  const api = new StreamingFakeApi();
+  api.streams = 'no-bookmark';
+  const { informer, seen } = setup({}, api);
+  t.after(() => informer.stop());
+  for (const name of ['a', 'b']) api.put(name);
+  informer.start();
+  await informer.waitForSync();
+  assert.deepEqual(seen(), ['added shop/a', 'added shop/b']);
+  assert.equal(api.listQueries.length, 1, 'the cache came from a LIST');
+});
+
+void test('list(namespace) answers that namespace only, through adds, deletes and relists', async (t) => {
+  const { api, informer } = setup();
+  t.after(() => informer.stop());
+  api.put('a', {}, 'shop');
+  api.put('b', {}, 'shop');
+  api.put('a', {}, 'bank');
+  informer.start();
+  await informer.waitForSync();
+  const names = (ns: string) => informer.list(ns).map(keyOf).sort();
+  assert.deepEqual(names('shop'), ['shop/a', 'shop/b']);
+  assert.deepEqual(names('bank'), ['bank/a']);
+  await until('a watch', () => api.watches.length === 1);
+  api.lastWatch.send('ADDED', api.put('c', {}, 'bank'));
+  api.lastWatch.send('DELETED', api.remove('a', 'shop'));
+  assert.deepEqual(names('shop'), ['shop/b']);
+  assert.deepEqual(names('bank'), ['bank/a', 'bank/c']);
+  api.remove('b', 'shop'); // unseen by the watch: the relist finds it gone
+  api.put('d', {}, 'shop');
+  informer.requestRelist();
+  await until('the relist', () => informer.get('shop', 'd') !== undefined);
+  assert.deepEqual(names('shop'), ['shop/d']);
+  assert.deepEqual(names('bank'), ['bank/a', 'bank/c']);
+  assert.equal(informer.list().length, 3);
 });
