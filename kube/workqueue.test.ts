@@ -34,7 +34,12 @@ class FakeClock {
 }
 
 /** Lets every pending promise callback run. */
-const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+/** Lets queued work run: the queue starts a handler one event-loop turn after it takes its key. */
+const settle = async (): Promise<void> => {
+  await turn();
+  await turn();
+};
 
 function deferred<T = void>(): { promise: Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void } {
   let resolve!: (v: T) => void;
@@ -451,5 +456,21 @@ void test('a key that comes due while it runs runs again next, ahead of waiting 
   gate.resolve();
   await q.idle();
   assert.deepEqual(started, ['p', 'p', 's1']);
+  await q.stop();
+});
+
+void test('reconciles that need no I/O leave the event loop free in between: a callback waiting for its turn runs long before 5,000 of them drain', async () => {
+  const q = queueWith(new FakeClock(), { concurrency: 16 });
+  let done = 0;
+  q.start(() => {
+    done++;
+    return Promise.resolve();
+  });
+  for (let i = 0; i < 5000; i++) q.add(`k${i}`);
+  // What a signal handler, a watch event or a /healthz request waits for: a turn of the loop.
+  const doneWhenItRan = await new Promise<number>((resolve) => setImmediate(() => resolve(done)));
+  assert.ok(doneWhenItRan <= 32, `${doneWhenItRan} reconciles ran before it`);
+  await q.idle();
+  assert.equal(done, 5000);
   await q.stop();
 });
