@@ -575,7 +575,20 @@ void test('with KubeClient, a silent watch trips the watchdog and the informer r
   assert.equal(informer.get('shop', 'a')?.kind, 'ConfigMap');
 });
 
-void test('a streamed list fills the cache from one watch up to its closing bookmark, with no LIST, then watches from the bookmark', async (t) => {
+void test('a collection that fits in one LIST page is listed by it alone: no stream, which would wait for the next bookmark tick', async (t) => {
+  const api = new StreamingFakeApi();
+  const { informer, seen } = setup({}, api);
+  t.after(() => informer.stop());
+  for (const name of ['a', 'b']) api.put(name);
+  informer.start();
+  await informer.waitForSync();
+  assert.deepEqual(seen(), ['added shop/a', 'added shop/b']);
+  assert.equal(api.listQueries.length, 1);
+  await until('the watch', () => api.watches.length === 1);
+  assert.equal(api.lastWatch.query?.sendInitialEvents, undefined);
+});
+
+void test('a collection longer than a LIST page is streamed by one watch up to its closing bookmark, then watched from the bookmark', async (t) => {
   const api = new StreamingFakeApi();
   const { informer, seen } = setup({ labelSelector: 'app=web' }, api);
   t.after(() => informer.stop());
@@ -584,7 +597,7 @@ void test('a streamed list fills the cache from one watch up to its closing book
   informer.start();
   await informer.waitForSync();
   assert.deepEqual(seen(), ['added shop/a', 'added shop/b', 'added shop/c']);
-  assert.equal(api.listQueries.length, 0, 'no LIST');
+  assert.equal(api.listQueries.length, 1, 'one LIST page (of 2), and not the next');
   const streamed = api.watches[0]!;
   assert.equal(streamed.query?.sendInitialEvents, true);
   assert.equal(streamed.query?.resourceVersionMatch, 'NotOlderThan');
@@ -596,13 +609,14 @@ void test('a streamed list fills the cache from one watch up to its closing book
   api.lastWatch.send('MODIFIED', api.put('b', { v: 'b2' }));
   assert.equal(informer.get('shop', 'b')?.data?.v, 'b2');
 
-  // A relist streams again and tells only what changed: b's update was seen, c is gone.
+  // A relist streams again and tells only what changed: b's update was seen, c is gone, d is new.
   api.remove('c');
+  api.put('d');
   informer.requestRelist();
   await until('a second streamed list', () => api.watches.filter((w) => w.query?.sendInitialEvents === true).length === 2);
   await until('c deleted', () => informer.get('shop', 'c') === undefined);
-  assert.deepEqual(seen().slice(3), ['updated shop/b', 'deleted shop/c']);
-  assert.equal(api.listQueries.length, 0);
+  assert.deepEqual(seen().slice(3), ['updated shop/b', 'added shop/d', 'deleted shop/c']);
+  assert.equal(api.listQueries.length, 2, 'the first page of each list');
 });
 
 void test('a server that refuses streamed lists is listed in pages, and not asked to stream again', async (t) => {
@@ -614,7 +628,8 @@ void test('a server that refuses streamed lists is listed in pages, and not aske
   informer.start();
   await informer.waitForSync();
   assert.deepEqual(seen(), ['added shop/a', 'added shop/b', 'added shop/c']);
-  assert.equal(api.listQueries.length, 2, 'two pages');
+  assert.equal(api.listQueries.length, 2, 'two pages: the first one, then on from it');
+  assert.equal(api.listQueries[1]?.continue, 'token-2');
   assert.ok(logs.some((l) => l.msg.includes('does not stream lists')));
   informer.requestRelist();
   await until('a relist in pages', () => api.listQueries.length === 4);
@@ -627,11 +642,12 @@ void test('a streamed list that ends without its closing bookmark is not trusted
   api.streams = 'no-bookmark';
   const { informer, seen } = setup({}, api);
   t.after(() => informer.stop());
-  for (const name of ['a', 'b']) api.put(name);
+  for (const name of ['a', 'b', 'c']) api.put(name);
   informer.start();
   await informer.waitForSync();
-  assert.deepEqual(seen(), ['added shop/a', 'added shop/b']);
-  assert.equal(api.listQueries.length, 1, 'the cache came from a LIST');
+  assert.deepEqual(seen(), ['added shop/a', 'added shop/b', 'added shop/c']);
+  assert.equal(api.watches[0]?.query?.sendInitialEvents, true, 'it was asked to stream');
+  assert.equal(api.listQueries.length, 2, 'the cache came from LIST pages');
 });
 
 void test('list(namespace) answers that namespace only, through adds, deletes and relists', async (t) => {

@@ -27,6 +27,12 @@ export interface ListWatchClient {
   readonly streamingLists?: boolean;
 }
 
+interface ListPage<T> {
+  items: T[];
+  resourceVersion: string | undefined;
+  continue: string | undefined;
+}
+
 /** The annotation of the bookmark that ends a streamed list's initial objects. */
 export const INITIAL_EVENTS_END_ANNOTATION = 'k8s.io/initial-events-end';
 
@@ -326,7 +332,12 @@ export class Informer<T extends KubeObject> {
   private async relist(): Promise<boolean> {
     this.relistRequested = false;
     this.counters.lists++;
-    if (this.streamLists) {
+    // One LIST page first: a collection that fits in it is listed at once. A streamed list ends
+    // only at the API server's next bookmark tick (up to a second), which is most of an empty
+    // cluster's start-up; a longer collection is worth that wait.
+    const first = await this.listPage(undefined);
+    if (this.stopped) return false;
+    if (first.continue !== undefined && this.streamLists) {
       const streamed = await this.streamedList();
       if (streamed === 'interrupted') return false;
       if (typeof streamed === 'object') {
@@ -336,7 +347,7 @@ export class Informer<T extends KubeObject> {
       }
       if (streamed === 'refused') this.streamLists = false; // the server does not stream lists: pages from now on
     }
-    return this.pagedList();
+    return this.pagedList(first);
   }
 
   /**
@@ -391,31 +402,30 @@ export class Informer<T extends KubeObject> {
     return 'refused';
   }
 
-  private async pagedList(): Promise<boolean> {
-    const items: T[] = [];
-    let resourceVersion: string | undefined;
-    let continueToken: string | undefined;
-    do {
-      const page = await this.client.list(this.ref, {
-        labelSelector: this.labelSelector,
-        fieldSelector: this.fieldSelector,
-        limit: this.pageSize,
-        continue: continueToken,
-      });
+  /** The collection page by page from the first one; false when stopped first. */
+  private async pagedList(first: ListPage<T>): Promise<boolean> {
+    const items = [...first.items];
+    let page = first;
+    while (page.continue !== undefined) {
+      page = await this.listPage(page.continue);
       if (this.stopped) return false;
-      // items of a list carry no apiVersion/kind; give them the ones watch events have
-      const kind = page.kind?.endsWith('List') ? page.kind.slice(0, -'List'.length) : undefined;
-      for (const item of page.items) {
-        if (item.apiVersion === undefined && page.apiVersion !== undefined) item.apiVersion = page.apiVersion;
-        if (item.kind === undefined && kind !== undefined) item.kind = kind;
-        items.push(this.trim(item) as T);
-      }
-      resourceVersion = page.metadata?.resourceVersion;
-      continueToken = page.metadata?.continue || undefined;
-    } while (continueToken !== undefined);
-    this.replace(items, resourceVersion);
+      items.push(...page.items);
+    }
+    this.replace(items, page.resourceVersion);
     this.scheduleRelist();
     return true;
+  }
+
+  private async listPage(continueToken: string | undefined): Promise<ListPage<T>> {
+    const page = await this.client.list(this.ref, { labelSelector: this.labelSelector, fieldSelector: this.fieldSelector, limit: this.pageSize, continue: continueToken });
+    // items of a list carry no apiVersion/kind; give them the ones watch events have
+    const kind = page.kind?.endsWith('List') ? page.kind.slice(0, -'List'.length) : undefined;
+    const items = page.items.map((item) => {
+      if (item.apiVersion === undefined && page.apiVersion !== undefined) item.apiVersion = page.apiVersion;
+      if (item.kind === undefined && kind !== undefined) item.kind = kind;
+      return this.trim(item) as T;
+    });
+    return { items, resourceVersion: page.metadata?.resourceVersion, continue: page.metadata?.continue || undefined };
   }
 
   /** Swaps in a fresh list and emits the differences to the previous cache. */
