@@ -4,6 +4,9 @@
 import { backoffDelay, MAX_TIMER_MS } from './backoff.ts';
 import { fallbackLogger } from '../lib/log.ts';
 
+/** Handlers started in a row before the queue lets the event loop turn (see process()). */
+const YIELD_EVERY = 16;
+
 export type ReconcileOutcome = { requeueAfterMs?: number };
 export type ReconcileHandler = (key: string) => Promise<ReconcileOutcome | void>;
 export type TimerHandle = unknown;
@@ -44,6 +47,9 @@ function defaultOnError(key: string, err: unknown): void {
 
 export class WorkQueue {
   private readonly concurrency: number;
+  private startsSinceTurn = 0;
+  /** the turn of the event loop that starts wait for, when one is due */
+  private turn: Promise<void> | undefined;
   private readonly deadlineWorkers: number;
   private readonly baseBackoffMs: number;
   private readonly maxBackoffMs: number;
@@ -247,11 +253,22 @@ export class WorkQueue {
   }
 
   private async process(key: string, handler: ReconcileHandler): Promise<void> {
-    // Start the handler in a later turn of the event loop: pump() never re-enters itself, even
-    // when a handler throws synchronously, and reconciles that need no I/O (10,000 after a
-    // restart) never run back to back in one chain of microtasks, which had kept signals, watch
-    // events and /healthz waiting for 30-40 s, long enough for a liveness probe to restart the pod.
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    // Start the handler on a later microtask: pump() never re-enters itself, even when a
+    // handler throws synchronously. Every YIELD_EVERY starts, a turn of the event loop first:
+    // reconciles that need no I/O (10,000 after a restart) ran back to back in one chain of
+    // microtasks, which kept signals, watch events and /healthz waiting for 26-47 s, long enough
+    // for a liveness probe to restart the pod. A turn before every start cost the timed pauses
+    // of a 100-rollout burst (p50 0.4 -> 0.8-1.5 s in one run each), so only now and then.
+    if (this.turn === undefined && ++this.startsSinceTurn >= YIELD_EVERY) {
+      this.turn = new Promise<void>((resolve) =>
+        setImmediate(() => {
+          this.turn = undefined;
+          this.startsSinceTurn = 0;
+          resolve();
+        }),
+      );
+    }
+    await (this.turn ?? Promise.resolve()); // every worker waits for that one turn
     try {
       const outcome = await handler(key);
       this.forget(key);
