@@ -136,3 +136,22 @@ void test('a renewal slower than the deadline stops writes for a moment, and wri
   assert.equal(me.isLeader(), true);
   assert.ok(regained >= 1, 'the controller is told to plan again after writes were held back');
 });
+
+void test('a clean stop during a renewal in flight still gives the lease up, so a successor (or migrate) need not wait', async () => {
+  const store = new LeaseStore();
+  const me = elector(store);
+  await me.acquire(() => {});
+  // Renewals are slow; stop while one is between its read and its write.
+  const replace = store.replace;
+  let inFlight = 0;
+  store.replace = async (ref, body) => {
+    inFlight++;
+    await sleep(100);
+    return replace(ref, body);
+  };
+  while (inFlight === 0) await sleep(5);
+  await me.release();
+  assert.equal(store.lease?.spec.holderIdentity, '', 'released, not held again by the renewal that was in flight');
+  await sleep(200);
+  assert.equal(store.lease?.spec.holderIdentity, '', 'no renewal after the release');
+});

@@ -44,6 +44,8 @@ export class LeaderElector {
   private lastRenew = 0;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** the renewal in flight, which release() waits out: it would otherwise undo or fail the release */
+  private renewal: Promise<LeaseOutcome> | undefined;
   /** the lease record last read and when (our clock) it was first seen so */
   private observed: { record: string; at: number } | undefined;
 
@@ -77,7 +79,9 @@ export class LeaderElector {
       if (this.stopped) return;
       // Writes may have stopped without a failed renewal too: a renewal slower than the deadline.
       const wasWriting = this.isLeader();
-      const outcome = await this.tryAcquireOrRenew().catch((): LeaseOutcome => 'unreachable');
+      this.renewal = this.tryAcquireOrRenew().catch((): LeaseOutcome => 'unreachable');
+      const outcome = await this.renewal;
+      if (this.stopped) return;
       if (outcome === 'held-by-other') {
         this.leading = false;
         this.options.log('error', 'deposed: another controller holds the lease; stopping all writes', { identity: this.identity });
@@ -130,14 +134,19 @@ export class LeaderElector {
   async release(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    // A renewal in flight would land after our write (and hold the lease again) or make it conflict.
+    await this.renewal;
     if (!this.leading) return;
     this.leading = false;
-    try {
-      const lease = await this.options.client.get<Lease>(this.ref);
-      if (lease.spec.holderIdentity !== this.identity) return;
-      await this.options.client.replace(this.ref, { ...lease, spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime(this.options.now()) } });
-    } catch {
-      // the lease expires by itself
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        const lease = await this.options.client.get<Lease>(this.ref);
+        if (lease.spec.holderIdentity !== this.identity) return;
+        await this.options.client.replace(this.ref, { ...lease, spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime(this.options.now()) } });
+        return;
+      } catch (err) {
+        if (!isConflict(err)) return; // the lease expires by itself
+      }
     }
   }
 

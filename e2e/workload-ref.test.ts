@@ -75,10 +75,11 @@ scenario(
         const deploy = await cluster.get<Deployment>(deploymentRef(ns));
         assert.equal(healthy?.status?.stableRS, podTemplateHash(deploy?.spec.template), 'the hash of the Deployment\'s template');
         assert.equal(live(ownPods).length, 3);
-        assert.equal(healthy?.status?.workloadObservedGeneration, String(deploy?.metadata.generation));
       });
       await then('the Deployment is scaled to 0 (scaleDown: onsuccess) and its pods go', async () => {
-        await cluster.waitFor<Deployment>(deploymentRef(ns), (d) => d?.spec.replicas === 0, { what: 'Deployment scaled to 0' });
+        const scaled = await cluster.waitFor<Deployment>(deploymentRef(ns), (d) => d?.spec.replicas === 0, { what: 'Deployment scaled to 0' });
+        // Scaling it bumped the Deployment's generation; the Rollout's status follows it.
+        await cluster.waitFor<RolloutObject>(rolloutRef(ns), (r) => r?.status?.workloadObservedGeneration === String(scaled?.metadata.generation), { what: `workloadObservedGeneration ${scaled?.metadata.generation}` });
         await cluster.waitForList<Pod>(podRef(ns), (pods) => live(pods).length === 0, { labelSelector: `app=web,!${HASH}`, what: 'no Deployment pods left' });
         await cluster.waitForEvent(ns, { kind: 'Rollout', name: 'web' }, (e) => e.reason === 'ScalingDeployment', { what: 'the scale-down as an Event on the Rollout' });
       });
