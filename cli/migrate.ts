@@ -98,7 +98,7 @@ export async function migrate(client: KubeClient, options: MigrateOptions): Prom
     const key = `${rollout.metadata.namespace}/${rollout.metadata.name}`;
     const prefix = `[${i + 1}/${rollouts.length}] ${key}`;
     try {
-      const line = await moveOne(client, rollout, to, options.dryRun);
+      const line = await moveOne(client, rollout, to, options.dryRun, (what) => options.say(`${prefix}: ${what}`));
       options.say(`${prefix}: ${options.dryRun ? 'would move' : 'moved'} to ${to === 'rollway' ? 'Rollway' : 'Argo Rollouts'}: ${line}`);
       summary.moved.push(key);
     } catch (err) {
@@ -128,7 +128,7 @@ async function refuseWhileRunning(client: KubeClient, from: Side, namespace: str
 }
 
 /** Moves one Rollout; on failure, undoes its own steps and throws. Answers a one-line summary. */
-async function moveOne(client: KubeClient, rollout: KubeObject, to: Side, dryRun: boolean): Promise<string> {
+async function moveOne(client: KubeClient, rollout: KubeObject, to: Side, dryRun: boolean, say: (line: string) => void): Promise<string> {
   const ns = rollout.metadata.namespace!;
   const uid = rollout.metadata.uid!;
   const owned = (o: KubeObject) => o.metadata.ownerReferences?.some((r) => r.uid === uid) === true;
@@ -141,6 +141,7 @@ async function moveOne(client: KubeClient, rollout: KubeObject, to: Side, dryRun
   const kinds = DEPENDENTS.map((d) => count(d.kind, dependents.filter((x) => x.kind === d.kind).length));
   const counts = `${[...kinds, count('AnalysisRun', runs.length)].join(', ')}; ${describeStatus(status)}${notes.length ? `; notes: ${notes.join('; ')}` : ''}`;
   if (dryRun) return counts;
+  await awaitNameFree(client, rolloutRef(to, ns, rollout.metadata.name), say);
   const undo: (() => Promise<unknown>)[] = [];
   try {
     const created = await client.create<KubeObject>(rolloutRef(to, ns), object as KubeObject);
@@ -160,6 +161,27 @@ async function moveOne(client: KubeClient, rollout: KubeObject, to: Side, dryRun
   } catch (err) {
     for (const step of undo.reverse()) await step().catch(() => undefined);
     throw err;
+  }
+}
+
+const NAME_FREE_TIMEOUT_MS = 120_000;
+
+/**
+ * The side we move to may still hold a Rollout of this name that an earlier move deleted: deleted
+ * without cascading, it goes only once the garbage collector removes its orphan finalizer, which
+ * can take a discovery resync (30 s) after that side's CRDs were installed. Waits for it to go.
+ */
+async function awaitNameFree(client: KubeClient, ref: ResourceRef, say: (line: string) => void): Promise<void> {
+  const side = ref.group === ARGO_GROUP ? 'Argo' : 'Rollway';
+  const deadline = Date.now() + NAME_FREE_TIMEOUT_MS;
+  for (let told = false; ; told = true) {
+    const existing = await client.getOptional<KubeObject>(ref);
+    if (!existing) return;
+    const held = `finalizers: ${(existing.metadata.finalizers ?? []).join(', ') || 'none'}`;
+    if (!existing.metadata.deletionTimestamp) throw new Error(`a ${side} Rollout named ${ref.name} already exists in ${ref.namespace}: delete it, or move this one under another name`);
+    if (Date.now() > deadline) throw new Error(`the ${side} Rollout ${ref.name} it would replace is still being deleted after ${NAME_FREE_TIMEOUT_MS / 1000} s (${held}); run migrate again once it is gone`);
+    if (!told) say(`waiting for the ${side} Rollout ${ref.name} that is being deleted to go (${held})`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
 

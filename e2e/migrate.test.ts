@@ -4,13 +4,14 @@
 // migrates. Zero pods may be deleted or created by the move, weights stay, and the Rollway
 // controller carries on from the same step; --back gives the Argo objects back.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { before } from 'node:test';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { KubeObject, ResourceRef } from '../kube/client.ts';
-import { Cluster, parseYamlObjects, repoRoot, rollway, scenario, sleep, startController } from './harness.ts';
+import { Cluster, kubeconfigPath, parseYamlObjects, repoRoot, rollway, scenario, sleep, startController } from './harness.ts';
 
 const argoRef = (ns: string, name?: string, subresource?: string): ResourceRef => ({ group: 'argoproj.io', version: 'v1alpha1', plural: 'rollouts', namespace: ns, name, subresource });
 const oursRef = (ns: string, name?: string): ResourceRef => ({ group: 'rollway.dev', version: 'v1alpha1', plural: 'rollouts', namespace: ns, name });
@@ -95,6 +96,24 @@ async function argoRollout(cluster: Cluster, ns: string, state: ArgoState): Prom
   await cluster.patch(argoRef(ns, 'web', 'status'), { status: { ...state.status, currentStepHash: 'argo-steps-hash', observedGeneration: '1', collisionCount: 0 } });
   return rollout;
 }
+
+/** `rollway migrate` run in the background: `printed(re)` resolves once its output matches. */
+function migrateInBackground(...args: string[]): { printed: (re: RegExp) => Promise<void>; done: Promise<string> } {
+  const child = spawn(path.join(repoRoot, 'node_modules/.bin/node'), [path.join(repoRoot, 'cli/rollway.js'), '--kubeconfig', kubeconfigPath(), 'migrate', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const waiting: { re: RegExp; resolve: () => void }[] = [];
+  const onData = (chunk: Buffer): void => {
+    out += chunk.toString();
+    for (const w of waiting.filter((x) => x.re.test(out))) w.resolve();
+  };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
+  const done = new Promise<string>((resolve, reject) => child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`rollway migrate exited ${code}:\n${out}`)))));
+  const printed = (re: RegExp): Promise<void> => (re.test(out) ? Promise.resolve() : Promise.race([new Promise<void>((resolve) => waiting.push({ re, resolve })), done.then(() => assert.fail(`rollway migrate ended without printing ${re}:\n${out}`))]));
+  return { printed, done };
+}
+
+const HOLD = 'e2e.rollway.dev/hold';
 
 const podUids = async (cluster: Cluster, ns: string): Promise<string[]> => (await cluster.list(podRef(ns))).map((p) => p.metadata.uid!).sort();
 const weights = async (cluster: Cluster, ns: string): Promise<number[]> => {
@@ -189,6 +208,8 @@ scenario('an aborted canary stays at stable under Rollway, and --back gives Argo
     });
     pods = await podUids(cluster, ns);
     assert.equal(pods.length, 5);
+    // Holds the Argo Rollout, once migrate deletes it, as the garbage collector may for a while.
+    await cluster.patch(argoRef(ns, 'web'), { metadata: { finalizers: [HOLD] } });
   });
   await when('migrated and run by Rollway for a while', async () => {
     rollway('migrate', '-n', ns);
@@ -209,9 +230,12 @@ scenario('an aborted canary stays at stable under Rollway, and --back gives Argo
     assert.deepEqual(await weights(cluster, ns), [100, 0]);
     assert.equal((await cluster.get<KubeObject & { spec: { replicas: number } }>(rsRef(ns, `web-${CANARY_HASH}`)))?.spec.replicas, 0);
   });
-  await when('rollway migrate --back runs', () => {
-    const out = rollway('migrate', '-n', ns, '--back');
-    assert.match(out, /moved to Argo Rollouts/);
+  await when('rollway migrate --back runs while the Argo Rollout it left is still being deleted', async () => {
+    const back = migrateInBackground('-n', ns, '--back');
+    await back.printed(new RegExp(`waiting for the Argo Rollout web that is being deleted to go \\(finalizers: ${HOLD}\\)`));
+    assert.ok(await cluster.get(oursRef(ns, 'web')), 'ours stays until the name is free');
+    await cluster.patch(argoRef(ns, 'web'), { metadata: { finalizers: null } });
+    assert.match(await back.done, /moved to Argo Rollouts/);
   });
   await then('the Argo Rollout is back with its status and owns the ReplicaSets; ours is gone; no pod changed', async () => {
     await cluster.waitFor(oursRef(ns, 'web'), (o) => o === undefined, { what: 'our Rollout deleted' });
