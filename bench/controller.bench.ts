@@ -17,7 +17,7 @@ import { Cluster, ensureCluster, kubeconfigPath, repoRoot, sleep, startControlle
 import type { RolloutObject } from '../controller/controller.ts';
 import type { KubeObject, ResourceRef } from '../kube/client.ts';
 import { profileApiserver } from './apiserver-profile.ts';
-import { memorySection, removeNamespace, startupSection, TARGETS } from './footprint.ts';
+import { cpuMs, memorySection, removeNamespace, rssMiB, startupSection, TARGETS } from './footprint.ts';
 import { mergeBenchTable } from './readme-table.ts';
 
 const ROLLOUTS = Number(process.env.BENCH_ROLLOUTS ?? 1000);
@@ -85,12 +85,6 @@ function callsBetween(before: ReturnType<typeof apiCalls>, after: ReturnType<typ
   return made.map(([call, n]) => `${call} ×${n}`).join(', ');
 }
 
-/** CPU time (user + system) a process has used, in ms: load-independent, unlike the latencies. */
-const cpuMs = (pid: number): number => {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in ticks of 1/100 s
-};
-const rssMiB = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 /** "(target …: met)" after a figure of the step, pause and Event targets (issue 16). */
 const target = (what: string, met: boolean): string => `(target ${what}: ${met ? 'met' : 'not met'})`;
 const percentile = (values: number[], p: number): number => {

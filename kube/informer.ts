@@ -356,50 +356,40 @@ export class Informer<T extends KubeObject> {
    * ends the watch without that bookmark), so the caller lists in pages instead.
    */
   private async streamedList(): Promise<{ items: T[]; resourceVersion: string | undefined } | 'refused' | 'silent' | 'interrupted'> {
-    const controller = new AbortController();
-    this.watchAbort = controller;
     const items: T[] = [];
     let resourceVersion: string | undefined;
     let ended = false;
     let events = 0;
-    let failure: Error | undefined;
-    const query = { labelSelector: this.labelSelector, fieldSelector: this.fieldSelector, sendInitialEvents: true, resourceVersionMatch: 'NotOlderThan', allowWatchBookmarks: true, timeoutSeconds: Math.max(1, Math.round(jittered(this.watchTimeoutSeconds, 0.1, this.random))) };
     try {
-      await this.client.watch(this.ref, query, (event) => {
-        if (ended || controller.signal.aborted) return;
+      const { stopped } = await this.watchRequest({ sendInitialEvents: true, resourceVersionMatch: 'NotOlderThan' }, (event, stop) => {
+        if (ended) return;
         events++;
         if (event.type === 'ADDED') items.push(this.trim(event.object) as T);
         else if (event.type === 'BOOKMARK' && event.object.metadata?.annotations?.[INITIAL_EVENTS_END_ANNOTATION] === 'true') {
           ended = true;
           resourceVersion = event.object.metadata.resourceVersion;
-          controller.abort(); // the watch from here on is watchOnce's
+          stop(); // the watch from here on is watchOnce's
         } else if (event.type !== 'BOOKMARK') {
-          failure = new Error(`a streamed list sent a ${event.type} event before its initial objects ended`);
-          controller.abort();
+          stop(new Error(`a streamed list sent a ${event.type} event before its initial objects ended`));
         }
-      }, { signal: controller.signal, idleTimeoutMs: this.idleTimeoutMs });
+      });
+      if (ended) return { items, resourceVersion };
+      if (stopped) return 'interrupted';
+      this.log('info', 'the API server ended a streamed list without its closing bookmark: listing in pages', { ...this.what });
+      return 'refused';
     } catch (err) {
-      if (!controller.signal.aborted) {
-        if (refusesStreamedLists(err)) {
-          this.log('info', 'the API server does not stream lists (WatchList): listing in pages', { ...this.what, error: errorText(err) });
-          return 'refused';
-        }
-        // Not a word before it failed (a server that ignores the request's parameters stays
-        // silent until the watchdog fires): this relist reads pages, the next one streams again.
-        if (events === 0) {
-          this.log('warn', 'a streamed list failed before its first object: listing in pages', { ...this.what, error: errorText(err) });
-          return 'silent';
-        }
-        throw err;
+      if (refusesStreamedLists(err)) {
+        this.log('info', 'the API server does not stream lists (WatchList): listing in pages', { ...this.what, error: errorText(err) });
+        return 'refused';
       }
-    } finally {
-      if (this.watchAbort === controller) this.watchAbort = undefined;
+      // Not a word before it failed (a server that ignores the request's parameters stays
+      // silent until the watchdog fires): this relist reads pages, the next one streams again.
+      if (events === 0) {
+        this.log('warn', 'a streamed list failed before its first object: listing in pages', { ...this.what, error: errorText(err) });
+        return 'silent';
+      }
+      throw err;
     }
-    if (failure !== undefined) throw failure;
-    if (ended) return { items, resourceVersion };
-    if (controller.signal.aborted) return 'interrupted';
-    this.log('info', 'the API server ended a streamed list without its closing bookmark: listing in pages', { ...this.what });
-    return 'refused';
   }
 
   /** The collection page by page from the first one; false when stopped first. */
@@ -475,36 +465,41 @@ export class Informer<T extends KubeObject> {
 
   /** One watch from the last resourceVersion, until the server ends it, an error, or an abort. */
   private async watchOnce(): Promise<{ events: number; ms: number; aborted: boolean }> {
-    const controller = new AbortController();
-    this.watchAbort = controller;
     this.counters.watches++;
     const startedAt = Date.now();
     let events = 0;
+    const { stopped } = await this.watchRequest({ resourceVersion: this.lastResourceVersion }, (event, stop) => {
+      events++;
+      if (events === 1) this.failures = 0; // the connection works
+      try {
+        this.apply(event);
+      } catch (err) {
+        stop(err instanceof Error ? err : new Error(String(err))); // e.g. an ERROR event a client passes on: like a rejection
+      }
+    });
+    return { events, ms: Date.now() - startedAt, aborted: stopped };
+  }
+
+  /**
+   * One watch request with this informer's selectors, bookmarks and jittered timeout, abortable by
+   * stop(). `onEvent` ends it with `stop()`, or fails it with `stop(err)`. Answers whether it was
+   * stopped (by onEvent or the informer); a failure of the request itself is thrown.
+   */
+  private async watchRequest(query: Record<string, string | boolean | undefined>, onEvent: (event: WatchEvent<T>, stop: (err?: Error) => void) => void): Promise<{ stopped: boolean }> {
+    const controller = new AbortController();
+    this.watchAbort = controller;
     let failure: Error | undefined;
-    const fail = (err: unknown): void => {
-      failure ??= err instanceof Error ? err : new Error(String(err));
+    const stop = (err?: Error): void => {
+      failure ??= err;
       controller.abort();
     };
     const timeoutSeconds = Math.max(1, Math.round(jittered(this.watchTimeoutSeconds, 0.1, this.random)));
     try {
       await this.client.watch(
         this.ref,
-        {
-          labelSelector: this.labelSelector,
-          fieldSelector: this.fieldSelector,
-          resourceVersion: this.lastResourceVersion,
-          allowWatchBookmarks: true,
-          timeoutSeconds,
-        },
+        { labelSelector: this.labelSelector, fieldSelector: this.fieldSelector, allowWatchBookmarks: true, timeoutSeconds, ...query },
         (event) => {
-          if (controller.signal.aborted || this.stopped) return;
-          events++;
-          if (events === 1) this.failures = 0; // the connection works
-          try {
-            this.apply(event as WatchEvent<T>);
-          } catch (err) {
-            fail(err); // e.g. an ERROR event from a client that passes them on: handled like a rejection
-          }
+          if (!controller.signal.aborted && !this.stopped) onEvent(event as WatchEvent<T>, stop);
         },
         { signal: controller.signal, idleTimeoutMs: this.idleTimeoutMs },
       );
@@ -514,7 +509,7 @@ export class Informer<T extends KubeObject> {
       if (this.watchAbort === controller) this.watchAbort = undefined;
     }
     if (failure !== undefined) throw failure;
-    return { events, ms: Date.now() - startedAt, aborted: controller.signal.aborted };
+    return { stopped: controller.signal.aborted };
   }
 
   private trim(object: KubeObject): KubeObject {
