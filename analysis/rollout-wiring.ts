@@ -16,6 +16,7 @@ import { KubeApiError, type KubeClient, type KubeObject } from '../kube/client.t
 import { POD_TEMPLATE_HASH_LABEL } from '../api/labels.ts';
 import type { AnalysisActions, AnalysisRunCreate, ObservedAnalysisRun, RolloutAnalysisView, SpecView, StatusView } from '../api/views.ts';
 import { Informer, type Logger } from '../kube/informer.ts';
+import { OwnerIndex } from '../kube/owner-index.ts';
 import { BUILD_ERROR_ANNOTATION, analysisRunRef, type AnalysisRunObject } from './controller.ts';
 import { labelValue } from './providers/job.ts';
 import { ANALYSIS_TYPE_LABEL, ROLLOUT_LABEL, STEP_INDEX_LABEL } from './rollout-plan.ts';
@@ -43,11 +44,14 @@ export class RolloutAnalysis {
   private clusterTemplatesReadable = true;
   /** namespace/name → a run this process created, until the runs cache shows it */
   private readonly createdNotYetSeen = new Map<string, { run: AnalysisRunObject; at: number }>();
+  /** the cached runs by their Rollout's uid: a reconcile reads its own, not its namespace's */
+  private readonly runsByRollout = new OwnerIndex<AnalysisRunObject>();
 
   constructor(client: KubeClient, namespace: string | undefined, log: Logger) {
     this.client = client;
     this.namespace = namespace;
     this.runs = new Informer<AnalysisRunObject>(client, analysisRunRef(namespace), { labelSelector: ROLLOUT_LABEL, log });
+    this.runs.on((event) => this.runsByRollout.update(event));
     this.templates = new Informer<TemplateObject>(client, { group: ROLLOUT_GROUP, version: ROLLOUT_VERSION, plural: ANALYSIS_TEMPLATE_PLURAL, namespace }, { log });
     this.clusterTemplates = new Informer<TemplateObject>(client, { group: ROLLOUT_GROUP, version: ROLLOUT_VERSION, plural: CLUSTER_ANALYSIS_TEMPLATE_PLURAL }, { log });
   }
@@ -108,18 +112,16 @@ export class RolloutAnalysis {
 
   /** The runs a Rollout owns, as the planner sees them. */
   observe(rollout: RolloutLike): ObservedAnalysisRun[] {
-    const ns = rollout.metadata.namespace;
-    const cached = this.runs.list(ns);
+    const uid = rollout.metadata.uid;
+    const owned = (run: AnalysisRunObject): boolean => run.metadata.ownerReferences?.some((o) => o.uid === uid && o.controller) === true;
     // Runs we created that the cache has not shown yet count as existing: a reconcile right
     // after the create must not plan the same run again under a retry name.
-    const cachedNames = new Set(cached.map((run) => `${run.metadata.namespace}/${run.metadata.name}`));
     const pending: AnalysisRunObject[] = [];
     for (const [key, { run, at }] of this.createdNotYetSeen) {
-      if (cachedNames.has(key) || Date.now() - at > 60_000) this.createdNotYetSeen.delete(key);
-      else if (run.metadata.namespace === ns) pending.push(run);
+      if (this.runs.get(run.metadata.namespace, run.metadata.name ?? '') !== undefined || Date.now() - at > 60_000) this.createdNotYetSeen.delete(key);
+      else if (owned(run)) pending.push(run);
     }
-    return [...cached, ...pending]
-      .filter((run) => run.metadata.ownerReferences?.some((o) => o.uid === rollout.metadata.uid && o.controller))
+    return [...this.runsByRollout.ownedBy(uid), ...pending]
       .map((run) => {
         const labels = run.metadata.labels ?? {};
         const stepIndex = labels[STEP_INDEX_LABEL] !== undefined ? Number(labels[STEP_INDEX_LABEL]) : undefined;

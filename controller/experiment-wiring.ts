@@ -7,6 +7,7 @@ import type { SpecIssue } from '../api/issues.ts';
 import { ROLLOUT_GROUP, ROLLOUT_KIND, ROLLOUT_VERSION } from '../api/rollout.ts';
 import { KubeApiError, type KubeClient, type KubeObject, type ResourceRef } from '../kube/client.ts';
 import { Informer, type Logger } from '../kube/informer.ts';
+import { OwnerIndex } from '../kube/owner-index.ts';
 import { POD_TEMPLATE_HASH_LABEL } from '../api/hash.ts';
 import { buildExperiment, EXPERIMENT_PLURAL, type TemplateSource } from './experiment-manifest.ts';
 import { EXPERIMENT_ROLLOUT_LABEL, EXPERIMENT_STEP_INDEX_LABEL, type ExperimentActions, type ObservedExperiment } from './experiment-step.ts';
@@ -34,10 +35,13 @@ export class RolloutExperiments {
   private served = false;
   /** namespace/name → an Experiment this process created, until the cache shows it */
   private readonly createdNotYetSeen = new Map<string, { object: ExperimentObject; at: number }>();
+  /** the cached Experiments by their Rollout's uid: a reconcile reads its own, not its namespace's */
+  private readonly experimentsByRollout = new OwnerIndex<ExperimentObject>();
 
   constructor(client: KubeClient, namespace: string | undefined, log: Logger) {
     this.client = client;
     this.experiments = new Informer<ExperimentObject>(client, experimentRef(namespace), { labelSelector: EXPERIMENT_ROLLOUT_LABEL, log });
+    this.experiments.on((event) => this.experimentsByRollout.update(event));
   }
 
   private async source(namespace: string, name: string | undefined): Promise<TemplateSource | undefined> {
@@ -86,16 +90,14 @@ export class RolloutExperiments {
   /** The Experiments a Rollout owns, as the planner sees them. */
   observe(rollout: KubeObject): ObservedExperiment[] {
     if (!this.served) return [];
-    const ns = rollout.metadata.namespace;
-    const cached = this.experiments.list(ns);
-    const names = new Set(cached.map((e) => `${e.metadata.namespace}/${e.metadata.name}`));
+    const uid = rollout.metadata.uid;
+    const owned = (e: ExperimentObject): boolean => e.metadata.ownerReferences?.some((o) => o.uid === uid && o.controller) === true;
     const pending: ExperimentObject[] = [];
     for (const [key, { object, at }] of this.createdNotYetSeen) {
-      if (names.has(key) || Date.now() - at > 60_000) this.createdNotYetSeen.delete(key);
-      else if (object.metadata.namespace === ns) pending.push(object);
+      if (this.experiments.get(object.metadata.namespace, object.metadata.name ?? '') !== undefined || Date.now() - at > 60_000) this.createdNotYetSeen.delete(key);
+      else if (owned(object)) pending.push(object);
     }
-    return [...cached, ...pending]
-      .filter((e) => e.metadata.ownerReferences?.some((o) => o.uid === rollout.metadata.uid && o.controller))
+    return [...this.experimentsByRollout.ownedBy(uid), ...pending]
       .map((e) => {
         const labels = e.metadata.labels ?? {};
         const step = labels[EXPERIMENT_STEP_INDEX_LABEL];
