@@ -11,11 +11,15 @@ type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 const same = (a: unknown, b: unknown): boolean => canonicalJson(a) === canonicalJson(b);
 
-function dropIf(o: Obj, key: string, value: unknown): void {
-  if (key in o && same(o[key], value)) delete o[key];
+/** `o` without `key` when it holds `value`: a copy, or `o` itself when there is nothing to drop. */
+function dropIf(o: Obj, key: string, value: unknown): Obj {
+  if (!(key in o) || !same(o[key], value)) return o;
+  const { [key]: _dropped, ...rest } = o;
+  return rest;
 }
 
 const PROBE_DEFAULTS: Obj = { timeoutSeconds: 1, periodSeconds: 10, successThreshold: 1, failureThreshold: 3 };
+const PROBES = ['livenessProbe', 'readinessProbe', 'startupProbe'];
 
 /** The image pull policy Kubernetes gives a container that names none. */
 function defaultPullPolicy(image: unknown): string {
@@ -24,44 +28,56 @@ function defaultPullPolicy(image: unknown): string {
   return tag === '' || tag === 'latest' ? 'Always' : 'IfNotPresent';
 }
 
-function normalizeContainer(c: Obj): void {
-  dropIf(c, 'terminationMessagePath', '/dev/termination-log');
-  dropIf(c, 'terminationMessagePolicy', 'File');
-  dropIf(c, 'imagePullPolicy', defaultPullPolicy(c.image));
-  dropIf(c, 'resources', {});
-  for (const port of Array.isArray(c.ports) ? c.ports.filter(isObj) : []) dropIf(port, 'protocol', 'TCP');
-  for (const name of ['livenessProbe', 'readinessProbe', 'startupProbe']) {
-    const probe = c[name];
-    if (!isObj(probe)) continue;
-    for (const [k, v] of Object.entries(PROBE_DEFAULTS)) dropIf(probe, k, v);
-    if (isObj(probe.httpGet)) dropIf(probe.httpGet, 'scheme', 'HTTP');
-  }
-  for (const env of Array.isArray(c.env) ? c.env.filter(isObj) : []) {
-    const ref = isObj(env.valueFrom) ? env.valueFrom.fieldRef : undefined;
-    if (isObj(ref)) dropIf(ref, 'apiVersion', 'v1');
-  }
+/** `o` with each object item of its list `key` through `f`; `o` itself when `key` is no list. */
+function mapList(o: Obj, key: string, f: (item: Obj) => Obj): Obj {
+  const list = o[key];
+  return Array.isArray(list) ? { ...o, [key]: list.map((item: unknown) => (isObj(item) ? f(item) : item)) } : o;
 }
 
-/** A pod template without the hash label and without the values the API server defaults. */
+function normalizeProbe(probe: Obj): Obj {
+  let p = probe;
+  for (const [k, v] of Object.entries(PROBE_DEFAULTS)) p = dropIf(p, k, v);
+  return isObj(p.httpGet) ? { ...p, httpGet: dropIf(p.httpGet, 'scheme', 'HTTP') } : p;
+}
+
+function normalizeContainer(container: Obj): Obj {
+  let c = dropIf(container, 'terminationMessagePath', '/dev/termination-log');
+  c = dropIf(c, 'terminationMessagePolicy', 'File');
+  c = dropIf(c, 'imagePullPolicy', defaultPullPolicy(c.image));
+  c = dropIf(c, 'resources', {});
+  c = mapList(c, 'ports', (port) => dropIf(port, 'protocol', 'TCP'));
+  for (const name of PROBES) if (isObj(c[name])) c = { ...c, [name]: normalizeProbe(c[name]) };
+  return mapList(c, 'env', (env) => {
+    const from = env.valueFrom;
+    return isObj(from) && isObj(from.fieldRef) ? { ...env, valueFrom: { ...from, fieldRef: dropIf(from.fieldRef, 'apiVersion', 'v1') } } : env;
+  });
+}
+
+const SPEC_DEFAULTS: [string, unknown][] = [['restartPolicy', 'Always'], ['dnsPolicy', 'ClusterFirst'], ['schedulerName', 'default-scheduler'], ['securityContext', {}], ['terminationGracePeriodSeconds', 30]];
+
+/**
+ * A pod template without the hash label and without the values the API server defaults. The
+ * input is not changed: only what differs is copied (a deep copy of every cached ReplicaSet's
+ * template was a tenth of a 10,000-Rollout restart's CPU).
+ */
 export function normalizeTemplate(template: unknown): Obj {
-  const t = structuredClone(isObj(template) ? template : {});
-  const meta = isObj(t.metadata) ? t.metadata : {};
+  const t = isObj(template) ? template : {};
+  const meta: Obj = isObj(t.metadata) ? { ...t.metadata } : {};
   delete meta.creationTimestamp;
-  if (isObj(meta.labels)) delete meta.labels[POD_TEMPLATE_HASH_LABEL];
-  for (const k of ['labels', 'annotations']) if (isObj(meta[k]) && Object.keys(meta[k]).length === 0) delete meta[k];
-  t.metadata = meta;
-  const spec = isObj(t.spec) ? t.spec : {};
-  dropIf(spec, 'restartPolicy', 'Always');
-  dropIf(spec, 'dnsPolicy', 'ClusterFirst');
-  dropIf(spec, 'schedulerName', 'default-scheduler');
-  dropIf(spec, 'securityContext', {});
-  dropIf(spec, 'terminationGracePeriodSeconds', 30);
-  for (const list of ['containers', 'initContainers']) for (const c of Array.isArray(spec[list]) ? spec[list].filter(isObj) : []) normalizeContainer(c);
-  for (const v of Array.isArray(spec.volumes) ? spec.volumes.filter(isObj) : []) {
-    for (const source of ['configMap', 'secret']) if (isObj(v[source])) dropIf(v[source], 'defaultMode', 420);
+  if (isObj(meta.labels)) {
+    const { [POD_TEMPLATE_HASH_LABEL]: _hash, ...labels } = meta.labels;
+    meta.labels = labels;
   }
-  t.spec = spec;
-  return t;
+  for (const k of ['labels', 'annotations']) if (isObj(meta[k]) && Object.keys(meta[k]).length === 0) delete meta[k];
+  let spec: Obj = isObj(t.spec) ? t.spec : {};
+  for (const [key, value] of SPEC_DEFAULTS) spec = dropIf(spec, key, value);
+  spec = mapList(mapList(spec, 'containers', normalizeContainer), 'initContainers', normalizeContainer);
+  spec = mapList(spec, 'volumes', (volume) => {
+    let v = volume;
+    for (const source of ['configMap', 'secret']) if (isObj(v[source])) v = { ...v, [source]: dropIf(v[source], 'defaultMode', 420) };
+    return v;
+  });
+  return { ...t, metadata: meta, spec };
 }
 
 /** A digest of a template that is the same for a Rollout's template and a ReplicaSet made from it. */
