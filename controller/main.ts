@@ -140,15 +140,21 @@ export async function runController(flags: ControllerFlags): Promise<void> {
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
   log('info', 'starting', { namespace: flags.namespace ?? '(all)', server: client.server, leaderElection: flags.leaderElect });
-  if (elector) {
-    await elector.acquire(
-      () => {
-        // Deposed: stop at once; the process exits so its supervisor restarts it as a candidate.
-        void controller.stop().finally(() => process.exit(1));
-      },
-      // The lease lapsed during an outage and is ours again: plan every Rollout afresh.
-      () => controller.requeueAll(),
-    );
+  try {
+    if (elector) {
+      await elector.acquire(
+        () => {
+          // Deposed: stop at once; the process exits so its supervisor restarts it as a candidate.
+          void controller.stop().finally(() => process.exit(1));
+        },
+        // The lease lapsed during an outage and is ours again: plan every Rollout afresh.
+        () => controller.requeueAll(),
+      );
+    }
+    await controller.start();
+  } catch (err) {
+    // A SIGTERM while waiting for the lease or the caches (a rollout of the controller itself):
+    // the start-up it cut short is not a failure.
+    if (!stopping) throw err;
   }
-  await controller.start();
 }

@@ -235,6 +235,8 @@ export interface ControllerProcess {
   logs: () => string;
   /** SIGKILL: no chance to clean up, as in a crash or an OOM kill */
   kill: (signal?: NodeJS.Signals) => Promise<void>;
+  /** how the process ended (both null while it runs) */
+  ended: () => { code: number | null; signal: NodeJS.Signals | null };
 }
 
 /**
@@ -255,6 +257,7 @@ export function superviseProcess(child: ChildProcess, label: string, defaultSign
   return {
     pid: child.pid ?? -1,
     logs: () => output,
+    ended: () => ({ code: child.exitCode, signal: child.signalCode }),
     kill: async (signal: NodeJS.Signals = defaultSignal) => {
       stopping = true;
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);

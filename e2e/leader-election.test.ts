@@ -58,3 +58,33 @@ scenario('leader election: one writer at a time, and a standby takes over when t
     await second?.kill();
   }
 });
+
+scenario('a SIGTERM is a clean stop: the leader gives the Lease up, and a standby waiting for it exits without an error', async ({ cluster, ns, given, when, then }) => {
+  const leader = startController(ns);
+  let standby: ReturnType<typeof startController> | undefined;
+  const lease = { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', namespace: ns, name: 'rollway-controller' };
+  try {
+    await given('a leader and a standby that waits for the Lease', async () => {
+      for (let i = 0; i < 50 && !leader.logs().includes('became leader'); i++) await sleep(100);
+      assert.match(leader.logs(), /became leader/);
+      standby = startController(ns);
+      for (let i = 0; i < 50 && !standby.logs().includes('starting'); i++) await sleep(100);
+      assert.match(standby.logs(), /starting/);
+    });
+    await when('the standby gets a SIGTERM while it waits', () => standby!.kill('SIGTERM'));
+    await then('it exits 0 and logs no error', () => {
+      assert.doesNotMatch(standby!.logs(), /became leader/);
+      assert.deepEqual(standby!.ended(), { code: 0, signal: null }, standby!.logs());
+      assert.doesNotMatch(standby!.logs(), /error/i);
+    });
+    await when('the leader gets a SIGTERM', () => leader.kill('SIGTERM'));
+    await then('it exits 0 and the Lease has no holder: a successor need not wait it out', async () => {
+      assert.deepEqual(leader.ended(), { code: 0, signal: null }, leader.logs());
+      const released = await cluster.get<KubeObject & { spec: { holderIdentity?: string } }>(lease);
+      assert.equal(released?.spec.holderIdentity ?? '', '');
+    });
+  } finally {
+    await leader.kill();
+    await standby?.kill();
+  }
+});
