@@ -140,8 +140,8 @@ async function moveOne(client: KubeClient, rollout: KubeObject, to: Side, dryRun
   const count = (kind: string, n: number) => `${n} ${kind}${n === 1 ? '' : kind.endsWith('s') ? 'es' : 's'}`;
   const kinds = DEPENDENTS.map((d) => count(d.kind, dependents.filter((x) => x.kind === d.kind).length));
   const counts = `${[...kinds, count('AnalysisRun', runs.length)].join(', ')}; ${describeStatus(status)}${notes.length ? `; notes: ${notes.join('; ')}` : ''}`;
+  await awaitNameFree(client, rolloutRef(to, ns, rollout.metadata.name), say, !dryRun);
   if (dryRun) return counts;
-  await awaitNameFree(client, rolloutRef(to, ns, rollout.metadata.name), say);
   const undo: (() => Promise<unknown>)[] = [];
   try {
     const created = await client.create<KubeObject>(rolloutRef(to, ns), object as KubeObject);
@@ -169,9 +169,10 @@ const NAME_FREE_TIMEOUT_MS = 120_000;
 /**
  * The side we move to may still hold a Rollout of this name that an earlier move deleted: deleted
  * without cascading, it goes only once the garbage collector removes its orphan finalizer, which
- * can take a discovery resync (30 s) after that side's CRDs were installed. Waits for it to go.
+ * can take a discovery resync (30 s) after that side's CRDs were installed. Waits for it to go
+ * (a dry run does not wait); a live one of that name is an error.
  */
-async function awaitNameFree(client: KubeClient, ref: ResourceRef, say: (line: string) => void): Promise<void> {
+async function awaitNameFree(client: KubeClient, ref: ResourceRef, say: (line: string) => void, wait: boolean): Promise<void> {
   const side = ref.group === ARGO_GROUP ? 'Argo' : 'Rollway';
   const deadline = Date.now() + NAME_FREE_TIMEOUT_MS;
   for (let told = false; ; told = true) {
@@ -179,6 +180,7 @@ async function awaitNameFree(client: KubeClient, ref: ResourceRef, say: (line: s
     if (!existing) return;
     const held = `finalizers: ${(existing.metadata.finalizers ?? []).join(', ') || 'none'}`;
     if (!existing.metadata.deletionTimestamp) throw new Error(`a ${side} Rollout named ${ref.name} already exists in ${ref.namespace}: delete it, or move this one under another name`);
+    if (!wait) return;
     if (Date.now() > deadline) throw new Error(`the ${side} Rollout ${ref.name} it would replace is still being deleted after ${NAME_FREE_TIMEOUT_MS / 1000} s (${held}); run migrate again once it is gone`);
     if (!told) say(`waiting for the ${side} Rollout ${ref.name} that is being deleted to go (${held})`);
     await new Promise((resolve) => setTimeout(resolve, 250));

@@ -338,6 +338,15 @@ scenario('a Rollout whose move fails midway is left fully on Argo, and the comma
     assert.deepEqual(await podUids(cluster, ns), pods);
     assert.deepEqual(await weights(cluster, ns), [80, 20]);
   });
+  await when('a Rollway Rollout of the same name is made by hand, and a dry run looks', async () => {
+    await cluster.client.create(oursRef(ns), { apiVersion: 'rollway.dev/v1alpha1', kind: 'Rollout', metadata: { name: 'web' }, spec: { replicas: 0, selector: { matchLabels: { app: 'web' } }, template: template('other:1'), strategy: { canary: { steps: [] } } } } as KubeObject);
+  });
+  await then('the dry run already says the move would fail, and why', () => {
+    assert.throws(() => rollway('migrate', '-n', ns, '--dry-run'), (err: Error & { stdout?: string }) => {
+      assert.match(err.stdout ?? '', new RegExp(`${ns}/web: FAILED, left fully on Argo Rollouts: a Rollway Rollout named web already exists in ${ns}: delete it`));
+      return true;
+    });
+  });
 }, { timeoutMs: 120_000 });
 
 scenario('rollway convert output is accepted by the API server under our CRDs', async ({ cluster, ns, then }) => {
