@@ -64,6 +64,20 @@ async function metrics(controller: ControllerProcess): Promise<Map<string, numbe
   return out;
 }
 
+/**
+ * The p-quantile of what a histogram observed between two scrapes, as the upper bound of its
+ * bucket ("≤ 50 ms"): the exact value is not in the exposition.
+ */
+function bucketQuantile(before: Map<string, number>, after: Map<string, number>, family: string, p: number): string {
+  const buckets = [...after]
+    .map(([key, n]) => ({ le: /_bucket\{le="([^"]+)"\}$/.exec(key)?.[1], key, n: n - (before.get(key) ?? 0) }))
+    .filter((b) => b.key.startsWith(`${family}_bucket{`) && b.le !== undefined);
+  const total = buckets.find((b) => b.le === '+Inf')?.n ?? 0;
+  const hit = buckets.find((b) => b.n >= Math.ceil(p * total));
+  if (total === 0 || !hit) return 'none observed';
+  return hit.le === '+Inf' ? 'beyond the last bucket' : `≤ ${Number(hit.le) * 1000} ms`;
+}
+
 function apiCalls(m: Map<string, number>): { writes: number; reads: number; byCall: Map<string, number> } {
   let writes = 0;
   let reads = 0;
@@ -190,7 +204,8 @@ async function main(): Promise<void> {
         await createSteppers(cluster, ns.name, steppers);
         await waitAll(cluster, ns.name, PAUSES + steppers, (ro) => ro.metadata.name!.startsWith('p') || (ro.status?.phase === 'Paused' && ro.status.currentStepIndex === 1), 300_000);
       }
-      const before = apiCalls(await metrics(controller));
+      const scrapedBefore = await metrics(controller);
+      const before = apiCalls(scrapedBefore);
       // Update all, then watch each one leave its pause: lateness = observed − (start + 3 s). The
       // steppers are promoted 300 ms before the first pause ends (under load the pauses start over
       // seconds, as their canary pods become ready; a burst of 100 steps then lasts as long).
@@ -246,7 +261,15 @@ async function main(): Promise<void> {
         `timed pause lateness, ${lateness.length} pauses of 3 s${steppers > 0 ? ` while ${steppers} Istio rollouts step` : ''} (deadline → status change seen by a watcher)`,
         `p50 ${percentile(lateness, 0.5)} ms, p99 ${p99} ms, earliest ${earliest} ms ${target('p99 ≤ 50 ms, never early', p99 <= 50 && earliest >= 0)}; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]}${burst}`,
       );
-      const after = apiCalls(await metrics(controller));
+      const scrapedAfter = await metrics(controller);
+      const after = apiCalls(scrapedAfter);
+      // Where the lateness is: until the controller's write of the pause's end was acknowledged
+      // (its /metrics), and from there until a watcher saw it (the API server's watch delivery).
+      const written = (q: number): string => bucketQuantile(scrapedBefore, scrapedAfter, 'rollway_timed_pause_end_delay_seconds', q);
+      report(
+        `timed pause end written (deadline → the controller's status write acknowledged, rollway_timed_pause_end_delay_seconds)${steppers > 0 ? ` while ${steppers} Istio rollouts step` : ''}`,
+        `p50 ${written(0.5)}, p99 ${written(0.99)}`,
+      );
       if (steppers === 0) report('API writes per rollout for one update (2 pods, steps setWeight 50, pause 3s, setWeight 100: create RS, scales, status, events)', `${((after.writes - before.writes) / PAUSES).toFixed(1)}`);
     } finally {
       // The namespace goes while its controller still runs: routed Rollouts carry the

@@ -17,7 +17,7 @@ import { trimPod, trimRollout, trimService } from './cache-trim.ts';
 import { stepEvents } from './step-event.ts';
 import { ValidationMemo } from './validation-memo.ts';
 import { TemplateHashMemo } from './template-hash-memo.ts';
-import { planStatusFirst } from './status-first.ts';
+import { endsPause, planStatusFirst } from './status-first.ts';
 import { POD_TEMPLATE_HASH_LABEL } from '../api/hash.ts';
 import { EPHEMERAL_METADATA_ANNOTATION, usesPodTemplateExtras } from './pod-metadata.ts';
 import { resolveWorkloadSpec, type ObservedWorkload } from './workload-ref.ts';
@@ -71,6 +71,8 @@ export interface ControllerOptions {
   canWrite?: () => boolean;
   /** told each reconcile's duration in seconds (the /metrics histogram) */
   onReconciled?: (seconds: number) => void;
+  /** told how many seconds after its deadline a timed pause's end was written (the /metrics histogram) */
+  onTimedPauseEnded?: (lateSeconds: number) => void;
 }
 
 export interface ReconcileStats {
@@ -116,6 +118,7 @@ export class RolloutController {
   private readonly now: () => number;
   private readonly canWrite: () => boolean;
   private readonly onReconciled: ((seconds: number) => void) | undefined;
+  private readonly onTimedPauseEnded: ((lateSeconds: number) => void) | undefined;
   private readonly events: EventRecorder;
   private readonly routers = new Map<string, { config: string; router: TrafficRouter }>();
   /** Rollout key → the routing whose objects carry our mark (checked once per routing and start) */
@@ -135,6 +138,7 @@ export class RolloutController {
     this.now = options.now ?? Date.now;
     this.canWrite = options.canWrite ?? (() => true);
     this.onReconciled = options.onReconciled;
+    this.onTimedPauseEnded = options.onTimedPauseEnded;
     this.events = new EventRecorder(options.client, 'rollway-controller', options.instanceId ?? 'rollway');
     const ns = options.namespace;
     this.namespace = ns;
@@ -414,6 +418,7 @@ export class RolloutController {
     const currentWeight = rollout.status?.canary?.weights?.canary.weight ?? 0;
     const early = planStatusFirst(rollout.status, plan, !router.capabilities.replicaBased && plan.traffic !== undefined && percentOf(plan.traffic.weight) !== currentWeight);
     const statusBase = early ? await this.writeStatus(rollout, rollout, plan.status) : rollout;
+    if (early) this.notePauseEnded(plan);
     if (plan.create) {
       const rejected = await this.createReplicaSet(planned, plan);
       // The API server refused the pod template: the spec is invalid, say so on the Rollout.
@@ -444,6 +449,7 @@ export class RolloutController {
     await this.experiments.apply(rollout, plan.experiments, { stable: rsNamed(plan.status.stableRS), canary: rsNamed(plan.status.currentPodHash) });
 
     await this.writeStatus(rollout, statusBase, plan.status);
+    if (!early) this.notePauseEnded(plan);
     // AnalysisRuns only once the status naming them is written: a plan from an older copy fails
     // that write (409) instead of starting a second run under another name (rollout-plan.ts).
     await this.analysis.apply(rollout, plan.analysis);
@@ -453,6 +459,11 @@ export class RolloutController {
     this.events.enqueue(involved, stepEvents(plan.events));
     if (rejectedWrite !== undefined) throw rejectedWrite;
     return plan.requeueAfterMs !== undefined ? { requeueAfterMs: plan.requeueAfterMs } : undefined;
+  }
+
+  /** After the status that ends a timed pause is written: how late that was, for /metrics. */
+  private notePauseEnded(plan: Plan): void {
+    if (plan.timedPauseDeadline !== undefined) this.onTimedPauseEnded?.((this.now() - plan.timedPauseDeadline) / 1000);
   }
 
   /**
@@ -465,7 +476,9 @@ export class RolloutController {
     if (isDeepStrictEqual(normalize(status), normalize(base.status ?? {}))) return base;
     if (!this.canWrite()) throw new Error('lost leadership mid-reconcile: status not written');
     const { namespace, name } = cached.metadata;
-    const written = await this.client.replace<RolloutObject>({ group: ROLLOUT_GROUP, version: ROLLOUT_VERSION, plural: ROLLOUT_PLURAL, namespace, name, subresource: 'status' }, { ...base, status });
+    // The write that ends a pause goes ahead of the other writes waiting (kube/request-lanes.ts).
+    const urgent = endsPause(base.status, status);
+    const written = await this.client.replace<RolloutObject>({ group: ROLLOUT_GROUP, version: ROLLOUT_VERSION, plural: ROLLOUT_PLURAL, namespace, name, subresource: 'status' }, { ...base, status }, { urgent });
     this.noteWrite(cached, written, base); // the cache is older than this write until its watch event
     return written;
   }

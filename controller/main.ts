@@ -69,6 +69,7 @@ export async function runController(flags: ControllerFlags): Promise<void> {
     workers: flags.workers,
     canWrite: () => elector === undefined || elector.isLeader(),
     onReconciled: (seconds) => metrics.observeReconcile(seconds), // reconciles start after `metrics` is set
+    onTimedPauseEnded: (lateSeconds) => metrics.observePauseEnd(lateSeconds),
   });
   // Notifications: evaluated from each change of a Rollout the informer sees, off the reconcile path.
   const events = new EventRecorder(client, 'rollway-notifications', flags.instanceId ?? 'rollway');

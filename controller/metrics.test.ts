@@ -39,6 +39,17 @@ void test('reconcile duration is a histogram: cumulative buckets, _sum and _coun
   assert.ok(Math.abs(sum - 3.042) < 1e-9, `sum ${sum}`);
 });
 
+void test('how late timed pauses ended is a histogram in seconds', async () => {
+  const m = controllerMetrics(sources(), { processMetrics: false });
+  for (const late of [0.003, 0.04, 0.3]) m.observePauseEnd(late);
+  const lines = samples(await m.registry.metrics());
+  assert.ok(lines.includes('rollway_timed_pause_end_delay_seconds_bucket{le="0.005"} 1'));
+  assert.ok(lines.includes('rollway_timed_pause_end_delay_seconds_bucket{le="0.05"} 2'));
+  assert.ok(lines.includes('rollway_timed_pause_end_delay_seconds_bucket{le="0.25"} 2'));
+  assert.ok(lines.includes('rollway_timed_pause_end_delay_seconds_bucket{le="0.5"} 3'));
+  assert.ok(lines.includes('rollway_timed_pause_end_delay_seconds_count 3'));
+});
+
 void test('the metric names the README, the e2e tests and the benchmark read keep their form', async () => {
   const lines = samples(await controllerMetrics(sources(), { processMetrics: false }).registry.metrics());
   for (const expected of [

@@ -31,17 +31,28 @@ export interface ControllerMetrics {
   registry: MetricsRegistry;
   /** record one reconcile's duration */
   observeReconcile: (seconds: number) => void;
+  /** record how late (seconds after its deadline) a timed pause's end was written */
+  observePauseEnd: (lateSeconds: number) => void;
 }
 
 // Reconciles take milliseconds when nothing changes and seconds when the API server is slow.
 const RECONCILE_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+// A timed pause should end within tens of milliseconds of its deadline; seconds mean an outage.
+const PAUSE_END_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 export function controllerMetrics(sources: MetricSources, options: { processMetrics?: boolean } = {}): ControllerMetrics {
   const duration = new Histogram(RECONCILE_BUCKETS);
+  const pauseEnd = new Histogram(PAUSE_END_BUCKETS);
   const families: Family[] = [
     ...(options.processMetrics === false ? [] : processMetrics()),
     ...rolloutGauges(sources),
     { name: 'rollway_reconcile_duration_seconds', help: 'Time one reconcile of a Rollout took.', type: 'histogram', samples: () => duration.samples() },
+    {
+      name: 'rollway_timed_pause_end_delay_seconds',
+      help: "Time from a timed pause step's deadline until the status that ends it was written (acknowledged by the API server).",
+      type: 'histogram',
+      samples: () => pauseEnd.samples(),
+    },
     counter('rollway_reconcile_errors_total', 'Reconciles that failed and were retried with backoff.', () => [[{}, sources.reconcileErrors()]]),
     counter('rollway_api_calls_total', 'Kubernetes API calls by verb and HTTP status.', () =>
       [...sources.apiCalls()].map(([key, n]) => {
@@ -62,7 +73,7 @@ export function controllerMetrics(sources: MetricSources, options: { processMetr
       samples: () => sources.routerPlugins().map((p) => ({ labels: { name: p.name, source: p.source }, value: 1 })),
     },
   ];
-  return { registry: { metrics: () => exposition(families), contentType: EXPOSITION_CONTENT_TYPE }, observeReconcile: (seconds) => duration.observe(seconds) };
+  return { registry: { metrics: () => exposition(families), contentType: EXPOSITION_CONTENT_TYPE }, observeReconcile: (seconds) => duration.observe(seconds), observePauseEnd: (late) => pauseEnd.observe(late) };
 }
 
 /** Per-Rollout gauges, from the cache at each scrape: a deleted Rollout's series goes away. */

@@ -142,6 +142,8 @@ export interface Plan {
   events: PlannedEvent[];
   /** reconcile again after this long even if nothing changes (pause end, scale-down deadline) */
   requeueAfterMs?: number | undefined;
+  /** the deadline (epoch ms) of the timed pause step this plan ends: how late it ends goes to /metrics */
+  timedPauseDeadline?: number | undefined;
   /** AnalysisRuns to create, terminate and delete (absent: nothing to do) */
   analysis?: AnalysisActions | undefined;
   /** Experiments of experiment steps to create, terminate and delete (absent: nothing to do) */

@@ -452,6 +452,21 @@ void describe('phases 3 and 8, pod targets and ReplicaSet sizes: the replica ari
 });
 
 void describe('phase 4, the step walk: weights, pauses, routes, and what a step waits for', () => {
+  void test('the plan that ends a timed pause names its deadline (for the lateness metric); plans before it and a promoted pause do not', () => {
+    const world = new World(walkthroughSpec());
+    world.settle();
+    world.setImage('rollouts-demo:yellow');
+    world.settle();
+    world.status!.pauseConditions = []; // promote the untimed pause
+    world.settle();
+    assert.equal(world.lastPlan?.timedPauseDeadline, undefined, 'the untimed pause ended by a promote has no deadline');
+    const started = Date.parse(world.status!.pauseConditions![0]!.startTime);
+    world.now = started + 9_999;
+    assert.equal(world.plan().timedPauseDeadline, undefined, 'still paused');
+    world.now = started + 10_250;
+    assert.equal(world.plan().timedPauseDeadline, started + 10_000);
+  });
+
   void test('the walkthrough: update pauses at 1/4, promote runs the rest unattended, abort returns to stable, going back is instant', () => {
     const world = new World(walkthroughSpec());
     world.settle();

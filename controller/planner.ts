@@ -66,6 +66,8 @@ export interface Draft {
   events: PlannedEvent[];
   /** plan again at `ms` (epoch ms); the earliest request wins */
   requeueAt: (ms: number) => void;
+  /** the deadline (epoch ms) of the timed pause this plan ends */
+  timedPauseEnded?: number;
 }
 
 type CanarySpec = NonNullable<NonNullable<PlanSpec['strategy']>['canary']>;
@@ -141,6 +143,7 @@ function planCanary(input: PlannedInput, plan: Plan): Plan {
   plan.workloadScale = scaleWorkload(c);
   planRestart(input, plan, c.targets.limits.maxUnavailable, clock.at);
   plan.requeueAfterMs = clock.afterMs();
+  if (draft.timedPauseEnded !== undefined) plan.timedPauseDeadline = draft.timedPauseEnded;
   return plan;
 }
 
@@ -364,7 +367,7 @@ function walkSteps(c: Ctx, pos: Position, analysis: AnalysisPlanner): Walk {
   const moving = pos.inCanary && !pos.abort && !input.rollout.spec.paused;
   let stepIndex = pos.stepIndex;
   let lastCompletedWeight: number | undefined;
-  if (moving && hasInconclusivePause(draft.status)) stepIndex = endExpiredPause(steps, stepIndex, draft.status, input.now, draft.events, draft.requeueAt);
+  if (moving && hasInconclusivePause(draft.status)) stepIndex = endExpiredPause(steps, stepIndex, draft, input.now);
   while (moving && !hasInconclusivePause(draft.status) && stepIndex < steps.length) {
     const step = steps[stepIndex] as StepView;
     if (!podsAndRoutesReady(c, step, stepIndex)) break;
@@ -440,6 +443,7 @@ function pauseRunning(c: Ctx, pause: NonNullable<StepView['pause']>, label: stri
   }
   status.pauseConditions = (status.pauseConditions ?? []).filter((p) => p.reason !== PAUSE_REASON_STEP);
   status.controllerPause = false;
+  c.draft.timedPauseEnded = endsAt;
   events.push({ type: 'Normal', reason: 'RolloutResumed', message: `Rollout resumed: pause of ${pause.duration} at step ${label} ended` });
   return false;
 }
@@ -911,7 +915,8 @@ function ratioWeight(canary: number, stable: number): number {
  * same, as in Argo: its condition goes and the step counts as done, so the message names what
  * still holds the rollout (InconclusiveAnalysisRun). The steps after it wait for a promote.
  */
-function endExpiredPause(steps: readonly StepView[], stepIndex: number, status: StatusView, now: number, events: PlannedEvent[], requeueAt: (ms: number) => void): number {
+function endExpiredPause(steps: readonly StepView[], stepIndex: number, draft: Draft, now: number): number {
+  const { status, events, requeueAt } = draft;
   const step = steps[stepIndex];
   const condition = (status.pauseConditions ?? []).find((c) => c.reason === PAUSE_REASON_STEP);
   const duration = durationMs(step?.pause?.duration);
@@ -922,6 +927,7 @@ function endExpiredPause(steps: readonly StepView[], stepIndex: number, status: 
     return stepIndex;
   }
   status.pauseConditions = (status.pauseConditions ?? []).filter((c) => c !== condition);
+  draft.timedPauseEnded = endsAt;
   events.push({ type: 'Normal', reason: 'RolloutStepCompleted', message: `Rollout step ${stepIndex + 1}/${steps.length} completed (pause)` });
   return stepIndex + 1;
 }

@@ -18,12 +18,16 @@ export interface StatusFirstFacts {
   trafficMoves: boolean;
 }
 
+/** True when the planned status ends a pause (a timed one, a promote, the controller's own). */
+export function endsPause(prev: StatusView | undefined, next: StatusView): boolean {
+  const before = prev?.pauseConditions?.length ?? 0;
+  const after = next.pauseConditions?.length ?? 0;
+  return after < before || (prev?.controllerPause === true && next.controllerPause !== true);
+}
+
 /** True when the planned status ends a pause and may be written before the rest of the plan. */
 export function writeStatusFirst(facts: StatusFirstFacts): boolean {
-  const before = facts.prev?.pauseConditions?.length ?? 0;
-  const after = facts.next.pauseConditions?.length ?? 0;
-  const pauseEnded = after < before || (facts.prev?.controllerPause === true && facts.next.controllerPause !== true);
-  return pauseEnded && !facts.createsObjects && !facts.trafficMoves;
+  return endsPause(facts.prev, facts.next) && !facts.createsObjects && !facts.trafficMoves;
 }
 
 /** writeStatusFirst with the facts read from the plan: a Service selector switch moves traffic too. */

@@ -202,3 +202,33 @@ void test('a write refused because its object or namespace is going away is told
   assert.equal(isGoneWhileWriting(rbac, 'rollouts', 'web'), false);
   assert.equal(isGoneWhileWriting(new Error('socket hang up'), 'rollouts', 'web'), false);
 });
+
+void test('a status write marked urgent is answered while a burst of other requests fills every normal slot', { timeout: 10_000 }, async () => {
+  const http = await import('node:http');
+  const held: Array<() => void> = [];
+  let arrived = 0;
+  const server = http.createServer((req, res) => {
+    arrived++;
+    const answer = (): void => void res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"kind":"Rollout","metadata":{"name":"web"}}');
+    if (req.method === 'PUT') answer();
+    else held.push(answer); // the burst: answered only at the end
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  const client = new KubeClient({ server: `http://127.0.0.1:${port}`, namespace: 'default', contextName: 't', authenticate: () => Promise.resolve() });
+  const ref = { group: 'rollway.dev', version: 'v1alpha1', plural: 'rollouts', namespace: 'a', name: 'web' };
+  try {
+    const burst = Array.from({ length: 40 }, () => client.get(ref));
+    while (arrived < 32) await new Promise((resolve) => setTimeout(resolve, 5));
+    const written = await client.replace({ ...ref, subresource: 'status' }, { metadata: { name: 'web' } }, { urgent: true });
+    assert.equal(written.metadata.name, 'web');
+    assert.equal(held.length, 32, 'the other 8 requests of the burst still wait for a slot');
+    for (const answer of held.splice(0)) answer(); // slots free: the other 8 arrive
+    while (arrived < 41) await new Promise((resolve) => setTimeout(resolve, 5));
+    for (const answer of held.splice(0)) answer();
+    assert.equal((await Promise.all(burst)).length, 40);
+  } finally {
+    client.close();
+    server.close();
+  }
+});

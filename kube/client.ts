@@ -6,6 +6,7 @@ import type { Agent as HttpAgent, IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { setTimeout as delay } from 'node:timers/promises';
 import { loadConnection, type ConnectionConfig } from './kubeconfig.ts';
+import { RequestLanes } from './request-lanes.ts';
 
 // node:http through getBuiltinModule, not an ESM import: importing it evaluates every export, and its
 // lazy WebSocket export then loads undici (about 27 ms of CPU at every start, profiled).
@@ -104,6 +105,8 @@ export interface RequestOptions {
   contentType?: string;
   signal?: AbortSignal;
   timeoutMs?: number;
+  /** goes ahead of the requests waiting for a slot (the status write that ends a pause) */
+  urgent?: boolean;
 }
 
 /** Counts of API calls by verb and HTTP status, for /metrics and benchmarks. */
@@ -158,14 +161,15 @@ export class KubeClient {
   /** Watches hold a connection each for minutes: they get their own pool, so they never take the requests' sockets. */
   private readonly watchAgent: https.Agent | HttpAgent;
   private readonly userAgent: string;
+  private readonly lanes = new RequestLanes();
 
   constructor(connection: ConnectionConfig, userAgent = 'rollway') {
     this.connection = connection;
     this.server = connection.server;
     this.defaultNamespace = connection.namespace;
-    this.agent = this.server.startsWith('https:')
-      ? new https.Agent({ keepAlive: true, maxSockets: 32 })
-      : new http.Agent({ keepAlive: true, maxSockets: 32 });
+    // The lanes hold requests back, not the agent: its queue would keep them in arrival order.
+    const maxSockets = this.lanes.limit + this.lanes.urgentSlots;
+    this.agent = this.server.startsWith('https:') ? new https.Agent({ keepAlive: true, maxSockets }) : new http.Agent({ keepAlive: true, maxSockets });
     this.watchAgent = this.server.startsWith('https:') ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
     this.userAgent = userAgent;
   }
@@ -186,8 +190,10 @@ export class KubeClient {
       throw new Error(`write refused (${method} ${path}): this process no longer holds the leader lease`);
     }
     for (let attempt = 1; ; attempt++) {
-      const res = await this.open(method, path, options);
-      const text = await readAll(res);
+      const { res, text } = await this.lanes.run(options.urgent === true, async () => {
+        const res = await this.open(method, path, options);
+        return { res, text: await readAll(res) };
+      });
       const status = res.statusCode ?? 0;
       this.calls.add(verbOf(method, path, options), status);
       const wait = retryAfterMs(status, res.headers['retry-after']);
@@ -223,8 +229,8 @@ export class KubeClient {
   }
 
   /** PUT: carries the object's resourceVersion, so a stale write fails with 409. */
-  replace<T extends KubeObject>(ref: ResourceRef, body: KubeObject): Promise<T> {
-    return this.request<T>('PUT', resourcePath(ref), { body });
+  replace<T extends KubeObject>(ref: ResourceRef, body: KubeObject, options: { urgent?: boolean } = {}): Promise<T> {
+    return this.request<T>('PUT', resourcePath(ref), { body, ...options });
   }
 
   patch<T extends KubeObject>(ref: ResourceRef, type: PatchType, body: unknown, query: RequestOptions['query'] = {}): Promise<T> {
