@@ -83,6 +83,7 @@ void describe('dockerfileEnv', () => {
   void it('the repository\'s Dockerfile sets the memory settings the bench measured', () => {
     const env = dockerfileEnv(dockerfile);
     assert.equal(env.MALLOC_ARENA_MAX, '2');
+    assert.equal(env.MALLOC_MMAP_THRESHOLD_, '32768');
     assert.match(env.NODE_OPTIONS ?? '', /--max-semi-space-size=1\b/);
   });
 });
