@@ -159,7 +159,7 @@ export async function startupSection(cluster: Cluster, report: Report, runs: num
         times.push(started.ms);
         cpu.push(started.cpu);
         if (i === runs - 1) rss = await settledRss(controller, 5000);
-        // SIGKILL: a SIGTERM this soon after the start can take 15 s or more to end the process.
+        // SIGKILL: ends it at once, so the next start does not share the machine with a shutdown.
         await controller.kill('SIGKILL');
       }
       const scope = clusterWide ? 'cluster-wide (the other suites\' objects on this control plane included)' : 'namespaced';
