@@ -7,16 +7,17 @@
 //     promoted at once: promote → VirtualService written at 20%, p50 / p99; the controller's CPU
 //     and API writes for that step (each controller's own request metrics)
 //   - RSS settled with those rollouts
-// Argo is the controller hack/build-argo-rollouts.sh builds from its Go module; without that build
+// Rollway runs as its image does (the compiled program, the Dockerfile's ENV, an empty compile
+// cache); Argo is the controller hack/build-argo-rollouts.sh builds from its Go module; without that build
 // the section prints one line saying so and measures nothing. Run it on a cluster of its own
 // (ROLLWAY_CLUSTER_DIR, ROLLWAY_API_PORT): the figures are only comparable under the same load.
 import { spawn, execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { Cluster, ensureCluster, parseYamlObjects, repoRoot, sleep, startController, superviseProcess, type ControllerProcess } from '../e2e/harness.ts';
+import { Cluster, ensureCluster, parseYamlObjects, repoRoot, sleep, superviseProcess, type ControllerProcess } from '../e2e/harness.ts';
 import type { KubeObject, ResourceRef } from '../kube/client.ts';
-import { cpuMs, rssMiB } from './footprint.ts';
+import { cpuMs, rssMiB, startAsImage } from './footprint.ts';
 import { apiWrites, comparisonLines, percentile, type Figures } from './argo-compare-report.ts';
 
 const COUNT = Number(process.env.BENCH_ARGO_ROLLOUTS ?? 100);
@@ -58,7 +59,8 @@ function rollwaySide(kubeconfig: string): Side {
     apiVersion: 'rollway.dev/v1alpha1',
     ready: /controller started/,
     start: async (ns) => {
-      const proc = startController(ns, ['--leader-elect=false'], { kubeconfig });
+      // As the image runs it (compiled, its ENV), as Argo's side runs its release build.
+      const proc = startAsImage(ns, ['--leader-elect=false'], { kubeconfig });
       const metricsUrl = (): string => `http://127.0.0.1:${/metrics listening address=127\.0\.0\.1:(\d+)/.exec(proc.logs())?.[1]}/metrics`;
       return { proc, metricsUrl };
     },

@@ -84,9 +84,19 @@ function buildCompiled(): void {
 }
 
 function start(ns: string, clusterWide: boolean, launcher: Launcher = 'compiled'): ControllerProcess {
-  // An empty compile cache per process, as a new pod has (the cache lives in its /tmp).
+  return startAsImage(ns, ['--leader-elect=false', `--instance-id=${INSTANCE}`], { allNamespaces: clusterWide, launcher });
+}
+
+/**
+ * A controller run as the image runs it: the compiled program (built first, once), the
+ * Dockerfile's ENV, and an empty compile cache, as a new pod has (the cache lives in its /tmp).
+ */
+export function startAsImage(ns: string, args: string[], options: { allNamespaces?: boolean; launcher?: Launcher; kubeconfig?: string } = {}): ControllerProcess {
+  const launcher = options.launcher ?? 'compiled';
+  if (launcher === 'compiled') buildCompiled();
   const cache = mkdtempSync(path.join(os.tmpdir(), 'rollway-bench-cc-'));
-  const controller = startController(ns, ['--leader-elect=false', `--instance-id=${INSTANCE}`], { allNamespaces: clusterWide, launcher: LAUNCHERS[launcher], env: { ...imageEnv(), NODE_COMPILE_CACHE: cache } });
+  const { launcher: _, ...rest } = options;
+  const controller = startController(ns, args, { ...rest, launcher: LAUNCHERS[launcher], env: { ...imageEnv(), NODE_COMPILE_CACHE: cache } });
   const kill = controller.kill;
   return { ...controller, kill: async (signal) => { await kill(signal); rmSync(cache, { recursive: true, force: true }); } };
 }
