@@ -10,14 +10,15 @@
 // sized by BENCH_LARGE_ROLLOUTS), BENCH_STARTS (start-ups timed on an empty namespace, default 5),
 // BENCH_IDLE_MS (every idle window), BENCH_README=README.md (merge the printed table into the
 // README's, bench/readme-table.ts; `make bench` sets it). Memory and start-up figures are in footprint.ts.
+// Every controller runs as the image runs it (footprint.ts startAsImage: compiled, the Dockerfile's ENV).
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Cluster, ensureCluster, kubeconfigPath, repoRoot, sleep, startController, type ControllerProcess } from '../e2e/harness.ts';
+import { Cluster, ensureCluster, kubeconfigPath, repoRoot, sleep, type ControllerProcess } from '../e2e/harness.ts';
 import type { RolloutObject } from '../controller/controller.ts';
 import type { KubeObject, ResourceRef } from '../kube/client.ts';
 import { profileApiserver } from './apiserver-profile.ts';
-import { cpuMs, memorySection, removeNamespace, rssMiB, startupSection, TARGETS } from './footprint.ts';
+import { cpuMs, memorySection, removeNamespace, rssMiB, startAsImage, startupSection, TARGETS } from './footprint.ts';
 import { mergeBenchTable } from './readme-table.ts';
 
 const ROLLOUTS = Number(process.env.BENCH_ROLLOUTS ?? 1000);
@@ -195,7 +196,7 @@ async function main(): Promise<void> {
     const ns = await cluster.namespace('bench-pause');
     // The default lease (the harness's 3 s one lapses under load: its 2 s renew deadline stopped
     // writes for seconds at load average 25, which was most of the pauses' lateness then).
-    const controller = startController(ns.name, ['--lease-duration=15s', ...CONTROLLER_ARGS]);
+    const controller = startAsImage(ns.name, ['--lease-duration=15s', ...CONTROLLER_ARGS]);
     try {
       const steps = [{ setWeight: 50 }, { pause: { duration: '3s' } }, { setWeight: 100 }];
       for (let i = 0; i < PAUSES; i++) await cluster.apply(rollout(`p${i}`, steps, 2), ns.name);
@@ -284,7 +285,7 @@ async function main(): Promise<void> {
     const ns = await cluster.namespace('bench-scale');
     // Without leader election: its Lease renewals (one write every ~2 s with the default 15 s
     // lease) would hide what the reconcilers themselves cost.
-    let controller = startController(ns.name, ['--leader-elect=false', ...CONTROLLER_ARGS]);
+    let controller = startAsImage(ns.name, ['--leader-elect=false', ...CONTROLLER_ARGS]);
     try {
       const created = Date.now();
       for (let i = 0; i < ROLLOUTS; i += 20) {
@@ -300,7 +301,7 @@ async function main(): Promise<void> {
       report(`controller resident memory with ${ROLLOUTS} rollouts`, `${rssMiB(controller.pid).toFixed(0)} MiB`);
       await controller.kill('SIGKILL');
       const restarted = Date.now();
-      controller = startController(ns.name, ['--leader-elect=false', ...CONTROLLER_ARGS]);
+      controller = startAsImage(ns.name, ['--leader-elect=false', ...CONTROLLER_ARGS]);
       for (let i = 0; i < 600 && !controller.logs().includes('controller started'); i++) await sleep(50);
       report(`restart: new process to caches synced and reconciling, ${ROLLOUTS} rollouts (no leader election)`, `${((Date.now() - restarted) / 1000).toFixed(2)} s`);
       await sleep(5000);
@@ -316,7 +317,7 @@ async function main(): Promise<void> {
   // 3. A pure weight step through a router: promote → VirtualService weight written.
   for (const count of SECTIONS.has('step') ? [1, STEPPERS] : []) {
     const ns = await cluster.namespace(`bench-step-${count}`);
-    const controller = startController(ns.name, ['--leader-elect=false', ...CONTROLLER_ARGS]);
+    const controller = startAsImage(ns.name, ['--leader-elect=false', ...CONTROLLER_ARGS]);
     try {
       await createSteppers(cluster, ns.name, count);
       await waitAll(cluster, ns.name, count, (ro) => ro.status?.phase === 'Paused' && ro.status.currentStepIndex === 1, 300_000);
