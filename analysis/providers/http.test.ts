@@ -122,9 +122,14 @@ void describe('the budget for answers in flight', () => {
     more();
   };
   before(async () => {
+    // ?together=N holds each answer until N requests are in: they then stream side by side, so the
+    // shared budget fills whatever order a loaded machine accepts the connections in.
+    const held: (() => void)[] = [];
     server = http.createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://x');
-      send(res, Number(url.searchParams.get('mib')) * MiB, url.pathname === '/declared');
+      const answer = (): void => send(res, Number(url.searchParams.get('mib')) * MiB, url.pathname === '/declared');
+      held.push(answer);
+      if (held.length >= Number(url.searchParams.get('together') ?? 1)) for (const start of held.splice(0)) start();
     });
     base = await listenLocal(server);
   });
@@ -160,7 +165,7 @@ void describe('the budget for answers in flight', () => {
   void it('20 chunked answers of 100 MB at once with the 32 MiB budget: each fails with a clear message, memory stays bounded', async () => {
     const budget = new ByteBudget(MEASUREMENT_BUDGET_BYTES);
     const rssBefore = process.memoryUsage().rss;
-    const outcomes = await Promise.all(Array.from({ length: 20 }, () => measureWeb({ url: `${base}/chunked?mib=100`, timeoutSeconds: 30 }, { budget })));
+    const outcomes = await Promise.all(Array.from({ length: 20 }, () => measureWeb({ url: `${base}/chunked?mib=100&together=20`, timeoutSeconds: 30 }, { budget })));
     const messages = outcomes.map((o) => (o.kind === 'error' ? o.message : `not an error: ${o.kind}`));
     for (const message of messages) {
       assert.match(message, /is larger than a measurement may read: more than 10 MiB|was dropped after [\d.]+ (?:KiB|MiB): the answers of measurements in flight fill the 32 MiB they may hold at once/);
