@@ -12,8 +12,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 version=$(awk '$1 == "require" && $2 == "github.com/traefik/traefik/v3" {print $3}' "$here/traefik/go.mod")
 pin=$(cat "$here"/traefik/go.{mod,sum} "$here"/traefik/dynamic-ext/* "$0" | sha256sum | cut -c1-12)
 out="${ROLLWAY_CACHE:-$HOME/.cache/rollway}/traefik-$version-$pin/bin"
-if [ -x "$out/traefik" ]; then echo "$out/traefik"; exit 0; fi
 command -v go >/dev/null || { echo "build-traefik: the Go toolchain is needed to build Traefik" >&2; exit 1; }
+# The scenarios read Traefik's CRDs from its module, offline inside their network namespace: the
+# module must be in the cache even when the binary was built on another day (a no-op when it is).
+(cd "$here/traefik" && go mod download github.com/traefik/traefik/v3)
+if [ -x "$out/traefik" ]; then echo "$out/traefik"; exit 0; fi
 mkdir -p "$out"
 exec 9>"$out/.build.lock"
 flock 9

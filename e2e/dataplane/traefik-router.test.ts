@@ -35,11 +35,16 @@ interface TraefikCrd extends Process {
 let traefik: TraefikCrd;
 let podServer: Process;
 
-/** Traefik's own CRDs, unchanged from its module (the CRD provider lists every kind of them). */
+/**
+ * Traefik's own CRDs, unchanged from its module (the CRD provider lists every kind of them). Read
+ * from the module cache inside the wrapper module: its go.sum vouches for the module offline (this
+ * runs in a network namespace without a network), and hack/build-traefik.sh put it in the cache.
+ */
 function traefikCrdsYaml(): string {
-  const gomod = readFileSync(path.join(repoRoot, 'hack/traefik/go.mod'), 'utf8');
-  const version = /github\.com\/traefik\/traefik\/v3 (v\S+)/.exec(gomod)?.[1];
-  const info = JSON.parse(execFileSync('go', ['mod', 'download', '-json', `github.com/traefik/traefik/v3@${version}`], { encoding: 'utf8' })) as { Dir: string };
+  const wrapper = path.join(repoRoot, 'hack/traefik');
+  const version = /github\.com\/traefik\/traefik\/v3 (v\S+)/.exec(readFileSync(path.join(wrapper, 'go.mod'), 'utf8'))?.[1];
+  const download = ['mod', 'download', '-json', `github.com/traefik/traefik/v3@${version}`];
+  const info = JSON.parse(execFileSync('go', download, { cwd: wrapper, encoding: 'utf8', env: { ...process.env, GOPROXY: 'off' } })) as { Dir: string };
   return readFileSync(path.join(info.Dir, 'docs/content/reference/dynamic-configuration/kubernetes-crd-definition-v1.yml'), 'utf8');
 }
 
