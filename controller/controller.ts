@@ -32,7 +32,7 @@ import { RolloutExperiments } from './experiment-wiring.ts';
 import { ExperimentController, templateLookup } from './experiment-controller.ts';
 import { Informer, keyOf, splitKey, type Logger } from '../kube/informer.ts';
 import { WorkQueue, type ReconcileOutcome } from '../kube/workqueue.ts';
-import { RoutingWatch } from './routing-watch.ts';
+import { noteWrites, RoutingWatch, type WrittenVersion } from './routing-watch.ts';
 import { DEPLOYMENT_KIND, NamedObjectIndex, namedObjectKey, SERVICE_KIND } from './named-object-index.ts';
 import { OwnerIndex } from '../kube/owner-index.ts';
 import { ConflictStorm } from '../kube/conflict-storm.ts';
@@ -41,6 +41,8 @@ import { describeObjects, findOrphanedRouting, markRoutingObjects, type Orphaned
 
 /** How soon a reconcile that lost a write race plans again (the fresh copy is usually cached by then). */
 const CONFLICT_RETRY_MS = 250;
+/** how long a pause that begins waits for the watch to show its weight (a lost event must not hold it) */
+const WEIGHT_SEEN_WAIT_MS = 2000;
 /** The spec an invalid Rollout's plan carries: never read (the plan is its issues alone). */
 const UNREAD_SPEC = parsePlanSpec({});
 
@@ -121,6 +123,8 @@ export class RolloutController {
   private readonly onTimedPauseEnded: ((lateSeconds: number) => void) | undefined;
   private readonly events: EventRecorder;
   private readonly routers = new Map<string, { config: string; router: TrafficRouter }>();
+  /** what each router wrote in its current reconcile (weightSeen) */
+  private readonly routerWrites = new WeakMap<TrafficRouter, WrittenVersion[]>();
   /** Rollout key → the routing whose objects carry our mark (checked once per routing and start) */
   private readonly marked = new Map<string, string>();
   private readonly namespace: string | undefined;
@@ -486,10 +490,13 @@ export class RolloutController {
   /** Hands the planned traffic to the router; answers the plan as it stands after the write. */
   private async applyTraffic(router: TrafficRouter, input: PlannedInput, plan: Plan, onRejected: (err: Error) => void): Promise<Plan> {
     if (!plan.traffic) return plan;
+    this.routerWrites.get(router)?.splice(0); // writes of earlier reconciles are seen or moot
     try {
       const result = await router.reconcile(plan.traffic);
       if (result.verified === false) return planRollout({ ...input, trafficVerified: false });
-      return result.writes > 0 ? startPausesAt(plan, input.rollout.status, input.now, this.now()) : plan;
+      if (result.writes === 0) return plan;
+      if (plan.timedPauseBegins) await this.weightSeen(router);
+      return startPausesAt(plan, input.rollout.status, input.now, this.now());
     } catch (err) {
       const rejected = rejectedWriteIssue(err);
       if (rejected && err instanceof Error) onRejected(err);
@@ -499,6 +506,16 @@ export class RolloutController {
     }
   }
 
+  /**
+   * Waits (at most WEIGHT_SEEN_WAIT_MS) until the routing watch shows what the router just wrote:
+   * a pause that begins counts from then, not from the write's answer, because the mesh, like
+   * any watcher, gets the new weight through a watch that can lag the answer under load.
+   */
+  private async weightSeen(router: TrafficRouter): Promise<void> {
+    const written = this.routerWrites.get(router)?.splice(0) ?? [];
+    await Promise.all(written.map((w) => this.routingWatch.seen(w.ref, w.resourceVersion, WEIGHT_SEEN_WAIT_MS)));
+  }
+
   /** One router per Rollout, made again when its trafficRouting changes. */
   private routerFor(rollout: RolloutObject): TrafficRouter {
     const key = `${rollout.metadata.namespace}/${rollout.metadata.name}`;
@@ -506,9 +523,13 @@ export class RolloutController {
     const config = JSON.stringify(trafficRouting ?? null);
     const cached = this.routers.get(key);
     if (cached && cached.config === config) return cached.router;
+    const written: WrittenVersion[] = [];
     const router = createRouter({
       // Routers read routing objects from the routing watch's cache (no GET per reconcile).
-      client: cachedKubeApi(kubeApiOf(this.client), (ref) => this.routingWatch.cached(ref)),
+      client: noteWrites(
+        cachedKubeApi(kubeApiOf(this.client), (ref) => this.routingWatch.cached(ref)),
+        written,
+      ),
       namespace: rollout.metadata.namespace as string,
       rollout: { name: rollout.metadata.name as string, uid: rollout.metadata.uid as string, apiVersion: ROLLOUT_API_VERSION, kind: ROLLOUT_KIND },
       trafficRouting,
@@ -516,6 +537,7 @@ export class RolloutController {
       requeue: (afterMs) => this.queue.addAfter(key, afterMs),
     });
     this.routers.set(key, { config, router });
+    this.routerWrites.set(router, written);
     return router;
   }
 

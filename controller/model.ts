@@ -144,6 +144,8 @@ export interface Plan {
   requeueAfterMs?: number | undefined;
   /** the deadline (epoch ms) of the timed pause step this plan ends: how late it ends goes to /metrics */
   timedPauseDeadline?: number | undefined;
+  /** this plan begins a timed pause: it counts from when the watch shows the weight written for it */
+  timedPauseBegins?: boolean | undefined;
   /** AnalysisRuns to create, terminate and delete (absent: nothing to do) */
   analysis?: AnalysisActions | undefined;
   /** Experiments of experiment steps to create, terminate and delete (absent: nothing to do) */

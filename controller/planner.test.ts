@@ -563,6 +563,7 @@ void describe('phase 4, the step walk: weights, pauses, routes, and what a step 
       plan = world.reconcile();
     }
     assert.equal(plan.status.pauseConditions?.length, 1, 'the pause began');
+    assert.equal(plan.timedPauseBegins, true, 'the plan says a timed pause begins (the controller waits for the watch to show its weight)');
     const planned = world.now;
     // As if the router's write of the 50% weight took 400 ms.
     const moved = startPausesAt(plan, prev, planned, planned + 400);
@@ -570,6 +571,7 @@ void describe('phase 4, the step walk: weights, pauses, routes, and what a step 
     assert.equal(moved.requeueAfterMs, (plan.requeueAfterMs ?? 0) + 400, 'and the requeue moves with it');
     assert.equal(plan.status.pauseConditions?.[0]?.startTime, new Date(planned).toISOString(), 'the planned status is not mutated');
     assert.equal(startPausesAt(plan, plan.status, planned, planned + 400), plan, 'a pause that had already begun keeps its start');
+    assert.equal(world.reconcile().timedPauseBegins, undefined, 'a plan during the pause does not begin it again');
   });
 
   void test('header and mirror routes: set by their steps, removed by a step without match, gone on completion', () => {

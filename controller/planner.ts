@@ -68,6 +68,8 @@ export interface Draft {
   requeueAt: (ms: number) => void;
   /** the deadline (epoch ms) of the timed pause this plan ends */
   timedPauseEnded?: number;
+  /** this plan begins a timed pause */
+  timedPauseBegins?: boolean;
 }
 
 type CanarySpec = NonNullable<NonNullable<PlanSpec['strategy']>['canary']>;
@@ -144,6 +146,7 @@ function planCanary(input: PlannedInput, plan: Plan): Plan {
   planRestart(input, plan, c.targets.limits.maxUnavailable, clock.at);
   plan.requeueAfterMs = clock.afterMs();
   if (draft.timedPauseEnded !== undefined) plan.timedPauseDeadline = draft.timedPauseEnded;
+  if (draft.timedPauseBegins) plan.timedPauseBegins = true;
   return plan;
 }
 
@@ -439,6 +442,7 @@ function pauseRunning(c: Ctx, pause: NonNullable<StepView['pause']>, label: stri
   const endsAt = Date.parse(startTime) + duration;
   if (now < endsAt) {
     requeueAt(endsAt);
+    if (!condition) c.draft.timedPauseBegins = true;
     return true;
   }
   status.pauseConditions = (status.pauseConditions ?? []).filter((p) => p.reason !== PAUSE_REASON_STEP);

@@ -7,6 +7,7 @@ import type { SpecIssue } from '../api/issues.ts';
 import { missingVerbs } from '../kube/access.ts';
 import { isNotFound, type KubeClient, type KubeObject, type ResourceRef } from '../kube/client.ts';
 import { servedVersions } from '../routers/discovery.ts';
+import type { KubeApi } from '../routers/kube-api.ts';
 import { routerPlugins } from '../routers/registry.ts';
 import { Informer, type Logger } from '../kube/informer.ts';
 
@@ -37,6 +38,8 @@ export class RoutingWatch {
   private readonly onChange: (object: KubeObject, kind: { group: string; plural: string }) => void;
   /** served routing kinds RBAC does not let us use: router → kinds and the verbs missing */
   private readonly forbidden = new Map<string, string[]>();
+  /** `group/plural/namespace/name` → callers waiting for a resourceVersion of it (seen()) */
+  private readonly waiting = new Map<string, Set<{ resourceVersion: string; done: (seen: boolean) => void }>>();
 
   constructor(client: KubeClient, namespace: string | undefined, log: Logger, onChange: (object: KubeObject, kind: { group: string; plural: string }) => void) {
     this.client = client;
@@ -67,6 +70,7 @@ export class RoutingWatch {
         },
       );
       informer.on((event) => {
+        this.release(objectKey(kind, event.object.metadata.namespace, event.object.metadata.name), event.object.metadata.resourceVersion);
         if (event.type !== 'added' || informer.hasSynced()) this.onChange(event.object, kind);
       });
       informer.start();
@@ -81,14 +85,49 @@ export class RoutingWatch {
    * kind is not watched in that version, the cache is not synced, or the object is not in it.
    */
   cached(ref: ResourceRef): KubeObject | undefined {
-    const watched = this.byKind.get(`${ref.group}/${ref.plural}`);
-    if (!watched || watched.version !== ref.version || !watched.informer.hasSynced() || ref.name === undefined) return undefined;
-    return watched.informer.get(ref.namespace, ref.name);
+    if (!this.watches(ref) || ref.name === undefined) return undefined;
+    return this.byKind.get(`${ref.group}/${ref.plural}`)?.informer.get(ref.namespace, ref.name);
+  }
+
+  /**
+   * Resolves true once this watch has received `resourceVersion` of the object (our own write
+   * reaching the watchers, a mesh's among them), false after `timeoutMs` or when the kind is not
+   * watched. Versions are only compared for equality: a later write by someone else that
+   * arrived first shows as a timeout, which errs on the late side.
+   */
+  seen(ref: ResourceRef, resourceVersion: string, timeoutMs: number): Promise<boolean> {
+    if (!this.watches(ref) || ref.name === undefined) return Promise.resolve(false);
+    if (this.cached(ref)?.metadata.resourceVersion === resourceVersion) return Promise.resolve(true);
+    const key = objectKey(ref, ref.namespace, ref.name);
+    return new Promise((resolve) => {
+      const waiter = {
+        resourceVersion,
+        done: (seen: boolean) => {
+          clearTimeout(timer);
+          this.waiting.get(key)?.delete(waiter);
+          if (this.waiting.get(key)?.size === 0) this.waiting.delete(key);
+          resolve(seen);
+        },
+      };
+      const timer = setTimeout(() => waiter.done(false), timeoutMs);
+      this.waiting.set(key, (this.waiting.get(key) ?? new Set()).add(waiter));
+    });
   }
 
   stop(): void {
     this.stopped = true;
     for (const informer of this.informers) informer.stop();
+    for (const waiters of this.waiting.values()) for (const w of waiters) w.done(false);
+  }
+
+  /** True when `ref`'s kind is watched in its version and the cache is synced. */
+  private watches(ref: ResourceRef): boolean {
+    const watched = this.byKind.get(`${ref.group}/${ref.plural}`);
+    return watched !== undefined && watched.version === ref.version && watched.informer.hasSynced();
+  }
+
+  private release(key: string, resourceVersion: string | undefined): void {
+    for (const w of this.waiting.get(key) ?? []) if (w.resourceVersion === resourceVersion) w.done(true);
   }
 
   /** Routing kinds the cluster serves but RBAC does not let this process use (known after start). */
@@ -130,6 +169,28 @@ export class RoutingWatch {
     }
   }
 }
+
+/** A routing object as a router's write left it. */
+export interface WrittenVersion {
+  ref: ResourceRef;
+  resourceVersion: string;
+}
+
+/** `api` that also notes, in `written`, the object and resourceVersion each create and patch answered. */
+export function noteWrites(api: KubeApi, written: WrittenVersion[]): KubeApi {
+  const note = <T extends KubeObject>(ref: ResourceRef, object: T): T => {
+    const { resourceVersion, name } = object.metadata ?? {};
+    if (resourceVersion) written.push({ ref: { ...ref, name: name ?? ref.name, subresource: undefined }, resourceVersion });
+    return object;
+  };
+  return {
+    ...api,
+    create: async (ref, body, options) => note(ref, await api.create(ref, body, options)),
+    patch: async (ref, type, body, options) => note(ref, await api.patch(ref, type, body, options)),
+  };
+}
+
+const objectKey = (kind: { group: string; plural: string }, namespace: string | undefined, name: string | undefined): string => `${kind.group}/${kind.plural}/${namespace ?? ''}/${name ?? ''}`;
 
 /** What routers read of a routing object: all of it but the server's field bookkeeping and kubectl's copy. */
 function trimRoutingObject(o: KubeObject): KubeObject {

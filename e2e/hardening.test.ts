@@ -166,6 +166,7 @@ scenario('a timed pause after a weight lasts its full length from when the weigh
     await then('each stays at 20% for at least the 2 s of its pause', async () => {
       for (const name of names) await cluster.waitFor<RolloutObject>(rolloutRef(ns, name), pausedAt(3), { what: `${name} paused at 40%` });
       watching.abort();
+      const gaps: string[] = [];
       for (const name of names) {
         const mine = seen.filter((s) => s.name === name);
         const at20 = mine.find((s) => Math.round(s.percent) === 20)?.at;
@@ -173,7 +174,9 @@ scenario('a timed pause after a weight lasts its full length from when the weigh
         assert.ok(at20 !== undefined && at40 !== undefined, `${name}: both weights seen (${JSON.stringify(mine)}; ${seen.length} events in all)`);
         // Both times are when this watcher received the change; their delivery delays cancel out.
         assert.ok(at40 - at20 >= 1990, `${name}: 20% was in place only ${at40 - at20} ms of a 2 s pause`);
+        gaps.push(`${name} ${at40 - at20} ms`);
       }
+      console.log(`20% in place (watch receipt times): ${gaps.join(', ')}`);
     });
   } finally {
     watching.abort();
