@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { COMMANDS } from '../cli/commands.ts';
 import { cli, rolloutYaml } from './cli-helpers.ts';
-import { ensureCluster, kubeconfigPath, repoRoot, scenario } from './harness.ts';
+import { clusterDir, ensureCluster, kubeconfigPath, scenario } from './harness.ts';
 
-const bin = path.join(repoRoot, '.cluster/bin');
+const bin = path.join(clusterDir(), 'bin');
 const withBin = { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}` };
 
 scenario('kubectl rollway, --help everywhere, completion in bash, lint', async ({ cluster, ns, given, then }) => {

@@ -22,7 +22,9 @@ export function ensureCluster(): string {
   return lines[lines.length - 1] ?? '';
 }
 
-export const kubeconfigPath = (): string => process.env.ROLLWAY_E2E_KUBECONFIG ?? path.join(repoRoot, '.cluster/kubeconfig');
+/** Where hack/cluster.sh keeps the control plane's state and tools (kubectl in bin/). */
+export const clusterDir = (): string => process.env.ROLLWAY_CLUSTER_DIR ?? path.join(repoRoot, '.cluster');
+export const kubeconfigPath = (): string => process.env.ROLLWAY_E2E_KUBECONFIG ?? path.join(clusterDir(), 'kubeconfig');
 
 export class Cluster {
   readonly client: KubeClient;

@@ -13,12 +13,12 @@ import { parse, parseAllDocuments, stringify } from 'yaml';
 import type { RolloutObject } from '../controller/controller.ts';
 import type { KubeObject, ResourceRef } from '../kube/client.ts';
 import { phaseIs, runsOf } from './analysis-fixtures.ts';
-import { Cluster, kubeconfigPath, repoRoot, rollway, scenario, startController, type ControllerProcess } from './harness.ts';
+import { Cluster, clusterDir, kubeconfigPath, repoRoot, rollway, scenario, startController, type ControllerProcess } from './harness.ts';
 
 const INSTALL_NS = 'rollway';
 const SA = 'rollway-controller';
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'rollway-install-'));
-const kubectlBin = path.join(repoRoot, '.cluster/bin/kubectl');
+const kubectlBin = path.join(clusterDir(), 'bin/kubectl');
 const kubectl = (...args: string[]): string => execFileSync(kubectlBin, ['--kubeconfig', kubeconfigPath(), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 const rolloutRef = (ns: string, name: string): ResourceRef => ({ group: 'rollway.dev', version: 'v1alpha1', plural: 'rollouts', namespace: ns, name });
 const vsRef = (ns: string): ResourceRef => ({ group: 'networking.istio.io', version: 'v1', plural: 'virtualservices', namespace: ns, name: 'web' });
