@@ -232,3 +232,34 @@ void test('a status write marked urgent is answered while a burst of other reque
     server.close();
   }
 });
+
+void test('writesWithin counts writes in flight and those ended within the window; Events and reads do not count', async () => {
+  const http = await import('node:http');
+  let answerPatch: (() => void) | undefined;
+  const server = http.createServer((req, res) => {
+    const answer = (): void => void res.writeHead(200, { 'Content-Type': 'application/json' }).end('{}');
+    if (req.method === 'PATCH') answerPatch = answer;
+    else answer();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  const client = new KubeClient({ server: `http://127.0.0.1:${port}`, namespace: 'default', contextName: 't', authenticate: () => Promise.resolve() });
+  const vs = { group: 'networking.istio.io', version: 'v1', plural: 'virtualservices', namespace: 'a', name: 'vs' };
+  try {
+    assert.equal(client.writesWithin(100), 0, 'no write yet');
+    const patch = client.patch(vs, 'json', []);
+    while (!answerPatch) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(client.writesWithin(100), 1, 'a write in flight');
+    answerPatch();
+    await patch;
+    for (let i = 0; i < 3; i++) await client.create({ group: '', version: 'v1', plural: 'events', namespace: 'a' }, { apiVersion: 'v1', kind: 'Event', metadata: { name: `e${i}` } });
+    await client.get({ group: '', version: 'v1', plural: 'pods', namespace: 'a', name: 'p' });
+    assert.equal(client.writesWithin(5000), 1, 'the PATCH ended, the Events and the GET are not counted');
+    await new Promise((r) => setTimeout(r, 60));
+    assert.equal(client.writesWithin(40), 0, 'out of a 40 ms window after 60 ms');
+    assert.equal(client.writesWithin(1000), 1, 'still in a 1 s one');
+  } finally {
+    client.close();
+    server.close();
+  }
+});

@@ -126,6 +126,11 @@ export class ApiCallCounter {
   }
 }
 
+/** Paths of core and events.k8s.io Events. */
+const EVENTS_PATH = /\/events(\/|$)/;
+/** How long writesWithin() remembers an ended write. */
+const ENDED_WRITES_KEPT_MS = 1000;
+
 /** How often a request is sent when the server keeps answering "come back later" (client-go's count). */
 const MAX_ATTEMPTS_WHEN_TOLD_TO_RETRY = 10;
 
@@ -162,6 +167,9 @@ export class KubeClient {
   private readonly watchAgent: https.Agent | HttpAgent;
   private readonly userAgent: string;
   private readonly lanes = new RequestLanes();
+  /** Writes other than Events in flight, and when recent ones ended (oldest first): Events wait out a burst of them (events.ts). */
+  private otherWritesInFlight = 0;
+  private readonly otherWritesEndedAt: number[] = [];
 
   constructor(connection: ConnectionConfig, userAgent = 'rollway') {
     this.connection = connection;
@@ -185,10 +193,33 @@ export class KubeClient {
    */
   writeGuard: ((method: string, path: string) => boolean) | undefined;
 
+  /** Writes other than Events now in flight or ended within the last `windowMs` (at most 1 s). */
+  writesWithin(windowMs: number): number {
+    const since = performance.now() - Math.min(windowMs, ENDED_WRITES_KEPT_MS);
+    let ended = 0;
+    for (let i = this.otherWritesEndedAt.length - 1; i >= 0 && this.otherWritesEndedAt[i]! >= since; i--) ended++;
+    return this.otherWritesInFlight + ended;
+  }
+
   async request<T = unknown>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
     if (method !== 'GET' && this.writeGuard && !this.writeGuard(method, path)) {
       throw new Error(`write refused (${method} ${path}): this process no longer holds the leader lease`);
     }
+    const counted = method !== 'GET' && !EVENTS_PATH.test(path);
+    if (counted) this.otherWritesInFlight++;
+    try {
+      return await this.send<T>(method, path, options);
+    } finally {
+      if (counted) {
+        this.otherWritesInFlight--;
+        const now = performance.now();
+        this.otherWritesEndedAt.push(now);
+        while (this.otherWritesEndedAt[0]! < now - ENDED_WRITES_KEPT_MS) this.otherWritesEndedAt.shift();
+      }
+    }
+  }
+
+  private async send<T>(method: string, path: string, options: RequestOptions): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const { res, text } = await this.lanes.run(options.urgent === true, async () => {
         const res = await this.open(method, path, options);

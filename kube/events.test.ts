@@ -8,6 +8,7 @@ function fakeEvents(delayMs: (message: string) => number = () => 0) {
   const stored = new Map<string, { message: string; count: number; lastTimestamp: string }>();
   const order: string[] = [];
   const client = {
+    writesWithin: () => 0,
     create: async (_ref: ResourceRef, body: KubeObject & { message: string; count: number; lastTimestamp: string }) => {
       await new Promise((r) => setTimeout(r, delayMs(body.message)));
       stored.set(body.metadata.name!, { message: body.message, count: body.count, lastTimestamp: body.lastTimestamp });
@@ -62,6 +63,7 @@ void describe('EventRecorder queue', () => {
     let most = 0;
     let created = 0;
     const client = {
+      writesWithin: () => 0,
       create: async (_ref: unknown, body: KubeObject) => {
         created++;
         most = Math.max(most, ++writing);
@@ -75,5 +77,39 @@ void describe('EventRecorder queue', () => {
     await recorder.flush();
     assert.equal(most, 4);
     assert.equal(created, 20);
+  });
+
+  void it('holds queued Events while the client writes a burst, and writes them once it has passed', async () => {
+    const api = fakeEvents();
+    const burstEndsAt = performance.now() + 150; // the reconciles' writes of 100 Rollouts promoted at once
+    const client = Object.assign(api.client, { writesWithin: () => (performance.now() < burstEndsAt ? 40 : 1) });
+    const recorder = new EventRecorder(client, 'rollway-controller', 'rollway', { burstWrites: 8, windowMs: 40, longestMs: 5000 });
+    recorder.enqueue(rollout, [{ type: 'Normal', reason: 'RolloutStepCompleted', message: 'step 1' }]);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(api.order, [], 'not written during the burst');
+    await recorder.flush();
+    assert.deepEqual(api.order, ['step 1']);
+    assert.ok(performance.now() >= burstEndsAt, 'written after the burst');
+  });
+
+  void it('writes an Event at once when the client writes no burst (a lone step, so a crash right after it loses nothing)', async () => {
+    const api = fakeEvents();
+    const client = Object.assign(api.client, { writesWithin: () => 3 });
+    const recorder = new EventRecorder(client, 'rollway-controller', 'rollway', { burstWrites: 8, windowMs: 40, longestMs: 5000 });
+    recorder.enqueue(rollout, [{ type: 'Normal', reason: 'RolloutStepCompleted', message: 'step 1' }]);
+    await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual(api.order, ['step 1']);
+  });
+
+  void it('writes a held Event after longestMs even when the burst never ends', async () => {
+    const api = fakeEvents();
+    const client = Object.assign(api.client, { writesWithin: () => 100 });
+    const recorder = new EventRecorder(client, 'rollway-controller', 'rollway', { burstWrites: 8, windowMs: 40, longestMs: 120 });
+    const queued = performance.now();
+    recorder.enqueue(rollout, [{ type: 'Normal', reason: 'RolloutStepCompleted', message: 'step 1' }, { type: 'Normal', reason: 'RolloutStepCompleted', message: 'step 2' }]);
+    await recorder.flush();
+    assert.deepEqual(api.order, ['step 1', 'step 2'], 'both written, in order');
+    const waited = performance.now() - queued;
+    assert.ok(waited >= 115 && waited < 1000, `held about longestMs, not more (${Math.round(waited)} ms)`);
   });
 });

@@ -1,6 +1,7 @@
 // Kubernetes Events about our objects (Rollouts, AnalysisRuns), as `kubectl describe` and
 // `kubectl get events` show them.
 import { randomBytes } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { KubeClient } from './client.ts';
 
 export interface InvolvedObject {
@@ -23,6 +24,25 @@ export interface EventToRecord {
 const AGGREGATE_CACHE_SIZE = 4096;
 /** Queued Events written at once, all Rollouts together: they must not take the sockets reconciles write with. */
 const QUEUED_WRITES_AT_ONCE = 4;
+/**
+ * A queued Event waits while the client is writing a burst, this many other writes in flight or
+ * ended within BURST_WINDOW_MS (one Rollout's step is 2 or 3: its routing objects and its status):
+ * 100 Rollouts promoted at once then get their weights and statuses to the API server first and
+ * their Events after. Measured, 3 interleaved runs each: promote → VirtualService written p99
+ * 1149 / 1050 / 1935 ms with the Events among those writes, 978 / 858 / 1306 ms after them. A lone
+ * step's Event is not held, so a controller killed right after it has still written it...
+ */
+const BURST_WRITES = 8;
+const BURST_WINDOW_MS = 100;
+/** ...and none waits longer than this after it was queued, so a controller that never pauses still records. */
+const LONGEST_EVENT_HOLD_MS = 2000;
+
+/** How queued Events wait out a burst of the client's other writes (the defaults above; tests change them). */
+export interface EventHold {
+  burstWrites: number;
+  windowMs: number;
+  longestMs: number;
+}
 
 export class EventRecorder {
   private readonly client: KubeClient;
@@ -35,10 +55,13 @@ export class EventRecorder {
   private writing = 0;
   private readonly waitingToWrite: (() => void)[] = [];
 
-  constructor(client: KubeClient, component = 'rollway-controller', instance = 'rollway') {
+  private readonly hold: EventHold;
+
+  constructor(client: KubeClient, component = 'rollway-controller', instance = 'rollway', hold: EventHold = { burstWrites: BURST_WRITES, windowMs: BURST_WINDOW_MS, longestMs: LONGEST_EVENT_HOLD_MS }) {
     this.client = client;
     this.component = component;
     this.instance = instance;
+    this.hold = hold;
   }
 
   /**
@@ -48,13 +71,26 @@ export class EventRecorder {
   enqueue(object: InvolvedObject, events: readonly EventToRecord[]): void {
     if (events.length === 0) return;
     const key = object.uid || `${object.namespace}/${object.kind}/${object.name}`;
+    const holdUntil = performance.now() + this.hold.longestMs;
     const next = (this.chains.get(key) ?? Promise.resolve()).then(async () => {
-      for (const event of events) await this.throttled(() => this.record(object, event));
+      for (const event of events) {
+        await this.burstOverOrDeadline(holdUntil);
+        await this.throttled(() => this.record(object, event));
+      }
     });
     this.chains.set(key, next);
     void next.finally(() => {
       if (this.chains.get(key) === next) this.chains.delete(key);
     });
+  }
+
+  /** Resolves once the client writes no burst (hold.burstWrites within hold.windowMs), or at `deadline`. */
+  private async burstOverOrDeadline(deadline: number): Promise<void> {
+    while (this.client.writesWithin(this.hold.windowMs) >= this.hold.burstWrites) {
+      const left = deadline - performance.now();
+      if (left <= 0) return;
+      await delay(Math.min(left, this.hold.windowMs / 4));
+    }
   }
 
   /** Runs a queued write when fewer than QUEUED_WRITES_AT_ONCE are under way. */
