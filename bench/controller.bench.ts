@@ -94,17 +94,25 @@ function apiCalls(m: Map<string, number>): { writes: number; reads: number; byCa
   return { writes, reads, byCall };
 }
 
-/** The controller's API calls once it has written nothing for 500 ms (at most ~6 s). */
-async function writesSettled(controller: ControllerProcess): Promise<ReturnType<typeof apiCalls>> {
-  let last = apiCalls(await metrics(controller));
-  let quietPolls = 0;
-  for (let polls = 0; polls < 24 && quietPolls < 2; polls++) {
-    await sleep(250);
+/**
+ * Polls the controller's API calls until it has written nothing for 500 ms (at most 6 s); `sample`
+ * (CPU counters) is read when its last write was first seen, so the quiet wait is not counted.
+ */
+async function writesSettled<T>(controller: ControllerProcess, sample: () => T): Promise<{ calls: ReturnType<typeof apiCalls>; sampled: T }> {
+  let calls = apiCalls(await metrics(controller));
+  let sampled = sample();
+  let lastWriteSeen = performance.now();
+  const deadline = lastWriteSeen + 6000;
+  while (performance.now() - lastWriteSeen < 500 && performance.now() < deadline) {
+    await sleep(50);
     const now = apiCalls(await metrics(controller));
-    quietPolls = now.writes === last.writes ? quietPolls + 1 : 0;
-    last = now;
+    if (now.writes !== calls.writes) {
+      sampled = sample();
+      lastWriteSeen = performance.now();
+    }
+    calls = now;
   }
-  return last;
+  return { calls, sampled };
 }
 
 /** "list 200 ×1, get 404 ×2": the calls made between two readings, watches left out. */
@@ -354,9 +362,9 @@ async function main(): Promise<void> {
       if (apiserverProfile) process.stdout.write(`bench: kube-apiserver profile of the burst in ${await apiserverProfile}\n`);
       // The step's Events follow the burst (kube/events.ts holds them while other writes go on):
       // counted, and their CPU too, once the controller has written nothing for a while.
-      const after = await writesSettled(controller);
-      const cpu = (cpuMs(controller.pid) - cpuBefore) / count;
-      const controlPlaneCpu = (controlPlaneCpuMs() - controlPlaneBefore) / count;
+      const { calls: after, sampled } = await writesSettled(controller, () => ({ controller: cpuMs(controller.pid), controlPlane: controlPlaneCpuMs() }));
+      const cpu = (sampled.controller - cpuBefore) / count;
+      const controlPlaneCpu = (sampled.controlPlane - controlPlaneBefore) / count;
       abort.abort();
       await watching.catch(() => undefined);
       const latencies = [...promotedAt].map(([name, { at }]) => (written.get(name) ?? NaN) - at);
