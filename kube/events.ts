@@ -28,8 +28,8 @@ const QUEUED_WRITES_AT_ONCE = 4;
  * A queued Event waits while the client is writing a burst, this many other writes in flight or
  * ended within BURST_WINDOW_MS (one Rollout's step is 2 or 3: its routing objects and its status):
  * 100 Rollouts promoted at once then get their weights and statuses to the API server first and
- * their Events after. Measured, 3 interleaved runs each: promote → VirtualService written p99
- * 1149 / 1050 / 1935 ms with the Events among those writes, 978 / 858 / 1306 ms after them. A lone
+ * their Events after (promote → VirtualService written, p50 of 3 interleaved runs 778 / 656 / 859
+ * → 453 / 976 / 644 ms, p99 1058 / 1058 / 1109 → 769 / 1192 / 1106 ms; bench/HISTORY.md). A lone
  * step's Event is not held, so a controller killed right after it has still written it...
  */
 const BURST_WRITES = 8;
