@@ -92,10 +92,10 @@ bench-dataplane: deps controlplane dataplane
 bench: deps controlplane
 	BENCH_README=$${BENCH_README-README.md} node bench/controller.bench.ts
 	@if [ "$$(id -u)" = 0 ]; then $(MAKE) --no-print-directory bench-dataplane; else echo "make bench: the data-plane section (make bench-dataplane) needs root for its network namespace: skipped"; fi
-	node bench/argo-compare.ts
+	BENCH_README=$${BENCH_README-README.md} node bench/argo-compare.ts
 
 ## make bench-argo: Rollway and Argo Rollouts side by side (builds Argo's controller from its Go module
 ## first; BENCH_ARGO_ROLLOUTS sets the size). Best on a cluster of its own: ROLLWAY_CLUSTER_DIR, ROLLWAY_API_PORT
 bench-argo: deps controlplane
 	hack/build-argo-rollouts.sh >/dev/null
-	BENCH_SECTIONS=argo node bench/argo-compare.ts
+	BENCH_SECTIONS=argo BENCH_README=$${BENCH_README-README.md} node bench/argo-compare.ts

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { apiWrites, comparisonLines, type Figures } from './argo-compare-report.ts';
+import { apiWrites, comparisonLines, comparisonRows, type Figures } from './argo-compare-report.ts';
 
 void test('Argo writes are the Create/Update/Patch/Delete requests of its clientset metric, whatever the kind', () => {
   const text = [
@@ -34,4 +34,13 @@ void test('a p99 above a tenth of Argo\'s is not met', () => {
   const ours: Figures = { readyMs: 1, stepP50: 1, stepP99: 901, stepCpuMs: 1, writesPerRollout: 1, rssMiB: 1 };
   const argo: Figures = { ...ours, stepP99: 9000 };
   assert.match(comparisonLines(ours, argo, 100, '')[3]!, /not met/);
+});
+
+void test('the comparison rows carry the same figures as the printed lines, for the README table', () => {
+  const ours: Figures = { readyMs: 266, stepP50: 738, stepP99: 1091, stepCpuMs: 470, writesPerRollout: 3, rssMiB: 92 };
+  const argo: Figures = { readyMs: 170, stepP50: 6535, stepP99: 7788, stepCpuMs: 2030, writesPerRollout: 10.48, rssMiB: 103 };
+  const rows = comparisonRows(ours, argo, 100);
+  assert.equal(rows.length, 6);
+  assert.deepEqual(rows[2], { what: '100 rollouts promoted at once, promote → VirtualService written, p99', figure: "Rollway 1091 ms, Argo 7788 ms, ratio 0.14× (target ≤ 1/10 of Argo's: not met)" });
+  assert.deepEqual(comparisonLines(ours, argo, 100, '').slice(1), rows.map((r) => `${r.what}: ${r.figure}`));
 });

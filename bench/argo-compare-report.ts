@@ -38,8 +38,14 @@ const met = (ok: boolean): string => (ok ? 'met' : 'not met');
 /** "0.31×" (Rollway's figure over Argo's: below 1 means Rollway needs less). */
 const ratio = (ours: number, theirs: number): string => `${(ours / theirs).toFixed(2)}×`;
 
-/** The comparison as lines: what, Rollway, Argo Rollouts, ratio, and the issue-16 target where one applies. */
-export function comparisonLines(ours: Figures, argo: Figures, count: number, loadAvg: string): string[] {
+/** One figure of both controllers: Rollway's, Argo's, the ratio and the issue-16 target where one applies. */
+export interface ComparisonRow {
+  what: string;
+  figure: string;
+}
+
+/** The comparison, a row per figure (printed as lines, and merged into the README's bench table). */
+export function comparisonRows(ours: Figures, argo: Figures, count: number): ComparisonRow[] {
   const rows: [string, number, number, string, string][] = [
     ['start on an empty namespace → ready (median)', ours.readyMs, argo.readyMs, 'ms', `target: below Argo's: ${met(ours.readyMs < argo.readyMs)}`],
     [`${count} rollouts promoted at once, promote → VirtualService written, p50`, ours.stepP50, argo.stepP50, 'ms', ''],
@@ -49,8 +55,10 @@ export function comparisonLines(ours: Figures, argo: Figures, count: number, loa
     [`controller RSS settled with ${count} rollouts (4 pods each)`, ours.rssMiB, argo.rssMiB, 'MiB', `target: below Argo's: ${met(ours.rssMiB < argo.rssMiB)}`],
   ];
   const shown = (n: number, unit: string): string => `${Number.isInteger(n) ? n : n.toFixed(2)}${unit ? ` ${unit}` : ''}`;
-  return [
-    `Rollway vs Argo Rollouts, same workload one after the other (load average at the end ${loadAvg}):`,
-    ...rows.map(([what, a, b, unit, target]) => `${what}: Rollway ${shown(a, unit)}, Argo ${shown(b, unit)}, ratio ${ratio(a, b)}${target ? ` (${target})` : ''}`),
-  ];
+  return rows.map(([what, a, b, unit, target]) => ({ what, figure: `Rollway ${shown(a, unit)}, Argo ${shown(b, unit)}, ratio ${ratio(a, b)}${target ? ` (${target})` : ''}` }));
+}
+
+/** The comparison as lines: a heading with the load, then what: Rollway, Argo Rollouts, ratio, target. */
+export function comparisonLines(ours: Figures, argo: Figures, count: number, loadAvg: string): string[] {
+  return [`Rollway vs Argo Rollouts, same workload one after the other (load average at the end ${loadAvg}):`, ...comparisonRows(ours, argo, count).map((r) => `${r.what}: ${r.figure}`)];
 }
