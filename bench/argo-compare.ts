@@ -12,15 +12,14 @@
 // the section prints one line saying so and measures nothing. Run it on a cluster of its own
 // (ROLLWAY_CLUSTER_DIR, ROLLWAY_API_PORT): the figures are only comparable under the same load.
 import { spawn, execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { Cluster, ensureCluster, parseYamlObjects, repoRoot, sleep, superviseProcess, type ControllerProcess } from '../e2e/harness.ts';
 import type { KubeObject, ResourceRef } from '../kube/client.ts';
 import { cpuMs, rssMiB, startAsImage } from './footprint.ts';
 import { apiWrites, comparisonLines, comparisonRows, percentile, type Figures } from './argo-compare-report.ts';
-import { mergeBenchTable } from './readme-table.ts';
+import { mergeIntoReadme } from './readme-table.ts';
 
 const COUNT = Number(process.env.BENCH_ARGO_ROLLOUTS ?? 100);
 const STARTS = Number(process.env.BENCH_STARTS ?? 3);
@@ -256,10 +255,8 @@ async function main(): Promise<void> {
   for (const line of comparisonLines(ours, argo, COUNT, load)) process.stdout.write(`${line}\n`);
   if (process.env.BENCH_README) {
     // Into the README's bench table beside the other sections' rows, named apart by their prefix.
-    const measured = `${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores, load average ${load}`;
-    const rows = comparisonRows(ours, argo, COUNT).map((r) => ({ what: `Rollway vs Argo Rollouts: ${r.what}`, figure: r.figure, measured }));
     const file = path.resolve(repoRoot, process.env.BENCH_README);
-    writeFileSync(file, mergeBenchTable(readFileSync(file, 'utf8'), rows));
+    mergeIntoReadme(file, comparisonRows(ours, argo, COUNT).map((r) => ({ what: `Rollway vs Argo Rollouts: ${r.what}`, figure: r.figure })), `load average ${load}`);
     process.stdout.write(`bench-argo: the table in ${file} is updated\n`);
   }
   cluster.close();

@@ -12,14 +12,13 @@
 // README's, bench/readme-table.ts; `make bench` sets it). Memory and start-up figures are in footprint.ts.
 // Every controller runs as the image runs it (footprint.ts startAsImage: compiled, the Dockerfile's ENV).
 import { readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { Cluster, ensureCluster, kubeconfigPath, repoRoot, sleep, type ControllerProcess } from '../e2e/harness.ts';
 import type { RolloutObject } from '../controller/controller.ts';
 import type { KubeObject, ResourceRef } from '../kube/client.ts';
 import { profileApiserver } from './apiserver-profile.ts';
 import { cpuMs, memorySection, removeNamespace, rssMiB, startAsImage, startupSection, TARGETS } from './footprint.ts';
-import { mergeBenchTable } from './readme-table.ts';
+import { mergeIntoReadme } from './readme-table.ts';
 
 const ROLLOUTS = Number(process.env.BENCH_ROLLOUTS ?? 1000);
 const PAUSES = Number(process.env.BENCH_PAUSES ?? 20);
@@ -400,9 +399,8 @@ async function main(): Promise<void> {
   cluster.close();
   process.stdout.write(`\n| what | figure |\n|---|---|\n${results.map(([w, f]) => `| ${w} | ${f} |`).join('\n')}\n`);
   if (process.env.BENCH_README) {
-    const measured = `${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores`;
     const file = path.resolve(repoRoot, process.env.BENCH_README);
-    writeFileSync(file, mergeBenchTable(readFileSync(file, 'utf8'), results.map(([what, figure]) => ({ what, figure, measured }))));
+    mergeIntoReadme(file, results.map(([what, figure]) => ({ what, figure })));
     process.stdout.write(`bench: the table in ${file} is updated\n`);
   }
 }
