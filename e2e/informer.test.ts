@@ -64,9 +64,10 @@ function runChildThatOnlyStops(namespace: string): Promise<{ code: number | null
 /** Timers and sockets that keep the event loop alive (unref'd idle keep-alive sockets are not listed). */
 const liveHandles = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout' || r === 'TCPSocketWrap' || r === 'TLSWrap').length;
 
+// At most `target`: the client's HTTP/2 connection is shared, and counts only while a stream is open.
 async function settlesTo(count: () => number, target: number, timeoutMs = 2000): Promise<number> {
   const deadline = Date.now() + timeoutMs;
-  while (count() !== target && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+  while (count() > target && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
   return count();
 }
 
@@ -128,7 +129,7 @@ scenario('an informer follows the ConfigMaps of a namespace', async ({ cluster, 
     await then('after stop() the watch closes and no timer or socket of the informer is left', async () => {
       informer.stop();
       await informer.closed();
-      assert.equal(await settlesTo(liveHandles, handlesBefore), handlesBefore, `still active: ${process.getActiveResourcesInfo().join(', ')}`);
+      assert.ok((await settlesTo(liveHandles, handlesBefore)) <= handlesBefore, `still active: ${process.getActiveResourcesInfo().join(', ')}`);
     });
 
     await then('a process whose informer is stopped exits by itself, without closing the client', async () => {

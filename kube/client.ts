@@ -2,9 +2,11 @@
 // API server through it. Credentials come from kube/kubeconfig.ts (kubectl's rules); requests,
 // errors and watches are ours, so that every
 // call is counted, every error is typed and a patch always carries an explicit content type.
-import type { Agent as HttpAgent, IncomingMessage } from 'node:http';
+import type { Agent as HttpAgent, IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
+import type { Readable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
+import { Http2NotSpokenError, Http2Sessions } from './http2-sessions.ts';
 import { loadConnection, type ConnectionConfig } from './kubeconfig.ts';
 import { RequestLanes } from './request-lanes.ts';
 
@@ -99,6 +101,23 @@ export class KubeApiError extends Error {
   }
 }
 
+/** An answer whose body is still to be read: over HTTP/1.1 the response, over HTTP/2 the stream. */
+interface ApiResponse {
+  statusCode: number;
+  headers: IncomingHttpHeaders;
+  body: Readable;
+}
+
+export interface KubeClientOptions {
+  userAgent?: string;
+  /**
+   * Requests and watches as streams of one HTTP/2 connection. By default for https servers, as
+   * client-go, unless DISABLE_HTTP2 is set in the environment (client-go's switch); true also
+   * for plain http (h2c, in tests); false keeps HTTP/1.1.
+   */
+  http2?: boolean;
+}
+
 export interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined>;
   body?: unknown;
@@ -166,12 +185,15 @@ export class KubeClient {
   /** Watches hold a connection each for minutes: they get their own pool, so they never take the requests' sockets. */
   private readonly watchAgent: https.Agent | HttpAgent;
   private readonly userAgent: string;
+  /** undefined: HTTP/1.1 only (plain http, switched off, or a server that would not speak HTTP/2) */
+  private http2: Http2Sessions | undefined;
   private readonly lanes = new RequestLanes();
   /** Writes other than Events in flight, and when recent ones ended (oldest first): Events wait out a burst of them (events.ts). */
   private otherWritesInFlight = 0;
   private readonly otherWritesEndedAt: number[] = [];
 
-  constructor(connection: ConnectionConfig, userAgent = 'rollway') {
+  constructor(connection: ConnectionConfig, options: KubeClientOptions = {}) {
+    const { userAgent = 'rollway', http2 = connection.server.startsWith('https:') && !process.env.DISABLE_HTTP2 } = options;
     this.connection = connection;
     this.server = connection.server;
     this.defaultNamespace = connection.namespace;
@@ -180,11 +202,17 @@ export class KubeClient {
     this.agent = this.server.startsWith('https:') ? new https.Agent({ keepAlive: true, maxSockets }) : new http.Agent({ keepAlive: true, maxSockets });
     this.watchAgent = this.server.startsWith('https:') ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
     this.userAgent = userAgent;
+    if (http2) this.http2 = new Http2Sessions(this.server);
+  }
+
+  /** Whether requests go over HTTP/2 now (false once the server declined it). */
+  get speaksHttp2(): boolean {
+    return this.http2 !== undefined;
   }
 
   /** Loads a kubeconfig the way kubectl does: explicit path, else $KUBECONFIG, else ~/.kube/config. */
   static fromKubeconfig(options: { path?: string | undefined; context?: string | undefined; userAgent?: string } = {}): KubeClient {
-    return new KubeClient(loadConnection({ path: options.path, context: options.context }), options.userAgent);
+    return new KubeClient(loadConnection({ path: options.path, context: options.context }), options.userAgent === undefined ? {} : { userAgent: options.userAgent });
   }
 
   /**
@@ -223,11 +251,11 @@ export class KubeClient {
     for (let attempt = 1; ; attempt++) {
       const { res, text } = await this.lanes.run(options.urgent === true, async () => {
         const res = await this.open(method, path, options);
-        return { res, text: await readAll(res) };
+        return { res, text: await readAll(res.body) };
       });
-      const status = res.statusCode ?? 0;
+      const status = res.statusCode;
       this.calls.add(verbOf(method, path, options), status);
-      const wait = retryAfterMs(status, res.headers['retry-after']);
+      const wait = retryAfterMs(status, headerValue(res.headers['retry-after']));
       if (wait !== undefined && attempt < MAX_ATTEMPTS_WHEN_TOLD_TO_RETRY && !options.signal?.aborted) {
         await delay(wait, undefined, options.signal ? { signal: options.signal } : {});
         continue;
@@ -297,10 +325,11 @@ export class KubeClient {
       { query: { ...query, watch: true, allowWatchBookmarks: true }, signal: options.signal, timeoutMs: 0 },
       this.watchAgent,
     );
-    const status = res.statusCode ?? 0;
+    const status = res.statusCode;
     // A streamed list (sendInitialEvents) reads every object as a LIST does: counted as one.
     this.calls.add(query?.sendInitialEvents === true ? 'list' : 'watch', status);
-    if (status >= 400) throw toApiError(status, await readAll(res));
+    if (status >= 400) throw toApiError(status, await readAll(res.body));
+    const body = res.body;
     await new Promise<void>((resolve, reject) => {
       let buffered = '';
       let idleTimer: NodeJS.Timeout | undefined;
@@ -308,11 +337,11 @@ export class KubeClient {
       const armIdle = (): void => {
         if (idleTimeoutMs <= 0) return;
         clearTimeout(idleTimer);
-        idleTimer = setTimeout(() => res.destroy(new Error(`watch silent for ${idleTimeoutMs}ms`)), idleTimeoutMs);
+        idleTimer = setTimeout(() => body.destroy(new Error(`watch silent for ${idleTimeoutMs}ms`)), idleTimeoutMs);
       };
       armIdle();
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
+      body.setEncoding('utf8');
+      body.on('data', (chunk: string) => {
         armIdle();
         buffered += chunk;
         let newline: number;
@@ -324,34 +353,34 @@ export class KubeClient {
           try {
             event = JSON.parse(line) as WatchEvent<T>;
           } catch {
-            res.destroy(new Error(`watch sent a line that is not JSON: ${line.slice(0, 200)}`));
+            body.destroy(new Error(`watch sent a line that is not JSON: ${line.slice(0, 200)}`));
             return;
           }
           if (event.type === 'ERROR') {
             const st = event.object as unknown as { code?: number; reason?: string; message?: string };
-            res.destroy(new KubeApiError(st.code ?? 500, st.reason ?? 'WatchError', st.message ?? 'watch error', st));
+            body.destroy(new KubeApiError(st.code ?? 500, st.reason ?? 'WatchError', st.message ?? 'watch error', st));
             return;
           }
           onEvent(event);
         }
       });
-      res.on('end', () => {
+      body.on('end', () => {
         clearTimeout(idleTimer);
         resolve();
       });
-      res.on('error', (err) => {
+      body.on('error', (err) => {
         clearTimeout(idleTimer);
         if (options.signal?.aborted) resolve();
         else reject(err);
       });
-      res.on('close', () => {
+      body.on('close', () => {
         clearTimeout(idleTimer);
         resolve();
       });
     });
   }
 
-  private async open(method: string, path: string, options: RequestOptions, agent: https.Agent | HttpAgent = this.agent): Promise<IncomingMessage> {
+  private async open(method: string, path: string, options: RequestOptions, agent: https.Agent | HttpAgent = this.agent): Promise<ApiResponse> {
     const url = new URL(this.server + path);
     for (const [key, value] of Object.entries(options.query ?? {})) {
       if (value !== undefined) url.searchParams.set(key, String(value));
@@ -372,16 +401,30 @@ export class KubeClient {
       // answers the next request on that keep-alive connection with a bare 400.
       headers['Content-Length'] = Buffer.byteLength(payload);
     }
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    if (this.http2) {
+      try {
+        const headers = requestOptions.headers as Record<string, string | number>;
+        return await this.http2.request({ method, path: url.pathname + url.search, headers, payload, tls: requestOptions, timeoutMs, signal: options.signal });
+      } catch (err) {
+        if (!(err instanceof Http2NotSpokenError)) throw err;
+        this.http2 = undefined;
+      }
+    }
+    return await this.openHttp1(url, requestOptions, payload, timeoutMs, options.signal);
+  }
+
+  private openHttp1(url: URL, requestOptions: https.RequestOptions, payload: string | undefined, timeoutMs: number, signal: AbortSignal | undefined): Promise<ApiResponse> {
     const transport = url.protocol === 'https:' ? https : http;
+    const what = `${requestOptions.method ?? 'GET'} ${url.pathname}`;
     // TLS settings from the kubeconfig go on the request; the shared agent pools by them.
-    return await new Promise<IncomingMessage>((resolve, reject) => {
-      const req = transport.request(url, requestOptions, resolve);
+    return new Promise<ApiResponse>((resolve, reject) => {
+      const req = transport.request(url, requestOptions, (res) => resolve({ statusCode: res.statusCode ?? 0, headers: res.headers, body: res }));
       req.on('error', reject);
-      const timeoutMs = options.timeoutMs ?? 30_000;
-      if (timeoutMs > 0) req.setTimeout(timeoutMs, () => req.destroy(new Error(`${method} ${path}: no answer within ${timeoutMs}ms`)));
-      if (options.signal) {
-        if (options.signal.aborted) req.destroy(new Error('aborted'));
-        options.signal.addEventListener('abort', () => req.destroy(new Error('aborted')), { once: true });
+      if (timeoutMs > 0) req.setTimeout(timeoutMs, () => req.destroy(new Error(`${what}: no answer within ${timeoutMs}ms`)));
+      if (signal) {
+        if (signal.aborted) req.destroy(new Error('aborted'));
+        signal.addEventListener('abort', () => req.destroy(new Error('aborted')), { once: true });
       }
       if (payload !== undefined) req.write(payload);
       req.end();
@@ -389,6 +432,7 @@ export class KubeClient {
   }
 
   close(): void {
+    this.http2?.close();
     this.agent.destroy();
     this.watchAgent.destroy();
   }
@@ -420,7 +464,11 @@ function isNamedPath(path: string): boolean {
   return withoutNamespace.length >= 2;
 }
 
-function readAll(res: IncomingMessage): Promise<string> {
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function readAll(res: Readable): Promise<string> {
   return new Promise((resolve, reject) => {
     // Decoded chunk by chunk into one string: a LIST page of megabytes is never copied into one
     // large Buffer, whose malloc'd memory the allocator keeps after it is freed (measured after a

@@ -553,7 +553,7 @@ void test('with KubeClient, a silent watch trips the watchdog and the informer r
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
-  const client = new KubeClient({ server: `http://127.0.0.1:${port}`, namespace: 'default', contextName: 'fake', authenticate: () => Promise.resolve() }, 'informer-test');
+  const client = new KubeClient({ server: `http://127.0.0.1:${port}`, namespace: 'default', contextName: 'fake', authenticate: () => Promise.resolve() }, { userAgent: 'informer-test' });
   const listWatch: ListWatchClient = client; // structural fit, checked by tsc
   const logs: string[] = [];
   const informer = new Informer<ConfigMap>(listWatch, ref, { idleTimeoutMs: 150, backoff: { baseMs: 20 }, log: (_l, msg, f) => logs.push(`${msg} ${String(f.error ?? '')}`) });
