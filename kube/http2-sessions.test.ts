@@ -32,7 +32,7 @@ function closeServer(server: net.Server): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
 }
 
-void test('requests and a watch in flight together share one HTTP/2 connection', async () => {
+void test('reads and a watch in flight together share one HTTP/2 connection', async () => {
   const { url, connections, server } = await h2cServer((stream, headers) => {
     stream.respond({ ':status': 200, 'content-type': 'application/json' });
     if (String(headers[':path']).includes('watch=true')) {
@@ -159,18 +159,20 @@ const withCa = (request: https.RequestOptions): Promise<void> => {
   return Promise.resolve();
 };
 
-void test('over https the client speaks HTTP/2 when the server offers it, verifying the server with the kubeconfig CA', async () => {
-  let h2Streams = 0;
+void test('over https reads and watches go over HTTP/2 when the server offers it, writes over HTTP/1.1, the server verified with the kubeconfig CA', async () => {
+  const seen: string[] = [];
   const server = http2.createSecureServer({ ...pair, allowHTTP1: true }, (req, res) => {
-    if (req.httpVersion === '2.0') h2Streams++;
+    seen.push(`${req.method} ${req.httpVersion}`);
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ metadata: {}, items: [] }));
+    res.end(JSON.stringify({ metadata: { name: 'web' }, items: [] }));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const client = new KubeClient({ server: url, namespace: 'default', contextName: 't', authenticate: withCa });
-  await Promise.all([client.list({ group: '', version: 'v1', plural: 'pods' }), client.list({ group: 'apps', version: 'v1', plural: 'replicasets' })]);
-  assert.equal(h2Streams, 2);
+  await Promise.all([client.list({ group: '', version: 'v1', plural: 'pods' }), client.get({ group: 'apps', version: 'v1', plural: 'replicasets', namespace: 'a', name: 'web' })]);
+  await client.patch({ group: 'apps', version: 'v1', plural: 'replicasets', namespace: 'a', name: 'web' }, 'merge', { spec: { replicas: 2 } });
+  await client.create({ group: 'authorization.k8s.io', version: 'v1', plural: 'selfsubjectaccessreviews' }, { metadata: {} });
+  assert.deepEqual(seen.sort(), ['GET 2.0', 'GET 2.0', 'PATCH 1.1', 'POST 2.0']);
   assert.ok(client.speaksHttp2);
   client.close();
   const untrusting = new KubeClient({ server: url, namespace: 'default', contextName: 't', authenticate: noAuth });

@@ -1,9 +1,9 @@
-// HTTP/2 to the API server, as client-go speaks it: every request and every watch is a stream on
-// one TLS connection. Over HTTP/1.1 each watch held a connection of its own and each request in
-// flight another, so a start opened ~45 TLS connections, whose handshakes were most of the CPU
-// between the first request and "controller started" (traced: two waves of 8 and 9 handshakes,
-// 20 and 40 ms). A connection nobody answers is found by pings (client-go: 30 s, 15 s), so a dead
-// one cannot hold every watch silent at once.
+// HTTP/2 to the API server, as client-go speaks it: requests and watches as streams of one TLS
+// connection (kube/client.ts sends its reads and watches this way). Over HTTP/1.1 each watch held a
+// connection of its own and each request in flight another, so a start opened ~45 TLS connections,
+// whose handshakes were most of the CPU between the first request and "controller started"
+// (traced: two waves of 8 and 9 handshakes, 20 and 40 ms). A connection nobody answers is found by
+// pings (client-go: 30 s, 15 s), so a dead one cannot hold every watch silent at once.
 import type { ClientHttp2Session, ClientHttp2Stream, IncomingHttpHeaders, SecureClientSessionOptions } from 'node:http2';
 import type { RequestOptions as HttpsRequestOptions } from 'node:https';
 import type { Readable } from 'node:stream';
