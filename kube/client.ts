@@ -205,7 +205,7 @@ export class KubeClient {
     if (http2) this.http2 = new Http2Sessions(this.server);
   }
 
-  /** Whether requests go over HTTP/2 now (false once the server declined it). */
+  /** Whether reads and watches go over HTTP/2 now (false once the server declined it). */
   get speaksHttp2(): boolean {
     return this.http2 !== undefined;
   }
