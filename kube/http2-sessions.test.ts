@@ -244,3 +244,11 @@ void test('a server that accepts the connection but never answers the handshake 
   for (const s of held) s.destroy();
   await closeServer(silent);
 });
+
+void test('a request whose connection goes away before the answer fails instead of waiting forever', async () => {
+  const rude = net.createServer((socket) => socket.destroy());
+  await new Promise<void>((resolve) => rude.listen(0, '127.0.0.1', resolve));
+  const sessions = new Http2Sessions(`http://127.0.0.1:${(rude.address() as AddressInfo).port}`, { connectTimeoutMs: 60_000 });
+  await assert.rejects(sessions.request({ method: 'GET', path: '/api', headers: {}, tls: {}, timeoutMs: 0 }));
+  await closeServer(rude);
+});

@@ -128,14 +128,14 @@ export class Http2Sessions {
         }
         session.setLocalWindowSize(CONNECTION_WINDOW);
         this.sessions.push(entry);
-        this.watch(entry);
+        this.monitor(entry);
         resolve(entry);
       });
     });
   }
 
   /** Forgets a connection that ends; pings it while it lives. */
-  private watch(entry: Session): void {
+  private monitor(entry: Session): void {
     const { session } = entry;
     session.unref();
     const forget = (): void => {
@@ -171,6 +171,8 @@ export class Http2Sessions {
     this.track(entry, stream);
     return new Promise((resolve, reject) => {
       stream.once('error', reject);
+      // A stream can end without an error and without an answer (its connection went away).
+      stream.once('close', () => reject(new Error(`${req.method} ${req.path}: the connection closed before an answer`)));
       stream.once('response', (responseHeaders) => {
         stream.off('error', reject);
         resolve({ statusCode: Number(responseHeaders[':status'] ?? 0), headers: responseHeaders, body: stream });
