@@ -252,3 +252,20 @@ void test('a request whose connection goes away before the answer fails instead 
   await assert.rejects(sessions.request({ method: 'GET', path: '/api', headers: {}, tls: {}, timeoutMs: 0 }));
   await closeServer(rude);
 });
+
+void test('after the credentials change, the connection opened with the old ones is closed once its streams end', async () => {
+  const { url, connections, server } = await h2cServer();
+  const closed: string[] = [];
+  server.on('session', (s) => s.on('close', () => closed.push('closed')));
+  const sessions = new Http2Sessions(url);
+  const first = await sessions.request({ method: 'GET', path: '/a', headers: {}, tls: { servername: 'old-cert' }, timeoutMs: 5000 });
+  first.body.resume();
+  const second = await sessions.request({ method: 'GET', path: '/b', headers: {}, tls: { servername: 'new-cert' }, timeoutMs: 5000 });
+  second.body.resume();
+  assert.equal(connections(), 2);
+  const deadline = Date.now() + 2000;
+  while (closed.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.equal(closed.length, 1, 'the old connection is closed, the new one stays');
+  sessions.close();
+  await closeServer(server);
+});

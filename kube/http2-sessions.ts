@@ -127,11 +127,21 @@ export class Http2Sessions {
           return;
         }
         session.setLocalWindowSize(CONNECTION_WINDOW);
+        this.retireOthers(entry.tlsKey);
         this.sessions.push(entry);
         this.monitor(entry);
         resolve(entry);
       });
     });
+  }
+
+  /**
+   * Credentials changed (a rotated client certificate): connections opened with the old ones get
+   * no new streams and close once their streams end, instead of lingering for good.
+   */
+  private retireOthers(tls: TlsSettings): void {
+    for (const old of this.sessions.filter((s) => !sameTls(s.tlsKey, tls))) old.session.close();
+    this.sessions = this.sessions.filter((s) => sameTls(s.tlsKey, tls));
   }
 
   /** Forgets a connection that ends; pings it while it lives. */
