@@ -7,7 +7,7 @@
 // The Rollout CRD (`renderRolloutCrd`) is committed as crds/rollway/rollouts.rollway.dev.yaml by
 // `make crds`; api/crd.test.ts fails when the committed file differs from what the schema gives.
 import { z } from 'zod';
-import { createRequire } from 'node:module';
+import { yamlLibrary } from '../lib/on-demand.ts';
 import {
   ROLLOUT_GROUP,
   ROLLOUT_KIND,
@@ -337,7 +337,7 @@ export function buildCrd(def: CrdDefinition): SchemaNode {
 /** A CRD as YAML text, with the generated-file header. */
 export function renderCrd(crd: SchemaNode, header = GENERATED_HEADER): string {
   // Loaded here, not with the module: the controller imports this file for its schemas, never writes a CRD.
-  const { stringify } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
+  const { stringify } = yamlLibrary();
   // YAML 1.1 quoting: kubectl reads YAML 1.1, where a bare off, on, yes or no is a boolean.
   return header + stringify(crd, { lineWidth: 0, indent: 2, version: '1.1' });
 }

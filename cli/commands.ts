@@ -2,7 +2,7 @@
 // watch rollouts with. Exit codes: 0 success, 1 error (not found, API or kubeconfig error),
 // 2 usage error; `status` has its own: 0 Healthy, 1 Degraded, 2 timed out, 3 could not check.
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { yamlLibrary } from '../lib/on-demand.ts';
 import { ROLLOUT_GROUP, ROLLOUT_PLURAL, ROLLOUT_VERSION } from '../api/rollout.ts';
 import type { RolloutObject } from '../api/views.ts';
 import { Informer } from '../kube/informer.ts';
@@ -243,7 +243,7 @@ function printObject(object: unknown, format: string): void {
   const value = Array.isArray(object) ? object.map(clean) : clean(object);
   // YAML (about 70 modules) and lint (Liquid, through the notification checks) load on demand:
   // `rollway controller` starts through this file and needs neither.
-  const toYaml = (v: unknown): string => (createRequire(import.meta.url)('yaml') as typeof import('yaml')).stringify(v);
+  const toYaml = (v: unknown): string => yamlLibrary().stringify(v);
   process.stdout.write(format === 'json' ? `${JSON.stringify(value, null, 2)}\n` : toYaml(value));
 }
 

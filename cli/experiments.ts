@@ -1,5 +1,5 @@
 // `rollway get experiment NAME [-w]`, `list experiments`, `terminate experiment NAME`.
-import { createRequire } from 'node:module';
+import { yamlLibrary } from '../lib/on-demand.ts';
 import { EXPERIMENT_PLURAL } from '../api/experiment.ts';
 import { ROLLOUT_GROUP, ROLLOUT_VERSION } from '../api/rollout.ts';
 import { experimentRef, fetchExperiment, listExperiments, terminateExperiment, type ExperimentView } from '../client/experiments.ts';
@@ -68,7 +68,7 @@ async function getExperimentCommand(client: KubeClient, ns: string, name: string
     const object = await client.get<KubeObject>(experimentRef(ns, name));
     const { managedFields: _m, ...metadata } = object.metadata;
     const clean = { ...object, metadata };
-    process.stdout.write(format === 'json' ? `${JSON.stringify(clean, null, 2)}\n` : (createRequire(import.meta.url)('yaml') as typeof import('yaml')).stringify(clean));
+    process.stdout.write(format === 'json' ? `${JSON.stringify(clean, null, 2)}\n` : yamlLibrary().stringify(clean));
     return 0;
   }
   const first = await fetchExperiment(client, ns, name);

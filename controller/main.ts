@@ -10,9 +10,10 @@ import { Notifier } from '../notifications/notifier.ts';
 import { controllerMetrics, type ControllerMetrics } from './metrics.ts';
 import { createLogger, type LogFormat, type LogLevel } from '../lib/log.ts';
 
-// node:http through getBuiltinModule, not an ESM import: importing it evaluates every export, and its
-// lazy WebSocket export then loads undici (about 27 ms of CPU at every start, profiled).
-const http = process.getBuiltinModule('node:http');
+// node:http through getBuiltinModule at first use, not an ESM import: importing it evaluates every
+// export, and its lazy WebSocket export then loads undici (about 27 ms of CPU at every start,
+// profiled); and V8 cannot hold it in the startup snapshot (tools/build-snapshot.ts).
+const nodeHttp = (): typeof import('node:http') => process.getBuiltinModule('node:http');
 
 export interface ControllerFlags {
   kubeconfig?: string | undefined;
@@ -95,7 +96,7 @@ export async function runController(flags: ControllerFlags): Promise<void> {
   const servers: Server[] = [];
   const listen = (port: number, handler: RequestListener, what: string): Promise<void> =>
     new Promise((resolve, reject) => {
-      const server = http.createServer(handler);
+      const server = nodeHttp().createServer(handler);
       server.on('error', reject);
       const host = flags.bindAddress ?? '127.0.0.1';
       server.listen(port, host, () => {

@@ -3,16 +3,18 @@
 // errors and watches are ours, so that every
 // call is counted, every error is typed and a patch always carries an explicit content type.
 import type { Agent as HttpAgent, IncomingHttpHeaders } from 'node:http';
-import https from 'node:https';
+import type https from 'node:https';
 import type { Readable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Http2NotSpokenError, Http2Sessions } from './http2-sessions.ts';
 import { loadConnection, type ConnectionConfig } from './kubeconfig.ts';
 import { RequestLanes } from './request-lanes.ts';
 
-// node:http through getBuiltinModule, not an ESM import: importing it evaluates every export, and its
-// lazy WebSocket export then loads undici (about 27 ms of CPU at every start, profiled).
-const http = process.getBuiltinModule('node:http');
+// node:http and node:https through getBuiltinModule at first use, not ESM imports: importing node:http
+// evaluates every export, and its lazy WebSocket export then loads undici (about 27 ms of CPU at
+// every start, profiled); and V8 cannot hold either in the startup snapshot (tools/build-snapshot.ts).
+const nodeHttp = (): typeof import('node:http') => process.getBuiltinModule('node:http');
+const nodeHttps = (): typeof import('node:https') => process.getBuiltinModule('node:https');
 
 export interface ResourceRef {
   /** '' for the core group */
@@ -199,8 +201,9 @@ export class KubeClient {
     this.defaultNamespace = connection.namespace;
     // The lanes hold requests back, not the agent: its queue would keep them in arrival order.
     const maxSockets = this.lanes.limit + this.lanes.urgentSlots;
-    this.agent = this.server.startsWith('https:') ? new https.Agent({ keepAlive: true, maxSockets }) : new http.Agent({ keepAlive: true, maxSockets });
-    this.watchAgent = this.server.startsWith('https:') ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
+    const { Agent } = this.server.startsWith('https:') ? nodeHttps() : nodeHttp();
+    this.agent = new Agent({ keepAlive: true, maxSockets });
+    this.watchAgent = new Agent({ keepAlive: true });
     this.userAgent = userAgent;
     if (http2) this.http2 = new Http2Sessions(this.server);
   }
@@ -415,7 +418,7 @@ export class KubeClient {
   }
 
   private openHttp1(url: URL, requestOptions: https.RequestOptions, payload: string | undefined, timeoutMs: number, signal: AbortSignal | undefined): Promise<ApiResponse> {
-    const transport = url.protocol === 'https:' ? https : http;
+    const transport = url.protocol === 'https:' ? nodeHttps() : nodeHttp();
     const what = `${requestOptions.method ?? 'GET'} ${url.pathname}`;
     // TLS settings from the kubeconfig go on the request; the shared agent pools by them.
     return new Promise<ApiResponse>((resolve, reject) => {

@@ -7,11 +7,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import type https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
-import { createRequire } from 'node:module';
+import { importOnDemand, yamlLibrary } from '../lib/on-demand.ts';
 
 // The YAML parser (about 70 modules) is loaded with the first kubeconfig file: a controller in a pod
 // (service account, no file) never loads it.
-const parse = (text: string): unknown => (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(text);
+const parse = (text: string): unknown => yamlLibrary().parse(text);
 
 export interface ConnectionConfig {
   server: string;
@@ -140,7 +140,7 @@ export function inClusterConnection(dir = SERVICE_ACCOUNT_DIR, env: NodeJS.Proce
 function delegateToClientNode(files: string[], contextName: string): ConnectionConfig['authenticate'] {
   let loaded: Promise<{ applyToHTTPSOptions: (o: https.RequestOptions) => Promise<void> }> | undefined;
   return async (request) => {
-    loaded ??= import('@kubernetes/client-node').then(({ KubeConfig }) => {
+    loaded ??= importOnDemand<typeof import('@kubernetes/client-node')>('@kubernetes/client-node').then(({ KubeConfig }) => {
       const kc = new KubeConfig();
       if (files.length === 1) kc.loadFromFile(files[0]!);
       else kc.loadFromDefault();

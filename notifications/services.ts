@@ -2,6 +2,7 @@
 // email over SMTP. Each takes its options (Secret references already resolved), the rendered
 // template and the recipient, and throws on a failed delivery; errors never carry the URL or
 // credentials (the caller also redacts every Secret value).
+import { importOnDemand } from '../lib/on-demand.ts';
 import type { NotificationTemplate, ServiceConfig } from './config.ts';
 
 export const SEND_TIMEOUT_MS = 10_000;
@@ -69,7 +70,7 @@ async function teams(service: ServiceConfig, message: NotificationTemplate, reci
 async function email(service: ServiceConfig, message: NotificationTemplate, recipient: string): Promise<void> {
   const o = service.options;
   const port = typeof o.port === 'number' ? o.port : Number(o.port ?? 587);
-  const { default: nodemailer } = await import('nodemailer'); // about 40 modules: loaded by the first email only
+  const { default: nodemailer } = await importOnDemand<typeof import('nodemailer')>('nodemailer'); // about 40 modules: loaded by the first email only
   const transport = nodemailer.createTransport({
     host: String(o.host),
     port,

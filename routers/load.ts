@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { importOnDemand } from '../lib/on-demand.ts';
 import { RouterPluginShape, type RouterPlugin } from './plugin.ts';
 import { registerRouterPlugin, thirdPartyRouterPlugins } from './registry.ts';
 
@@ -32,7 +33,7 @@ export async function loadRouterPlugin(spec: string, cwd = process.cwd()): Promi
   const target = isPath ? pathToFileURL(resolve(cwd, spec)).href : spec;
   let module: { default?: unknown; routerPlugin?: unknown };
   try {
-    module = (await import(target)) as typeof module;
+    module = await importOnDemand<typeof module>(target);
   } catch (err) {
     throw new Error(`router plugin ${spec}: cannot be loaded (${(err as Error).message})`, { cause: err });
   }

@@ -3,12 +3,14 @@
 // answers in flight, and errors that say what happened in words a person reading an AnalysisRun
 // understands. Answers quoted in messages go through `excerpt`: short, escaped, valid UTF-8.
 import type { ClientRequest, IncomingMessage } from 'node:http';
-import https from 'node:https';
+import type https from 'node:https';
 import { formatBytes, measurementBudget, type ByteBudget } from './budget.ts';
 
-// node:http through getBuiltinModule, not an ESM import: importing it evaluates every export, and its
-// lazy WebSocket export then loads undici (about 27 ms of CPU at every start, profiled).
-const http = process.getBuiltinModule('node:http');
+// node:http and node:https through getBuiltinModule at first use, not ESM imports: importing node:http
+// evaluates every export, and its lazy WebSocket export then loads undici (about 27 ms of CPU at
+// every start, profiled); and V8 cannot hold either in the startup snapshot (tools/build-snapshot.ts).
+const nodeHttp = (): typeof import('node:http') => process.getBuiltinModule('node:http');
+const nodeHttps = (): typeof import('node:https') => process.getBuiltinModule('node:https');
 
 export interface HttpRequest {
   method?: string | undefined;
@@ -125,7 +127,7 @@ export function httpRequest(url: string, request: HttpRequest): Promise<HttpAnsw
   if (target.protocol === 'https:' && request.insecure) options.rejectUnauthorized = false;
   return new Promise<HttpAnswer>((resolve, reject) => {
     const exchange = new Exchange(target, method, request, resolve, reject);
-    const req = (target.protocol === 'https:' ? https : http).request(target, options, (res) => exchange.answer(res));
+    const req = (target.protocol === 'https:' ? nodeHttps() : nodeHttp()).request(target, options, (res) => exchange.answer(res));
     exchange.start(req);
     if (request.body !== undefined) req.write(request.body);
     req.end();
