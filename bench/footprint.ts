@@ -6,9 +6,10 @@
 //   large   BENCH_LARGE_ROLLOUTS (default 10000) rollouts of 0 or 1 replicas: RSS and restart time
 // The cluster-wide controller runs with an --instance-id, so it plans only the bench's Rollouts
 // (other suites share this control plane) while it caches every Rollway-labelled ReplicaSet and pod.
-// The controller runs as the image runs it: the JavaScript tsconfig.build.json compiles (into dist/,
-// built first), with the Dockerfile's ENV, each process with an empty compile cache as a new pod has. Start-up is also timed
-// from the TypeScript sources with an empty cache, what the image ran before it was compiled.
+// The controller runs as the image runs it: restored from the startup snapshot of the bundled program
+// (tools/build-snapshot.ts, into dist/, built first), with the Dockerfile's ENV. Start-up is also
+// timed for the compiled JavaScript without the snapshot (`node cli/rollway.js` in the image, what it
+// ran before) and for the TypeScript sources, each with an empty compile cache as a new pod has.
 // Another cluster than the shared one: ROLLWAY_CLUSTER_DIR, ROLLWAY_API_PORT (hack/cluster.sh) and
 // ROLLWAY_E2E_KUBECONFIG=$ROLLWAY_CLUSTER_DIR/kubeconfig.
 import { execFileSync } from 'node:child_process';
@@ -16,6 +17,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { repoRoot, sleep, startController, type Cluster, type ControllerProcess } from '../e2e/harness.ts';
+import { BLOB } from '../tools/build-snapshot.ts';
 import { dockerfileEnv } from '../tools/image-files.ts';
 import type { RolloutObject } from '../controller/controller.ts';
 import type { ResourceRef } from '../kube/client.ts';
@@ -64,9 +66,13 @@ export async function removeNamespace(cluster: Cluster, ns: { name: string; remo
   await cluster.waitFor({ group: '', version: 'v1', plural: 'namespaces', name: ns.name }, (found) => found === undefined, { timeoutMs: 900_000, intervalMs: 1000, what: `namespace ${ns.name} deleted` });
 }
 
-/** How the controller is started: the image's compiled program, or the TypeScript sources. */
-export type Launcher = 'compiled' | 'sources';
-const LAUNCHERS: Record<Launcher, string> = { compiled: path.join(repoRoot, 'dist/cli/rollway.js'), sources: path.join(repoRoot, 'cli/rollway.js') };
+/** How the controller is started: as the image's ENTRYPOINT does (the startup snapshot), the compiled program without it, or the TypeScript sources. */
+export type Launcher = 'image' | 'compiled' | 'sources';
+const LAUNCHERS: Record<Launcher, string[]> = {
+  image: ['--snapshot-blob', path.join(repoRoot, 'dist', BLOB)],
+  compiled: [path.join(repoRoot, 'dist/cli/rollway.js')],
+  sources: [path.join(repoRoot, 'cli/rollway.js')],
+};
 
 /** The image's environment (its Dockerfile's ENV lines), Node options added to the bench's own (BENCH_CPU_PROF). */
 function imageEnv(): Record<string, string> {
@@ -76,14 +82,15 @@ function imageEnv(): Record<string, string> {
 }
 
 let built = false;
-/** Compiles the program as the image's build stage does (tsc -p tsconfig.build.json into dist/), once per bench. */
+/** Builds the program as the image's build stages do (tsc into dist/, then the bundle and its snapshot), once per bench. */
 function buildCompiled(): void {
   if (built) return;
   execFileSync(path.join(repoRoot, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.build.json'], { cwd: repoRoot, stdio: 'inherit' });
+  execFileSync(path.join(repoRoot, 'node_modules/.bin/node'), ['tools/build-snapshot.ts', 'dist'], { cwd: repoRoot, stdio: 'inherit' });
   built = true;
 }
 
-function start(ns: string, clusterWide: boolean, launcher: Launcher = 'compiled'): ControllerProcess {
+function start(ns: string, clusterWide: boolean, launcher: Launcher = 'image'): ControllerProcess {
   return startAsImage(ns, ['--leader-elect=false', `--instance-id=${INSTANCE}`], { allNamespaces: clusterWide, launcher });
 }
 
@@ -92,8 +99,8 @@ function start(ns: string, clusterWide: boolean, launcher: Launcher = 'compiled'
  * Dockerfile's ENV, and an empty compile cache, as a new pod has (the cache lives in its /tmp).
  */
 export function startAsImage(ns: string, args: string[], options: { allNamespaces?: boolean; launcher?: Launcher; kubeconfig?: string } = {}): ControllerProcess {
-  const launcher = options.launcher ?? 'compiled';
-  if (launcher === 'compiled') buildCompiled();
+  const launcher = options.launcher ?? 'image';
+  if (launcher !== 'sources') buildCompiled();
   const cache = mkdtempSync(path.join(os.tmpdir(), 'rollway-bench-cc-'));
   const { launcher: _, ...rest } = options;
   const controller = startController(ns, args, { ...rest, launcher: LAUNCHERS[launcher], env: { ...imageEnv(), NODE_COMPILE_CACHE: cache } });
@@ -102,7 +109,7 @@ export function startAsImage(ns: string, args: string[], options: { allNamespace
 }
 
 /** Milliseconds from spawning a controller to its "controller started" line. */
-async function timedStart(ns: string, clusterWide: boolean, launcher: Launcher = 'compiled', timeoutMs = 120_000): Promise<{ controller: ControllerProcess; ms: number; cpu: number }> {
+async function timedStart(ns: string, clusterWide: boolean, launcher: Launcher = 'image', timeoutMs = 120_000): Promise<{ controller: ControllerProcess; ms: number; cpu: number }> {
   const spawned = performance.now();
   const controller = start(ns, clusterWide, launcher);
   const deadline = spawned + timeoutMs;
@@ -154,12 +161,12 @@ async function settledRss(controller: ControllerProcess, idleMs: number): Promis
 
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
 
-/** Start on an empty namespace: the compiled program namespaced and cluster-wide, the sources namespaced. */
+/** Start on an empty namespace: as the image starts, namespaced and cluster-wide; without the snapshot and from the sources, namespaced. */
 export async function startupSection(cluster: Cluster, report: Report, runs: number): Promise<void> {
   buildCompiled();
   const ns = await cluster.namespace('bench-empty');
   try {
-    for (const [launcher, clusterWide] of [['compiled', false], ['compiled', true], ['sources', false]] as const) {
+    for (const [launcher, clusterWide] of [['image', false], ['image', true], ['compiled', false], ['sources', false]] as const) {
       const times: number[] = [];
       const cpu: number[] = [];
       let rss = 0;
@@ -173,9 +180,9 @@ export async function startupSection(cluster: Cluster, report: Report, runs: num
         await controller.kill('SIGKILL');
       }
       const scope = clusterWide ? 'cluster-wide (the other suites\' objects on this control plane included)' : 'namespaced';
-      const how = launcher === 'compiled' ? 'compiled JavaScript as in the image' : 'TypeScript sources (type stripping)';
+      const how = { image: 'as the image starts (startup snapshot)', compiled: 'compiled JavaScript without the snapshot, empty compile cache', sources: 'TypeScript sources (type stripping), empty compile cache' }[launcher];
       const best = Math.min(...times);
-      report(`start on an empty namespace → ready, ${scope}, ${how}, empty compile cache: best / median of ${runs}`, `${best} / ${median(times)} ms (${versus(median(times), TARGETS.readyEmptyMs, 'ms')}); CPU used by then ${median(cpu)} ms; RSS ${rss} MiB`);
+      report(`start on an empty namespace → ready, ${scope}, ${how}: best / median of ${runs}`, `${best} / ${median(times)} ms (${versus(median(times), TARGETS.readyEmptyMs, 'ms')}); CPU used by then ${median(cpu)} ms; RSS ${rss} MiB`);
     }
   } finally {
     await removeNamespace(cluster, ns);

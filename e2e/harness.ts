@@ -273,8 +273,8 @@ export interface ControllerOptions {
   kubeconfig?: string;
   /** watch every namespace instead of `namespace` (give an --instance-id to stay out of others' Rollouts) */
   allNamespaces?: boolean;
-  /** the launcher to run (default cli/rollway.js; the bench runs the compiled one, as the image does) */
-  launcher?: string;
+  /** Node's arguments before the CLI's (default: cli/rollway.js; the bench starts the program as the image does) */
+  launcher?: string[];
   /** environment added to the controller's (the bench: NODE_COMPILE_CACHE, as empty as a new pod's) */
   env?: Record<string, string>;
 }
@@ -290,7 +290,7 @@ export function startController(namespace: string, extraArgs: string[] = [], opt
   const scope = options.allNamespaces ? [] : ['--namespace', namespace];
   const child = spawn(
     node,
-    [options.launcher ?? path.join(repoRoot, 'cli/rollway.js'), 'controller', '--kubeconfig', kubeconfig, ...scope, '--metrics-port=0', '--healthz-port=-1', '--log-format', 'text', '--lease-duration=3s', ...extraArgs],
+    [...(options.launcher ?? [path.join(repoRoot, 'cli/rollway.js')]), 'controller', '--kubeconfig', kubeconfig, ...scope, '--metrics-port=0', '--healthz-port=-1', '--log-format', 'text', '--lease-duration=3s', ...extraArgs],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } },
   );
   return superviseProcess(child, `controller for ${namespace}`, 'SIGTERM');

@@ -1,9 +1,10 @@
 // The image the Dockerfile describes, without a container engine: exactly the files its build
-// stage's COPY lines and .dockerignore give are assembled into a folder and compiled by the build
-// stage's RUN line (tsc -p tsconfig.build.json); the image folder gets production dependencies with
-// npm ci --omit=dev (as the last stage's RUN line does) and the compiled output, and the controller
-// is started from that folder against the local control plane. It must reconcile a Rollout. The
-// same assembly without one COPY line must fail to build, naming the missing module.
+// stage's COPY lines and .dockerignore give are assembled into a folder and built by the build
+// stage's RUN line (tsc -p tsconfig.build.json, then the bundle); the image folder gets production
+// dependencies with npm ci --omit=dev, the build's output and the startup snapshot, made by the last
+// stage's RUN lines, and the controller is started from that folder as the ENTRYPOINT starts it,
+// against the local control plane. It must reconcile a Rollout. The same assembly without one COPY
+// line must fail to build, naming the missing module.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
@@ -26,20 +27,39 @@ function assemble(dir: string, dockerfileText: string): void {
   }
 }
 
-/** The Dockerfile's RUN line, run with the project's Node first on PATH. */
-function npmCi(dir: string): void {
-  const run = /^RUN\s+(npm ci .*)$/m.exec(dockerfile)?.[1];
-  assert.ok(run, 'the Dockerfile installs dependencies with npm ci');
-  const env = { ...process.env, PATH: `${path.dirname(node)}:${process.env.PATH ?? ''}` };
-  execFileSync('bash', ['-c', run], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 });
+/** Shell commands run as the Dockerfile's RUN lines are, with the project's Node first on PATH. */
+const withNode = { ...process.env, PATH: `${path.dirname(node)}:${process.env.PATH ?? ''}` };
+
+/** One of the Dockerfile's RUN lines, found by how it starts. */
+function runLine(pattern: RegExp, what: string): string {
+  const run = pattern.exec(dockerfile)?.[1];
+  assert.ok(run, what);
+  return run;
 }
 
-/** The build stage's compile line (tsc, then the dashboard's page beside the output) in an assembled folder. */
+function npmCi(dir: string): void {
+  const run = runLine(/^RUN\s+(npm ci .*)$/m, 'the Dockerfile installs dependencies with npm ci');
+  execFileSync('bash', ['-c', run], { cwd: dir, env: withNode, stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 });
+}
+
+/** The last stage's snapshot line, in the image folder. */
+function makeSnapshot(dir: string): void {
+  const run = runLine(/^RUN\s+(node --snapshot-blob .*)$/m, 'the last stage makes the startup snapshot');
+  execFileSync('bash', ['-c', run], { cwd: dir, env: withNode, stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
+}
+
+/** Node's arguments of the image's ENTRYPOINT (after `node`). */
+const entrypoint = (): string[] => {
+  const words = JSON.parse(/^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(dockerfile)?.[1] ?? '[]') as string[];
+  assert.equal(words[0], 'node');
+  return words.slice(1);
+};
+
+/** The build stage's build line (tsc, the dashboard's page beside the output, the bundle) in an assembled folder. */
 function compile(dir: string): ReturnType<typeof spawnSync> {
-  const run = /^RUN\s+(set -e; node_modules\/\.bin\/tsc .*)$/m.exec(dockerfile)?.[1];
-  assert.ok(run, 'the build stage compiles with tsc');
+  const run = runLine(/^RUN\s+(set -e; node_modules\/\.bin\/tsc .*)$/m, 'the build stage compiles with tsc');
   symlinkSync(path.join(repoRoot, 'node_modules'), path.join(dir, 'node_modules'));
-  return spawnSync('bash', ['-c', run], { cwd: dir, encoding: 'utf8', timeout: 300_000 });
+  return spawnSync('bash', ['-c', run], { cwd: dir, env: withNode, encoding: 'utf8', timeout: 300_000 });
 }
 
 const source = path.join(work, 'build');
@@ -53,6 +73,7 @@ before(() => {
   for (const file of ['package.json', 'package-lock.json']) copyFileSync(path.join(repoRoot, file), path.join(image, file));
   npmCi(image);
   cpSync(path.join(source, 'dist'), image, { recursive: true });
+  makeSnapshot(image);
 }, { timeout: 620_000 });
 
 after(() => rmSync(work, { recursive: true, force: true }));
@@ -70,7 +91,7 @@ void test('the controller started from the image folder reconciles a Rollout on 
   const ns = await cluster.namespace('image');
   // With the image's ENV (its Node options among them: one Node refuses fails here at once).
   const env = { ...process.env, ...dockerfileEnv(dockerfile) };
-  const child = spawn(node, ['cli/rollway.js', 'controller', '--kubeconfig', kubeconfigPath(), '--namespace', ns.name, '--leader-elect=false', '--metrics-port=0', '--healthz-port=-1'], { cwd: image, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(node, [...entrypoint(), 'controller', '--kubeconfig', kubeconfigPath(), '--namespace', ns.name, '--leader-elect=false', '--metrics-port=0', '--healthz-port=-1'], { cwd: image, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stderr.on('data', (c: Buffer) => (log += c.toString()));
   // A controller that cannot start (a module missing from the image) fails the test at once, with its log.
@@ -101,6 +122,30 @@ void test('the controller started from the image folder reconciles a Rollout on 
     }
     await ns.remove();
     cluster.close();
+  }
+});
+
+void test('the dashboard, started as the ENTRYPOINT starts the program, serves its page and script from the image folder', { timeout: 30_000 }, async () => {
+  const child = spawn(node, [...entrypoint(), 'dashboard', '--port', '0', '--kubeconfig', kubeconfigPath()], { cwd: image, env: { ...process.env, ...dockerfileEnv(dockerfile) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stdout.on('data', (c: Buffer) => {
+        out += c.toString();
+        const found = /Rollway dashboard: (\S+)/.exec(out);
+        if (found) resolve(found[1]!);
+      });
+      child.once('exit', (code) => reject(new Error(`the dashboard exited (code ${code}):\n${out}`)));
+    });
+    const page = await fetch(url);
+    assert.equal(page.status, 200, out);
+    assert.match(await page.text(), /<title>Rollway/);
+    const script = await fetch(new URL('/app.js', url), { headers: { cookie: page.headers.get('set-cookie') ?? '' } });
+    assert.equal(script.status, 200);
+  } finally {
+    child.kill('SIGTERM');
+    if (child.exitCode === null) await new Promise((r) => child.once('exit', r));
   }
 });
 

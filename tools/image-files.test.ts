@@ -44,7 +44,7 @@ void describe('the container image (Dockerfile + .dockerignore)', () => {
     };
     const missing = (): string[] => {
       const present = new Set(imageFiles('COPY cli ./cli\nCOPY routers ./routers\n', '**/*.test.ts\n', root));
-      return importClosure('cli/rollway.js', root).filter((f) => !present.has(f));
+      return importClosure(['cli/rollway.js'], root).filter((f) => !present.has(f));
     };
     try {
       write('cli/rollway.js', "import { run } from '../routers/sdk.ts';\n");

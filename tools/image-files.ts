@@ -7,8 +7,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const repoRoot = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
-/** Where the Dockerfile's ENTRYPOINT starts (relative to WORKDIR, which mirrors the repository). */
-export const ENTRYPOINT = 'cli/rollway.js';
+/**
+ * What the image's program is built and started from (relative to WORKDIR, which mirrors the
+ * repository): the CLI's launcher, the entry of the startup snapshot the ENTRYPOINT runs, and the
+ * tool that bundles that entry in the build stage (with the file it puts in place of lib/on-demand.ts).
+ */
+export const ENTRY_POINTS = ['cli/rollway.js', 'cli/snapshot.ts', 'tools/build-snapshot.ts', 'lib/on-demand.snapshot.ts'];
 
 /**
  * The sources of each COPY line (a build-context path each; `COPY a b ./dest`). A `COPY --from=`
@@ -89,10 +93,10 @@ export function committedImageFiles(): string[] {
 
 const IMPORT = /(?:^|[^.\w])(?:import|export)\s[^'"`;]*?from\s*['"]([^'"]+)['"]|import\s*\(\s*['"]([^'"]+)['"]\s*\)|^\s*import\s*['"]([^'"]+)['"]/gm;
 
-/** The repository files the entrypoint loads, static and dynamic imports alike (relative ones only). */
-export function importClosure(entry = ENTRYPOINT, root = repoRoot): string[] {
+/** The repository files the entry points load, static and dynamic imports alike (relative ones only). */
+export function importClosure(entries: readonly string[] = ENTRY_POINTS, root = repoRoot): string[] {
   const seen = new Set<string>();
-  const queue = [entry];
+  const queue = [...entries];
   while (queue.length > 0) {
     const file = queue.pop()!;
     if (seen.has(file)) continue;

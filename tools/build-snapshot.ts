@@ -1,0 +1,68 @@
+// Builds what the container image starts (Dockerfile): the program bundled into one CommonJS script
+// by esbuild, from cli/snapshot.ts, and a V8 startup snapshot of that script made by the Node that
+// will run it. Restored from the snapshot, a process skips reading, compiling and evaluating about
+// 300 modules (README "Benchmarks" has the start-up figures).
+//   node tools/build-snapshot.ts DIR                 DIR/rollway.cjs and DIR/rollway.blob
+//   node tools/build-snapshot.ts --bundle-only DIR   DIR/rollway.cjs (the image's build stage; its
+//                                                     last stage makes the blob with its own Node)
+// DIR is a compiled program's root (dist/, laid out as the repository): files the program reads
+// beside its code, such as the dashboard's page, are found relative to the bundle there.
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+
+const repoRoot = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const BUNDLE = 'rollway.cjs';
+export const BLOB = 'rollway.blob';
+
+/** esbuild plugin: the snapshot's version of lib/on-demand.ts, and import.meta of our modules as CommonJS can give it. */
+const snapshotSources: esbuild.Plugin = {
+  name: 'rollway-snapshot-sources',
+  setup(build) {
+    build.onResolve({ filter: /\/on-demand\.ts$/ }, (args) => ({ path: path.join(args.resolveDir, args.path.replace(/\.ts$/, '.snapshot.ts')) }));
+    build.onLoad({ filter: /\.ts$/ }, async (args) => {
+      if (args.path.includes('/node_modules/')) return undefined;
+      const { readFile } = await import('node:fs/promises');
+      // import.meta.dirname of a module: its folder in the compiled layout, beside the bundle.
+      const folder = path.relative(repoRoot, path.dirname(args.path));
+      const text = (await readFile(args.path, 'utf8')).replaceAll('import.meta.dirname', `require('node:path').join(__dirname, ${JSON.stringify(folder)})`);
+      return { contents: text, loader: 'ts' };
+    });
+  },
+};
+
+/** Bundles cli/snapshot.ts and everything it imports into DIR/rollway.cjs. Warnings fail the build. */
+export async function bundle(dir: string): Promise<string> {
+  const outfile = path.join(dir, BUNDLE);
+  const result = await esbuild.build({
+    entryPoints: [path.join(repoRoot, 'cli/snapshot.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node26',
+    plugins: [snapshotSources],
+    logLevel: 'silent',
+  });
+  if (result.warnings.length > 0) {
+    const text = await esbuild.formatMessages(result.warnings, { kind: 'warning' });
+    throw new Error(`bundling for the snapshot:\n${text.join('')}`);
+  }
+  return outfile;
+}
+
+/** Makes DIR/rollway.blob from DIR/rollway.cjs with the given Node (it must be the one that runs the blob). */
+export function snapshot(dir: string, node = process.execPath): string {
+  const blob = path.join(dir, BLOB);
+  execFileSync(node, ['--snapshot-blob', blob, '--build-snapshot', path.join(dir, BUNDLE)], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  return blob;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const args = process.argv.slice(2);
+  const bundleOnly = args.includes('--bundle-only');
+  const dir = path.resolve(args.find((a) => !a.startsWith('--')) ?? 'dist');
+  await bundle(dir);
+  if (!bundleOnly) snapshot(dir);
+}
