@@ -9,11 +9,7 @@ import { EventRecorder } from '../kube/events.ts';
 import { Notifier } from '../notifications/notifier.ts';
 import { controllerMetrics, type ControllerMetrics } from './metrics.ts';
 import { createLogger, type LogFormat, type LogLevel } from '../lib/log.ts';
-
-// node:http through getBuiltinModule at first use, not an ESM import: importing it evaluates every
-// export, and its lazy WebSocket export then loads undici (about 27 ms of CPU at every start,
-// profiled); and V8 cannot hold it in the startup snapshot (tools/build-snapshot.ts).
-const nodeHttp = (): typeof import('node:http') => process.getBuiltinModule('node:http');
+import { nodeHttp } from '../lib/node-http.ts';
 
 export interface ControllerFlags {
   kubeconfig?: string | undefined;

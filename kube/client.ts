@@ -9,12 +9,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { Http2NotSpokenError, Http2Sessions } from './http2-sessions.ts';
 import { loadConnection, type ConnectionConfig } from './kubeconfig.ts';
 import { RequestLanes } from './request-lanes.ts';
-
-// node:http and node:https through getBuiltinModule at first use, not ESM imports: importing node:http
-// evaluates every export, and its lazy WebSocket export then loads undici (about 27 ms of CPU at
-// every start, profiled); and V8 cannot hold either in the startup snapshot (tools/build-snapshot.ts).
-const nodeHttp = (): typeof import('node:http') => process.getBuiltinModule('node:http');
-const nodeHttps = (): typeof import('node:https') => process.getBuiltinModule('node:https');
+import { nodeHttp, nodeHttps } from '../lib/node-http.ts';
 
 export interface ResourceRef {
   /** '' for the core group */
