@@ -81,6 +81,13 @@ function imageEnv(): Record<string, string> {
   return { ...env, ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) };
 }
 
+/** BENCH_LAUNCHER picks how every section starts its controllers (A/B runs); default as the image does. */
+function defaultLauncher(): Launcher {
+  const chosen = process.env.BENCH_LAUNCHER || 'image';
+  if (!(chosen in LAUNCHERS)) throw new Error(`bench: BENCH_LAUNCHER=${chosen}: use ${Object.keys(LAUNCHERS).join(', ')}`);
+  return chosen as Launcher;
+}
+
 let built = false;
 /** Builds the program as the image's build stages do (tsc into dist/, then the bundle and its snapshot), once per bench. */
 function buildCompiled(): void {
@@ -99,7 +106,7 @@ function start(ns: string, clusterWide: boolean, launcher: Launcher = 'image'): 
  * Dockerfile's ENV, and an empty compile cache, as a new pod has (the cache lives in its /tmp).
  */
 export function startAsImage(ns: string, args: string[], options: { allNamespaces?: boolean; launcher?: Launcher; kubeconfig?: string } = {}): ControllerProcess {
-  const launcher = options.launcher ?? 'image';
+  const launcher = options.launcher ?? defaultLauncher();
   if (launcher !== 'sources') buildCompiled();
   const cache = mkdtempSync(path.join(os.tmpdir(), 'rollway-bench-cc-'));
   const { launcher: _, ...rest } = options;
