@@ -8,6 +8,7 @@
 // DIR is a compiled program's root (dist/, laid out as the repository): files the program reads
 // beside its code, such as the dashboard's page, are found relative to the bundle there.
 import { execFileSync } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
@@ -23,7 +24,6 @@ const snapshotSources: esbuild.Plugin = {
     build.onResolve({ filter: /\/on-demand\.ts$/ }, (args) => ({ path: path.join(args.resolveDir, args.path.replace(/\.ts$/, '.snapshot.ts')) }));
     build.onLoad({ filter: /\.ts$/ }, async (args) => {
       if (args.path.includes('/node_modules/')) return undefined;
-      const { readFile } = await import('node:fs/promises');
       // import.meta.dirname of a module: its folder in the compiled layout, beside the bundle.
       const folder = path.relative(repoRoot, path.dirname(args.path));
       const text = (await readFile(args.path, 'utf8')).replaceAll('import.meta.dirname', `require('node:path').join(__dirname, ${JSON.stringify(folder)})`);
@@ -52,10 +52,14 @@ export async function bundle(dir: string): Promise<string> {
   return outfile;
 }
 
-/** Makes DIR/rollway.blob from DIR/rollway.cjs with the given Node (it must be the one that runs the blob). */
+/**
+ * Makes DIR/rollway.blob from DIR/rollway.cjs with the given Node (it must be the one that runs the
+ * blob), in an empty environment: were a module to read a variable at its top level, the snapshot
+ * would hold it unset rather than whatever the machine that built it had.
+ */
 export function snapshot(dir: string, node = process.execPath): string {
   const blob = path.join(dir, BLOB);
-  execFileSync(node, ['--snapshot-blob', blob, '--build-snapshot', path.join(dir, BUNDLE)], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  execFileSync(node, ['--snapshot-blob', blob, '--build-snapshot', path.join(dir, BUNDLE)], { cwd: dir, env: {}, stdio: ['ignore', 'pipe', 'pipe'] });
   return blob;
 }
 
