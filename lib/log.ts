@@ -95,5 +95,10 @@ function jsonSafe(_key: string, value: unknown): unknown {
 
 const quoteIfNeeded = (v: string): string => (v === '' || /[\s"=]/.test(v) ? JSON.stringify(v) : v);
 
-/** For components started without a logger (tests, tools): JSON at info level, on stderr. */
-export const fallbackLogger: Logger = createLogger({ format: 'json' });
+/**
+ * For components started without a logger (tests, tools): JSON at info level, on stderr. Made at
+ * its first line, not when this module loads: the stderr batch registers an exit hook, which the
+ * startup snapshot (tools/build-snapshot.ts) would otherwise carry from its build.
+ */
+let fallback: Logger | undefined;
+export const fallbackLogger: Logger = (level, msg, fields) => (fallback ??= createLogger({ format: 'json' }))(level, msg, fields);

@@ -2,22 +2,29 @@
 // CPU, memory, file descriptors, event-loop delay, heap spaces and GC pauses. Read at scrape time
 // from process, v8 and /proc (where /proc is missing, as on a developer's Mac, those lines go).
 import { readdirSync, readFileSync } from 'node:fs';
-import { constants, monitorEventLoopDelay, PerformanceObserver, type ELDHistogram, type PerformanceNodeEntry } from 'node:perf_hooks';
+import type { ELDHistogram, PerformanceNodeEntry } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import { Histogram, type Family, type Sample } from './prometheus.ts';
 
+// node:perf_hooks at first use: Node does not vouch for its state in a startup snapshot
+// (tools/build-snapshot.ts), so no module the snapshot evaluates loads it.
+const perfHooks = (): typeof import('node:perf_hooks') => process.getBuiltinModule('node:perf_hooks');
+
 const GC_BUCKETS = [0.001, 0.01, 0.1, 1, 2, 5];
-const GC_KINDS: Record<number, string> = {
-  [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
-  [constants.NODE_PERFORMANCE_GC_MINOR_MARK_SWEEP]: 'minor_mark_sweep',
-  [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major',
-  [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
-  [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb',
-};
+function gcKinds(): Record<number, string> {
+  const { constants } = perfHooks();
+  return {
+    [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
+    [constants.NODE_PERFORMANCE_GC_MINOR_MARK_SWEEP]: 'minor_mark_sweep',
+    [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major',
+    [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
+    [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb',
+  };
+}
 
 /** Starts the event-loop and GC monitors (a 10 ms timer and a GC observer) and answers the families that read them. */
 export function processMetrics(): Family[] {
-  const delay = monitorEventLoopDelay({ resolution: 10 });
+  const delay = perfHooks().monitorEventLoopDelay({ resolution: 10 });
   delay.enable();
   const gc = gcHistograms();
   const startSeconds = Math.round((Date.now() - performance.now()) / 1000);
@@ -88,9 +95,10 @@ function immediateLag(): Promise<number> {
 
 function gcHistograms(): Map<string, Histogram> {
   const byKind = new Map<string, Histogram>();
-  const observer = new PerformanceObserver((list) => {
+  const kinds = gcKinds();
+  const observer = new (perfHooks().PerformanceObserver)((list) => {
     for (const entry of list.getEntries()) {
-      const kind = GC_KINDS[((entry as PerformanceNodeEntry).detail as { kind?: number } | undefined)?.kind ?? 0] ?? 'other';
+      const kind = kinds[((entry as PerformanceNodeEntry).detail as { kind?: number } | undefined)?.kind ?? 0] ?? 'other';
       let h = byKind.get(kind);
       if (!h) byKind.set(kind, (h = new Histogram(GC_BUCKETS)));
       h.observe(entry.duration / 1000);
