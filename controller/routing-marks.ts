@@ -5,7 +5,7 @@
 // `rollway uninstall` find that routing and put it back to 100% stable.
 import { ROLLOUT_GROUP, ROLLOUT_PLURAL, ROLLOUT_VERSION } from '../api/rollout.ts';
 import { KubeApiError, type KubeClient, type KubeObject, type ResourceRef } from '../kube/client.ts';
-import { IN_PLACE_KINDS, inPlaceObjects, type AppliedRouting, type InPlaceObject } from '../routers/index.ts';
+import { inPlaceKinds, inPlaceObjects, type AppliedRouting, type InPlaceObject } from '../routers/index.ts';
 
 /** On a routing object: `{"<namespace>/<rollout>": {"uid": ..., "routing": AppliedRouting}}`. */
 export const ROUTED_BY_ANNOTATION = 'rollway.dev/traffic-routed-by';
@@ -133,7 +133,7 @@ export function orphanedMarks(marked: readonly MarkedObject[], liveUid: Readonly
 /** Every marked in-place routing object in a namespace (or all), of the kinds the cluster serves. */
 async function markedObjects(client: KubeClient, namespace: string | undefined): Promise<MarkedObject[]> {
   const out: MarkedObject[] = [];
-  for (const kind of IN_PLACE_KINDS) {
+  for (const kind of inPlaceKinds()) {
     const version = await preferredVersion(client, kind.group);
     if (!version) continue;
     const list = await client.list<KubeObject>({ group: kind.group, version, plural: kind.plural, namespace }).catch((err: unknown) => {

@@ -112,10 +112,13 @@ export interface InPlaceObject {
   name: string;
 }
 
-/** The kinds routers edit in place: the only ones that can keep our changes after a Rollout is gone. */
-export const IN_PLACE_KINDS: readonly Omit<InPlaceObject, 'namespace' | 'name'>[] = routerPlugins().flatMap((p) =>
-  p.kinds.filter((k) => k.editedInPlace).map(({ group, plural, kind }) => ({ group, plural, kind })),
-);
+/**
+ * The kinds routers edit in place: the only ones that can keep our changes after a Rollout is gone.
+ * Asked each time: third-party plugins register after this module has loaded.
+ */
+export function inPlaceKinds(): Omit<InPlaceObject, 'namespace' | 'name'>[] {
+  return routerPlugins().flatMap((p) => p.kinds.filter((k) => k.editedInPlace).map(({ group, plural, kind }) => ({ group, plural, kind })));
+}
 
 /**
  * The user's objects an applied routing edits in place. Objects the routers create (NGINX canary

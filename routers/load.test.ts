@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { createRouter } from './index.ts';
+import { createRouter, inPlaceKinds } from './index.ts';
 import { describeRouterPlugins, loadRouterPlugin, pluginProblems, routerPluginSpecs } from './load.ts';
 import { configuredPlugins, unregisterRouterPlugins } from './registry.ts';
 import { needsCanaryStableServices, trafficRoutingIssues } from './validation.ts';
@@ -37,9 +37,12 @@ void describe('third-party router plugins', () => {
 
   void it('loads a plugin file, registers it under trafficRouting.plugins, validates its configuration with its schema, and lists it', async () => {
     unregisterRouterPlugins();
+    const editsConfigMaps = (): boolean => inPlaceKinds().some((k) => k.plural === 'configmaps');
+    assert.equal(editsConfigMaps(), false);
     const file = pluginFile('good.mjs', goodBody('example.org/test'));
     await loadRouterPlugin(file);
     assert.deepEqual(describeRouterPlugins(), [{ name: 'example.org/test', label: 'the test router', source: file }]);
+    assert.ok(editsConfigMaps(), 'the objects it edits in place are among those doctor and uninstall look for');
     const routing = { plugins: { 'example.org/test': { target: 'x' } } };
     assert.equal(createRouter({ client: {} as never, namespace: 'shop', rollout: { name: 'web', uid: 'u', apiVersion: 'v', kind: 'Rollout' }, trafficRouting: routing, log: () => {} }).name, 'example.org/test');
     assert.deepEqual(trafficRoutingIssues(routing, [{ setWeight: 5 }], 1), []);
