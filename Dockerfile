@@ -32,9 +32,10 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 # The compiled program, laid out as the repository is (cli/rollway.js, controller/…, dashboard/static),
 # and its bundle rollway.cjs. The snapshot is made here, by the Node that runs it (a blob only loads
 # in the Node binary that wrote it), and stays beside the program: it finds the dashboard's page and
-# node_modules (exec credentials, email, router plugins) relative to where it was built.
+# node_modules (exec credentials, email, router plugins) relative to where it was built. An empty
+# environment: nothing of the build's may be frozen into it (tools/build-snapshot.ts says why).
 COPY --from=build /opt/rollway/dist ./
-RUN node --snapshot-blob rollway.blob --build-snapshot rollway.cjs
+RUN env -i "$(command -v node)" --snapshot-blob rollway.blob --build-snapshot rollway.cjs
 # Memory settings, measured with 1000 Rollouts right after a restart (README "Benchmarks"): glibc
 # gives every thread that allocates (V8's worker threads) a malloc arena of its own, and V8 grows
 # its young generation to 16 MiB under the relist's allocation burst. Two arenas and 1 MiB

@@ -44,7 +44,7 @@ function npmCi(dir: string): void {
 
 /** The last stage's snapshot line, in the image folder. */
 function makeSnapshot(dir: string): void {
-  const run = runLine(/^RUN\s+(node --snapshot-blob .*)$/m, 'the last stage makes the startup snapshot');
+  const run = runLine(/^RUN\s+(.*--build-snapshot .*)$/m, 'the last stage makes the startup snapshot');
   execFileSync('bash', ['-c', run], { cwd: dir, env: withNode, stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
 }
 

@@ -15,7 +15,7 @@ let importer: Importer | undefined;
 
 export function importOnDemand<T>(specifier: string): Promise<T> {
   importer ??= mainContextImporter();
-  return withoutWarnings(() => importer!(specifier)) as Promise<T>;
+  return withoutLoaderNotice(() => importer!(specifier)) as Promise<T>;
 }
 
 function mainContextImporter(): Importer {
@@ -25,12 +25,15 @@ function mainContextImporter(): Importer {
 
 /**
  * Node calls that loader option experimental, once, as the first import starts: in a JSON log that
- * warning would be the only line that is not JSON, and it says nothing about Rollway. The import's
- * own warnings come later, from the module's evaluation, and are not hidden.
+ * warning would be the only line that is not JSON, and it says nothing about Rollway. Only that one
+ * is dropped; any other warning the import raises goes out as usual.
  */
-function withoutWarnings<T>(start: () => T): T {
+function withoutLoaderNotice<T>(start: () => T): T {
   const emitWarning = process.emitWarning;
-  process.emitWarning = () => {};
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    if (String(warning).includes('USE_MAIN_CONTEXT_DEFAULT_LOADER')) return;
+    (emitWarning as (...args: unknown[]) => void).call(process, warning, ...rest);
+  }) as typeof process.emitWarning;
   try {
     return start();
   } finally {

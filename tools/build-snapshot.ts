@@ -7,7 +7,7 @@
 //                                                     last stage makes the blob with its own Node)
 // DIR is a compiled program's root (dist/, laid out as the repository): files the program reads
 // beside its code, such as the dashboard's page, are found relative to the bundle there.
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,12 +16,16 @@ import * as esbuild from 'esbuild';
 const repoRoot = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const BUNDLE = 'rollway.cjs';
 export const BLOB = 'rollway.blob';
+const ON_DEMAND = path.join(repoRoot, 'lib/on-demand.ts');
 
 /** esbuild plugin: the snapshot's version of lib/on-demand.ts, and import.meta of our modules as CommonJS can give it. */
 const snapshotSources: esbuild.Plugin = {
   name: 'rollway-snapshot-sources',
   setup(build) {
-    build.onResolve({ filter: /\/on-demand\.ts$/ }, (args) => ({ path: path.join(args.resolveDir, args.path.replace(/\.ts$/, '.snapshot.ts')) }));
+    build.onResolve({ filter: /on-demand\.[jt]s$/ }, (args) => {
+      const target = path.resolve(args.resolveDir, args.path).replace(/\.js$/, '.ts');
+      return target === ON_DEMAND ? { path: target.replace(/\.ts$/, '.snapshot.ts') } : undefined;
+    });
     build.onLoad({ filter: /\.ts$/ }, async (args) => {
       if (args.path.includes('/node_modules/')) return undefined;
       // import.meta.dirname of a module: its folder in the compiled layout, beside the bundle.
@@ -34,7 +38,7 @@ const snapshotSources: esbuild.Plugin = {
 
 /** Bundles cli/snapshot.ts and everything it imports into DIR/rollway.cjs. Warnings fail the build. */
 export async function bundle(dir: string): Promise<string> {
-  const outfile = path.join(dir, BUNDLE);
+  const outfile = path.resolve(dir, BUNDLE);
   const result = await esbuild.build({
     entryPoints: [path.join(repoRoot, 'cli/snapshot.ts')],
     outfile,
@@ -55,11 +59,15 @@ export async function bundle(dir: string): Promise<string> {
 /**
  * Makes DIR/rollway.blob from DIR/rollway.cjs with the given Node (it must be the one that runs the
  * blob), in an empty environment: were a module to read a variable at its top level, the snapshot
- * would hold it unset rather than whatever the machine that built it had.
+ * would hold it unset rather than whatever the machine that built it had. Anything the builder
+ * prints fails the build: it warns when a module loads a built-in Node does not vouch for in a
+ * snapshot, whose state could be wrong after the restore.
  */
 export function snapshot(dir: string, node = process.execPath): string {
-  const blob = path.join(dir, BLOB);
-  execFileSync(node, ['--snapshot-blob', blob, '--build-snapshot', path.join(dir, BUNDLE)], { cwd: dir, env: {}, stdio: ['ignore', 'pipe', 'pipe'] });
+  const blob = path.resolve(dir, BLOB);
+  const built = spawnSync(node, ['--snapshot-blob', blob, '--build-snapshot', path.resolve(dir, BUNDLE)], { cwd: dir, env: {}, encoding: 'utf8' });
+  const said = `${built.stdout}${built.stderr}`.trim();
+  if (built.status !== 0 || said !== '') throw new Error(`building the snapshot${built.status === 0 ? '' : ` (exit ${built.status})`}:\n${said}`);
   return blob;
 }
 
