@@ -7,11 +7,7 @@
 import type { ClientHttp2Session, ClientHttp2Stream, IncomingHttpHeaders, SecureClientSessionOptions } from 'node:http2';
 import type { RequestOptions as HttpsRequestOptions } from 'node:https';
 import type { Readable } from 'node:stream';
-
-// Loaded on the first request, not at import: node:http2 costs ~5 ms that a CLI command answered
-// from flags alone need not pay.
-let http2Module: typeof import('node:http2') | undefined;
-const http2 = (): typeof import('node:http2') => (http2Module ??= process.getBuiltinModule('node:http2'));
+import { nodeHttp2 } from '../lib/node-http.ts';
 
 /** TLS settings of a request, as kube/kubeconfig.ts puts them on https.RequestOptions. */
 export type TlsSettings = Pick<HttpsRequestOptions, 'ca' | 'cert' | 'key' | 'rejectUnauthorized' | 'servername'>;
@@ -106,7 +102,7 @@ export class Http2Sessions {
         // Node refuses new streams once a session buffers this many MiB; LIST pages are large.
         maxSessionMemory: 64,
       };
-      const session = http2().connect(this.server, options);
+      const session = nodeHttp2().connect(this.server, options);
       const entry: Session = { session, tlsKey: definedOnly(tls), streams: 0 };
       // A server that never answers the handshake would otherwise hold every request forever.
       const deadline = setTimeout(() => session.destroy(new Error(`connecting to ${this.server}: no answer within ${this.connectTimeoutMs}ms`)), this.connectTimeoutMs);
