@@ -46,6 +46,17 @@ const WEIGHT_SEEN_WAIT_MS = 2000;
 /** The spec an invalid Rollout's plan carries: never read (the plan is its issues alone). */
 const UNREAD_SPEC = parsePlanSpec({});
 
+type CanaryView = NonNullable<NonNullable<RolloutObject['spec']['strategy']>['canary']>;
+
+/** What observe() gathers for the planner, and what carrying the plan out needs beside it. */
+interface Observed {
+  input: PlannedInput;
+  /** the Rollout with the pod template it is planned with (a Deployment's, for spec.workloadRef) */
+  planned: RolloutObject;
+  router: TrafficRouter;
+  specIssues: SpecIssue[];
+}
+
 export { INSTANCE_ID_LABEL } from '../api/labels.ts';
 export const FIELD_MANAGER = 'rollway-controller';
 export { APPLIED_ROUTING_ANNOTATION, TRAFFIC_ROUTING_FINALIZER } from './release.ts';
@@ -330,39 +341,41 @@ export class RolloutController {
     if (!this.canWrite()) throw new Error('not the leader: no writes');
     const { namespace, name } = splitKey(key);
     const rollout = this.rollouts.get(namespace, name);
-    if (!rollout) {
-      this.writtenOver.delete(key);
-      this.validations.forget(key);
-      this.templateHashes.forget(key);
-      // Only a deletion we saw: a key from another instance's ReplicaSet names a Rollout that is not ours.
-      if (namespace && this.deleted.delete(key)) await this.releaseServices(namespace, name, undefined);
-      return;
-    }
+    if (!rollout) return this.forgetRollout(key, namespace, name);
     // Our last write of this Rollout has not reached the cache yet (another object's event came
     // first): planning from the older copy would redo what that write recorded, such as a second
     // AnalysisRun for one retry. The write's own watch event enqueues the Rollout again.
     if (this.writtenOver.get(key)?.has(rollout.metadata.resourceVersion ?? '')) return;
     this.writtenOver.delete(key);
     if (rollout.metadata.deletionTimestamp) return this.releaseOnDeletion(rollout); // owned objects go with it (ownerReferences)
-    const ns = rollout.metadata.namespace as string;
+    const observed = await this.observe(key, rollout);
+    if (!observed) return; // the Rollout changed: its watch event reconciles again
+    return this.carryOut(key, rollout, observed);
+  }
 
+  /** A Rollout gone from the cache: its memos go, and a deletion we saw releases its Services. */
+  private async forgetRollout(key: string, namespace: string | undefined, name: string): Promise<void> {
+    this.writtenOver.delete(key);
+    this.validations.forget(key);
+    this.templateHashes.forget(key);
+    // Only a deletion we saw: a key from another instance's ReplicaSet names a Rollout that is not ours.
+    if (namespace && this.deleted.delete(key)) await this.releaseServices(namespace, name, undefined);
+  }
+
+  /**
+   * Everything the planner reads about a Rollout, from the caches: its parsed spec and what is
+   * wrong with it, its ReplicaSets, pods, Services, router, analysis and experiments. Undefined
+   * when marking its routing changed the Rollout (its own watch event reconciles it again).
+   */
+  private async observe(key: string, rollout: RolloutObject): Promise<Observed | undefined> {
+    const ns = rollout.metadata.namespace as string;
+    const name = rollout.metadata.name as string;
     const validation = this.validations.validate(key, rollout);
     const specIssues: SpecIssue[] = validation.ok ? [] : [...validation.issues];
     const notImplemented = validation.ok ? validation.notImplemented : [];
     const canary = rollout.spec.strategy?.canary;
     const services: PlanInput['services'] = {};
-    if (validation.ok && canary) {
-      for (const [field, serviceName] of [['canaryService', canary.canaryService], ['stableService', canary.stableService]] as const) {
-        if (!serviceName) continue;
-        const svc = this.services.get(ns, serviceName);
-        if (!svc) {
-          specIssues.push({ path: `spec.strategy.canary.${field}`, message: `Service "${serviceName}" not found in namespace ${ns}`, fix: 'create the Service or correct the name' });
-        } else {
-          services[serviceName] = { name: serviceName, selector: svc.spec.selector ?? {} };
-        }
-      }
-    }
-
+    if (validation.ok && canary) specIssues.push(...this.canaryServices(ns, canary, services));
     if (validation.ok) specIssues.push(...this.analysis.missingTemplates(rollout), ...this.experiments.missingKind(canary?.steps ?? []));
     if (validation.ok) await this.releaseServices(ns, name, referencedServices(rollout.spec));
     // A router RBAC forbids is disabled: the Rollout says so instead of retrying 403s (and holds no finalizer for it).
@@ -381,23 +394,8 @@ export class RolloutController {
       specIssues.push(...found.issues);
       Object.assign(services, found.services);
     }
-    const ownedSets = this.replicaSetsByRollout.ownedBy(rollout.metadata.uid);
-    const replicaSets = ownedSets.map((rs) => observeReplicaSet(rs, this.podsByReplicaSet.ownedBy(rs.metadata.uid)));
-    const ownedPods = ownedSets.flatMap((rs) => this.podsByReplicaSet.ownedBy(rs.metadata.uid));
-    // Pods are planned for spec.restartAt and for ephemeral metadata (set, or still to be removed).
-    const podsPlanned = rollout.spec.restartAt || usesPodTemplateExtras(canary ?? blueGreenPodExtras(blueGreen)) || replicaSets.some((rs) => rs.ephemeralRecord !== undefined);
-    const pods = podsPlanned
-      ? ownedPods.map((p) => ({
-          name: p.metadata.name ?? '',
-          hash: p.metadata.labels?.[POD_TEMPLATE_HASH_LABEL] ?? '',
-          createdAt: p.metadata.creationTimestamp ?? '',
-          ready: podReady(p),
-          deleting: p.metadata.deletionTimestamp !== undefined,
-          labels: p.metadata.labels,
-          annotations: p.metadata.annotations,
-        }))
-      : [];
-    if (validation.ok && forbiddenRouting.length === 0 && (await this.trackTrafficRouting(rollout))) return; // the Rollout changed: its watch event reconciles again
+    const { replicaSets, pods } = this.observeOwned(rollout);
+    if (validation.ok && forbiddenRouting.length === 0 && (await this.trackTrafficRouting(rollout))) return undefined;
     if (validation.ok && forbiddenRouting.length === 0) await this.markRouting(rollout); // a disabled router's objects are not ours to mark
     const router = this.routerFor(rollout);
     // The planners read the parsed spec (defaults filled in) with the pod template resolved above;
@@ -407,19 +405,58 @@ export class RolloutController {
     // Kept per generation for the Rollout's own template; a Deployment's (workloadRef) is hashed each time.
     const templateHash = validation.ok && planned === rollout ? this.templateHashes.hash(key, rollout.metadata, spec.template, rollout.status?.collisionCount ?? 0) : undefined;
     const input: PlannedInput = { rollout: view, replicaSets, pods, services, specIssues, notImplemented, router, trafficVerified: true, now: this.now(), analysisRuns: this.analysis.observe(rollout), experiments: this.experiments.observe(rollout), workload, templateHash };
-    let plan = planRollout(input);
+    return { input, planned, router, specIssues };
+  }
 
-    // Grow first, then point Services, then move traffic, then shrink: pods exist before
-    // traffic reaches them, and traffic has left before pods go. Traffic that leaves the canary
-    // (its pods stopped serving, or an abort) moves before anything else.
-    const trafficFirst = plan.traffic !== undefined && percentOf(plan.traffic.weight) < (rollout.status?.canary?.weights?.canary.weight ?? 0);
+  /** The canary and stable Services into `services`; answers an issue for each one missing. */
+  private canaryServices(ns: string, canary: CanaryView, services: PlanInput['services']): SpecIssue[] {
+    const issues: SpecIssue[] = [];
+    for (const [field, serviceName] of [['canaryService', canary.canaryService], ['stableService', canary.stableService]] as const) {
+      if (!serviceName) continue;
+      const svc = this.services.get(ns, serviceName);
+      if (svc) services[serviceName] = { name: serviceName, selector: svc.spec.selector ?? {} };
+      else issues.push({ path: `spec.strategy.canary.${field}`, message: `Service "${serviceName}" not found in namespace ${ns}`, fix: 'create the Service or correct the name' });
+    }
+    return issues;
+  }
+
+  /** The Rollout's ReplicaSets, and their pods when a plan reads them. */
+  private observeOwned(rollout: RolloutObject): Pick<PlanInput, 'replicaSets' | 'pods'> {
+    const ownedSets = this.replicaSetsByRollout.ownedBy(rollout.metadata.uid);
+    const replicaSets = ownedSets.map((rs) => observeReplicaSet(rs, this.podsByReplicaSet.ownedBy(rs.metadata.uid)));
+    const strategy = rollout.spec.strategy;
+    // Pods are planned for spec.restartAt and for ephemeral metadata (set, or still to be removed).
+    const podsPlanned = rollout.spec.restartAt || usesPodTemplateExtras(strategy?.canary ?? blueGreenPodExtras(strategy?.blueGreen)) || replicaSets.some((rs) => rs.ephemeralRecord !== undefined);
+    if (!podsPlanned) return { replicaSets, pods: [] };
+    const pods = ownedSets.flatMap((rs) => this.podsByReplicaSet.ownedBy(rs.metadata.uid)).map((p) => ({
+      name: p.metadata.name ?? '',
+      hash: p.metadata.labels?.[POD_TEMPLATE_HASH_LABEL] ?? '',
+      createdAt: p.metadata.creationTimestamp ?? '',
+      ready: podReady(p),
+      deleting: p.metadata.deletionTimestamp !== undefined,
+      labels: p.metadata.labels,
+      annotations: p.metadata.annotations,
+    }));
+    return { replicaSets, pods };
+  }
+
+  /**
+   * Plans the Rollout and carries the plan out. Grow first, then point Services, then move
+   * traffic, then shrink: pods exist before traffic reaches them, and traffic has left before
+   * pods go. Traffic that leaves the canary (its pods stopped serving, or an abort) moves before
+   * anything else.
+   */
+  private async carryOut(key: string, rollout: RolloutObject, { input, planned, router, specIssues }: Observed): Promise<ReconcileOutcome | void> {
+    const { namespace: ns, name } = input.rollout;
+    let plan = planRollout(input);
+    const currentWeight = rollout.status?.canary?.weights?.canary.weight ?? 0;
+    const trafficFirst = plan.traffic !== undefined && percentOf(plan.traffic.weight) < currentWeight;
     // A routing write the API server refuses is a spec issue; after the status says so, the
     // reconcile still fails so that the queue retries with backoff (a fixed object recovers).
     let rejectedWrite: Error | undefined;
     const onRejected = (err: Error): void => void (rejectedWrite = err);
     if (trafficFirst) plan = await this.applyTraffic(router, input, plan, onRejected);
     // A pause that ends is seen at its deadline, not after this reconcile's scaling (status-first.ts).
-    const currentWeight = rollout.status?.canary?.weights?.canary.weight ?? 0;
     const early = planStatusFirst(rollout.status, plan, !router.capabilities.replicaBased && plan.traffic !== undefined && percentOf(plan.traffic.weight) !== currentWeight);
     const statusBase = early ? await this.writeStatus(rollout, rollout, plan.status) : rollout;
     if (early) this.notePauseEnded(plan);
@@ -432,37 +469,40 @@ export class RolloutController {
     await this.applyServices(ns, name, plan);
     if (!trafficFirst) plan = await this.applyTraffic(router, input, plan, onRejected);
     await this.applyPodTemplates(ns, plan);
+    await this.shrink(ns, plan);
+    const rsNamed = (hash: string | undefined): string | undefined => (hash === plan.create?.hash ? plan.create?.name : input.replicaSets.find((rs) => rs.hash === hash)?.name);
+    await this.experiments.apply(rollout, plan.experiments, { stable: rsNamed(plan.status.stableRS), canary: rsNamed(plan.status.currentPodHash) });
+    await this.writeStatus(rollout, statusBase, plan.status);
+    if (!early) this.notePauseEnded(plan);
+    // AnalysisRuns only once the status naming them is written: a plan from an older copy fails
+    // that write (409) instead of starting a second run under another name (rollout-plan.ts).
+    await this.analysis.apply(rollout, plan.analysis);
+    this.announce(key, rollout, plan);
+    if (rejectedWrite !== undefined) throw rejectedWrite;
+    return plan.requeueAfterMs !== undefined ? { requeueAfterMs: plan.requeueAfterMs } : undefined;
+  }
+
+  /** The plan's shrinking: the Deployment of spec.workloadRef, ReplicaSets scaled down or deleted, pods deleted. */
+  private async shrink(ns: string, plan: Plan): Promise<void> {
     if (plan.workloadScale) {
       const { name: deployment, to } = plan.workloadScale;
       await this.client.patch({ group: 'apps', version: 'v1', plural: 'deployments', namespace: ns, name: deployment }, 'merge', { spec: { replicas: to } }).catch(ignoreNotFound);
     }
     await this.applyScales(ns, plan, 'down');
     for (const rsName of plan.deleteReplicaSets) {
-      await this.client.delete({ group: 'apps', version: 'v1', plural: 'replicasets', namespace: ns, name: rsName }).catch((err: unknown) => {
-        if (!(err instanceof KubeApiError && err.isNotFound)) throw err;
-      });
+      await this.client.delete({ group: 'apps', version: 'v1', plural: 'replicasets', namespace: ns, name: rsName }).catch(ignoreNotFound);
     }
-
     for (const podName of plan.deletePods) {
-      await this.client.delete({ group: '', version: 'v1', plural: 'pods', namespace: ns, name: podName }).catch((err: unknown) => {
-        if (!(err instanceof KubeApiError && err.isNotFound)) throw err;
-      });
+      await this.client.delete({ group: '', version: 'v1', plural: 'pods', namespace: ns, name: podName }).catch(ignoreNotFound);
     }
+  }
 
-    const rsNamed = (hash: string | undefined): string | undefined => (hash === plan.create?.hash ? plan.create?.name : replicaSets.find((rs) => rs.hash === hash)?.name);
-    await this.experiments.apply(rollout, plan.experiments, { stable: rsNamed(plan.status.stableRS), canary: rsNamed(plan.status.currentPodHash) });
-
-    await this.writeStatus(rollout, statusBase, plan.status);
-    if (!early) this.notePauseEnded(plan);
-    // AnalysisRuns only once the status naming them is written: a plan from an older copy fails
-    // that write (409) instead of starting a second run under another name (rollout-plan.ts).
-    await this.analysis.apply(rollout, plan.analysis);
-    const involved = { apiVersion: ROLLOUT_API_VERSION, kind: ROLLOUT_KIND, name, namespace: ns, uid: rollout.metadata.uid ?? '' };
+  /** The plan's events in the log, and one Event for what this reconcile did (Warnings apart), written after it, in order per Rollout. */
+  private announce(key: string, rollout: RolloutObject, plan: Plan): void {
+    const { name = '', namespace = '', uid = '' } = rollout.metadata;
+    const involved = { apiVersion: ROLLOUT_API_VERSION, kind: ROLLOUT_KIND, name, namespace, uid };
     for (const event of plan.events) this.log(event.type === 'Warning' ? 'warn' : 'info', event.message, { rollout: key, reason: event.reason });
-    // One Event for what this reconcile did (Warnings apart), written after it, in order per Rollout.
     this.events.enqueue(involved, stepEvents(plan.events));
-    if (rejectedWrite !== undefined) throw rejectedWrite;
-    return plan.requeueAfterMs !== undefined ? { requeueAfterMs: plan.requeueAfterMs } : undefined;
   }
 
   /** After the status that ends a timed pause is written: how late that was, for /metrics. */
