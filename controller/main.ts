@@ -8,7 +8,7 @@ import { LeaderElector } from './leader.ts';
 import { EventRecorder } from '../kube/events.ts';
 import { Notifier } from '../notifications/notifier.ts';
 import { controllerMetrics, type ControllerMetrics } from './metrics.ts';
-import { createLogger, type LogFormat, type LogLevel } from '../lib/log.ts';
+import { createLogger, type LogFormat, type Logger, type LogLevel } from '../lib/log.ts';
 import { nodeHttp } from '../lib/node-http.ts';
 
 export interface ControllerFlags {
@@ -45,41 +45,21 @@ export async function runController(flags: ControllerFlags): Promise<void> {
   await loadRouterPlugins(flags.routerPlugins ?? []); // those `rollway` loaded already are kept
   for (const p of describeRouterPlugins()) log('info', 'router plugin loaded', { plugin: p.name, label: p.label, source: p.source });
   const client = KubeClient.fromKubeconfig({ path: flags.kubeconfig, context: flags.context, userAgent: 'rollway-controller' });
-  const elector = flags.leaderElect
-    ? new LeaderElector({
-        client,
-        namespace: flags.leaderElectionNamespace ?? flags.namespace ?? 'kube-system',
-        name: flags.instanceId ? `rollway-controller-${flags.instanceId}` : 'rollway-controller',
-        leaseDurationMs: flags.leaseDurationMs,
-        renewDeadlineMs: Math.floor(flags.leaseDurationMs * (2 / 3)),
-        retryPeriodMs: Math.max(200, Math.floor(flags.leaseDurationMs / 7)),
-        log,
-      })
-    : undefined;
+  const elector = flags.leaderElect ? leaderElector(flags, client, log) : undefined;
   // Every write of this process is fenced by the lease, except the lease renewals themselves.
   if (elector) client.writeGuard = (_method, path) => /\/leases(\/|$)/.test(path) || elector.isLeader();
+  const canWrite = (): boolean => elector === undefined || elector.isLeader();
   const controller = new RolloutController({
     client,
     namespace: flags.namespace,
     instanceId: flags.instanceId,
     log,
     workers: flags.workers,
-    canWrite: () => elector === undefined || elector.isLeader(),
+    canWrite,
     onReconciled: (seconds) => metrics.observeReconcile(seconds), // reconciles start after `metrics` is set
     onTimedPauseEnded: (lateSeconds) => metrics.observePauseEnd(lateSeconds),
   });
-  // Notifications: evaluated from each change of a Rollout the informer sees, off the reconcile path.
-  const events = new EventRecorder(client, 'rollway-notifications', flags.instanceId ?? 'rollway');
-  const notifier = new Notifier({
-    client,
-    namespace: flags.notificationsNamespace ?? flags.namespace ?? process.env.POD_NAMESPACE ?? 'rollway',
-    selfService: flags.selfServiceNotifications === true,
-    log,
-    get: (ns, name) => controller.rollouts.get(ns, name),
-    recordEvent: (ro, event) => events.record({ apiVersion: ro.apiVersion ?? '', kind: ro.kind ?? '', name: ro.metadata.name ?? '', namespace: ro.metadata.namespace ?? '', uid: ro.metadata.uid ?? '' }, event),
-    canWrite: () => elector === undefined || elector.isLeader(),
-  });
-  controller.rollouts.on((e) => e.type !== 'deleted' && notifier.observe(e.object));
+  const notifier = startNotifier(flags, client, controller, canWrite, log);
   const metrics: ControllerMetrics = controllerMetrics({
     rollouts: () => controller.rollouts.list(),
     reconcileErrors: () => controller.stats.errors,
@@ -88,55 +68,16 @@ export async function runController(flags: ControllerFlags): Promise<void> {
     routerPlugins: () => describeRouterPlugins(),
     notifications: () => notifier.stats,
   });
+  // A standby replica is healthy while it waits for the Lease: its caches start when it leads.
+  const servers = await serveHttp(flags, metrics, () => (elector !== undefined && !elector.isLeader()) || controller.synced(), log);
 
-  const servers: Server[] = [];
-  const listen = (port: number, handler: RequestListener, what: string): Promise<void> =>
-    new Promise((resolve, reject) => {
-      const server = nodeHttp().createServer(handler);
-      server.on('error', reject);
-      const host = flags.bindAddress ?? '127.0.0.1';
-      server.listen(port, host, () => {
-        const address = server.address();
-        log('info', `${what} listening`, { address: typeof address === 'object' && address ? `${host}:${address.port}` : String(address) });
-        resolve();
-      });
-      servers.push(server);
-    });
-
-  const metricsHandler: RequestListener = (req, res) => {
-    if (req.url !== '/metrics') {
-      res.writeHead(404).end();
-      return;
-    }
-    metrics.registry.metrics().then(
-      (text) => res.writeHead(200, { 'Content-Type': metrics.registry.contentType }).end(text),
-      (err: unknown) => {
-        log('error', 'metrics scrape failed', { error: String(err) });
-        res.writeHead(500).end();
-      },
-    );
-  };
-  const healthz: RequestListener = (req, res) => {
-    // A standby replica is healthy while it waits for the Lease: its caches start when it leads.
-    const ok = (elector !== undefined && !elector.isLeader()) || controller.synced();
-    res.writeHead(ok ? 200 : 503, { 'Content-Type': 'text/plain' }).end(ok ? 'ok\n' : 'caches not synced\n');
-  };
-  if (flags.metricsPort >= 0) await listen(flags.metricsPort, metricsHandler, 'metrics');
-  if (flags.healthzPort >= 0) await listen(flags.healthzPort, flags.healthzPort === flags.metricsPort ? metricsHandler : healthz, 'healthz');
-
-  let stopping = false;
-  const stop = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    log('info', 'stopping', { signal });
+  const stopping = stopOnSignals(log, async () => {
     notifier.stop();
     await controller.stop();
     await elector?.release();
     for (const server of servers) server.close();
     client.close();
-  };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
+  });
   log('info', 'starting', { namespace: flags.namespace ?? '(all)', server: client.server, leaderElection: flags.leaderElect });
   try {
     if (elector) {
@@ -153,6 +94,86 @@ export async function runController(flags: ControllerFlags): Promise<void> {
   } catch (err) {
     // A SIGTERM while waiting for the lease or the caches (a rollout of the controller itself):
     // the start-up it cut short is not a failure.
-    if (!stopping) throw err;
+    if (!stopping()) throw err;
   }
+}
+
+/** SIGTERM and SIGINT run `stopAll` once; answers whether one came. */
+function stopOnSignals(log: Logger, stopAll: () => Promise<void>): () => boolean {
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log('info', 'stopping', { signal });
+    void stopAll();
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+  return () => stopping;
+}
+
+/** The Lease this controller holds while it writes (--leader-elect), timed from --lease-duration. */
+function leaderElector(flags: ControllerFlags, client: KubeClient, log: Logger): LeaderElector {
+  return new LeaderElector({
+    client,
+    namespace: flags.leaderElectionNamespace ?? flags.namespace ?? 'kube-system',
+    name: flags.instanceId ? `rollway-controller-${flags.instanceId}` : 'rollway-controller',
+    leaseDurationMs: flags.leaseDurationMs,
+    renewDeadlineMs: Math.floor(flags.leaseDurationMs * (2 / 3)),
+    retryPeriodMs: Math.max(200, Math.floor(flags.leaseDurationMs / 7)),
+    log,
+  });
+}
+
+/** Notifications: evaluated from each change of a Rollout the informer sees, off the reconcile path. */
+function startNotifier(flags: ControllerFlags, client: KubeClient, controller: RolloutController, canWrite: () => boolean, log: Logger): Notifier {
+  const events = new EventRecorder(client, 'rollway-notifications', flags.instanceId ?? 'rollway');
+  const notifier = new Notifier({
+    client,
+    namespace: flags.notificationsNamespace ?? flags.namespace ?? process.env.POD_NAMESPACE ?? 'rollway',
+    selfService: flags.selfServiceNotifications === true,
+    log,
+    get: (ns, name) => controller.rollouts.get(ns, name),
+    recordEvent: (ro, event) => events.record({ apiVersion: ro.apiVersion ?? '', kind: ro.kind ?? '', name: ro.metadata.name ?? '', namespace: ro.metadata.namespace ?? '', uid: ro.metadata.uid ?? '' }, event),
+    canWrite,
+  });
+  controller.rollouts.on((e) => e.type !== 'deleted' && notifier.observe(e.object));
+  return notifier;
+}
+
+/** /metrics and /healthz on their ports (the same one serves both); answers the servers listening. */
+async function serveHttp(flags: ControllerFlags, metrics: ControllerMetrics, healthy: () => boolean, log: Logger): Promise<Server[]> {
+  const servers: Server[] = [];
+  const listen = (port: number, handler: RequestListener, what: string): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const server = nodeHttp().createServer(handler);
+      server.on('error', reject);
+      const host = flags.bindAddress ?? '127.0.0.1';
+      server.listen(port, host, () => {
+        const address = server.address();
+        log('info', `${what} listening`, { address: typeof address === 'object' && address ? `${host}:${address.port}` : String(address) });
+        resolve();
+      });
+      servers.push(server);
+    });
+  const metricsHandler: RequestListener = (req, res) => {
+    if (req.url !== '/metrics') {
+      res.writeHead(404).end();
+      return;
+    }
+    metrics.registry.metrics().then(
+      (text) => res.writeHead(200, { 'Content-Type': metrics.registry.contentType }).end(text),
+      (err: unknown) => {
+        log('error', 'metrics scrape failed', { error: String(err) });
+        res.writeHead(500).end();
+      },
+    );
+  };
+  const healthz: RequestListener = (_req, res) => {
+    const ok = healthy();
+    res.writeHead(ok ? 200 : 503, { 'Content-Type': 'text/plain' }).end(ok ? 'ok\n' : 'caches not synced\n');
+  };
+  if (flags.metricsPort >= 0) await listen(flags.metricsPort, metricsHandler, 'metrics');
+  if (flags.healthzPort >= 0) await listen(flags.healthzPort, flags.healthzPort === flags.metricsPort ? metricsHandler : healthz, 'healthz');
+  return servers;
 }
