@@ -846,8 +846,28 @@ function isZero(value: { count: number } | { percent: number } | undefined): boo
 function checkCanary(canary: CanaryStrategy, add: Add, raw: unknown): void {
   const routing = canary.trafficRouting;
   const steps = canary.steps ?? [];
+  checkCanaryServices(canary, add);
+  checkDynamicStableScale(canary, add, raw);
+  // --- surge and unavailability
+  const surge = checkIntOrPercent(canary.maxSurge, `${CANARY}.maxSurge`, 'maxSurge', add);
+  const unavailable = checkIntOrPercent(canary.maxUnavailable, `${CANARY}.maxUnavailable`, 'maxUnavailable', add);
+  if (isZero(surge) && isZero(unavailable)) {
+    add(`${CANARY}.maxSurge`, 'maxSurge and maxUnavailable are both 0: no pod could ever be replaced', 'allow at least one, e.g. maxSurge: 1 or maxSurge: "25%"');
+  }
+  // --- traffic routing
+  const routeNames = new Set<string>();
+  if (routing !== undefined) checkRouting(routing, add, routeNames);
+  for (const [i, step] of steps.entries()) checkCanaryStep(step, i, routing, routeNames, add, raw);
+  // --- what the configured traffic router can express, and its own fields (routers/validation.ts)
+  if (routing !== undefined) {
+    for (const issue of trafficRoutingIssues(routing, steps as Record<string, unknown>[], 1)) add(issue.path, issue.message, issue.fix);
+  }
+  checkStartingStep(canary.analysis?.startingStep, steps.length, add);
+}
 
-  // --- services
+/** canaryService and stableService (two Services, both there when a router sends traffic to them), pingPong's pair. */
+function checkCanaryServices(canary: CanaryStrategy, add: Add): void {
+  const routing = canary.trafficRouting;
   if (canary.canaryService && canary.stableService && canary.canaryService === canary.stableService) {
     add(
       `${CANARY}.canaryService`,
@@ -858,112 +878,96 @@ function checkCanary(canary: CanaryStrategy, add: Add, raw: unknown): void {
   if (canary.pingPong !== undefined && canary.pingPong.pingService === canary.pingPong.pongService) {
     add(`${CANARY}.pingPong.pongService`, `pingService and pongService are both ${JSON.stringify(canary.pingPong.pingService)}`, 'use two different Services for ping and pong');
   }
-  if (routing !== undefined && canary.pingPong === undefined && needsCanaryStableServices(routing)) {
-    for (const field of ['canaryService', 'stableService'] as const) {
-      if (!canary[field]) {
-        add(
-          `${CANARY}.${field}`,
-          `trafficRouting is set but ${field} is missing; the routers send the ${field === 'canaryService' ? 'canary' : 'stable'} share of traffic to it`,
-          `add ${field}: the name of a Service${field === 'canaryService' ? ' for the canary pods' : ' for the stable pods'} (the controller manages its selector)`,
-        );
-      }
-    }
-  }
-
-  // --- dynamicStableScale: Argo's rules (it shrinks the stable as traffic leaves it)
-  if (canary.dynamicStableScale === true && routing === undefined) {
-    add(`${CANARY}.dynamicStableScale`, 'dynamicStableScale needs trafficRouting: without a router the stable already shrinks as the canary grows', 'configure strategy.canary.trafficRouting, or remove dynamicStableScale');
-  }
-  // scaleDownDelaySeconds as written: the schema fills in its default.
-  if (canary.dynamicStableScale === true && routing !== undefined && rawAt(raw, ['spec', 'strategy', 'canary', 'scaleDownDelaySeconds']) !== undefined) {
-    add(`${CANARY}.dynamicStableScale`, 'dynamicStableScale cannot be combined with scaleDownDelaySeconds: the old stable has no pods left to keep', 'remove scaleDownDelaySeconds, or remove dynamicStableScale to keep the stable at full size');
-  }
-
-  // --- surge and unavailability
-  const surge = checkIntOrPercent(canary.maxSurge, `${CANARY}.maxSurge`, 'maxSurge', add);
-  const unavailable = checkIntOrPercent(canary.maxUnavailable, `${CANARY}.maxUnavailable`, 'maxUnavailable', add);
-  if (isZero(surge) && isZero(unavailable)) {
-    add(`${CANARY}.maxSurge`, 'maxSurge and maxUnavailable are both 0: no pod could ever be replaced', 'allow at least one, e.g. maxSurge: 1 or maxSurge: "25%"');
-  }
-
-  // --- traffic routing
-  const routeNames = new Set<string>();
-  if (routing !== undefined) checkRouting(routing, add, routeNames);
-
-  // --- steps
-  const maxWeight = routing?.maxTrafficWeight ?? 100;
-  for (const [i, step] of steps.entries()) {
-    const stepPath = `${STEPS}[${i}]`;
-    const kinds = stepKinds(step);
-    if (kinds.length === 0) {
-      const rawStep = rawAt(raw, ['spec', 'strategy', 'canary', 'steps', i]);
-      const unknown = rawStep !== null && typeof rawStep === 'object' ? Object.keys(rawStep) : [];
-      add(
-        stepPath,
-        unknown.length > 0
-          ? `step ${i} has no known action (unknown field${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')})`
-          : `step ${i} is empty`,
-        `give the step one of ${CANARY_STEP_KINDS.join(', ')}, e.g. - setWeight: 20`,
-      );
-    }
-    // Argo's rule: a step may add setCanaryScale and header/mirror routes to one main action.
-    const main = kinds.filter((kind) => EXCLUSIVE_STEP_KINDS.includes(kind));
-    if (main.length > 1) {
-      add(
-        stepPath,
-        `step ${i} sets ${main.join(' and ')}; a step does at most one of ${EXCLUSIVE_STEP_KINDS.join(', ')}`,
-        `split it into ${main.length} steps, e.g. - setWeight: 20 followed by - pause: {duration: 5m}`,
-      );
-    }
-    if (step.setWeight !== undefined) checkSetWeight(step.setWeight, `${stepPath}.setWeight`, routing?.maxTrafficWeight, maxWeight, add);
-    if (step.pause?.duration !== undefined && parseDurationMs(step.pause.duration) === undefined) {
-      add(
-        `${stepPath}.pause.duration`,
-        `pause duration must be a whole number of seconds or a duration such as "30s", "5m" or "1h30m", got ${shown(step.pause.duration)}`,
-        'write duration: 30 (seconds), "10s", "5m" or "1h"; leave it out (pause: {}) to wait for a promote',
-      );
-    }
-    if (step.setCanaryScale !== undefined) checkSetCanaryScale(step.setCanaryScale, `${stepPath}.setCanaryScale`, routing !== undefined, add);
-    if (step.setHeaderRoute !== undefined) {
-      const header = step.setHeaderRoute;
-      checkManagedRouteName(header.name, `${stepPath}.setHeaderRoute`, 'setHeaderRoute', routing !== undefined, routeNames, add);
-      for (const [k, match] of (header.match ?? []).entries()) {
-        checkStringMatch(match.headerValue, `${stepPath}.setHeaderRoute.match[${k}].headerValue`, 'headerValue', add);
-      }
-    }
-    if (step.setMirrorRoute !== undefined) {
-      const mirror = step.setMirrorRoute;
-      checkManagedRouteName(mirror.name, `${stepPath}.setMirrorRoute`, 'setMirrorRoute', routing !== undefined, routeNames, add);
-      if (mirror.percentage !== undefined && (mirror.percentage < 0 || mirror.percentage > 100)) {
-        add(`${stepPath}.setMirrorRoute.percentage`, `percentage must be between 0 and 100, got ${mirror.percentage}`, 'use the share of matching requests to mirror, e.g. 50; leave it out for 100');
-      }
-      for (const [k, match] of (mirror.match ?? []).entries()) {
-        const matchPath = `${stepPath}.setMirrorRoute.match[${k}]`;
-        if (match.method !== undefined) checkStringMatch(match.method, `${matchPath}.method`, 'method', add);
-        if (match.path !== undefined) checkStringMatch(match.path, `${matchPath}.path`, 'path', add);
-        for (const [name, value] of Object.entries(match.headers ?? {})) {
-          checkStringMatch(value, `${matchPath}.headers.${name}`, `header ${name}`, add);
-        }
-      }
-    }
-  }
-
-  // --- what the configured traffic router can express, and its own fields (routers/validation.ts)
-  if (routing !== undefined) {
-    for (const issue of trafficRoutingIssues(routing, steps as Record<string, unknown>[], 1)) add(issue.path, issue.message, issue.fix);
-  }
-
-  // --- background analysis
-  const startingStep = canary.analysis?.startingStep;
-  if (startingStep !== undefined && startingStep >= steps.length) {
+  if (routing === undefined || canary.pingPong !== undefined || !needsCanaryStableServices(routing)) return;
+  for (const field of ['canaryService', 'stableService'] as const) {
+    if (canary[field]) continue;
     add(
-      `${CANARY}.analysis.startingStep`,
-      steps.length === 0
-        ? `startingStep is ${startingStep} but the rollout has no steps`
-        : `startingStep must be a step index from 0 to ${steps.length - 1} (the rollout has ${steps.length} steps), got ${startingStep}`,
-      steps.length === 0 ? 'remove startingStep to start the analysis with the update' : `use the index of the step the analysis should start with, 0 to ${steps.length - 1}`,
+      `${CANARY}.${field}`,
+      `trafficRouting is set but ${field} is missing; the routers send the ${field === 'canaryService' ? 'canary' : 'stable'} share of traffic to it`,
+      `add ${field}: the name of a Service${field === 'canaryService' ? ' for the canary pods' : ' for the stable pods'} (the controller manages its selector)`,
     );
   }
+}
+
+/** dynamicStableScale: Argo's rules (it shrinks the stable as traffic leaves it). */
+function checkDynamicStableScale(canary: CanaryStrategy, add: Add, raw: unknown): void {
+  if (canary.dynamicStableScale !== true) return;
+  if (canary.trafficRouting === undefined) {
+    add(`${CANARY}.dynamicStableScale`, 'dynamicStableScale needs trafficRouting: without a router the stable already shrinks as the canary grows', 'configure strategy.canary.trafficRouting, or remove dynamicStableScale');
+  } else if (rawAt(raw, ['spec', 'strategy', 'canary', 'scaleDownDelaySeconds']) !== undefined) {
+    // scaleDownDelaySeconds as written: the schema fills in its default.
+    add(`${CANARY}.dynamicStableScale`, 'dynamicStableScale cannot be combined with scaleDownDelaySeconds: the old stable has no pods left to keep', 'remove scaleDownDelaySeconds, or remove dynamicStableScale to keep the stable at full size');
+  }
+}
+
+/** One step: a known action, at most one main action, and each action's own fields. */
+function checkCanaryStep(step: CanaryStep, i: number, routing: CanaryStrategy['trafficRouting'], routeNames: Set<string>, add: Add, raw: unknown): void {
+  const stepPath = `${STEPS}[${i}]`;
+  const kinds = stepKinds(step);
+  if (kinds.length === 0) {
+    const rawStep = rawAt(raw, ['spec', 'strategy', 'canary', 'steps', i]);
+    const unknown = rawStep !== null && typeof rawStep === 'object' ? Object.keys(rawStep) : [];
+    add(
+      stepPath,
+      unknown.length > 0
+        ? `step ${i} has no known action (unknown field${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')})`
+        : `step ${i} is empty`,
+      `give the step one of ${CANARY_STEP_KINDS.join(', ')}, e.g. - setWeight: 20`,
+    );
+  }
+  // Argo's rule: a step may add setCanaryScale and header/mirror routes to one main action.
+  const main = kinds.filter((kind) => EXCLUSIVE_STEP_KINDS.includes(kind));
+  if (main.length > 1) {
+    add(
+      stepPath,
+      `step ${i} sets ${main.join(' and ')}; a step does at most one of ${EXCLUSIVE_STEP_KINDS.join(', ')}`,
+      `split it into ${main.length} steps, e.g. - setWeight: 20 followed by - pause: {duration: 5m}`,
+    );
+  }
+  if (step.setWeight !== undefined) checkSetWeight(step.setWeight, `${stepPath}.setWeight`, routing?.maxTrafficWeight, routing?.maxTrafficWeight ?? 100, add);
+  if (step.pause?.duration !== undefined && parseDurationMs(step.pause.duration) === undefined) {
+    add(
+      `${stepPath}.pause.duration`,
+      `pause duration must be a whole number of seconds or a duration such as "30s", "5m" or "1h30m", got ${shown(step.pause.duration)}`,
+      'write duration: 30 (seconds), "10s", "5m" or "1h"; leave it out (pause: {}) to wait for a promote',
+    );
+  }
+  if (step.setCanaryScale !== undefined) checkSetCanaryScale(step.setCanaryScale, `${stepPath}.setCanaryScale`, routing !== undefined, add);
+  if (step.setHeaderRoute !== undefined) {
+    const header = step.setHeaderRoute;
+    checkManagedRouteName(header.name, `${stepPath}.setHeaderRoute`, 'setHeaderRoute', routing !== undefined, routeNames, add);
+    for (const [k, match] of (header.match ?? []).entries()) {
+      checkStringMatch(match.headerValue, `${stepPath}.setHeaderRoute.match[${k}].headerValue`, 'headerValue', add);
+    }
+  }
+  if (step.setMirrorRoute !== undefined) checkMirrorStep(step.setMirrorRoute, `${stepPath}.setMirrorRoute`, routing !== undefined, routeNames, add);
+}
+
+function checkMirrorStep(mirror: NonNullable<CanaryStep['setMirrorRoute']>, path: string, routed: boolean, routeNames: Set<string>, add: Add): void {
+  checkManagedRouteName(mirror.name, path, 'setMirrorRoute', routed, routeNames, add);
+  if (mirror.percentage !== undefined && (mirror.percentage < 0 || mirror.percentage > 100)) {
+    add(`${path}.percentage`, `percentage must be between 0 and 100, got ${mirror.percentage}`, 'use the share of matching requests to mirror, e.g. 50; leave it out for 100');
+  }
+  for (const [k, match] of (mirror.match ?? []).entries()) {
+    const matchPath = `${path}.match[${k}]`;
+    if (match.method !== undefined) checkStringMatch(match.method, `${matchPath}.method`, 'method', add);
+    if (match.path !== undefined) checkStringMatch(match.path, `${matchPath}.path`, 'path', add);
+    for (const [name, value] of Object.entries(match.headers ?? {})) {
+      checkStringMatch(value, `${matchPath}.headers.${name}`, `header ${name}`, add);
+    }
+  }
+}
+
+/** Background analysis: startingStep names a step of the Rollout. */
+function checkStartingStep(startingStep: number | undefined, stepCount: number, add: Add): void {
+  if (startingStep === undefined || startingStep < stepCount) return;
+  add(
+    `${CANARY}.analysis.startingStep`,
+    stepCount === 0
+      ? `startingStep is ${startingStep} but the rollout has no steps`
+      : `startingStep must be a step index from 0 to ${stepCount - 1} (the rollout has ${stepCount} steps), got ${startingStep}`,
+    stepCount === 0 ? 'remove startingStep to start the analysis with the update' : `use the index of the step the analysis should start with, 0 to ${stepCount - 1}`,
+  );
 }
 
 function checkSetWeight(weight: number, path: string, maxTrafficWeight: number | undefined, maxWeight: number, add: Add): void {
