@@ -173,8 +173,10 @@ scenario('blue-green walkthrough: preview switched while active stays, manual pr
     await then('the dashboard page of the Rollout shows the active and preview revisions and the pause', async () => {
       const dashboard = startCli(['-n', ns, 'dashboard', '--port', '0']);
       const profile = mkdtempSync(path.join(tmpdir(), 'rollway-chromium-'));
-      const browser = await chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium', headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] });
+      // The dashboard is stopped even when the browser does not start: a live child holds the file's run open.
+      let browser: Awaited<ReturnType<typeof chromium.launchPersistentContext>> | undefined;
       try {
+        browser = await chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium', headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] });
         await dashboard.waitForOutput((o) => /http:\/\/127\.0\.0\.1:\d+\//.test(o), 'the dashboard URL');
         const url = /http:\/\/127\.0\.0\.1:\d+\//.exec(dashboard.output())![0];
         const page = browser.pages()[0] ?? (await browser.newPage());
@@ -184,7 +186,7 @@ scenario('blue-green walkthrough: preview switched while active stays, manual pr
         assert.equal(await page.textContent('[data-testid="preview"]'), `#2 (${green})`);
         assert.match((await page.textContent('[data-testid="message"]')) ?? '', /BlueGreenPause · waiting for promotion/);
       } finally {
-        await browser.close();
+        await browser?.close();
         await dashboard.stop();
         rmSync(profile, { recursive: true, force: true });
       }
