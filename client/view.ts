@@ -363,23 +363,82 @@ export function buildView(snapshot: RolloutSnapshot): RolloutViewModel {
   const steps = (ro.spec.strategy?.canary?.steps ?? []) as StepView[];
   const stableHash = st.stableRS;
   const currentHash = st.currentPodHash;
-  const blueGreen = (st.blueGreen ?? {}) as { activeSelector?: string; previewSelector?: string };
-  const uid = ro.metadata.uid;
+  const tagsFor = replicaSetTags(strategy, st);
+  const rsViews: ReplicaSetView[] = snapshot.replicaSets
+    .filter((rs) => ownedBy(rs, ro.metadata.uid))
+    .map((rs) => replicaSetView(rs, snapshot.pods, tagsFor(rs.metadata.labels?.[POD_TEMPLATE_HASH_LABEL] ?? '')));
+  const { revisions, unattached } = revisionsOf(snapshot, rsViews);
+  const pause = pauseInForce(ro, steps);
+  const routing: RoutingView[] = snapshot.routing.map((r) => ({
+    ...r,
+    percent: ratioPercent(r.weight),
+    extraPercents: (r.weight?.extras ?? []).map((e) => ({ service: e.service, percent: ratioPercent({ canary: e.weight, total: r.weight!.total }) ?? 0 })),
+  }));
+  const measured = routing.find((r) => r.percent !== undefined);
+  const statusWeight = st.canary?.weights?.canary.weight;
+  const stepIndex = st.currentStepIndex;
+  const isCanary = strategy === 'Canary';
+  const inUpdate = currentHash !== undefined && currentHash !== stableHash;
+  const generation = ro.metadata.generation ?? 0;
+  const seen = st.phase !== undefined; // a controller has written status at least once
+  const template = ro.spec.template as PodTemplate | undefined;
 
-  const tagsFor = (hash: string): string[] => {
+  return {
+    name: ro.metadata.name ?? '',
+    namespace: ro.metadata.namespace ?? '',
+    phase: phaseOf(ro),
+    message: st.message ?? (seen ? '' : 'no status yet: waiting for the controller to pick it up'),
+    strategy,
+    step: seen && isCanary && steps.length > 0 ? { index: Math.min(stepIndex ?? steps.length, steps.length), total: steps.length } : undefined,
+    setWeight: seen && isCanary ? (inUpdate ? (st.abort ? 0 : effectiveWeight(steps, stepIndex ?? steps.length)) : 100) : undefined,
+    // Outside an update every request reaches the one current revision, whatever the canary
+    // destination of a routing object says (it points at the same pods).
+    actualWeight: seen && isCanary ? (inUpdate ? (measured?.percent ?? statusWeight ?? 0) : 100) : undefined,
+    actualWeightFrom: measured && inUpdate ? `${measured.kind}/${measured.name}` : 'status',
+    images: imagesOf(rsViews, ro),
+    replicas: {
+      desired: ro.spec.replicas ?? 1,
+      current: st.replicas ?? 0,
+      updated: st.updatedReplicas ?? 0,
+      ready: st.readyReplicas ?? 0,
+      available: st.availableReplicas ?? 0,
+    },
+    pausedBySpec: ro.spec.paused === true,
+    aborted: st.abort === true,
+    pendingGeneration: st.observedGeneration !== undefined && st.observedGeneration !== String(generation) ? generation : undefined,
+    pause,
+    createdAt: time(ro.metadata.creationTimestamp),
+    steps: stepItemsOf(steps, st, pause),
+    revisions,
+    analysisRuns: unattached,
+    routing,
+    stableHash,
+    currentHash,
+    containers: [...(template?.spec?.containers ?? []), ...(template?.spec?.initContainers ?? [])].map((c) => c.name),
+    blueGreen: strategy === 'BlueGreen' ? blueGreenView(ro, rsViews, pause) : undefined,
+  };
+}
+
+type RolloutStatusView = NonNullable<RolloutSnapshot['rollout']['status']>;
+type PauseView = RolloutViewModel['pause'];
+
+/** The tags of a ReplicaSet by its pod-template hash: stable, and canary, or active and preview. */
+function replicaSetTags(strategy: RolloutViewModel['strategy'], st: RolloutStatusView): (hash: string) => string[] {
+  const blueGreen = (st.blueGreen ?? {}) as { activeSelector?: string; previewSelector?: string };
+  return (hash) => {
     const tags: string[] = [];
-    if (hash === stableHash) tags.push('stable');
+    if (hash === st.stableRS) tags.push('stable');
     if (strategy === 'BlueGreen') {
       if (hash === blueGreen.activeSelector) tags.push('active');
       if (hash === blueGreen.previewSelector && hash !== blueGreen.activeSelector) tags.push('preview');
-    } else if (hash === currentHash && hash !== stableHash) tags.push('canary');
+    } else if (hash === st.currentPodHash && hash !== st.stableRS) tags.push('canary');
     return tags;
   };
+}
 
-  const replicaSets = snapshot.replicaSets.filter((rs) => ownedBy(rs, uid));
-  const pods = snapshot.pods;
-  const rsViews: ReplicaSetView[] = replicaSets.map((rs) => replicaSetView(rs, pods, tagsFor(rs.metadata.labels?.[POD_TEMPLATE_HASH_LABEL] ?? '')));
-
+/** Revisions, newest first, with their ReplicaSets, Experiments and AnalysisRuns; runs of no known revision apart. */
+function revisionsOf(snapshot: RolloutSnapshot, rsViews: ReplicaSetView[]): { revisions: RevisionView[]; unattached: AnalysisRunView[] } {
+  const uid = snapshot.rollout.metadata.uid;
   const revisionsByNumber = new Map<number, RevisionView>();
   const revisionOf = (revision: number): RevisionView => {
     let rev = revisionsByNumber.get(revision);
@@ -402,9 +461,11 @@ export function buildView(snapshot: RolloutSnapshot): RolloutViewModel {
     if (rs) revisionOf(rs.revision).analysisRuns.push(view);
     else unattached.push(view);
   }
-  const revisions = [...revisionsByNumber.values()].sort((a, b) => b.revision - a.revision);
+  return { revisions: [...revisionsByNumber.values()].sort((a, b) => b.revision - a.revision), unattached };
+}
 
-  // Images: the stable one first, then the canary (or preview) one.
+/** Images: the stable one first, then the canary (or preview) one; the template's when no ReplicaSet is tagged. */
+function imagesOf(rsViews: ReplicaSetView[], ro: RolloutSnapshot['rollout']): { image: string; tags: string[] }[] {
   const images: { image: string; tags: string[] }[] = [];
   const addImages = (list: string[], tags: string[]): void => {
     for (const image of list) {
@@ -420,22 +481,27 @@ export function buildView(snapshot: RolloutSnapshot): RolloutViewModel {
     if (rs.tags.length > 0) addImages(rs.images, rs.tags);
   }
   if (images.length === 0) addImages(templateImages(ro.spec.template), []);
+  return images;
+}
 
-  // The pause in force: a pause condition (from a step), or spec.paused.
+/** The pause in force: a pause condition (from a step), or spec.paused; its end when it is timed. */
+function pauseInForce(ro: RolloutSnapshot['rollout'], steps: StepView[]): PauseView {
+  const st = ro.status ?? {};
   const pauseCondition = st.pauseConditions?.[0];
   const stepIndex = st.currentStepIndex;
   const currentStep = stepIndex !== undefined ? steps[stepIndex] : undefined;
   const pauseStart = time(pauseCondition?.startTime);
-  const pauseDuration = currentStep?.pause ? durationMs(currentStep.pause.duration) : blueGreenPauseMs(ro, pauseCondition?.reason);
-  const pause =
-    pauseCondition && pauseStart !== undefined
-      ? { reason: pauseCondition.reason, startedAt: pauseStart, endsAt: pauseDuration !== undefined ? pauseStart + pauseDuration : undefined }
-      : undefined;
+  if (!pauseCondition || pauseStart === undefined) return undefined;
+  const pauseDuration = currentStep?.pause ? durationMs(currentStep.pause.duration) : blueGreenPauseMs(ro, pauseCondition.reason);
+  return { reason: pauseCondition.reason, startedAt: pauseStart, endsAt: pauseDuration !== undefined ? pauseStart + pauseDuration : undefined };
+}
 
+/** Each canary step: done, current (with its pause or analysis) or pending. */
+function stepItemsOf(steps: StepView[], st: RolloutStatusView, pause: PauseView): StepItem[] {
   const stepAnalysis = (st.canary as { currentStepAnalysisRunStatus?: { name: string; status: string; message?: string } } | undefined)?.currentStepAnalysisRunStatus;
-  const stepItems: StepItem[] = steps.map((step, index) => {
+  const at = st.currentStepIndex ?? steps.length;
+  return steps.map((step, index) => {
     const { kind, text } = stepText(step);
-    const at = stepIndex ?? steps.length;
     const state: StepItem['state'] = index < at ? 'done' : index === at ? 'current' : 'pending';
     const item: StepItem = { index, kind, text, weight: effectiveWeight(steps, index), state };
     if (state === 'current' && step.pause && pause) {
@@ -445,53 +511,6 @@ export function buildView(snapshot: RolloutSnapshot): RolloutViewModel {
     if (state === 'current' && kind === 'analysis' && stepAnalysis) item.analysis = { name: stepAnalysis.name, status: stepAnalysis.status, message: stepAnalysis.message };
     return item;
   });
-
-  const routing: RoutingView[] = snapshot.routing.map((r) => ({
-    ...r,
-    percent: ratioPercent(r.weight),
-    extraPercents: (r.weight?.extras ?? []).map((e) => ({ service: e.service, percent: ratioPercent({ canary: e.weight, total: r.weight!.total }) ?? 0 })),
-  }));
-  const measured = routing.find((r) => r.percent !== undefined);
-  const statusWeight = st.canary?.weights?.canary.weight;
-  const isCanary = strategy === 'Canary';
-  const inUpdate = currentHash !== undefined && currentHash !== stableHash;
-  const generation = ro.metadata.generation ?? 0;
-  const seen = st.phase !== undefined; // a controller has written status at least once
-
-  return {
-    name: ro.metadata.name ?? '',
-    namespace: ro.metadata.namespace ?? '',
-    phase: phaseOf(ro),
-    message: st.message ?? (seen ? '' : 'no status yet: waiting for the controller to pick it up'),
-    strategy,
-    step: seen && isCanary && steps.length > 0 ? { index: Math.min(stepIndex ?? steps.length, steps.length), total: steps.length } : undefined,
-    setWeight: seen && isCanary ? (inUpdate ? (st.abort ? 0 : effectiveWeight(steps, stepIndex ?? steps.length)) : 100) : undefined,
-    // Outside an update every request reaches the one current revision, whatever the canary
-    // destination of a routing object says (it points at the same pods).
-    actualWeight: seen && isCanary ? (inUpdate ? (measured?.percent ?? statusWeight ?? 0) : 100) : undefined,
-    actualWeightFrom: measured && inUpdate ? `${measured.kind}/${measured.name}` : 'status',
-    images,
-    replicas: {
-      desired: ro.spec.replicas ?? 1,
-      current: st.replicas ?? 0,
-      updated: st.updatedReplicas ?? 0,
-      ready: st.readyReplicas ?? 0,
-      available: st.availableReplicas ?? 0,
-    },
-    pausedBySpec: ro.spec.paused === true,
-    aborted: st.abort === true,
-    pendingGeneration: st.observedGeneration !== undefined && st.observedGeneration !== String(generation) ? generation : undefined,
-    pause,
-    createdAt: time(ro.metadata.creationTimestamp),
-    steps: stepItems,
-    revisions,
-    analysisRuns: unattached,
-    routing,
-    stableHash,
-    currentHash,
-    containers: [...((ro.spec.template as PodTemplate | undefined)?.spec?.containers ?? []), ...((ro.spec.template as PodTemplate | undefined)?.spec?.initContainers ?? [])].map((c) => c.name),
-    blueGreen: strategy === 'BlueGreen' ? blueGreenView(ro, rsViews, pause) : undefined,
-  };
 }
 
 /** Ages and time left the way kubectl prints them: 45s, 3m20s, 25m, 2h10m, 3d. */
