@@ -153,53 +153,113 @@ function errorStatus(err: unknown): { status: number; message: string } {
 }
 
 export async function startDashboard(options: DashboardOptions): Promise<Dashboard> {
-  const { client } = options;
-  const watches = new Watches(client, options.lingerMs ?? 30_000);
-  const streams = new Set<http.ServerResponse>();
+  const { client, token } = options;
   const loopback = isLoopbackHost(options.address);
-  const token = options.token;
   if (token !== undefined && tokenProblem(token)) throw new Error(`dashboard token refused: ${tokenProblem(token)}`);
   if (!loopback && token === undefined) throw new Error(`refusing to serve on ${options.address} (not loopback) without a token: anyone who reaches the port could drive rollouts`);
-  let port = options.port;
-  const cookieName = (): string => `rollway-dashboard-${port}`;
+  const api = new DashboardApi(options, loopback);
+  const server = http.createServer((req, res) => api.serve(req, res));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.address, () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  api.port = port;
+  // A name that looked like loopback but resolved elsewhere (an odd hosts file) gets no free pass.
+  if (loopback && token === undefined && typeof address === 'object' && address && !isLoopbackHost(address.address)) {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    throw new Error(`${options.address} resolved to ${address.address}, which is not loopback: give a token (--token-file) or a loopback address`);
+  }
+  const hostPart = options.address.includes(':') ? `[${options.address}]` : options.address;
+  return {
+    url: `http://${hostPart}:${port}/`,
+    port,
+    close: async () => {
+      api.close();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
+      client.close();
+    },
+  };
+}
 
-  const namespaceParam = (url: URL): string => {
-    const ns = url.searchParams.get('namespace') || options.namespace;
+/** The dashboard's requests: who may ask, the static page, the JSON API and the event stream. */
+class DashboardApi {
+  /** the port listened on (known once listening): the token cookie and the Host check name it */
+  port: number;
+  private readonly options: DashboardOptions;
+  /** listening on loopback: the Host header is checked (no DNS rebinding) */
+  private readonly loopback: boolean;
+  private readonly client: KubeClient;
+  private readonly watches: Watches;
+  private readonly streams = new Set<http.ServerResponse>();
+
+  constructor(options: DashboardOptions, loopback: boolean) {
+    this.options = options;
+    this.loopback = loopback;
+    this.client = options.client;
+    this.port = options.port;
+    this.watches = new Watches(options.client, options.lingerMs ?? 30_000);
+  }
+
+  /** Answers a request; a failure becomes a JSON error with its status. */
+  serve(req: http.IncomingMessage, res: http.ServerResponse): void {
+    this.handle(req, res).catch((err: unknown) => {
+      const { status, message } = errorStatus(err);
+      if (res.headersSent) return void res.end();
+      if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="rollway-dashboard"');
+      if (status === 413) res.setHeader('Connection', 'close');
+      send(res, status, { error: message });
+    });
+  }
+
+  /** Ends every event stream and stops the informers. */
+  close(): void {
+    for (const res of this.streams) res.end();
+    this.watches.closeAll();
+  }
+
+  private namespaceParam(url: URL): string {
+    const ns = url.searchParams.get('namespace') || this.options.namespace;
     if (!validNamespace(ns)) throw new HttpError(400, `invalid namespace "${ns}"`);
     return ns;
-  };
+  }
 
-  const detail = (watch: RolloutWatch, ns: string, name: string): RolloutViewModel | undefined => {
+  private detail(watch: RolloutWatch, ns: string, name: string): RolloutViewModel | undefined {
     const snapshot = watch.snapshot(ns, name);
     return snapshot ? buildView(snapshot) : undefined;
-  };
+  }
 
   /**
    * Who may ask: on loopback, requests addressed to a loopback host (no DNS rebinding); with a
    * token, requests that carry it. A page opened with the right `?token=` gets it as a cookie and
    * is sent to the same page without it. Returns false when it has answered already.
    */
-  function admit(req: http.IncomingMessage, res: http.ServerResponse, url: URL, method: string): boolean {
+  private admit(req: http.IncomingMessage, res: http.ServerResponse, url: URL, method: string): boolean {
     const host = req.headers.host;
-    if (loopback && !loopbackHostAllowed(host, port)) throw new HttpError(403, `unexpected Host header "${host ?? ''}"`);
+    const { token } = this.options;
+    if (this.loopback && !loopbackHostAllowed(host, this.port)) throw new HttpError(403, `unexpected Host header "${host ?? ''}"`);
     // A page on another site must not drive this API through the browser (CSRF).
     if (method !== 'GET' && method !== 'HEAD' && !originAllowed(req.headers.origin, host)) throw new HttpError(403, `cross-origin request from ${req.headers.origin ?? ''} refused`);
     if (token === undefined) return true;
+    const cookieName = `rollway-dashboard-${this.port}`;
     const given = url.searchParams.get('token');
     if (given !== null && method === 'GET' && STATIC_FILES[url.pathname] && tokensEqual(given, token)) {
       url.searchParams.delete('token');
-      res.writeHead(303, { Location: `${url.pathname}${url.search}`, 'Set-Cookie': tokenCookie(cookieName(), token), 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' });
+      res.writeHead(303, { Location: `${url.pathname}${url.search}`, 'Set-Cookie': tokenCookie(cookieName, token), 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' });
       res.end();
       return false;
     }
-    const presented = presentedToken(req.headers, cookieName());
+    const presented = presentedToken(req.headers, cookieName);
     if (presented === undefined || !tokensEqual(presented, token)) {
       throw new HttpError(401, 'this dashboard needs its token: open the URL printed at its start (…/?token=…) or send Authorization: Bearer <token>');
     }
     return true;
   }
 
-  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const method = req.method ?? 'GET';
     let url: URL;
     try {
@@ -207,117 +267,87 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     } catch {
       throw new HttpError(400, 'malformed request target');
     }
-    if (!admit(req, res, url, method)) return;
-
+    if (!this.admit(req, res, url, method)) return;
     const file = STATIC_FILES[url.pathname];
-    if (file && method === 'GET') {
-      const body = await readFile(path.join(STATIC_DIR, file));
-      res.writeHead(200, {
-        'Content-Type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
-        'Cache-Control': 'no-cache',
-        'Content-Security-Policy': "default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:",
-        'X-Content-Type-Options': 'nosniff',
-      });
-      res.end(body);
-      return;
-    }
-
-    if (url.pathname === '/api/config' && method === 'GET') {
-      send(res, 200, { namespace: options.namespace, server: client.server });
-      return;
-    }
-
-    if (url.pathname === '/api/namespaces' && method === 'GET') {
-      try {
-        const list = await client.list({ group: '', version: 'v1', plural: 'namespaces' });
-        send(res, 200, { namespaces: list.items.map((n) => n.metadata.name).sort() });
-      } catch (err) {
-        if (err instanceof KubeApiError && err.statusCode === 403) send(res, 200, { namespaces: [options.namespace] });
-        else throw err;
-      }
-      return;
-    }
-
-    if (url.pathname === '/api/rights' && method === 'GET') {
-      // The actions patch a Rollout and its status: a user without those rights (rollway-view)
-      // sees the buttons disabled, with the reason, instead of meeting a 403 after a click.
-      const ns = namespaceParam(url);
-      const query = { group: 'rollway.dev', resource: 'rollouts', namespace: ns };
-      const [main, status] = await Promise.all([canI(client, { ...query, verb: 'patch' }), canI(client, { ...query, verb: 'patch', subresource: 'status' })]);
-      const refused = [main === false ? 'patch rollouts' : '', status === false ? 'patch rollouts/status' : ''].filter(Boolean);
-      send(res, 200, { namespace: ns, actions: refused.length === 0, ...(refused.length > 0 ? { reason: `your Kubernetes user may not ${refused.join(' or ')} in namespace ${ns}` } : {}) });
-      return;
-    }
-
-    if (url.pathname === '/api/rollouts' && method === 'GET') {
-      const ns = namespaceParam(url);
-      const watch = await watches.acquire(ns);
-      try {
-        send(res, 200, { namespace: ns, now: Date.now(), rollouts: watch.views() });
-      } finally {
-        watches.release(ns);
-      }
-      return;
-    }
-
+    if (file && method === 'GET') return sendStatic(res, file);
+    if (url.pathname === '/api/config' && method === 'GET') return send(res, 200, { namespace: this.options.namespace, server: this.client.server });
+    if (url.pathname === '/api/namespaces' && method === 'GET') return this.namespaces(res);
+    if (url.pathname === '/api/rights' && method === 'GET') return this.rights(res, this.namespaceParam(url));
+    if (url.pathname === '/api/rollouts' && method === 'GET') return this.rolloutList(res, this.namespaceParam(url));
     const one = /^\/api\/rollouts\/([^/]+)\/([^/]+)(?:\/([a-z-]+))?$/.exec(url.pathname);
-    if (one) {
-      const ns = decodeSegment(one[1]!);
-      const name = decodeSegment(one[2]!);
-      if (!validNamespace(ns) || !validName(name)) throw new HttpError(400, 'invalid namespace or name');
-      const action = one[3];
-      if (!action && method === 'GET') {
-        const watch = await watches.acquire(ns);
-        try {
-          const view = detail(watch, ns, name);
-          if (!view) throw new HttpError(404, `rollout "${name}" not found in namespace "${ns}"`);
-          send(res, 200, { now: Date.now(), rollout: view });
-        } finally {
-          watches.release(ns);
-        }
-        return;
-      }
-      if (action === 'experiments' && method === 'GET') {
-        // The Experiments of the rollout's experiment steps (none where the CRD is not installed).
-        const experiments = (await serves(client, ROLLOUT_GROUP, ROLLOUT_VERSION, EXPERIMENT_PLURAL)) ? await listExperiments(client, ns, name) : [];
-        send(res, 200, { now: Date.now(), experiments });
-        return;
-      }
-      if (action && method === 'POST') {
-        if (!(ACTION_NAMES as readonly string[]).includes(action)) throw new HttpError(404, `unknown action "${action}"; actions: ${ACTION_NAMES.join(', ')}`);
-        if (!(req.headers['content-type'] ?? '').startsWith('application/json')) throw new HttpError(415, 'send the action as application/json');
-        const text = await readBody(req);
-        let params: unknown = {};
-        if (text.trim() !== '') {
-          try {
-            params = JSON.parse(text);
-          } catch {
-            throw new HttpError(400, 'the request body is not JSON');
-          }
-        }
-        if (params === null || typeof params !== 'object' || Array.isArray(params)) throw new HttpError(400, 'the request body must be a JSON object, e.g. {"image": "app:v2"}');
-        const message = await runAction(client, ns, name, action as ActionName, params as Record<string, unknown>);
-        send(res, 200, { message });
-        return;
-      }
-      throw new HttpError(405, `${method} is not allowed here`);
-    }
-
-    if (url.pathname === '/api/stream' && method === 'GET') {
-      await stream(req, res, url);
-      return;
-    }
+    if (one) return this.oneRollout(req, res, method, decodeSegment(one[1]!), decodeSegment(one[2]!), one[3]);
+    if (url.pathname === '/api/stream' && method === 'GET') return this.stream(req, res, url);
     throw new HttpError(404, `nothing at ${url.pathname}`);
   }
 
+  /** The namespaces to pick from; a user who may not list them gets the one shown first. */
+  private async namespaces(res: http.ServerResponse): Promise<void> {
+    try {
+      const list = await this.client.list({ group: '', version: 'v1', plural: 'namespaces' });
+      send(res, 200, { namespaces: list.items.map((n) => n.metadata.name).sort() });
+    } catch (err) {
+      if (err instanceof KubeApiError && err.statusCode === 403) send(res, 200, { namespaces: [this.options.namespace] });
+      else throw err;
+    }
+  }
+
+  /**
+   * The actions patch a Rollout and its status: a user without those rights (rollway-view)
+   * sees the buttons disabled, with the reason, instead of meeting a 403 after a click.
+   */
+  private async rights(res: http.ServerResponse, ns: string): Promise<void> {
+    const query = { group: 'rollway.dev', resource: 'rollouts', namespace: ns };
+    const [main, status] = await Promise.all([canI(this.client, { ...query, verb: 'patch' }), canI(this.client, { ...query, verb: 'patch', subresource: 'status' })]);
+    const refused = [main === false ? 'patch rollouts' : '', status === false ? 'patch rollouts/status' : ''].filter(Boolean);
+    send(res, 200, { namespace: ns, actions: refused.length === 0, ...(refused.length > 0 ? { reason: `your Kubernetes user may not ${refused.join(' or ')} in namespace ${ns}` } : {}) });
+  }
+
+  private async rolloutList(res: http.ServerResponse, ns: string): Promise<void> {
+    const watch = await this.watches.acquire(ns);
+    try {
+      send(res, 200, { namespace: ns, now: Date.now(), rollouts: watch.views() });
+    } finally {
+      this.watches.release(ns);
+    }
+  }
+
+  /** /api/rollouts/NS/NAME: its detail, its Experiments, or an action on it (POST). */
+  private async oneRollout(req: http.IncomingMessage, res: http.ServerResponse, method: string, ns: string, name: string, action: string | undefined): Promise<void> {
+    if (!validNamespace(ns) || !validName(name)) throw new HttpError(400, 'invalid namespace or name');
+    if (!action && method === 'GET') {
+      const watch = await this.watches.acquire(ns);
+      try {
+        const view = this.detail(watch, ns, name);
+        if (!view) throw new HttpError(404, `rollout "${name}" not found in namespace "${ns}"`);
+        send(res, 200, { now: Date.now(), rollout: view });
+      } finally {
+        this.watches.release(ns);
+      }
+      return;
+    }
+    if (action === 'experiments' && method === 'GET') {
+      // The Experiments of the rollout's experiment steps (none where the CRD is not installed).
+      const experiments = (await serves(this.client, ROLLOUT_GROUP, ROLLOUT_VERSION, EXPERIMENT_PLURAL)) ? await listExperiments(this.client, ns, name) : [];
+      send(res, 200, { now: Date.now(), experiments });
+      return;
+    }
+    if (action && method === 'POST') {
+      if (!(ACTION_NAMES as readonly string[]).includes(action)) throw new HttpError(404, `unknown action "${action}"; actions: ${ACTION_NAMES.join(', ')}`);
+      const message = await runAction(this.client, ns, name, action as ActionName, await actionParams(req));
+      send(res, 200, { message });
+      return;
+    }
+    throw new HttpError(405, `${method} is not allowed here`);
+  }
+
   /** Server-Sent Events: the namespace's rollouts, and one rollout's detail when asked, on every change. */
-  async function stream(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
-    const ns = namespaceParam(url);
+  private async stream(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
+    const ns = this.namespaceParam(url);
     const name = url.searchParams.get('rollout') ?? undefined;
     if (name !== undefined && !validName(name)) throw new HttpError(400, 'invalid rollout name');
-    const watch = await watches.acquire(ns);
+    const watch = await this.watches.acquire(ns);
     res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
-    streams.add(res);
+    this.streams.add(res);
     let lastList = '';
     let lastDetail = '';
     let timer: NodeJS.Timeout | undefined;
@@ -330,13 +360,11 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
         lastList = list;
         res.write(`event: rollouts\ndata: {"namespace":${JSON.stringify(ns)},"now":${Date.now()},"rollouts":${list}}\n\n`);
       }
-      if (name !== undefined) {
-        const view = detail(watch, ns, name);
-        const text = JSON.stringify(view ?? null);
-        if (text !== lastDetail) {
-          lastDetail = text;
-          res.write(`event: rollout\ndata: {"now":${Date.now()},"rollout":${text}}\n\n`);
-        }
+      if (name === undefined) return;
+      const text = JSON.stringify(this.detail(watch, ns, name) ?? null);
+      if (text !== lastDetail) {
+        lastDetail = text;
+        res.write(`event: rollout\ndata: {"now":${Date.now()},"rollout":${text}}\n\n`);
       }
     };
     // At most 5 pushes a second per stream, the last change always sent.
@@ -351,42 +379,35 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       clearTimeout(timer);
       clearInterval(heartbeat);
       unsubscribe();
-      streams.delete(res);
-      watches.release(ns);
+      this.streams.delete(res);
+      this.watches.release(ns);
     });
   }
+}
 
-  const server = http.createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      const { status, message } = errorStatus(err);
-      if (res.headersSent) return void res.end();
-      if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="rollway-dashboard"');
-      if (status === 413) res.setHeader('Connection', 'close');
-      send(res, status, { error: message });
-    });
+async function sendStatic(res: http.ServerResponse, file: string): Promise<void> {
+  const body = await readFile(path.join(STATIC_DIR, file));
+  res.writeHead(200, {
+    'Content-Type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
+    'Cache-Control': 'no-cache',
+    'Content-Security-Policy': "default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:",
+    'X-Content-Type-Options': 'nosniff',
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.address, () => resolve());
-  });
-  const address = server.address();
-  port = typeof address === 'object' && address ? address.port : options.port;
-  // A name that looked like loopback but resolved elsewhere (an odd hosts file) gets no free pass.
-  if (loopback && token === undefined && typeof address === 'object' && address && !isLoopbackHost(address.address)) {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    throw new Error(`${options.address} resolved to ${address.address}, which is not loopback: give a token (--token-file) or a loopback address`);
+  res.end(body);
+}
+
+/** An action's parameters: a JSON object in the body (an empty body is none). */
+async function actionParams(req: http.IncomingMessage): Promise<Record<string, unknown>> {
+  if (!(req.headers['content-type'] ?? '').startsWith('application/json')) throw new HttpError(415, 'send the action as application/json');
+  const text = await readBody(req);
+  let params: unknown = {};
+  if (text.trim() !== '') {
+    try {
+      params = JSON.parse(text);
+    } catch {
+      throw new HttpError(400, 'the request body is not JSON');
+    }
   }
-  const hostPart = options.address.includes(':') ? `[${options.address}]` : options.address;
-  return {
-    url: `http://${hostPart}:${port}/`,
-    port,
-    close: async () => {
-      for (const res of streams) res.end();
-      watches.closeAll();
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await closed;
-      client.close();
-    },
-  };
+  if (params === null || typeof params !== 'object' || Array.isArray(params)) throw new HttpError(400, 'the request body must be a JSON object, e.g. {"image": "app:v2"}');
+  return params as Record<string, unknown>;
 }
