@@ -680,76 +680,90 @@ async function run(argv: string[]): Promise<number> {
   };
   try {
     await loadPlugins(routerPluginSpecs(str(parsed.flags['router-plugin'])));
-    const say = async (message: Promise<string>): Promise<number> => {
-      process.stdout.write(`${await message}\n`);
-      return 0;
-    };
-    const name = parsed.positionals[0]!;
-    const experimentOutcome = await runExperimentCommand(command.words.join(' '), ctx);
-    if (experimentOutcome !== undefined) return experimentOutcome;
-    switch (command.words.join(' ')) {
-      case 'get rollout':
-        return await getRolloutCommand(ctx);
-      case 'get analysisrun':
-        return await getAnalysisRunCommand(ctx);
-      case 'list rollouts':
-        return await listRolloutsCommand(ctx);
-      case 'set image':
-        return await say(setImage(ctx.client(), ctx.namespace(), name, parsed.positionals[1]!));
-      case 'promote':
-        return await say(promote(ctx.client(), ctx.namespace(), name, { full: parsed.flags.full === true }));
-      case 'abort':
-        return await say(abort(ctx.client(), ctx.namespace(), name));
-      case 'retry rollout':
-        return await say(retry(ctx.client(), ctx.namespace(), name));
-      case 'pause':
-        return await say(pause(ctx.client(), ctx.namespace(), name));
-      case 'restart': {
-        const delay = str(parsed.flags.in) !== undefined ? parseDuration(str(parsed.flags.in)!, '--in') : 0;
-        return await say(restart(ctx.client(), ctx.namespace(), name, new Date(Date.now() + delay)));
-      }
-      case 'undo': {
-        const text = str(parsed.flags['to-revision']);
-        const toRevision = text === undefined ? undefined : Number(text);
-        if (toRevision !== undefined && (!Number.isInteger(toRevision) || toRevision < 0)) throw new UsageError(`--to-revision takes a revision number, got "${text}"`);
-        return await say(undo(ctx.client(), ctx.namespace(), name, { toRevision }));
-      }
-      case 'status':
-        return await statusCommand(ctx);
-      case 'lint':
-        return await lintCommand(ctx);
-      case 'convert':
-        return await convertCommand(ctx);
-      case 'migrate':
-        return await migrateCommand(ctx);
-      case 'uninstall':
-        return await uninstallCommand(ctx);
-      case 'doctor':
-        return await doctorCommand(ctx);
-      case 'dashboard':
-        return await dashboardCommand(ctx);
-      case 'version':
-        return await versionCommand(ctx);
-      case 'completion':
-        try {
-          process.stdout.write(completionScript(name));
-        } catch (err) {
-          throw new UsageError((err as Error).message);
-        }
-        return 0;
-      case 'controller':
-        return await runControllerCommand(ctx);
-      case 'notifications templates':
-      case 'notifications test':
-        return await notificationsCommand(ctx, command.words[1]!);
-      default:
-        throw new UsageError(`unknown command "${command.words.join(' ')}"`);
-    }
+    return await dispatch(command.words.join(' '), ctx);
   } catch (err) {
     throw explain(err, client);
   } finally {
     // Long-running commands close their own connections when they end.
     if (!['controller', 'dashboard'].includes(command.words[0]!) && !parsed.flags.watch) client?.close();
+  }
+}
+
+/** Runs the command its words name (`get rollout`, `promote`, ...). */
+async function dispatch(words: string, ctx: Context): Promise<number> {
+  const experimentOutcome = await runExperimentCommand(words, ctx);
+  if (experimentOutcome !== undefined) return experimentOutcome;
+  const action = rolloutAction(words, ctx);
+  if (action !== undefined) {
+    process.stdout.write(`${await action}\n`);
+    return 0;
+  }
+  switch (words) {
+    case 'get rollout':
+      return getRolloutCommand(ctx);
+    case 'get analysisrun':
+      return getAnalysisRunCommand(ctx);
+    case 'list rollouts':
+      return listRolloutsCommand(ctx);
+    case 'status':
+      return statusCommand(ctx);
+    case 'lint':
+      return lintCommand(ctx);
+    case 'convert':
+      return convertCommand(ctx);
+    case 'migrate':
+      return migrateCommand(ctx);
+    case 'uninstall':
+      return uninstallCommand(ctx);
+    case 'doctor':
+      return doctorCommand(ctx);
+    case 'dashboard':
+      return dashboardCommand(ctx);
+    case 'version':
+      return versionCommand(ctx);
+    case 'completion':
+      try {
+        process.stdout.write(completionScript(ctx.positionals[0]!));
+      } catch (err) {
+        throw new UsageError((err as Error).message);
+      }
+      return 0;
+    case 'controller':
+      return runControllerCommand(ctx);
+    case 'notifications templates':
+    case 'notifications test':
+      return notificationsCommand(ctx, words.split(' ')[1]!);
+    default:
+      throw new UsageError(`unknown command "${words}"`);
+  }
+}
+
+/** The commands that act on one Rollout and answer with a line saying what they did; undefined for the others. */
+function rolloutAction(words: string, ctx: Context): Promise<string> | undefined {
+  const name = ctx.positionals[0]!;
+  switch (words) {
+    case 'set image':
+      return setImage(ctx.client(), ctx.namespace(), name, ctx.positionals[1]!);
+    case 'promote':
+      return promote(ctx.client(), ctx.namespace(), name, { full: ctx.flags.full === true });
+    case 'abort':
+      return abort(ctx.client(), ctx.namespace(), name);
+    case 'retry rollout':
+      return retry(ctx.client(), ctx.namespace(), name);
+    case 'pause':
+      return pause(ctx.client(), ctx.namespace(), name);
+    case 'restart': {
+      const delay = str(ctx.flags.in) !== undefined ? parseDuration(str(ctx.flags.in)!, '--in') : 0;
+      return restart(ctx.client(), ctx.namespace(), name, new Date(Date.now() + delay));
+    }
+    case 'undo': {
+      const text = str(ctx.flags['to-revision']);
+      const toRevision = text === undefined ? undefined : Number(text);
+      if (toRevision !== undefined && (!Number.isInteger(toRevision) || toRevision < 0)) throw new UsageError(`--to-revision takes a revision number, got "${text}"`);
+      return undo(ctx.client(), ctx.namespace(), name, { toRevision });
+    }
+    default:
+      return undefined;
   }
 }
 
