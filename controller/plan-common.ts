@@ -29,65 +29,23 @@ export function derivePhase(input: PlannedInput, status: StatusView, prev: Statu
   const newRS = facts.newRS;
   const updatedAvailable = newRS !== undefined && newRS.available >= facts.replicas && newRS.replicas === facts.replicas && newRS.settled;
   const complete = !facts.inCanary && updatedAvailable && facts.oldPodsLeft === 0;
-
-  // Progress is any change users would call movement; the deadline counts from the last one.
-  const moved =
-    prev.currentPodHash !== status.currentPodHash ||
-    prev.currentStepIndex !== status.currentStepIndex ||
-    prev.stableRS !== status.stableRS ||
-    prev.updatedReplicas !== status.updatedReplicas ||
-    prev.availableReplicas !== status.availableReplicas ||
-    prev.readyReplicas !== status.readyReplicas ||
-    (prev.pauseConditions ?? []).length !== (status.pauseConditions ?? []).length ||
-    prev.abort !== status.abort;
+  const moved = progressMoved(prev, status);
   const progressing = status.conditions?.find((c) => c.type === 'Progressing');
   const lastProgress = moved || !progressing ? now : Date.parse(progressing.lastUpdateTime);
   const deadlineMs = spec.progressDeadlineSeconds * 1000;
   const deadlineExceeded = !facts.abort && !paused && !complete && !facts.waitingOnAnalysis && now - lastProgress > deadlineMs;
-
-  let phase: string;
-  let message: string;
-  let progressReason: string;
-  if (facts.abort) {
-    phase = 'Degraded';
-    message = `RolloutAborted: Rollout aborted update to revision ${facts.revision}${analysisAbortMessage(status)}`;
-    progressReason = 'RolloutAborted';
-  } else if (deadlineExceeded || (progressing?.reason === 'ProgressDeadlineExceeded' && !moved && !complete)) {
-    phase = 'Degraded';
-    message = `ProgressDeadlineExceeded: ReplicaSet of revision ${facts.revision} has timed out progressing`;
-    progressReason = 'ProgressDeadlineExceeded';
-    if (progressing?.reason !== 'ProgressDeadlineExceeded') {
-      facts.events.push({ type: 'Warning', reason: 'RolloutProgressDeadlineExceeded', message: `Rollout has not progressed for ${spec.progressDeadlineSeconds}s` });
-      if (spec.progressDeadlineAbort && facts.inCanary) {
-        status.abort = true; // the next reconcile carries out the abort
-        facts.requeueAt(now);
-      }
+  const stalled = deadlineExceeded || (progressing?.reason === 'ProgressDeadlineExceeded' && !moved && !complete);
+  if (stalled && progressing?.reason !== 'ProgressDeadlineExceeded') {
+    facts.events.push({ type: 'Warning', reason: 'RolloutProgressDeadlineExceeded', message: `Rollout has not progressed for ${spec.progressDeadlineSeconds}s` });
+    if (spec.progressDeadlineAbort && facts.inCanary) {
+      status.abort = true; // the next reconcile carries out the abort
+      facts.requeueAt(now);
     }
-  } else if (paused) {
-    phase = 'Paused';
-    message = spec.paused ? 'manually paused' : (status.pauseConditions?.[0]?.reason ?? 'paused');
-    progressReason = 'RolloutPaused';
-  } else if (!complete) {
-    phase = 'Progressing';
-    progressReason = facts.newRS === undefined ? 'NewReplicaSetCreated' : 'ReplicaSetUpdated';
-    if (facts.inCanary) message = 'more replicas need to be updated';
-    else if (!updatedAvailable) message = 'updated replicas are still becoming available';
-    else message = 'old replicas are pending termination';
-    facts.requeueAt(lastProgress + deadlineMs + 1);
-  } else {
-    phase = 'Healthy';
-    message = '';
-    progressReason = 'NewReplicaSetAvailable';
   }
-
+  const { phase, message, progressReason } = phaseOf(status, facts, { stalled, paused, complete, updatedAvailable, manuallyPaused: spec.paused === true });
+  if (phase === 'Progressing') facts.requeueAt(lastProgress + deadlineMs + 1);
   const progressFalse = progressReason === 'RolloutAborted' || progressReason === 'ProgressDeadlineExceeded';
-  setCondition(
-    status,
-    now,
-    'Progressing',
-    { status: progressFalse ? 'False' : 'True', reason: progressReason, message: progressMessage(progressReason, facts) },
-    moved ? now : lastProgress,
-  );
+  setCondition(status, now, 'Progressing', { status: progressFalse ? 'False' : 'True', reason: progressReason, message: progressMessage(progressReason, facts) }, moved ? now : lastProgress);
   const available = (status.availableReplicas ?? 0) >= facts.minAvailable;
   setCondition(status, now, 'Available', { status: available ? 'True' : 'False', reason: available ? 'AvailableReason' : 'MinimumReplicasUnavailable', message: available ? 'Rollout has minimum availability' : 'Rollout does not have minimum availability' });
   setCondition(status, now, 'Paused', paused ? { status: 'True', reason: 'RolloutPaused', message: 'Rollout is paused' } : { status: 'False', reason: 'RolloutResumed', message: 'Rollout is resumed' });
@@ -100,6 +58,45 @@ export function derivePhase(input: PlannedInput, status: StatusView, prev: Statu
   );
   status.phase = phase;
   status.message = message;
+}
+
+/** Progress is any change users would call movement; the deadline counts from the last one. */
+function progressMoved(prev: StatusView, status: StatusView): boolean {
+  return (
+    prev.currentPodHash !== status.currentPodHash ||
+    prev.currentStepIndex !== status.currentStepIndex ||
+    prev.stableRS !== status.stableRS ||
+    prev.updatedReplicas !== status.updatedReplicas ||
+    prev.availableReplicas !== status.availableReplicas ||
+    prev.readyReplicas !== status.readyReplicas ||
+    (prev.pauseConditions ?? []).length !== (status.pauseConditions ?? []).length ||
+    prev.abort !== status.abort
+  );
+}
+
+interface PhaseState {
+  /** past the progress deadline, or still marked so with no movement since */
+  stalled: boolean;
+  paused: boolean;
+  complete: boolean;
+  updatedAvailable: boolean;
+  manuallyPaused: boolean;
+}
+
+/** The phase, its message and the Progressing condition's reason, in Argo's order: aborted, stalled, paused, progressing, healthy. */
+function phaseOf(status: StatusView, facts: PhaseFacts, state: PhaseState): { phase: string; message: string; progressReason: string } {
+  if (facts.abort) {
+    return { phase: 'Degraded', message: `RolloutAborted: Rollout aborted update to revision ${facts.revision}${analysisAbortMessage(status)}`, progressReason: 'RolloutAborted' };
+  }
+  if (state.stalled) {
+    return { phase: 'Degraded', message: `ProgressDeadlineExceeded: ReplicaSet of revision ${facts.revision} has timed out progressing`, progressReason: 'ProgressDeadlineExceeded' };
+  }
+  if (state.paused) return { phase: 'Paused', message: state.manuallyPaused ? 'manually paused' : (status.pauseConditions?.[0]?.reason ?? 'paused'), progressReason: 'RolloutPaused' };
+  if (!state.complete) {
+    const message = facts.inCanary ? 'more replicas need to be updated' : !state.updatedAvailable ? 'updated replicas are still becoming available' : 'old replicas are pending termination';
+    return { phase: 'Progressing', message, progressReason: facts.newRS === undefined ? 'NewReplicaSetCreated' : 'ReplicaSetUpdated' };
+  }
+  return { phase: 'Healthy', message: '', progressReason: 'NewReplicaSetAvailable' };
 }
 
 function progressMessage(reason: string, facts: PhaseFacts): string {
