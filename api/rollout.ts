@@ -860,7 +860,7 @@ function checkCanary(canary: CanaryStrategy, add: Add, raw: unknown): void {
   for (const [i, step] of steps.entries()) checkCanaryStep(step, i, routing, routeNames, add, raw);
   // --- what the configured traffic router can express, and its own fields (routers/validation.ts)
   if (routing !== undefined) {
-    for (const issue of trafficRoutingIssues(routing, steps as Record<string, unknown>[], 1)) add(issue.path, issue.message, issue.fix);
+    for (const issue of trafficRoutingIssues(routing, steps as Record<string, unknown>[])) add(issue.path, issue.message, issue.fix);
   }
   checkStartingStep(canary.analysis?.startingStep, steps.length, add);
 }

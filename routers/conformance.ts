@@ -370,7 +370,7 @@ async function readRoutingObjects(env: ConformanceEnv, plugin: RouterPlugin, con
 
 /** What validation says of a step on this trafficRouting (the checks the controller and lint run). */
 function validationIssues(routing: Record<string, unknown>, step: Record<string, unknown>): SpecIssue[] {
-  return trafficRoutingIssues({ ...routing, managedRoutes: [{ name: HEADER_ROUTE }, { name: MIRROR_ROUTE }] }, [step], 1);
+  return trafficRoutingIssues({ ...routing, managedRoutes: [{ name: HEADER_ROUTE }, { name: MIRROR_ROUTE }] }, [step]);
 }
 
 /**

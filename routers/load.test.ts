@@ -45,8 +45,8 @@ void describe('third-party router plugins', () => {
     assert.ok(editsConfigMaps(), 'the objects it edits in place are among those doctor and uninstall look for');
     const routing = { plugins: { 'example.org/test': { target: 'x' } } };
     assert.equal(createRouter({ client: {} as never, namespace: 'shop', rollout: { name: 'web', uid: 'u', apiVersion: 'v', kind: 'Rollout' }, trafficRouting: routing, log: () => {} }).name, 'example.org/test');
-    assert.deepEqual(trafficRoutingIssues(routing, [{ setWeight: 5 }], 1), []);
-    const bad = trafficRoutingIssues({ plugins: { 'example.org/test': { target: 3 } } }, [{ setWeight: 5.5 }], 1);
+    assert.deepEqual(trafficRoutingIssues(routing, [{ setWeight: 5 }]), []);
+    const bad = trafficRoutingIssues({ plugins: { 'example.org/test': { target: 3 } } }, [{ setWeight: 5.5 }]);
     assert.deepEqual(bad.map((i) => i.path).sort(), ['spec.strategy.canary.steps[0].setWeight', 'spec.strategy.canary.trafficRouting.plugins["example.org/test"].target']);
   });
 
@@ -67,7 +67,7 @@ void describe('third-party router plugins', () => {
 void describe('trafficRouting.plugins', () => {
   void it('names an unknown plugin with the plugins that are loaded', () => {
     unregisterRouterPlugins();
-    const issues = trafficRoutingIssues({ plugins: { 'argoproj-labs/contour': { trafficRouting: 'x' } } }, [{ setWeight: 5 }], 1);
+    const issues = trafficRoutingIssues({ plugins: { 'argoproj-labs/contour': { trafficRouting: 'x' } } }, [{ setWeight: 5 }]);
     assert.deepEqual(issues, [
       {
         path: 'spec.strategy.canary.trafficRouting.plugins["argoproj-labs/contour"]',
@@ -84,12 +84,12 @@ void describe('trafficRouting.plugins', () => {
     assert.deepEqual(many[0]?.config, { httpRoutes: [{ name: 'a' }, { name: 'b' }] });
     const routing = { managedRoutes: [{ name: 'beta' }], plugins: { 'argoproj-labs/gatewayAPI': { httpRoute: 'web-route' } } };
     assert.equal(createRouter({ client: {} as never, namespace: 'shop', rollout: { name: 'web', uid: 'u', apiVersion: 'v', kind: 'Rollout' }, trafficRouting: routing, log: () => {} }).name, 'gatewayAPI');
-    assert.deepEqual(trafficRoutingIssues(routing, [{ setHeaderRoute: { name: 'beta', match: [{ headerName: 'x', headerValue: { exact: 'y' } }] } }], 1), []);
+    assert.deepEqual(trafficRoutingIssues(routing, [{ setHeaderRoute: { name: 'beta', match: [{ headerName: 'x', headerValue: { exact: 'y' } }] } }]), []);
     assert.equal(needsCanaryStableServices(routing), true);
   });
 
   void it('says which Argo gatewayAPI plugin fields it cannot carry out', () => {
-    const issues = trafficRoutingIssues({ plugins: { 'argoproj-labs/gatewayAPI': { grpcRoute: 'g' } } }, [], 1);
+    const issues = trafficRoutingIssues({ plugins: { 'argoproj-labs/gatewayAPI': { grpcRoute: 'g' } } }, []);
     assert.deepEqual(issues.map((i) => i.path), ['spec.strategy.canary.trafficRouting.plugins["argoproj-labs/gatewayAPI"].grpcRoute']);
   });
 });

@@ -186,84 +186,99 @@ export function capabilityIssues(
   routerName: string,
   capabilities: RouterCapabilities,
   steps: readonly Record<string, unknown>[],
-  replicas: number,
   /** the routers that can do what this one cannot, for the fixes: "istio, gatewayAPI" */
-  alternatives: { header: string; multiHeader: string; mirror: string; weighted?: string } = { header: 'another router', multiHeader: 'another router', mirror: 'another router' },
+  alternatives: Alternatives = { header: 'another router', multiHeader: 'another router', mirror: 'another router' },
 ): SpecIssue[] {
   const issues: SpecIssue[] = [];
   steps.forEach((step, index) => {
     const path = `spec.strategy.canary.steps[${index}]`;
-    issues.push(...weightedTemplateIssues(routerName, capabilities, step, path, alternatives.weighted ?? 'another router'));
-    const weight = step.setWeight;
-    if (typeof weight === 'number' && weight > 0 && weight < 100) {
-      const resolution = capabilities.replicaBased ? 100 / Math.max(1, replicas) : capabilities.weightResolutionPercent;
-      const units = weight / resolution;
-      if (!capabilities.replicaBased && Math.abs(units - Math.round(units)) > 1e-9) {
-        issues.push({
-          path: `${path}.setWeight`,
-          message: `${routerName} can only express weights in steps of ${resolution}%, got ${weight}`,
-          fix: `round to a multiple of ${resolution}, or use a router with finer weights`,
-        });
-      }
+    issues.push(
+      ...weightedTemplateIssues(routerName, capabilities, step, path, alternatives.weighted ?? 'another router'),
+      ...weightIssues(routerName, capabilities, step.setWeight, `${path}.setWeight`),
+      ...headerRouteIssues(routerName, capabilities, step.setHeaderRoute as HeaderRouteStep | undefined, `${path}.setHeaderRoute`, alternatives),
+      ...mirrorIssues(routerName, capabilities, step.setMirrorRoute as MirrorRouteStep | undefined, `${path}.setMirrorRoute`, alternatives.mirror),
+    );
+  });
+  issues.push(...headerRouteCountIssues(routerName, capabilities, steps));
+  return issues;
+}
+
+interface Alternatives {
+  header: string;
+  multiHeader: string;
+  mirror: string;
+  weighted?: string;
+}
+type HeaderRouteStep = { name?: string; match?: { headerValue?: Record<string, unknown> }[] };
+type MirrorRouteStep = { match?: { method?: Record<string, unknown> }[] };
+
+/** A weight finer than the router's resolution (a replica-based router approximates any weight). */
+function weightIssues(routerName: string, capabilities: RouterCapabilities, weight: unknown, path: string): SpecIssue[] {
+  if (typeof weight !== 'number' || weight <= 0 || weight >= 100 || capabilities.replicaBased) return [];
+  const resolution = capabilities.weightResolutionPercent;
+  const units = weight / resolution;
+  if (Math.abs(units - Math.round(units)) <= 1e-9) return [];
+  return [{ path, message: `${routerName} can only express weights in steps of ${resolution}%, got ${weight}`, fix: `round to a multiple of ${resolution}, or use a router with finer weights` }];
+}
+
+/** Header routing the router lacks, match kinds it lacks, more headers per route than it holds. */
+function headerRouteIssues(routerName: string, capabilities: RouterCapabilities, header: HeaderRouteStep | undefined, path: string, alternatives: Alternatives): SpecIssue[] {
+  if (!header) return [];
+  if (capabilities.headerMatch.length === 0) return [{ path, message: `${routerName} cannot route by header`, fix: `remove the step or use ${alternatives.header}` }];
+  const issues: SpecIssue[] = [];
+  (header.match ?? []).forEach((m, i) => {
+    for (const kind of Object.keys(m.headerValue ?? {})) {
+      if (capabilities.headerMatch.includes(kind as 'exact')) continue;
+      issues.push({ path: `${path}.match[${i}].headerValue.${kind}`, message: `${routerName} cannot match headers by ${kind}`, fix: `use one of: ${capabilities.headerMatch.join(', ')}` });
     }
-    const header = step.setHeaderRoute as { match?: { headerValue?: Record<string, unknown> }[] } | undefined;
-    if (header) {
-      if (capabilities.headerMatch.length === 0) {
-        issues.push({ path: `${path}.setHeaderRoute`, message: `${routerName} cannot route by header`, fix: `remove the step or use ${alternatives.header}` });
-      } else {
-        (header.match ?? []).forEach((m, i) => {
-          for (const kind of Object.keys(m.headerValue ?? {})) {
-            if (!capabilities.headerMatch.includes(kind as 'exact')) {
-              issues.push({
-                path: `${path}.setHeaderRoute.match[${i}].headerValue.${kind}`,
-                message: `${routerName} cannot match headers by ${kind}`,
-                fix: `use one of: ${capabilities.headerMatch.join(', ')}`,
-              });
-            }
-          }
-        });
-        const count = header.match?.length ?? 0;
-        if (capabilities.maxHeadersPerRoute !== undefined && count > capabilities.maxHeadersPerRoute) {
-          issues.push({
-            path: `${path}.setHeaderRoute.match`,
-            message: `${routerName} can match at most ${capabilities.maxHeadersPerRoute} header per route, got ${count}`,
-            fix: `match on a single header, or use ${alternatives.multiHeader}`,
-          });
-        }
-      }
-    }
-    const mirror = step.setMirrorRoute as { match?: { method?: Record<string, unknown> }[] } | undefined;
-    if (mirror && !capabilities.mirror) {
-      issues.push({ path: `${path}.setMirrorRoute`, message: `${routerName} cannot mirror traffic`, fix: `remove the step or use ${alternatives.mirror}` });
-    } else if (mirror && capabilities.mirrorMethodMatch) {
-      (mirror.match ?? []).forEach((m, i) => {
-        for (const kind of Object.keys(m.method ?? {})) {
-          if (!capabilities.mirrorMethodMatch!.includes(kind as 'exact')) {
-            issues.push({
-              path: `${path}.setMirrorRoute.match[${i}].method.${kind}`,
-              message: `${routerName} can only match the method by ${capabilities.mirrorMethodMatch!.join(', ')}, got ${kind}`,
-              fix: 'match one method exactly, e.g. method: {exact: GET}',
-            });
-          }
-        }
+  });
+  const count = header.match?.length ?? 0;
+  if (capabilities.maxHeadersPerRoute !== undefined && count > capabilities.maxHeadersPerRoute) {
+    issues.push({
+      path: `${path}.match`,
+      message: `${routerName} can match at most ${capabilities.maxHeadersPerRoute} header per route, got ${count}`,
+      fix: `match on a single header, or use ${alternatives.multiHeader}`,
+    });
+  }
+  return issues;
+}
+
+/** Mirroring where the router has none, or a method match kind it lacks. */
+function mirrorIssues(routerName: string, capabilities: RouterCapabilities, mirror: MirrorRouteStep | undefined, path: string, alternative: string): SpecIssue[] {
+  if (!mirror) return [];
+  if (!capabilities.mirror) return [{ path, message: `${routerName} cannot mirror traffic`, fix: `remove the step or use ${alternative}` }];
+  const methodKinds = capabilities.mirrorMethodMatch;
+  if (!methodKinds) return [];
+  const issues: SpecIssue[] = [];
+  (mirror.match ?? []).forEach((m, i) => {
+    for (const kind of Object.keys(m.method ?? {})) {
+      if (methodKinds.includes(kind as 'exact')) continue;
+      issues.push({
+        path: `${path}.match[${i}].method.${kind}`,
+        message: `${routerName} can only match the method by ${methodKinds.join(', ')}, got ${kind}`,
+        fix: 'match one method exactly, e.g. method: {exact: GET}',
       });
     }
   });
-  if (capabilities.maxHeaderRoutes !== undefined) {
-    const names = new Set<string>();
-    steps.forEach((step) => {
-      const header = step.setHeaderRoute as { name?: string; match?: unknown[] } | undefined;
-      if (header?.match && header.match.length > 0) names.add(header.name ?? '');
-    });
-    if (names.size > capabilities.maxHeaderRoutes) {
-      issues.push({
-        path: 'spec.strategy.canary.steps',
-        message: `${routerName} can hold ${capabilities.maxHeaderRoutes} header route at a time, the steps set ${names.size} (${[...names].join(', ')})`,
-        fix: 'use one setHeaderRoute name for all header steps',
-      });
-    }
-  }
   return issues;
+}
+
+/** More header routes (by name) than the router holds at a time. */
+function headerRouteCountIssues(routerName: string, capabilities: RouterCapabilities, steps: readonly Record<string, unknown>[]): SpecIssue[] {
+  if (capabilities.maxHeaderRoutes === undefined) return [];
+  const names = new Set<string>();
+  for (const step of steps) {
+    const header = step.setHeaderRoute as HeaderRouteStep | undefined;
+    if (header?.match && header.match.length > 0) names.add(header.name ?? '');
+  }
+  if (names.size <= capabilities.maxHeaderRoutes) return [];
+  return [
+    {
+      path: 'spec.strategy.canary.steps',
+      message: `${routerName} can hold ${capabilities.maxHeaderRoutes} header route at a time, the steps set ${names.size} (${[...names].join(', ')})`,
+      fix: 'use one setHeaderRoute name for all header steps',
+    },
+  ];
 }
 
 /** An experiment step's templates with a weight need a router that can add destinations. */

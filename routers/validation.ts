@@ -16,7 +16,7 @@ export function needsCanaryStableServices(routing: Record<string, unknown>): boo
   return configured.length === 0 || configured.some(({ plugin, config, valid }) => !valid || (plugin.needsServices?.(config) ?? true));
 }
 
-export function trafficRoutingIssues(routing: Record<string, unknown>, steps: readonly Record<string, unknown>[], replicas: number): SpecIssue[] {
+export function trafficRoutingIssues(routing: Record<string, unknown>, steps: readonly Record<string, unknown>[]): SpecIssue[] {
   const configured = configuredPlugins(routing);
   if (configured.length === 0) return unknownPluginIssues(routing);
   const plugins = configured.map((c) => c.plugin);
@@ -33,7 +33,7 @@ export function trafficRoutingIssues(routing: Record<string, unknown>, steps: re
     mirror: able((c) => c.mirror),
     weighted: able((c) => c.weightedDestinations === true),
   };
-  const issues = capabilityIssues(label, capabilities, steps, replicas, alternatives).filter((i) => !(i.path.endsWith('.setWeight') && capabilities.weightResolutionPercent <= 0.01));
+  const issues = capabilityIssues(label, capabilities, steps, alternatives).filter((i) => !(i.path.endsWith('.setWeight') && capabilities.weightResolutionPercent <= 0.01));
   issues.push(...unknownPluginIssues(routing));
   for (const { plugin, config, path, valid, issues: mapping } of configured) {
     issues.push(...mapping);
