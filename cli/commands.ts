@@ -173,7 +173,7 @@ releases routing left applied by Rollouts that are already gone.`,
     flags: [
       { name: 'instance-id', type: 'string', valueName: 'ID', description: 'handle only Rollouts labelled rollway.dev/controller-instance-id=ID' },
       { name: 'metrics-port', type: 'string', valueName: 'PORT', description: '/metrics port (0 picks a free one, -1 disables)', default: '8090' },
-      { name: 'healthz-port', type: 'string', valueName: 'PORT', description: '/healthz port (0 picks a free one, -1 disables)', default: '8080' },
+      { name: 'healthz-port', type: 'string', valueName: 'PORT', description: '/healthz port (0 picks a free one, -1 disables; the --metrics-port number serves both paths on one port)', default: '8080' },
       { name: 'bind-address', type: 'string', valueName: 'ADDR', description: 'address /metrics and /healthz listen on (0.0.0.0 in a pod, for probes and scraping)', default: '127.0.0.1' },
       { name: 'log-format', type: 'string', valueName: 'FORMAT', description: 'json or text (default: text on a terminal, else json)', values: ['json', 'text'] },
       { name: 'log-level', type: 'string', valueName: 'LEVEL', description: 'most detailed level logged: error, warn, info or debug', default: 'info', values: [...LOG_LEVELS] },

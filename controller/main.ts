@@ -141,8 +141,12 @@ function startNotifier(flags: ControllerFlags, client: KubeClient, controller: R
   return notifier;
 }
 
-/** /metrics and /healthz on their ports (the same one serves both); answers the servers listening. */
-async function serveHttp(flags: ControllerFlags, metrics: ControllerMetrics, healthy: () => boolean, log: Logger): Promise<Server[]> {
+/**
+ * /metrics and /healthz on their ports; answers the servers listening. One port given to both
+ * (`--metrics-port 8080 --healthz-port 8080`) is one server answering both paths; port 0 picks a
+ * free port for each.
+ */
+export async function serveHttp(flags: Pick<ControllerFlags, 'metricsPort' | 'healthzPort' | 'bindAddress'>, metrics: ControllerMetrics, healthy: () => boolean, log: Logger): Promise<Server[]> {
   const servers: Server[] = [];
   const listen = (port: number, handler: RequestListener, what: string): Promise<void> =>
     new Promise((resolve, reject) => {
@@ -173,7 +177,16 @@ async function serveHttp(flags: ControllerFlags, metrics: ControllerMetrics, hea
     const ok = healthy();
     res.writeHead(ok ? 200 : 503, { 'Content-Type': 'text/plain' }).end(ok ? 'ok\n' : 'caches not synced\n');
   };
-  if (flags.metricsPort >= 0) await listen(flags.metricsPort, metricsHandler, 'metrics');
-  if (flags.healthzPort >= 0) await listen(flags.healthzPort, flags.healthzPort === flags.metricsPort ? metricsHandler : healthz, 'healthz');
+  try {
+    if (flags.metricsPort > 0 && flags.healthzPort === flags.metricsPort) {
+      await listen(flags.metricsPort, (req, res) => (req.url === '/healthz' ? healthz : metricsHandler)(req, res), 'metrics and healthz');
+    } else {
+      if (flags.metricsPort >= 0) await listen(flags.metricsPort, metricsHandler, 'metrics');
+      if (flags.healthzPort >= 0) await listen(flags.healthzPort, healthz, 'healthz');
+    }
+  } catch (err) {
+    for (const server of servers) server.close(); // a port taken: none of them stays open
+    throw err;
+  }
   return servers;
 }
