@@ -943,6 +943,7 @@ function checkCanaryStep(step: CanaryStep, i: number, routing: CanaryStrategy['t
   if (step.setMirrorRoute !== undefined) checkMirrorStep(step.setMirrorRoute, `${stepPath}.setMirrorRoute`, routing !== undefined, routeNames, add);
 }
 
+/** A setMirrorRoute step: its managed route, its percentage, and each match's method, path and headers. */
 function checkMirrorStep(mirror: NonNullable<CanaryStep['setMirrorRoute']>, path: string, routed: boolean, routeNames: Set<string>, add: Add): void {
   checkManagedRouteName(mirror.name, path, 'setMirrorRoute', routed, routeNames, add);
   if (mirror.percentage !== undefined && (mirror.percentage < 0 || mirror.percentage > 100)) {

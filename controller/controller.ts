@@ -48,13 +48,12 @@ const UNREAD_SPEC = parsePlanSpec({});
 
 type CanaryView = NonNullable<NonNullable<RolloutObject['spec']['strategy']>['canary']>;
 
-/** What observe() gathers for the planner, and what carrying the plan out needs beside it. */
-interface Observed {
+/** What prepare() gathers for the planner, and what carrying the plan out needs beside it. */
+interface Prepared {
   input: PlannedInput;
   /** the Rollout with the pod template it is planned with (a Deployment's, for spec.workloadRef) */
   planned: RolloutObject;
   router: TrafficRouter;
-  specIssues: SpecIssue[];
 }
 
 export { INSTANCE_ID_LABEL } from '../api/labels.ts';
@@ -348,9 +347,9 @@ export class RolloutController {
     if (this.writtenOver.get(key)?.has(rollout.metadata.resourceVersion ?? '')) return;
     this.writtenOver.delete(key);
     if (rollout.metadata.deletionTimestamp) return this.releaseOnDeletion(rollout); // owned objects go with it (ownerReferences)
-    const observed = await this.observe(key, rollout);
-    if (!observed) return; // the Rollout changed: its watch event reconciles again
-    return this.carryOut(key, rollout, observed);
+    const prepared = await this.prepare(key, rollout);
+    if (!prepared) return; // the Rollout changed: its watch event reconciles again
+    return this.carryOut(key, rollout, prepared);
   }
 
   /** A Rollout gone from the cache: its memos go, and a deletion we saw releases its Services. */
@@ -363,11 +362,14 @@ export class RolloutController {
   }
 
   /**
-   * Everything the planner reads about a Rollout, from the caches: its parsed spec and what is
-   * wrong with it, its ReplicaSets, pods, Services, router, analysis and experiments. Undefined
-   * when marking its routing changed the Rollout (its own watch event reconciles it again).
+   * Readies a Rollout for planning, and gathers what the planner reads. It writes first: Services
+   * the Rollout no longer names are released, its finalizer and remembered routing follow the
+   * spec, its routing objects are marked. Then it reads, from the caches, the parsed spec and what
+   * is wrong with it, the ReplicaSets, pods, Services, router, analysis and experiments. Undefined
+   * when the finalizer or the remembered routing was just written: the Rollout's own watch event
+   * reconciles it again.
    */
-  private async observe(key: string, rollout: RolloutObject): Promise<Observed | undefined> {
+  private async prepare(key: string, rollout: RolloutObject): Promise<Prepared | undefined> {
     const ns = rollout.metadata.namespace as string;
     const name = rollout.metadata.name as string;
     const validation = this.validations.validate(key, rollout);
@@ -405,7 +407,7 @@ export class RolloutController {
     // Kept per generation for the Rollout's own template; a Deployment's (workloadRef) is hashed each time.
     const templateHash = validation.ok && planned === rollout ? this.templateHashes.hash(key, rollout.metadata, spec.template, rollout.status?.collisionCount ?? 0) : undefined;
     const input: PlannedInput = { rollout: view, replicaSets, pods, services, specIssues, notImplemented, router, trafficVerified: true, now: this.now(), analysisRuns: this.analysis.observe(rollout), experiments: this.experiments.observe(rollout), workload, templateHash };
-    return { input, planned, router, specIssues };
+    return { input, planned, router };
   }
 
   /** The canary and stable Services into `services`; answers an issue for each one missing. */
@@ -446,7 +448,7 @@ export class RolloutController {
    * pods go. Traffic that leaves the canary (its pods stopped serving, or an abort) moves before
    * anything else.
    */
-  private async carryOut(key: string, rollout: RolloutObject, { input, planned, router, specIssues }: Observed): Promise<ReconcileOutcome | void> {
+  private async carryOut(key: string, rollout: RolloutObject, { input, planned, router }: Prepared): Promise<ReconcileOutcome | void> {
     const { namespace: ns, name } = input.rollout;
     let plan = planRollout(input);
     const currentWeight = rollout.status?.canary?.weights?.canary.weight ?? 0;
@@ -463,7 +465,7 @@ export class RolloutController {
     if (plan.create) {
       const rejected = await this.createReplicaSet(planned, plan);
       // The API server refused the pod template: the spec is invalid, say so on the Rollout.
-      if (rejected) plan = planRollout({ ...input, specIssues: [...specIssues, rejected] });
+      if (rejected) plan = planRollout({ ...input, specIssues: [...input.specIssues, rejected] });
     }
     await this.applyScales(ns, plan, 'up');
     await this.applyServices(ns, name, plan);

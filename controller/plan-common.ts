@@ -35,14 +35,15 @@ export function derivePhase(input: PlannedInput, status: StatusView, prev: Statu
   const deadlineMs = spec.progressDeadlineSeconds * 1000;
   const deadlineExceeded = !facts.abort && !paused && !complete && !facts.waitingOnAnalysis && now - lastProgress > deadlineMs;
   const stalled = deadlineExceeded || (progressing?.reason === 'ProgressDeadlineExceeded' && !moved && !complete);
-  if (stalled && progressing?.reason !== 'ProgressDeadlineExceeded') {
+  // Once, as the deadline passes (an aborted Rollout is not stalled: it is Degraded for its abort).
+  if (stalled && !facts.abort && progressing?.reason !== 'ProgressDeadlineExceeded') {
     facts.events.push({ type: 'Warning', reason: 'RolloutProgressDeadlineExceeded', message: `Rollout has not progressed for ${spec.progressDeadlineSeconds}s` });
     if (spec.progressDeadlineAbort && facts.inCanary) {
       status.abort = true; // the next reconcile carries out the abort
       facts.requeueAt(now);
     }
   }
-  const { phase, message, progressReason } = phaseOf(status, facts, { stalled, paused, complete, updatedAvailable, manuallyPaused: spec.paused === true });
+  const { phase, message, progressReason } = choosePhase(status, facts, { stalled, paused, complete, updatedAvailable, manuallyPaused: spec.paused === true });
   if (phase === 'Progressing') facts.requeueAt(lastProgress + deadlineMs + 1);
   const progressFalse = progressReason === 'RolloutAborted' || progressReason === 'ProgressDeadlineExceeded';
   setCondition(status, now, 'Progressing', { status: progressFalse ? 'False' : 'True', reason: progressReason, message: progressMessage(progressReason, facts) }, moved ? now : lastProgress);
@@ -84,7 +85,7 @@ interface PhaseState {
 }
 
 /** The phase, its message and the Progressing condition's reason, in Argo's order: aborted, stalled, paused, progressing, healthy. */
-function phaseOf(status: StatusView, facts: PhaseFacts, state: PhaseState): { phase: string; message: string; progressReason: string } {
+function choosePhase(status: StatusView, facts: PhaseFacts, state: PhaseState): { phase: string; message: string; progressReason: string } {
   if (facts.abort) {
     return { phase: 'Degraded', message: `RolloutAborted: Rollout aborted update to revision ${facts.revision}${analysisAbortMessage(status)}`, progressReason: 'RolloutAborted' };
   }
