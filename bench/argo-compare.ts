@@ -13,11 +13,11 @@
 // (ROLLWAY_CLUSTER_DIR, ROLLWAY_API_PORT): the figures are only comparable under the same load.
 import { spawn, execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { Cluster, ensureCluster, parseYamlObjects, repoRoot, sleep, superviseProcess, type ControllerProcess } from '../e2e/harness.ts';
 import type { KubeObject, ResourceRef } from '../kube/client.ts';
 import { cpuMs, rssMiB, startAsImage } from './footprint.ts';
+import { freePort } from '../testing/http-server.ts';
 import { apiWrites, comparisonLines, comparisonRows, percentile, type Figures } from './argo-compare-report.ts';
 import { mergeIntoReadme } from './readme-table.ts';
 
@@ -44,14 +44,6 @@ function argoBinary(): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 function rollwaySide(kubeconfig: string): Side {

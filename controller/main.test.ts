@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
-import { createServer } from 'node:net';
 import { test } from 'node:test';
 import { controllerMetrics } from './metrics.ts';
 import { serveHttp } from './main.ts';
+import { freePort } from '../testing/http-server.ts';
 
 const metrics = controllerMetrics(
   {
@@ -17,15 +17,6 @@ const metrics = controllerMetrics(
   { processMetrics: false },
 );
 const quiet = (): void => undefined;
-
-/** A port free a moment ago: the flag a user would give. */
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const address = probe.address();
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return typeof address === 'object' && address ? address.port : 0;
-}
 
 const portOf = (server: Server): number => {
   const address = server.address();

@@ -6,12 +6,11 @@
 // searched for in the metric names as Argo does, and one naming no metric makes the run Error.
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import net from 'node:net';
 import { after, before } from 'node:test';
 import type { RolloutObject } from '../controller/controller.ts';
 import { phaseIs, rolloutRef, rolloutYaml, runsOf, setImage, templateYaml as template, type RunObject } from './analysis-fixtures.ts';
 import { scenario, sleep, startController } from './harness.ts';
-import { closeLocal, listenLocal } from '../testing/http-server.ts';
+import { closeLocal, freePort, listenLocal } from '../testing/http-server.ts';
 
 let server: http.Server;
 let url = '';
@@ -24,14 +23,6 @@ before(async () => {
 after(async () => {
   await closeLocal(server);
 });
-
-async function freePort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const address = probe.address();
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return typeof address === 'object' && address ? address.port : 0;
-}
 
 /** Milliseconds /healthz takes to answer 200. */
 async function healthzMs(port: number): Promise<number> {

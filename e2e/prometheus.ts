@@ -5,10 +5,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { sleep } from './harness.ts';
+import { freePort } from '../testing/http-server.ts';
 
 export const PROMETHEUS_BIN = process.env.ROLLWAY_PROMETHEUS_BIN ?? '/usr/bin/prometheus';
 
@@ -23,19 +23,6 @@ export interface PrometheusServer {
   /** waits until an instant query gives a value that `until` accepts */
   waitFor: (promql: string, until: (value: number | undefined) => boolean, timeoutMs?: number) => Promise<void>;
   stop: () => Promise<void>;
-}
-
-/** A free TCP port on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function getJson(url: string): Promise<{ status: number; body: unknown }> {

@@ -11,7 +11,7 @@ import { stringify } from 'yaml';
 import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
 import { kubeconfigPath, repoRoot, sleep, type Cluster } from '../harness.ts';
-import { freePort } from '../prometheus.ts';
+import { freePort } from '../../testing/http-server.ts';
 
 export const GATEWAY_CLASS = 'traefik';
 export const INGRESS_CLASS = 'nginx';

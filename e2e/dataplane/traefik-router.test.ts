@@ -17,7 +17,7 @@ import type { RolloutObject } from '../../api/views.ts';
 import type { KubeObject, ResourceRef } from '../../kube/client.ts';
 import { ratioFromPercent } from '../../routers/types.ts';
 import { Cluster, kubeconfigPath, repoRoot, scenario, sleep, startController } from '../harness.ts';
-import { freePort } from '../prometheus.ts';
+import { freePort } from '../../testing/http-server.ts';
 import { APP, CANARY, pausedAt, removeRollout, rollout, rolloutRef, rollway, services, STABLE } from '../routers-support.ts';
 import { binomialInterval, failed, requireNetns, sendRequests, startPodServer, type Process, type Tally } from './support.ts';
 
