@@ -156,32 +156,13 @@ export class RolloutController {
     this.events = new EventRecorder(options.client, 'rollway-controller', options.instanceId ?? 'rollway');
     const ns = options.namespace;
     this.namespace = ns;
-    const rolloutSelector = options.instanceId ? `${INSTANCE_ID_LABEL}=${options.instanceId}` : `!${INSTANCE_ID_LABEL}`;
     const informerLog: Logger = (level, msg, fields) => this.log(level, msg, { component: 'informer', ...fields });
-    this.rollouts = new Informer<RolloutObject>(this.client, { group: ROLLOUT_GROUP, version: ROLLOUT_VERSION, plural: ROLLOUT_PLURAL, namespace: ns }, { labelSelector: rolloutSelector, log: informerLog, transform: trimRollout });
-    // Only ReplicaSets that carry our hash label: a cluster's other ReplicaSets cost no memory.
-    // Caches keep only the fields reconciles read: memory grows with objects, not with their size.
-    this.replicaSets = new Informer<ReplicaSetObject>(
-      this.client,
-      { group: 'apps', version: 'v1', plural: 'replicasets', namespace: ns },
-      { labelSelector: POD_TEMPLATE_HASH_LABEL, log: informerLog, transform: trimReplicaSet },
-    );
-    this.services = new Informer<ServiceObject>(
-      this.client,
-      { group: '', version: 'v1', plural: 'services', namespace: ns },
-      { log: informerLog, transform: trimService },
-    );
-    // Pods of our ReplicaSets only: their readiness bounds the traffic a ReplicaSet may get, and spec.restartAt.
-    this.pods = new Informer<PodObject>(
-      this.client,
-      { group: '', version: 'v1', plural: 'pods', namespace: ns },
-      {
-        labelSelector: POD_TEMPLATE_HASH_LABEL,
-        log: informerLog,
-        transform: trimPod,
-      },
-    );
-    this.deployments = new Informer<DeploymentObject>(this.client, { group: 'apps', version: 'v1', plural: 'deployments', namespace: ns }, { log: informerLog, transform: trimDeployment });
+    const caches = cacheInformers(this.client, ns, options.instanceId, informerLog);
+    this.rollouts = caches.rollouts;
+    this.replicaSets = caches.replicaSets;
+    this.services = caches.services;
+    this.pods = caches.pods;
+    this.deployments = caches.deployments;
     this.queue = new WorkQueue({
       concurrency: options.workers ?? 16,
       onError: (key, err) => {
@@ -189,7 +170,21 @@ export class RolloutController {
         this.log('error', 'reconcile failed', { rollout: key, error: String(err) });
       },
     });
+    this.analysis = new RolloutAnalysis(this.client, ns, informerLog);
+    this.analysis.connect((key) => this.queue.add(key), (namespace) => this.rollouts.list(namespace));
+    this.experiments = new RolloutExperiments(this.client, ns, informerLog);
+    this.experiments.connect((key) => this.queue.add(key));
+    this.analysisRuns = new AnalysisRunController({ client: this.client, namespace: ns, instanceId: options.instanceId, log: this.log, workers: options.workers, now: this.now, canWrite: this.canWrite });
+    const templates = templateLookup(this.analysis.templates, this.analysis.clusterTemplates);
+    this.experimentRuns = new ExperimentController({ client: this.client, namespace: ns, instanceId: options.instanceId, log: this.log, workers: options.workers, now: this.now, canWrite: this.canWrite, templates });
+    // A routing object changed (maybe a weight reverted by another writer): reconcile the
+    // Rollouts that own it or name it in their trafficRouting.
+    this.routingWatch = new RoutingWatch(this.client, ns, informerLog, (object, kind) => this.enqueueRoutingObjectUsers(object, kind));
+    this.enqueueOnCacheEvents();
+  }
 
+  /** Which Rollouts to reconcile when a cached object changes. */
+  private enqueueOnCacheEvents(): void {
     this.rollouts.on((event) => {
       if (event.type === 'deleted') this.deleted.add(keyOf(event.object));
       this.namedObjects.update(keyOf(event.object), event.type === 'deleted' ? undefined : event.object);
@@ -212,24 +207,6 @@ export class RolloutController {
       const servingChanged = event.type !== 'updated' || podServes(event.object) !== podServes(event.old);
       if (servingChanged || this.rollouts.get(pod.namespace, owner.name)?.spec.restartAt) this.queue.add(`${pod.namespace}/${owner.name}`);
     });
-    this.analysis = new RolloutAnalysis(this.client, ns, informerLog);
-    this.analysis.connect((key) => this.queue.add(key), (namespace) => this.rollouts.list(namespace));
-    this.experiments = new RolloutExperiments(this.client, ns, informerLog);
-    this.experiments.connect((key) => this.queue.add(key));
-    this.analysisRuns = new AnalysisRunController({ client: this.client, namespace: ns, instanceId: options.instanceId, log: this.log, workers: options.workers, now: this.now, canWrite: this.canWrite });
-    const templates = templateLookup(this.analysis.templates, this.analysis.clusterTemplates);
-    this.experimentRuns = new ExperimentController({ client: this.client, namespace: ns, instanceId: options.instanceId, log: this.log, workers: options.workers, now: this.now, canWrite: this.canWrite, templates });
-    // A routing object changed (maybe a weight reverted by another writer): reconcile the
-    // Rollouts that own it or name it in their trafficRouting.
-    this.routingWatch = new RoutingWatch(this.client, ns, informerLog, (object, kind) => {
-      const meta = object.metadata;
-      const owner = meta.ownerReferences?.find((o) => o.kind === ROLLOUT_KIND);
-      if (owner) {
-        this.queue.add(`${meta.namespace}/${owner.name}`);
-        return;
-      }
-      for (const key of this.namedObjects.rolloutsOf(namedObjectKey(kind, meta.namespace, meta.name))) this.queue.add(key);
-    });
     this.deployments.on((event) => {
       const { namespace, name } = event.object.metadata;
       for (const key of this.namedObjects.rolloutsOf(namedObjectKey(DEPLOYMENT_KIND, namespace, name))) this.queue.add(key);
@@ -238,6 +215,16 @@ export class RolloutController {
       const { namespace, name } = event.object.metadata;
       for (const key of this.namedObjects.rolloutsOf(namedObjectKey(SERVICE_KIND, namespace, name))) this.queue.add(key);
     });
+  }
+
+  private enqueueRoutingObjectUsers(object: KubeObject, kind: { group: string; plural: string }): void {
+    const meta = object.metadata;
+    const owner = meta.ownerReferences?.find((o) => o.kind === ROLLOUT_KIND);
+    if (owner) {
+      this.queue.add(`${meta.namespace}/${owner.name}`);
+      return;
+    }
+    for (const key of this.namedObjects.rolloutsOf(namedObjectKey(kind, meta.namespace, meta.name))) this.queue.add(key);
   }
 
   async start(): Promise<void> {
@@ -795,6 +782,23 @@ export function observeReplicaSet(rs: ReplicaSetObject, pods?: readonly PodObjec
 const templateKeys = new WeakMap<object, string>();
 
 /** The part of a ReplicaSet reconciles read: memory grows with objects, not with their size. */
+/**
+ * The caches a RolloutController plans from. Only ReplicaSets and pods that carry our hash label:
+ * a cluster's other ones cost no memory. Each keeps only the fields reconciles read, so memory
+ * grows with the objects, not with their size.
+ */
+function cacheInformers(client: KubeClient, namespace: string | undefined, instanceId: string | undefined, log: Logger) {
+  const rolloutSelector = instanceId ? `${INSTANCE_ID_LABEL}=${instanceId}` : `!${INSTANCE_ID_LABEL}`;
+  return {
+    rollouts: new Informer<RolloutObject>(client, { group: ROLLOUT_GROUP, version: ROLLOUT_VERSION, plural: ROLLOUT_PLURAL, namespace }, { labelSelector: rolloutSelector, log, transform: trimRollout }),
+    replicaSets: new Informer<ReplicaSetObject>(client, { group: 'apps', version: 'v1', plural: 'replicasets', namespace }, { labelSelector: POD_TEMPLATE_HASH_LABEL, log, transform: trimReplicaSet }),
+    services: new Informer<ServiceObject>(client, { group: '', version: 'v1', plural: 'services', namespace }, { log, transform: trimService }),
+    // Pods of our ReplicaSets only: their readiness bounds the traffic a ReplicaSet may get, and spec.restartAt.
+    pods: new Informer<PodObject>(client, { group: '', version: 'v1', plural: 'pods', namespace }, { labelSelector: POD_TEMPLATE_HASH_LABEL, log, transform: trimPod }),
+    deployments: new Informer<DeploymentObject>(client, { group: 'apps', version: 'v1', plural: 'deployments', namespace }, { log, transform: trimDeployment }),
+  };
+}
+
 function trimReplicaSet(o: KubeObject): KubeObject {
   const spec = (o as ReplicaSetObject).spec;
   const template = spec?.template;
