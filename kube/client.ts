@@ -327,55 +327,7 @@ export class KubeClient {
     // A streamed list (sendInitialEvents) reads every object as a LIST does: counted as one.
     this.calls.add(query?.sendInitialEvents === true ? 'list' : 'watch', status);
     if (status >= 400) throw toApiError(status, await readAll(res.body));
-    const body = res.body;
-    await new Promise<void>((resolve, reject) => {
-      let buffered = '';
-      let idleTimer: NodeJS.Timeout | undefined;
-      const idleTimeoutMs = options.idleTimeoutMs ?? 0;
-      const armIdle = (): void => {
-        if (idleTimeoutMs <= 0) return;
-        clearTimeout(idleTimer);
-        idleTimer = setTimeout(() => body.destroy(new Error(`watch silent for ${idleTimeoutMs}ms`)), idleTimeoutMs);
-      };
-      armIdle();
-      body.setEncoding('utf8');
-      body.on('data', (chunk: string) => {
-        armIdle();
-        buffered += chunk;
-        let newline: number;
-        while ((newline = buffered.indexOf('\n')) >= 0) {
-          const line = buffered.slice(0, newline).trim();
-          buffered = buffered.slice(newline + 1);
-          if (line.length === 0) continue;
-          let event: WatchEvent<T>;
-          try {
-            event = JSON.parse(line) as WatchEvent<T>;
-          } catch {
-            body.destroy(new Error(`watch sent a line that is not JSON: ${line.slice(0, 200)}`));
-            return;
-          }
-          if (event.type === 'ERROR') {
-            const st = event.object as unknown as { code?: number; reason?: string; message?: string };
-            body.destroy(new KubeApiError(st.code ?? 500, st.reason ?? 'WatchError', st.message ?? 'watch error', st));
-            return;
-          }
-          onEvent(event);
-        }
-      });
-      body.on('end', () => {
-        clearTimeout(idleTimer);
-        resolve();
-      });
-      body.on('error', (err) => {
-        clearTimeout(idleTimer);
-        if (options.signal?.aborted) resolve();
-        else reject(err);
-      });
-      body.on('close', () => {
-        clearTimeout(idleTimer);
-        resolve();
-      });
-    });
+    await readWatchEvents(res.body, onEvent, options);
   }
 
   private async open(method: string, path: string, options: RequestOptions, agent: https.Agent | HttpAgent = this.agent): Promise<ApiResponse> {
@@ -434,6 +386,67 @@ export class KubeClient {
     this.agent.destroy();
     this.watchAgent.destroy();
   }
+}
+
+/** Reads a watch's events, one JSON object per line, until the stream ends or `options.signal` aborts. */
+function readWatchEvents<T extends KubeObject>(body: Readable, onEvent: (event: WatchEvent<T>) => void, options: { signal?: AbortSignal; idleTimeoutMs?: number }): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let buffered = '';
+    const idle = idleWatchdog(body, options.idleTimeoutMs ?? 0);
+    body.setEncoding('utf8');
+    body.on('data', (chunk: string) => {
+      idle.arm();
+      buffered += chunk;
+      let newline: number;
+      while ((newline = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, newline).trim();
+        buffered = buffered.slice(newline + 1);
+        if (line.length === 0) continue;
+        const event = watchEventOf<T>(line);
+        if (event instanceof Error) {
+          body.destroy(event);
+          return;
+        }
+        onEvent(event);
+      }
+    });
+    const ended = (): void => {
+      idle.clear();
+      resolve();
+    };
+    body.on('end', ended);
+    body.on('error', (err) => {
+      idle.clear();
+      if (options.signal?.aborted) resolve();
+      else reject(err);
+    });
+    body.on('close', ended);
+  });
+}
+
+/** One line of a watch stream; an Error for a line that is not JSON and for an ERROR event (410 Gone: the caller relists). */
+function watchEventOf<T extends KubeObject>(line: string): WatchEvent<T> | Error {
+  let event: WatchEvent<T>;
+  try {
+    event = JSON.parse(line) as WatchEvent<T>;
+  } catch {
+    return new Error(`watch sent a line that is not JSON: ${line.slice(0, 200)}`);
+  }
+  if (event.type !== 'ERROR') return event;
+  const st = event.object as unknown as { code?: number; reason?: string; message?: string };
+  return new KubeApiError(st.code ?? 500, st.reason ?? 'WatchError', st.message ?? 'watch error', st);
+}
+
+/** Ends a watch on which no byte arrived for `timeoutMs` (a silent connection); 0 never does. */
+function idleWatchdog(body: Readable, timeoutMs: number): { arm: () => void; clear: () => void } {
+  let timer: NodeJS.Timeout | undefined;
+  const arm = (): void => {
+    if (timeoutMs <= 0) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => body.destroy(new Error(`watch silent for ${timeoutMs}ms`)), timeoutMs);
+  };
+  arm();
+  return { arm, clear: () => clearTimeout(timer) };
 }
 
 /**
