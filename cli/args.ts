@@ -74,7 +74,18 @@ function booleanValue(flag: FlagSpec, text: string): boolean {
 
 /** Splits argv into flags and positionals, then finds the command its first positionals name. */
 export function parse(argv: readonly string[], commands: readonly CommandSpec[]): Parsed {
-  const table = flagTable(commands);
+  const { flags, positionals } = splitArgv(argv, flagTable(commands));
+  const command = matchCommand(positionals, commands);
+  if (!command) return { command: undefined, words: positionals, positionals: [], flags };
+  const rest = positionals.slice(command.words.length);
+  checkFlagsBelong(flags, command);
+  for (const flag of command.flags) if (flags[flag.name] === undefined && flag.default !== undefined) flags[flag.name] = flag.default;
+  // With --help the arguments go unchecked: `rollway promote --help` shows help rather than asking for NAME.
+  if (!flags.help) checkArgCount(rest, command);
+  return { command, words: [...command.words], positionals: rest, flags };
+}
+
+function splitArgv(argv: readonly string[], table: Map<string, FlagSpec>): { flags: FlagValues; positionals: string[] } {
   const flags: FlagValues = {};
   const positionals: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -83,39 +94,52 @@ export function parse(argv: readonly string[], commands: readonly CommandSpec[])
       positionals.push(...argv.slice(i + 1));
       break;
     }
-    if (arg.startsWith('--') && arg.length > 2) {
-      const eq = arg.indexOf('=');
-      const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
-      const inline = eq >= 0 ? arg.slice(eq + 1) : undefined;
-      const flag = table.get(name);
-      if (!flag || name.startsWith('-')) throw new UsageError(`unknown flag --${name}`);
-      if (flag.type === 'boolean') flags[flag.name] = inline === undefined ? true : booleanValue(flag, inline);
-      else {
-        const value = inline ?? argv[++i];
-        if (value === undefined) throw new UsageError(`flag --${name} needs a value${flag.valueName ? ` (${flag.valueName})` : ''}`);
-        const earlier = flags[flag.name];
-        flags[flag.name] = flag.repeatable && typeof earlier === 'string' ? `${earlier},${value}` : value;
-      }
-      continue;
-    }
-    if (arg.startsWith('-') && arg.length > 1 && !/^-\d/.test(arg)) {
-      const flag = table.get(arg.slice(0, 2));
-      if (!flag) throw new UsageError(`unknown flag ${arg.slice(0, 2)}`);
-      const attached = arg.slice(2).replace(/^=/, '');
-      if (flag.type === 'boolean') {
-        if (attached !== '') throw new UsageError(`flag -${flag.short} takes no value, got "${arg}"`);
-        flags[flag.name] = true;
-      } else {
-        const value = attached !== '' ? attached : argv[++i];
-        if (value === undefined) throw new UsageError(`flag -${flag.short} needs a value${flag.valueName ? ` (${flag.valueName})` : ''}`);
-        flags[flag.name] = value;
-      }
-      continue;
-    }
-    positionals.push(arg);
+    // A lone `-` and negative numbers (`-5`) are positionals, not short flags.
+    if (arg.startsWith('--') && arg.length > 2) i = readLongFlag(argv, i, table, flags);
+    else if (arg.startsWith('-') && arg.length > 1 && !/^-\d/.test(arg)) i = readShortFlag(argv, i, table, flags);
+    else positionals.push(arg);
   }
+  return { flags, positionals };
+}
 
-  // The longest command whose words (or the aliases of its last word) start the positionals.
+/** Reads the `--name`, `--name=value` or `--name value` at argv[i] into flags; returns the index of the last word it used. */
+function readLongFlag(argv: readonly string[], i: number, table: Map<string, FlagSpec>, flags: FlagValues): number {
+  const arg = argv[i]!;
+  const eq = arg.indexOf('=');
+  const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
+  const inline = eq >= 0 ? arg.slice(eq + 1) : undefined;
+  const flag = table.get(name);
+  // The table also keys the short spellings ('-n'): `---n` must not find them.
+  if (!flag || name.startsWith('-')) throw new UsageError(`unknown flag --${name}`);
+  if (flag.type === 'boolean') flags[flag.name] = inline === undefined ? true : booleanValue(flag, inline);
+  else {
+    const value = inline ?? argv[++i];
+    if (value === undefined) throw new UsageError(`flag --${name} needs a value${flag.valueName ? ` (${flag.valueName})` : ''}`);
+    const earlier = flags[flag.name];
+    flags[flag.name] = flag.repeatable && typeof earlier === 'string' ? `${earlier},${value}` : value;
+  }
+  return i;
+}
+
+/** Reads the `-n`, `-nVALUE`, `-n=VALUE` or `-n VALUE` at argv[i] into flags; returns the index of the last word it used. */
+function readShortFlag(argv: readonly string[], i: number, table: Map<string, FlagSpec>, flags: FlagValues): number {
+  const arg = argv[i]!;
+  const flag = table.get(arg.slice(0, 2));
+  if (!flag) throw new UsageError(`unknown flag ${arg.slice(0, 2)}`);
+  const attached = arg.slice(2).replace(/^=/, '');
+  if (flag.type === 'boolean') {
+    if (attached !== '') throw new UsageError(`flag -${flag.short} takes no value, got "${arg}"`);
+    flags[flag.name] = true;
+  } else {
+    const value = attached !== '' ? attached : argv[++i];
+    if (value === undefined) throw new UsageError(`flag -${flag.short} needs a value${flag.valueName ? ` (${flag.valueName})` : ''}`);
+    flags[flag.name] = value;
+  }
+  return i;
+}
+
+/** The longest command whose words (or the aliases of its last word) start the positionals. */
+function matchCommand(positionals: readonly string[], commands: readonly CommandSpec[]): CommandSpec | undefined {
   let best: CommandSpec | undefined;
   for (const command of commands) {
     const n = command.words.length;
@@ -123,24 +147,26 @@ export function parse(argv: readonly string[], commands: readonly CommandSpec[])
     const matches = command.words.every((w, i) => positionals[i] === w || (i === n - 1 && (command.aliases ?? []).includes(positionals[i]!)));
     if (matches && (!best || n > best.words.length)) best = command;
   }
-  if (!best) return { command: undefined, words: positionals, positionals: [], flags };
-  const rest = positionals.slice(best.words.length);
+  return best;
+}
+
+/** Rejects another command's flags: argv was read against every command's, as which command it names is only known afterwards. */
+function checkFlagsBelong(flags: FlagValues, command: CommandSpec): void {
   for (const [name, value] of Object.entries(flags)) {
     if (value === undefined) continue;
-    if (!GLOBAL_FLAGS.some((f) => f.name === name) && !best.flags.some((f) => f.name === name)) {
-      throw new UsageError(`unknown flag --${name} for "rollway ${best.words.join(' ')}"; see rollway ${best.words.join(' ')} --help`);
+    if (!GLOBAL_FLAGS.some((f) => f.name === name) && !command.flags.some((f) => f.name === name)) {
+      throw new UsageError(`unknown flag --${name} for "rollway ${command.words.join(' ')}"; see rollway ${command.words.join(' ')} --help`);
     }
   }
-  for (const flag of best.flags) if (flags[flag.name] === undefined && flag.default !== undefined) flags[flag.name] = flag.default;
-  if (!flags.help) {
-    const required = best.args.filter((a) => !a.endsWith('?') && !a.endsWith('...'));
-    if (rest.length < required.length) {
-      throw new UsageError(`missing ${required.slice(rest.length).join(' ')}; usage: ${usageLine(best)}`);
-    }
-    const variadic = best.args.some((a) => a.endsWith('...'));
-    if (!variadic && rest.length > best.args.length) throw new UsageError(`unexpected argument "${rest[best.args.length]}"; usage: ${usageLine(best)}`);
+}
+
+function checkArgCount(args: readonly string[], command: CommandSpec): void {
+  const required = command.args.filter((a) => !a.endsWith('?') && !a.endsWith('...'));
+  if (args.length < required.length) {
+    throw new UsageError(`missing ${required.slice(args.length).join(' ')}; usage: ${usageLine(command)}`);
   }
-  return { command: best, words: [...best.words], positionals: rest, flags };
+  const variadic = command.args.some((a) => a.endsWith('...'));
+  if (!variadic && args.length > command.args.length) throw new UsageError(`unexpected argument "${args[command.args.length]}"; usage: ${usageLine(command)}`);
 }
 
 export function usageLine(command: CommandSpec): string {

@@ -5,10 +5,13 @@ import {
   formatPercent,
   type AnalysisRunView,
   type Counts,
+  type ExperimentTreeView,
   type Phase,
   type PodView,
   type ReplicaSetView,
+  type RevisionView,
   type RolloutViewModel,
+  type RoutingView,
 } from '../client/view.ts';
 
 export interface RenderOptions {
@@ -114,87 +117,100 @@ const LABEL_WIDTH = 17;
 
 /** The header and the tree of `rollway get rollout`. */
 export function renderRollout(view: RolloutViewModel, options: RenderOptions): string {
+  const out = [...rolloutHeader(view, options), '', ...table(rolloutTree(view, options))];
+  return `${out.join('\n')}\n`;
+}
+
+/** `Label:` padded to the value column; trimmed so that an empty value leaves no trailing spaces. */
+function field(label: string, value: string): string {
+  return `${pad(`${label}:`, LABEL_WIDTH)}${value}`.trimEnd();
+}
+
+/** A field with a value per line: the later lines sit under the first value, unlabelled. */
+function listField(label: string, values: string[]): string[] {
+  return values.map((value, i) => (i === 0 ? field(label, value) : `${' '.repeat(LABEL_WIDTH)}${value}`));
+}
+
+/** The `Label: value` lines above the tree. */
+function rolloutHeader(view: RolloutViewModel, options: RenderOptions): string[] {
   const { now, color } = options;
-  const out: string[] = [];
-  const field = (label: string, value: string): void => {
-    out.push(`${pad(`${label}:`, LABEL_WIDTH)}${value}`.trimEnd());
-  };
-  field('Name', view.name);
-  field('Namespace', view.namespace);
-  field('Status', paint(statusLabel(view.phase), phaseTone(view.phase), color));
+  const out = [field('Name', view.name), field('Namespace', view.namespace), field('Status', paint(statusLabel(view.phase), phaseTone(view.phase), color))];
   const note = pauseNote(view, now);
   const message = [view.message, note].filter((m) => m !== '').join(' · ');
-  if (message) field('Message', message);
-  if (view.pendingGeneration !== undefined) field('Observed', `generation ${view.pendingGeneration} not yet seen by the controller`);
-  field('Strategy', view.strategy === 'BlueGreen' ? 'BlueGreen' : view.strategy);
+  if (message) out.push(field('Message', message));
+  if (view.pendingGeneration !== undefined) out.push(field('Observed', `generation ${view.pendingGeneration} not yet seen by the controller`));
+  out.push(field('Strategy', view.strategy === 'BlueGreen' ? 'BlueGreen' : view.strategy));
+  out.push(...strategyFields(view));
+  out.push(...listField('Images', view.images.map((img) => `${img.image}${img.tags.length ? ` (${tags(img.tags, color)})` : ''}`)));
+  const r = view.replicas;
+  out.push(field('Replicas', `desired ${r.desired} · current ${r.current} · updated ${r.updated} · ready ${r.ready} · available ${r.available}`));
+  out.push(...listField('Routing', view.routing.map((route) => routeText(route, color))));
+  return out;
+}
+
+/** The indented fields under `Strategy:`: the blue-green revisions and promotion runs, the canary's step and weights. */
+function strategyFields(view: RolloutViewModel): string[] {
+  const out: string[] = [];
   if (view.blueGreen) {
     const bg = view.blueGreen;
     const rev = (r: { hash: string; revision: number | undefined } | undefined): string => (r ? `revision ${r.revision ?? '?'} (${r.hash})` : '-');
-    field('  Active', rev(bg.active));
-    field('  Preview', rev(bg.preview));
-    if (bg.prePromotion) field('  Pre-promotion', `${bg.prePromotion.name} ${bg.prePromotion.status}`);
-    if (bg.postPromotion) field('  Post-promotion', `${bg.postPromotion.name} ${bg.postPromotion.status}`);
+    out.push(field('  Active', rev(bg.active)));
+    out.push(field('  Preview', rev(bg.preview)));
+    if (bg.prePromotion) out.push(field('  Pre-promotion', `${bg.prePromotion.name} ${bg.prePromotion.status}`));
+    if (bg.postPromotion) out.push(field('  Post-promotion', `${bg.postPromotion.name} ${bg.postPromotion.status}`));
   }
   if (view.strategy === 'Canary') {
-    if (view.step) field('  Step', `${view.step.index}/${view.step.total}`);
-    if (view.setWeight !== undefined) field('  Set weight', formatPercent(view.setWeight));
-    if (view.actualWeight !== undefined) field('  Actual weight', `${formatPercent(view.actualWeight)} (${weightSource(view)})`);
+    if (view.step) out.push(field('  Step', `${view.step.index}/${view.step.total}`));
+    if (view.setWeight !== undefined) out.push(field('  Set weight', formatPercent(view.setWeight)));
+    if (view.actualWeight !== undefined) out.push(field('  Actual weight', `${formatPercent(view.actualWeight)} (${weightSource(view)})`));
   }
-  view.images.forEach((img, i) => {
-    const line = `${img.image}${img.tags.length ? ` (${tags(img.tags, color)})` : ''}`;
-    if (i === 0) field('Images', line);
-    else out.push(`${' '.repeat(LABEL_WIDTH)}${line}`);
-  });
-  const r = view.replicas;
-  field('Replicas', `desired ${r.desired} · current ${r.current} · updated ${r.updated} · ready ${r.ready} · available ${r.available}`);
-  view.routing.forEach((route, i) => {
-    const extras = route.extraPercents.map((e) => ` · ${e.service} ${formatPercent(e.percent)}`).join('');
-    const weight = route.percent !== undefined && route.weight ? `canary ${formatPercent(route.percent)} (${route.weight.canary}/${route.weight.total})${extras}` : paint(route.error ?? 'no weight', 'bad', color);
-    const line = `${route.kind}/${route.name}  ${weight}`;
-    if (i === 0) field('Routing', line);
-    else out.push(`${' '.repeat(LABEL_WIDTH)}${line}`);
-  });
-  out.push('');
+  return out;
+}
 
+/** `VirtualService/web  canary 20% (20/100)`; a router whose weight could not be read shows why, in red. */
+function routeText(route: RoutingView, color: boolean): string {
+  const extras = route.extraPercents.map((e) => ` · ${e.service} ${formatPercent(e.percent)}`).join('');
+  const weight = route.percent !== undefined && route.weight ? `canary ${formatPercent(route.percent)} (${route.weight.canary}/${route.weight.total})${extras}` : paint(route.error ?? 'no weight', 'bad', color);
+  return `${route.kind}/${route.name}  ${weight}`;
+}
+
+/** The table of the tree: the Rollout, the analysis runs of no known revision, then each revision. */
+function rolloutTree(view: RolloutViewModel, options: RenderOptions): string[][] {
+  const { now, color } = options;
   const rows: string[][] = [['NAME', 'KIND', 'STATUS', 'AGE', 'INFO']];
   const status = (phase: string, tone: Tone = phaseTone(phase)): string => paint(statusLabel(phase, tone), tone, color);
   rows.push([view.name, 'Rollout', status(view.phase), age(view.createdAt, now), '']);
-  const analysisRow = (prefix: string, ar: AnalysisRunView): string[] => [`${prefix}${ar.name}`, 'AnalysisRun', status(ar.phase), age(ar.createdAt, now), countsText(ar.counts)];
-  const revisions = view.revisions;
-  const topLevel = revisions.length + view.analysisRuns.length;
+  // One count across both lists: only the very last of them gets the closing └─.
+  const topLevel = view.revisions.length + view.analysisRuns.length;
   let topIndex = 0;
-  for (const ar of view.analysisRuns) {
-    const last = ++topIndex === topLevel;
-    rows.push(analysisRow(last ? '└─ ' : '├─ ', ar));
-  }
-  for (const rev of revisions) {
-    const lastRev = ++topIndex === topLevel;
-    const branch = lastRev ? '└─ ' : '├─ ';
-    const stem = lastRev ? '   ' : '│  ';
-    rows.push([`${branch}revision ${rev.revision}`, '', '', '', '']);
-    const children = rev.replicaSets.length + rev.analysisRuns.length + rev.experiments.length;
-    let childIndex = 0;
-    for (const rs of rev.replicaSets) {
-      const lastChild = ++childIndex === children;
-      replicaSetRows(rows, stem, lastChild, rs, now, color, status);
-    }
-    for (const ar of rev.analysisRuns) {
-      const lastChild = ++childIndex === children;
-      rows.push(analysisRow(`${stem}${lastChild ? '└─ ' : '├─ '}`, ar));
-    }
-    // An experiment step's Experiment, with its templates' ReplicaSets and pods and its runs.
-    for (const exp of rev.experiments) {
-      const lastChild = ++childIndex === children;
-      rows.push([`${stem}${lastChild ? '└─ ' : '├─ '}${exp.name}`, 'Experiment', status(exp.phase), age(exp.createdAt, now), exp.message]);
-      const expStem = `${stem}${lastChild ? '   ' : '│  '}`;
-      const grandChildren = exp.replicaSets.length + exp.analysisRuns.length;
-      let i = 0;
-      for (const rs of exp.replicaSets) replicaSetRows(rows, expStem, ++i === grandChildren, rs, now, color, status);
-      for (const ar of exp.analysisRuns) rows.push(analysisRow(`${expStem}${++i === grandChildren ? '└─ ' : '├─ '}`, ar));
-    }
-  }
-  out.push(...table(rows));
-  return `${out.join('\n')}\n`;
+  for (const ar of view.analysisRuns) rows.push(analysisRow(++topIndex === topLevel ? '└─ ' : '├─ ', ar, now, status));
+  for (const rev of view.revisions) revisionRows(rows, rev, ++topIndex === topLevel, now, color, status);
+  return rows;
+}
+
+/** A revision's row, then its ReplicaSets, analysis runs and experiments below it. */
+function revisionRows(rows: string[][], rev: RevisionView, last: boolean, now: number, color: boolean, status: (p: string, t?: Tone) => string): void {
+  const stem = last ? '   ' : '│  ';
+  rows.push([`${last ? '└─ ' : '├─ '}revision ${rev.revision}`, '', '', '', '']);
+  const children = rev.replicaSets.length + rev.analysisRuns.length + rev.experiments.length;
+  let childIndex = 0;
+  for (const rs of rev.replicaSets) replicaSetRows(rows, stem, ++childIndex === children, rs, now, color, status);
+  for (const ar of rev.analysisRuns) rows.push(analysisRow(`${stem}${++childIndex === children ? '└─ ' : '├─ '}`, ar, now, status));
+  for (const exp of rev.experiments) experimentRows(rows, stem, ++childIndex === children, exp, now, color, status);
+}
+
+/** An experiment step's Experiment, with its templates' ReplicaSets and pods and its runs. */
+function experimentRows(rows: string[][], stem: string, last: boolean, exp: ExperimentTreeView, now: number, color: boolean, status: (p: string, t?: Tone) => string): void {
+  rows.push([`${stem}${last ? '└─ ' : '├─ '}${exp.name}`, 'Experiment', status(exp.phase), age(exp.createdAt, now), exp.message]);
+  const expStem = `${stem}${last ? '   ' : '│  '}`;
+  const grandChildren = exp.replicaSets.length + exp.analysisRuns.length;
+  let i = 0;
+  for (const rs of exp.replicaSets) replicaSetRows(rows, expStem, ++i === grandChildren, rs, now, color, status);
+  for (const ar of exp.analysisRuns) rows.push(analysisRow(`${expStem}${++i === grandChildren ? '└─ ' : '├─ '}`, ar, now, status));
+}
+
+function analysisRow(prefix: string, ar: AnalysisRunView, now: number, status: (p: string, t?: Tone) => string): string[] {
+  return [`${prefix}${ar.name}`, 'AnalysisRun', status(ar.phase), age(ar.createdAt, now), countsText(ar.counts)];
 }
 
 /** A ReplicaSet's row under `stem`, then its pods' rows below it. */
