@@ -81,50 +81,13 @@ export function renderHttpRoute(input: HTTPRouteRenderInput): RenderedRoute {
   const isCanary = (b: BackendRef): boolean => refersTo(b, desired.canaryService, routeNamespace, input.namespace);
   const isService = (b: BackendRef, service: string): boolean => refersTo(b, service, routeNamespace, input.namespace);
   const extras: RuleExtras = { weight: desired.weight, wanted: desired.extraDestinations ?? [], owned: managedRouteNames(route, rolloutName, MANAGED_DESTINATIONS_ANNOTATION) };
+  const context: RenderContext = { ref, refPath, routeName, desired, userRules, issue, isStable, isCanary };
 
-  // --- the rules whose weights we manage
-  const managed: HTTPRouteRule[] = [];
-  if (ref.rules && ref.rules.length > 0) {
-    ref.rules.forEach((name, i) => {
-      const rule = userRules.find((r) => r.name === name);
-      if (!rule) {
-        const names = userRules.map((r) => r.name).filter(Boolean);
-        issue(`${refPath}.rules[${i}]`, `HTTPRoute "${routeName}" has no rule named "${name}"${names.length ? ` (its rules: ${names.join(', ')})` : ''}`, 'name an existing rule, or give the rule a name in the HTTPRoute');
-      } else managed.push(rule);
-    });
-  } else {
-    managed.push(...userRules.filter((r) => (r.backendRefs ?? []).some(isStable)));
-    if (managed.length === 0) {
-      issue(`${refPath}.name`, `HTTPRoute "${routeName}" has no rule with a backendRef to the stable Service "${desired.stableService}"`, `add a rule with backendRefs to ${desired.stableService} and ${desired.canaryService} (weight 0)`);
-    }
-  }
-  managed.forEach((rule, i) => {
-    const backends = rule.backendRefs ?? [];
-    const stable = backends.find(isStable);
-    const canary = backends.find(isCanary);
-    if (!stable || !canary) {
-      const missing = [!stable && `the stable Service "${desired.stableService}"`, !canary && `the canary Service "${desired.canaryService}"`].filter(Boolean).join(' and ');
-      const label = rule.name ? `rule "${rule.name}"` : `rule ${userRules.indexOf(rule)} (unnamed)`;
-      issue(ref.rules ? `${refPath}.rules[${i}]` : `${refPath}.name`, `HTTPRoute "${routeName}": ${label} has no backendRef to ${missing}`, 'add both backendRefs to the rule (the canary one with weight 0)');
-      return;
-    }
-    weighRule(rule, { stable, canary, extras, isService });
-  });
+  const managed = managedRules(context);
+  weighManagedRules(context, managed, extras, isService);
 
-  // --- header and mirror rules
-  const wanted = [...desired.headerRoutes, ...desired.mirrorRoutes];
-  const inserted: HTTPRouteRule[] = [];
-  if (wanted.length > 0 && managed.length > 0 && issues.length === 0) {
-    for (const r of wanted) {
-      if (userRules.some((u) => u.name === r.name)) {
-        issue(`${refPath}.name`, `HTTPRoute "${routeName}" already has a rule named "${r.name}" that Rollway did not create`, `rename that rule or the managed route "${r.name}"`);
-        continue;
-      }
-      inserted.push('percentage' in r ? mirrorRule(r, managed, isCanary) : headerRule(r, managed, isCanary));
-    }
-  }
-  const order = new Map(input.managedRoutes.map((name, i) => [name, i]));
-  inserted.sort((a, b) => (order.get(a.name ?? '') ?? Infinity) - (order.get(b.name ?? '') ?? Infinity));
+  // Header and mirror rules copy the managed rules: none while those are in error.
+  const inserted = managed.length > 0 && issues.length === 0 ? routeRules(context, managed, input.managedRoutes) : [];
   spec.rules = [...inserted, ...userRules];
   if (spec.rules.length > MAX_RULES) {
     issue(`${refPath}.name`, `HTTPRoute "${routeName}" would have ${spec.rules.length} rules with the header and mirror routes, more than the ${MAX_RULES} an HTTPRoute may have`, 'use fewer rules or fewer managed routes at a time');
@@ -138,6 +101,73 @@ export function renderHttpRoute(input: HTTPRouteRenderInput): RenderedRoute {
   if (first && issues.length === 0) setManagedRouteNames(draft, rolloutName, extras.wanted.map((e) => e.service), MANAGED_DESTINATIONS_ANNOTATION);
   const extraWeight = (first?.backendRefs ?? []).filter((b) => extras.wanted.some((e) => isService(b, e.service))).reduce((sum, b) => sum + (b.weight ?? 1), 0);
   return { object: draft, issues, weight: stable && canary ? ratioOfWeights(canary.weight ?? 1, (stable.weight ?? 1) + extraWeight) : undefined };
+}
+
+/** What the steps of one renderHttpRoute share: the route, its user's rules, where issues go. */
+interface RenderContext {
+  ref: HTTPRouteRef;
+  refPath: string;
+  routeName: string;
+  desired: DesiredTraffic;
+  /** the route's rules without the header and mirror rules we inserted */
+  userRules: HTTPRouteRule[];
+  issue: (path: string, message: string, fix: string) => void;
+  isStable: (b: BackendRef) => boolean;
+  isCanary: (b: BackendRef) => boolean;
+}
+
+/** The rules whose weights we manage: those the ref names, else every rule sending to the stable Service. */
+function managedRules(context: RenderContext): HTTPRouteRule[] {
+  const { ref, refPath, routeName, desired, userRules, issue } = context;
+  const managed: HTTPRouteRule[] = [];
+  if (ref.rules && ref.rules.length > 0) {
+    ref.rules.forEach((name, i) => {
+      const rule = userRules.find((r) => r.name === name);
+      if (!rule) {
+        const names = userRules.map((r) => r.name).filter(Boolean);
+        issue(`${refPath}.rules[${i}]`, `HTTPRoute "${routeName}" has no rule named "${name}"${names.length ? ` (its rules: ${names.join(', ')})` : ''}`, 'name an existing rule, or give the rule a name in the HTTPRoute');
+      } else managed.push(rule);
+    });
+  } else {
+    managed.push(...userRules.filter((r) => (r.backendRefs ?? []).some(context.isStable)));
+    if (managed.length === 0) {
+      issue(`${refPath}.name`, `HTTPRoute "${routeName}" has no rule with a backendRef to the stable Service "${desired.stableService}"`, `add a rule with backendRefs to ${desired.stableService} and ${desired.canaryService} (weight 0)`);
+    }
+  }
+  return managed;
+}
+
+/** Weighs each managed rule; a rule without both the stable and the canary backendRef is an issue instead. */
+function weighManagedRules(context: RenderContext, managed: HTTPRouteRule[], extras: RuleExtras, isService: (b: BackendRef, service: string) => boolean): void {
+  const { ref, refPath, routeName, desired, userRules, issue } = context;
+  managed.forEach((rule, i) => {
+    const backends = rule.backendRefs ?? [];
+    const stable = backends.find(context.isStable);
+    const canary = backends.find(context.isCanary);
+    if (!stable || !canary) {
+      const missing = [!stable && `the stable Service "${desired.stableService}"`, !canary && `the canary Service "${desired.canaryService}"`].filter(Boolean).join(' and ');
+      const label = rule.name ? `rule "${rule.name}"` : `rule ${userRules.indexOf(rule)} (unnamed)`;
+      issue(ref.rules ? `${refPath}.rules[${i}]` : `${refPath}.name`, `HTTPRoute "${routeName}": ${label} has no backendRef to ${missing}`, 'add both backendRefs to the rule (the canary one with weight 0)');
+      return;
+    }
+    weighRule(rule, { stable, canary, extras, isService });
+  });
+}
+
+/** The header and mirror rules wanted, in trafficRouting.managedRoutes order: their priority. */
+function routeRules(context: RenderContext, managed: HTTPRouteRule[], managedRoutes: readonly string[]): HTTPRouteRule[] {
+  const { refPath, routeName, desired, userRules, issue, isCanary } = context;
+  const inserted: HTTPRouteRule[] = [];
+  for (const r of [...desired.headerRoutes, ...desired.mirrorRoutes]) {
+    if (userRules.some((u) => u.name === r.name)) {
+      issue(`${refPath}.name`, `HTTPRoute "${routeName}" already has a rule named "${r.name}" that Rollway did not create`, `rename that rule or the managed route "${r.name}"`);
+      continue;
+    }
+    inserted.push('percentage' in r ? mirrorRule(r, managed, isCanary) : headerRule(r, managed, isCanary));
+  }
+  const order = new Map(managedRoutes.map((name, i) => [name, i]));
+  inserted.sort((a, b) => (order.get(a.name ?? '') ?? Infinity) - (order.get(b.name ?? '') ?? Infinity));
+  return inserted;
 }
 
 /** The canary share, and the weighted experiment backends wanted now and added before. */

@@ -11,6 +11,7 @@ import {
   renderDestinationRule,
   renderVirtualService,
   type DestinationRule,
+  type DestinationRuleRef,
   type Rendered,
   type VirtualService,
   type VirtualServiceRef,
@@ -21,6 +22,19 @@ export const ISTIO_VERSIONS = ['v1', 'v1beta1', 'v1alpha3'] as const;
 
 /** trafficRouting.istio, typed by the plugin's schema (./index.ts) */
 export type IstioRouting = IstioConfig;
+
+/** A DestinationRule read and checked, to be written once everything is checked. */
+interface DestinationRulePlan {
+  ref: ResourceRef;
+  read: DestinationRule;
+}
+
+/** A VirtualService read and checked, to be written once everything is checked. */
+interface VirtualServicePlan {
+  ref: ResourceRef;
+  read: VirtualService;
+  render: (vs: VirtualService) => Rendered<VirtualService>;
+}
 
 export class IstioRouter extends RouterBase<IstioRouting> {
   readonly name = 'istio';
@@ -57,26 +71,26 @@ export class IstioRouter extends RouterBase<IstioRouting> {
     });
   }
 
-  async reconcile(desired: DesiredTraffic): Promise<RouterReconcileResult> {
-    const issues: SpecIssue[] = [];
-    const rule = this.config.destinationRule;
-    const drPath = `${this.ctx.path}.destinationRule`;
+  /** The DestinationRule as it should be for `desired`: the subsets select the canary and stable hashes. */
+  private renderDr(dr: DestinationRule, rule: DestinationRuleRef, desired: DesiredTraffic): Rendered<DestinationRule> {
+    return renderDestinationRule({ dr, ref: rule, refPath: `${this.ctx.path}.destinationRule`, hashes: { canary: desired.canaryHash, stable: desired.stableHash } });
+  }
 
-    // Read everything and render it before the first write: a reference error writes nothing.
-    let drPlan: { ref: ResourceRef; read: DestinationRule } | undefined;
-    let subsetHost: string | undefined;
-    if (rule) {
-      const ref = await this.resource('destinationrules', rule.name);
-      const read = await this.ctx.client.getOptional<DestinationRule>(ref);
-      if (!read) {
-        issues.push({ path: `${drPath}.name`, message: `DestinationRule "${ref.name}" not found in namespace ${ref.namespace}`, fix: 'create the DestinationRule or correct the name' });
-      } else {
-        issues.push(...renderDestinationRule({ dr: read, ref: rule, refPath: drPath, hashes: { canary: desired.canaryHash, stable: desired.stableHash } }).issues);
-        drPlan = { ref, read };
-        subsetHost = read.spec?.host;
-      }
+  /** Reads the DestinationRule and adds its issues; undefined when it is not found. */
+  private async readDestinationRule(rule: DestinationRuleRef, desired: DesiredTraffic, issues: SpecIssue[]): Promise<DestinationRulePlan | undefined> {
+    const ref = await this.resource('destinationrules', rule.name);
+    const read = await this.ctx.client.getOptional<DestinationRule>(ref);
+    if (!read) {
+      issues.push({ path: `${this.ctx.path}.destinationRule.name`, message: `DestinationRule "${ref.name}" not found in namespace ${ref.namespace}`, fix: 'create the DestinationRule or correct the name' });
+      return undefined;
     }
-    const vsPlans: { ref: ResourceRef; read: VirtualService; render: (vs: VirtualService) => Rendered<VirtualService> }[] = [];
+    issues.push(...this.renderDr(read, rule, desired).issues);
+    return { ref, read };
+  }
+
+  /** Reads the VirtualServices and adds their issues; those not found get no plan. */
+  private async readVirtualServices(desired: DesiredTraffic, subsetHost: string | undefined, issues: SpecIssue[]): Promise<VirtualServicePlan[]> {
+    const plans: VirtualServicePlan[] = [];
     for (const { ref: vsRef, path } of this.virtualServiceRefs()) {
       const ref = await this.resource('virtualservices', vsRef.name);
       const read = await this.ctx.client.getOptional<VirtualService>(ref);
@@ -86,39 +100,58 @@ export class IstioRouter extends RouterBase<IstioRouting> {
       }
       const render = (vs: VirtualService): Rendered<VirtualService> => this.renderVs(vs, vsRef, path, desired, subsetHost);
       issues.push(...render(read).issues);
-      vsPlans.push({ ref, read, render });
+      plans.push({ ref, read, render });
     }
+    return plans;
+  }
+
+  /** Writes the difference to the DestinationRule; whether it wrote. */
+  private async writeDestinationRule(plan: DestinationRulePlan, rule: DestinationRuleRef, desired: DesiredTraffic): Promise<boolean> {
+    const done = await patchToRendered<DestinationRule, SpecIssue[]>(
+      this.ctx.client,
+      plan.ref,
+      (dr) => {
+        const r = this.renderDr(dr, rule, desired);
+        return { object: r.issues.length > 0 ? dr : r.object, result: r.issues };
+      },
+      { read: plan.read },
+    );
+    if (done.result.length > 0) throw new RouterSpecError(done.result);
+    return done.wrote;
+  }
+
+  /** Writes the difference to one VirtualService; whether it wrote, and the canary share it carries. */
+  private async writeVirtualService(plan: VirtualServicePlan): Promise<{ wrote: boolean; weight: WeightRatio | undefined }> {
+    const done = await patchToRendered<VirtualService, Rendered<VirtualService>>(
+      this.ctx.client,
+      plan.ref,
+      (vs) => {
+        const r = plan.render(vs);
+        return { object: r.issues.length > 0 ? vs : r.object, result: r };
+      },
+      { read: plan.read },
+    );
+    if (done.result.issues.length > 0) throw new RouterSpecError(done.result.issues);
+    return { wrote: done.wrote, weight: done.result.weight };
+  }
+
+  async reconcile(desired: DesiredTraffic): Promise<RouterReconcileResult> {
+    const issues: SpecIssue[] = [];
+    const rule = this.config.destinationRule;
+
+    // Read everything and render it before the first write: a reference error writes nothing.
+    const drPlan = rule ? await this.readDestinationRule(rule, desired, issues) : undefined;
+    const vsPlans = await this.readVirtualServices(desired, drPlan?.read.spec?.host, issues);
     if (issues.length > 0) throw new RouterSpecError(issues);
 
     // Subset labels first, so a subset selects the right pods before weights send traffic to it.
     let writes = 0;
-    if (drPlan && rule) {
-      const done = await patchToRendered<DestinationRule, SpecIssue[]>(
-        this.ctx.client,
-        drPlan.ref,
-        (dr) => {
-          const r = renderDestinationRule({ dr, ref: rule, refPath: drPath, hashes: { canary: desired.canaryHash, stable: desired.stableHash } });
-          return { object: r.issues.length > 0 ? dr : r.object, result: r.issues };
-        },
-        { read: drPlan.read },
-      );
-      if (done.result.length > 0) throw new RouterSpecError(done.result);
-      if (done.wrote) writes++;
-    }
+    if (drPlan && rule && (await this.writeDestinationRule(drPlan, rule, desired))) writes++;
     let actual: WeightRatio | undefined;
     for (const plan of vsPlans) {
-      const done = await patchToRendered<VirtualService, Rendered<VirtualService>>(
-        this.ctx.client,
-        plan.ref,
-        (vs) => {
-          const r = plan.render(vs);
-          return { object: r.issues.length > 0 ? vs : r.object, result: r };
-        },
-        { read: plan.read },
-      );
-      if (done.result.issues.length > 0) throw new RouterSpecError(done.result.issues);
+      const done = await this.writeVirtualService(plan);
       if (done.wrote) writes++;
-      actual ??= done.result.weight;
+      actual ??= done.weight;
     }
     return { writes, verified: undefined, actualWeight: actual ?? desired.weight };
   }

@@ -54,7 +54,7 @@ function headerSettings(desired: DesiredTraffic): Partial<CanaryAnnotations> {
 }
 
 export function renderCanaryIngress(input: CanaryIngressInput): RenderedIngress {
-  const { stable, existing, desired, rollout, prefix, refPath } = input;
+  const { stable, existing, desired, rollout, refPath } = input;
   const issues: SpecIssue[] = [];
   const stableName = stable.metadata.name ?? '';
   const name = canaryIngressName(rollout.name, stableName);
@@ -66,7 +66,19 @@ export function renderCanaryIngress(input: CanaryIngressInput): RenderedIngress 
       fix: `delete or rename Ingress ${name} so the router can create its canary Ingress`,
     });
   }
+  const spec = canarySpec(stable, desired, refPath, issues);
+  const annotations = mergedAnnotations(input, issues);
 
+  const object: Ingress = existing ? clone(existing) : { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name, namespace: input.namespace } };
+  object.metadata.annotations = annotations;
+  if (!existing) object.metadata.ownerReferences = [controllerReference(rollout)];
+  object.spec = spec;
+  return { object, issues, weight: ratioOfWeights(desired.weight.canary, desired.weight.total - desired.weight.canary) };
+}
+
+/** The canary Ingress's spec: the stable Ingress's rules, TLS and ingress class. */
+function canarySpec(stable: Ingress, desired: DesiredTraffic, refPath: string, issues: SpecIssue[]): V1IngressSpec {
+  const stableName = stable.metadata.name ?? '';
   // Rules: only the paths that send to the stable Service, sent to the canary Service instead.
   const rules: V1IngressRule[] = [];
   for (const rule of stable.spec?.rules ?? []) {
@@ -85,11 +97,31 @@ export function renderCanaryIngress(input: CanaryIngressInput): RenderedIngress 
   const spec: V1IngressSpec = { rules };
   if (stable.spec?.ingressClassName !== undefined) spec.ingressClassName = stable.spec.ingressClassName;
   if (stable.spec?.tls !== undefined) spec.tls = clone(stable.spec.tls);
+  return spec;
+}
 
-  // Annotations: ours replace any canary annotation under the prefix; others (another tool's,
-  // a user's) stay as they are on an existing canary Ingress.
+/**
+ * The canary Ingress's annotations: ours replace any canary annotation under the prefix; others
+ * (another tool's, a user's) stay as they are on an existing canary Ingress.
+ */
+function mergedAnnotations(input: CanaryIngressInput, issues: SpecIssue[]): Record<string, string> {
+  const { stable, existing, prefix } = input;
   const additional: Record<string, string> = {};
   for (const [name, value] of Object.entries(input.additionalAnnotations)) additional[additionalAnnotationKey(name, prefix)] = value;
+  const ours = canarySettingAnnotations(additional, input.desired, prefix, input.refPath, issues);
+  const annotations: Record<string, string> = {};
+  for (const [key, value] of Object.entries(existing?.metadata.annotations ?? {})) {
+    if (!settingOf(key, prefix) && !(key in additional)) annotations[key] = value;
+  }
+  for (const [key, value] of Object.entries(additional)) if (!settingOf(key, prefix)) annotations[key] = value; // canary ones are in `ours`
+  Object.assign(annotations, input.canaryIngressAnnotations, ours);
+  const stableClass = stable.metadata.annotations?.[INGRESS_CLASS_ANNOTATION];
+  if (stableClass !== undefined) annotations[INGRESS_CLASS_ANNOTATION] = stableClass;
+  return annotations;
+}
+
+/** The canary annotations under the prefix ({} when they would be invalid: an issue says why). */
+function canarySettingAnnotations(additional: Record<string, string>, desired: DesiredTraffic, prefix: string, refPath: string, issues: SpecIssue[]): Record<string, string> {
   const parsedAdditional = parseCanaryAnnotations(additional, prefix);
   const header = headerSettings(desired);
   const settings: CanaryAnnotations = {
@@ -102,26 +134,12 @@ export function renderCanaryIngress(input: CanaryIngressInput): RenderedIngress 
   // A header route in force replaces whatever header setting additionalIngressAnnotations gives.
   if ('byHeaderValue' in header) delete settings.byHeaderPattern;
   if ('byHeaderPattern' in header) delete settings.byHeaderValue;
-  let ours: Record<string, string> = {};
   try {
-    ours = canaryAnnotations(settings, prefix);
+    return canaryAnnotations(settings, prefix);
   } catch (err) {
     issues.push({ path: `${refPath}`, message: `the canary annotations would be invalid: ${String(err)}`, fix: 'check additionalIngressAnnotations and the header route steps' });
+    return {};
   }
-  const annotations: Record<string, string> = {};
-  for (const [key, value] of Object.entries(existing?.metadata.annotations ?? {})) {
-    if (!settingOf(key, prefix) && !(key in additional)) annotations[key] = value;
-  }
-  for (const [key, value] of Object.entries(additional)) if (!settingOf(key, prefix)) annotations[key] = value; // canary ones are in `ours`
-  Object.assign(annotations, input.canaryIngressAnnotations, ours);
-  const stableClass = stable.metadata.annotations?.[INGRESS_CLASS_ANNOTATION];
-  if (stableClass !== undefined) annotations[INGRESS_CLASS_ANNOTATION] = stableClass;
-
-  const object: Ingress = existing ? clone(existing) : { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name, namespace: input.namespace } };
-  object.metadata.annotations = annotations;
-  if (!existing) object.metadata.ownerReferences = [controllerReference(rollout)];
-  object.spec = spec;
-  return { object, issues, weight: ratioOfWeights(desired.weight.canary, desired.weight.total - desired.weight.canary) };
 }
 
 /** The weight a canary Ingress carries now (from its annotations). */
