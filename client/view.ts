@@ -369,11 +369,7 @@ export function buildView(snapshot: RolloutSnapshot): RolloutViewModel {
     .map((rs) => replicaSetView(rs, snapshot.pods, tagsFor(rs.metadata.labels?.[POD_TEMPLATE_HASH_LABEL] ?? '')));
   const { revisions, unattached } = revisionsOf(snapshot, rsViews);
   const pause = pauseInForce(ro, steps);
-  const routing: RoutingView[] = snapshot.routing.map((r) => ({
-    ...r,
-    percent: ratioPercent(r.weight),
-    extraPercents: (r.weight?.extras ?? []).map((e) => ({ service: e.service, percent: ratioPercent({ canary: e.weight, total: r.weight!.total }) ?? 0 })),
-  }));
+  const routing = snapshot.routing.map(routingView);
   const measured = routing.find((r) => r.percent !== undefined);
   const statusWeight = st.canary?.weights?.canary.weight;
   const stepIndex = st.currentStepIndex;
@@ -396,13 +392,7 @@ export function buildView(snapshot: RolloutSnapshot): RolloutViewModel {
     actualWeight: seen && isCanary ? (inUpdate ? (measured?.percent ?? statusWeight ?? 0) : 100) : undefined,
     actualWeightFrom: measured && inUpdate ? `${measured.kind}/${measured.name}` : 'status',
     images: imagesOf(rsViews, ro),
-    replicas: {
-      desired: ro.spec.replicas ?? 1,
-      current: st.replicas ?? 0,
-      updated: st.updatedReplicas ?? 0,
-      ready: st.readyReplicas ?? 0,
-      available: st.availableReplicas ?? 0,
-    },
+    replicas: { desired: ro.spec.replicas ?? 1, current: st.replicas ?? 0, updated: st.updatedReplicas ?? 0, ready: st.readyReplicas ?? 0, available: st.availableReplicas ?? 0 },
     pausedBySpec: ro.spec.paused === true,
     aborted: st.abort === true,
     pendingGeneration: st.observedGeneration !== undefined && st.observedGeneration !== String(generation) ? generation : undefined,
@@ -416,6 +406,15 @@ export function buildView(snapshot: RolloutSnapshot): RolloutViewModel {
     currentHash,
     containers: [...(template?.spec?.containers ?? []), ...(template?.spec?.initContainers ?? [])].map((c) => c.name),
     blueGreen: strategy === 'BlueGreen' ? blueGreenView(ro, rsViews, pause) : undefined,
+  };
+}
+
+/** A routing object's weights as percentages, the extra destinations' too. */
+function routingView(r: RolloutSnapshot['routing'][number]): RoutingView {
+  return {
+    ...r,
+    percent: ratioPercent(r.weight),
+    extraPercents: (r.weight?.extras ?? []).map((e) => ({ service: e.service, percent: ratioPercent({ canary: e.weight, total: r.weight!.total }) ?? 0 })),
   };
 }
 
