@@ -224,19 +224,11 @@ export function prepareRun(spec: AnalysisRunSpec, argValues: ReadonlyMap<string,
   const problems: string[] = [];
   if (spec.metrics.length === 0) problems.push('the run has no metrics');
   const declared = new Set((spec.args ?? []).map((a) => a.name));
-  for (const arg of spec.args ?? []) {
-    if (!argValues.has(arg.name)) {
-      const how = arg.valueFrom?.secretKeyRef
-        ? `the Secret key ${arg.valueFrom.secretKeyRef.name}/${arg.valueFrom.secretKeyRef.key} could not be read`
-        : arg.valueFrom?.podTemplateHashValue || arg.valueFrom?.fieldRef
-          ? 'its valueFrom could not be resolved from the Rollout'
-          : 'pass it in the Rollout (analysis.args) or give it a value in the template';
-      problems.push(`arg "${arg.name}" has no value: ${how}`);
-    }
-  }
+  problems.push(...missingArgProblems(spec.args ?? [], argValues));
   problems.push(...ruleProblems(spec, spec.metrics.map((m) => substituteArgs(m.name, argValues))));
   const names = new Set<string>();
   const prepared: PreparedMetric[] = [];
+  // Provider keys are named in the order written, which parsing loses (it puts the known ones first).
   const rawMetrics = (rawSpec as { metrics?: { provider?: Record<string, unknown> }[] } | undefined)?.metrics;
   for (const [i, metric] of spec.metrics.entries()) {
     const where = `metric "${metric.name}"`;
@@ -245,48 +237,85 @@ export function prepareRun(spec: AnalysisRunSpec, argValues: ReadonlyMap<string,
     for (const name of stringsOf(metric).flatMap(referencedArgs)) {
       if (!declared.has(name)) problems.push(`${where} uses {{args.${name}}} but no arg "${name}" is declared`);
     }
-    const kinds = providerKinds(rawMetrics?.[i]?.provider ?? metric.provider);
-    const supported = kinds.filter((k): k is PreparedMetric['provider'] => (SUPPORTED_PROVIDERS as readonly string[]).includes(k));
-    const unsupported = kinds.filter((k) => !(SUPPORTED_PROVIDERS as readonly string[]).includes(k));
-    if (unsupported.length > 0) {
-      problems.push(`${where}: provider ${unsupported.join(', ')} is not supported (supported: ${SUPPORTED_PROVIDERS.join(', ')})`);
+    const provider = metricProvider(rawMetrics?.[i]?.provider ?? metric.provider, where);
+    if (!provider.ok) {
+      problems.push(provider.message);
       continue;
     }
-    if (supported.length !== 1) {
-      problems.push(supported.length === 0 ? `${where} has no provider: set one of ${SUPPORTED_PROVIDERS.join(', ')}` : `${where} sets several providers (${supported.join(', ')}); a metric has one`);
-      continue;
-    }
-    for (const field of ['successCondition', 'failureCondition'] as const) {
-      const source = metric[field];
-      if (source === undefined || source === '') continue;
-      const err = checkCondition(substituteArgs(source, argValues));
-      if (err) problems.push(`${where}: ${field} ${err.message}`);
-    }
+    problems.push(...conditionProblems(metric, argValues, where));
     const resolved = substituteArgs(metric, argValues);
     const policy = metricPolicy(resolved, spec);
     if (!policy.ok) {
       problems.push(policy.message);
       continue;
     }
-    const provider = supported[0] as PreparedMetric['provider'];
-    if (provider === 'prometheus' && !resolved.provider.prometheus?.address) problems.push(`${where}: prometheus.address is missing`);
-    if (provider === 'prometheus' && !resolved.provider.prometheus?.query) problems.push(`${where}: prometheus.query is missing`);
-    const notYet = [
-      resolved.provider.prometheus?.authentication && 'prometheus.authentication',
-      resolved.provider.prometheus?.rangeQuery && 'prometheus.rangeQuery',
-      resolved.provider.web?.authentication && 'web.authentication',
-    ].filter((f): f is string => typeof f === 'string');
-    if (notYet.length > 0) problems.push(`${where}: ${notYet.join(', ')} is not supported yet (use headers, e.g. Authorization, and an instant query)`);
-    if (provider === 'web' && resolved.provider.web?.jsonPath) {
-      try {
-        parseJsonPath(resolved.provider.web.jsonPath);
-      } catch (err) {
-        problems.push(`${where}: ${(err as Error).message}`);
-      }
-    }
-    prepared.push({ metric: resolved, policy: policy.policy, provider });
+    problems.push(...providerProblems(resolved, provider.provider, where));
+    prepared.push({ metric: resolved, policy: policy.policy, provider: provider.provider });
   }
   return problems.length > 0 ? { ok: false, message: problems.join('; ') } : { ok: true, metrics: prepared };
+}
+
+/** One problem per arg without a value, with the likely reason, for the user to act on. */
+function missingArgProblems(args: readonly Argument[], argValues: ReadonlyMap<string, string>): string[] {
+  return args
+    .filter((arg) => !argValues.has(arg.name))
+    .map((arg) => {
+      const how = arg.valueFrom?.secretKeyRef
+        ? `the Secret key ${arg.valueFrom.secretKeyRef.name}/${arg.valueFrom.secretKeyRef.key} could not be read`
+        : arg.valueFrom?.podTemplateHashValue || arg.valueFrom?.fieldRef
+          ? 'its valueFrom could not be resolved from the Rollout'
+          : 'pass it in the Rollout (analysis.args) or give it a value in the template';
+      return `arg "${arg.name}" has no value: ${how}`;
+    });
+}
+
+type ChosenProvider = { ok: true; provider: PreparedMetric['provider'] } | { ok: false; message: string };
+
+/** The one provider a metric measures with: it must set exactly one, and one this controller supports. */
+function metricProvider(provider: Metric['provider'] | Record<string, unknown>, where: string): ChosenProvider {
+  const kinds = providerKinds(provider);
+  const supported = kinds.filter((k): k is PreparedMetric['provider'] => (SUPPORTED_PROVIDERS as readonly string[]).includes(k));
+  const unsupported = kinds.filter((k) => !(SUPPORTED_PROVIDERS as readonly string[]).includes(k));
+  if (unsupported.length > 0) {
+    return { ok: false, message: `${where}: provider ${unsupported.join(', ')} is not supported (supported: ${SUPPORTED_PROVIDERS.join(', ')})` };
+  }
+  if (supported.length !== 1) {
+    return { ok: false, message: supported.length === 0 ? `${where} has no provider: set one of ${SUPPORTED_PROVIDERS.join(', ')}` : `${where} sets several providers (${supported.join(', ')}); a metric has one` };
+  }
+  return { ok: true, provider: supported[0] as PreparedMetric['provider'] };
+}
+
+/** Conditions are checked with the args substituted: that is the text that will be evaluated. */
+function conditionProblems(metric: Metric, argValues: ReadonlyMap<string, string>, where: string): string[] {
+  const problems: string[] = [];
+  for (const field of ['successCondition', 'failureCondition'] as const) {
+    const source = metric[field];
+    if (source === undefined || source === '') continue;
+    const err = checkCondition(substituteArgs(source, argValues));
+    if (err) problems.push(`${where}: ${field} ${err.message}`);
+  }
+  return problems;
+}
+
+/** What the chosen provider needs and does not support yet, on the metric with its args substituted. */
+function providerProblems(resolved: Metric, provider: PreparedMetric['provider'], where: string): string[] {
+  const problems: string[] = [];
+  if (provider === 'prometheus' && !resolved.provider.prometheus?.address) problems.push(`${where}: prometheus.address is missing`);
+  if (provider === 'prometheus' && !resolved.provider.prometheus?.query) problems.push(`${where}: prometheus.query is missing`);
+  const notYet = [
+    resolved.provider.prometheus?.authentication && 'prometheus.authentication',
+    resolved.provider.prometheus?.rangeQuery && 'prometheus.rangeQuery',
+    resolved.provider.web?.authentication && 'web.authentication',
+  ].filter((f): f is string => typeof f === 'string');
+  if (notYet.length > 0) problems.push(`${where}: ${notYet.join(', ')} is not supported yet (use headers, e.g. Authorization, and an instant query)`);
+  if (provider === 'web' && resolved.provider.web?.jsonPath) {
+    try {
+      parseJsonPath(resolved.provider.web.jsonPath);
+    } catch (err) {
+      problems.push(`${where}: ${(err as Error).message}`);
+    }
+  }
+  return problems;
 }
 
 /**

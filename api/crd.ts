@@ -188,7 +188,26 @@ function mergeObjects(parts: SchemaNode[], union = false): SchemaNode {
 
 /** The structural rewrite of one node (recursive). `path` is the property path, for root rules. */
 function structural(input: SchemaNode, defs: SchemaNode, path: readonly string[]): SchemaNode {
-  const node = flatten(input, defs, []);
+  const out = emittedKeys(flatten(input, defs, []));
+  dropRedundantConstraints(out);
+  structuralProperties(out, defs, path);
+  if (isObject(out.items)) out.items = structural(out.items, defs, [...path, '[]']);
+  else if (out.type === 'array') out.items = { [PRESERVE]: true };
+  structuralAdditionalProperties(out, defs, path);
+  if (out.properties !== undefined || out.additionalProperties !== undefined) out.type = 'object';
+  // A node with no type accepts anything, which a structural schema must say out loud.
+  if (out.type === undefined && out[INT_OR_STRING] !== true) out[PRESERVE] = true;
+  if (out[INT_OR_STRING] === true) {
+    for (const key of ['type', 'format', 'enum', 'minimum', 'maximum', 'pattern', 'properties', 'items']) delete out[key];
+  }
+  // A CRD carries no defaults from us: the controller applies them (see api/rollout.ts).
+  delete out.default;
+  if (path.length === 0) loosenServerOwnedFields(out);
+  return reorder(out);
+}
+
+/** The keys of a flattened node that JSONSchemaProps has; `nullable: false` is its default, so left out. */
+function emittedKeys(node: SchemaNode): SchemaNode {
   const out: SchemaNode = {};
   for (const key of KEY_ORDER) {
     if (node[key] !== undefined) out[key] = node[key];
@@ -197,7 +216,11 @@ function structural(input: SchemaNode, defs: SchemaNode, path: readonly string[]
     if (key.startsWith('x-kubernetes-') && node[key] !== undefined) out[key] = node[key];
   }
   if (out.nullable !== true) delete out.nullable;
+  return out;
+}
 
+/** In place: drops constraints zod writes that a CRD does not need. */
+function dropRedundantConstraints(out: SchemaNode): void {
   // Integer bounds that only restate the format say nothing: drop them.
   if (out.type === 'integer') {
     if (out.minimum === INT32_MIN || out.minimum === Number.MIN_SAFE_INTEGER) delete out.minimum;
@@ -206,8 +229,10 @@ function structural(input: SchemaNode, defs: SchemaNode, path: readonly string[]
   // zod writes its date-time regex next to the format; the format is enough (and the API server
   // checks it), the JavaScript regex is not guaranteed to be valid RE2.
   if (out.format === 'date-time') delete out.pattern;
+}
 
-  // Properties, recursively, in a stable order.
+/** In place: properties, recursively, and required, both in a stable order. */
+function structuralProperties(out: SchemaNode, defs: SchemaNode, path: readonly string[]): void {
   if (isObject(out.properties)) {
     const properties = out.properties;
     out.properties = Object.fromEntries(
@@ -222,12 +247,14 @@ function structural(input: SchemaNode, defs: SchemaNode, path: readonly string[]
     out.required = [...new Set(out.required.map(String))].sort();
     if ((out.required as string[]).length === 0) delete out.required;
   }
-  if (isObject(out.items)) out.items = structural(out.items, defs, [...path, '[]']);
-  else if (out.type === 'array') out.items = { [PRESERVE]: true };
+}
 
-  // additionalProperties: false is the default of a structural schema (unknown fields are pruned);
-  // {} or true means "keep what is unknown"; a schema means a map, unless properties are set too
-  // (Kubernetes forbids both), which only a loose object with typed fields does.
+/**
+ * In place. additionalProperties: false is the default of a structural schema (unknown fields are
+ * pruned); {} or true means "keep what is unknown"; a schema means a map, unless properties are set
+ * too (Kubernetes forbids both), which only a loose object with typed fields does.
+ */
+function structuralAdditionalProperties(out: SchemaNode, defs: SchemaNode, path: readonly string[]): void {
   const extra = out.additionalProperties;
   delete out.additionalProperties;
   if (extra === true || (isObject(extra) && Object.keys(extra).length === 0) || (isObject(extra) && out.properties !== undefined)) {
@@ -235,27 +262,21 @@ function structural(input: SchemaNode, defs: SchemaNode, path: readonly string[]
   } else if (isObject(extra)) {
     out.additionalProperties = structural(extra, defs, [...path, '*']);
   }
-  if (out.properties !== undefined || out.additionalProperties !== undefined) out.type = 'object';
-  // A node with no type accepts anything, which a structural schema must say out loud.
-  if (out.type === undefined && out[INT_OR_STRING] !== true) out[PRESERVE] = true;
-  if (out[INT_OR_STRING] === true) {
-    for (const key of ['type', 'format', 'enum', 'minimum', 'maximum', 'pattern', 'properties', 'items']) delete out[key];
-  }
-  // A CRD carries no defaults from us: the controller applies them (see api/rollout.ts).
-  delete out.default;
+}
 
-  // The root: the API server owns apiVersion, kind and metadata.
-  if (path.length === 0) {
-    const properties = isObject(out.properties) ? out.properties : {};
-    if ('apiVersion' in properties) properties.apiVersion = { type: 'string' };
-    if ('kind' in properties) properties.kind = { type: 'string' };
-    if ('metadata' in properties) properties.metadata = { type: 'object' };
-    if (Array.isArray(out.required)) {
-      out.required = (out.required as string[]).filter((name) => !['apiVersion', 'kind', 'metadata'].includes(name));
-      if ((out.required as string[]).length === 0) delete out.required;
-    }
+/**
+ * The root, in place: the API server owns apiVersion, kind and metadata, so the CRD gives them a
+ * type and requires none of them.
+ */
+function loosenServerOwnedFields(root: SchemaNode): void {
+  const properties = isObject(root.properties) ? root.properties : {};
+  if ('apiVersion' in properties) properties.apiVersion = { type: 'string' };
+  if ('kind' in properties) properties.kind = { type: 'string' };
+  if ('metadata' in properties) properties.metadata = { type: 'object' };
+  if (Array.isArray(root.required)) {
+    root.required = (root.required as string[]).filter((name) => !['apiVersion', 'kind', 'metadata'].includes(name));
+    if ((root.required as string[]).length === 0) delete root.required;
   }
-  return reorder(out);
 }
 
 /** Puts a node's keys in KEY_ORDER, then the x-kubernetes-* keys sorted. */

@@ -627,80 +627,107 @@ function typeName(expected: string): string {
   return TYPE_NAMES[expected] ?? expected;
 }
 
+/** What an issue's message and fix name: where it is, the field as a user knows it, the value written. */
+interface IssueField {
+  path: string;
+  field: string;
+  example: string | undefined;
+  input: unknown;
+}
+
 export function zodIssueToSpecIssue(issue: z.core.$ZodIssue): SpecIssue {
-  const path = formatPath(issue.path) || '(document)';
-  const field = fieldName(issue.path);
-  const example = FIELD_EXAMPLES[lastKey(issue.path)];
-  const input = (issue as { input?: unknown }).input;
+  const at: IssueField = {
+    path: formatPath(issue.path) || '(document)',
+    field: fieldName(issue.path),
+    example: FIELD_EXAMPLES[lastKey(issue.path)],
+    input: (issue as { input?: unknown }).input,
+  };
   switch (issue.code) {
-    case 'invalid_type': {
-      const wanted = typeName(issue.expected);
-      if (input === undefined) {
-        return { path, message: `${field} is required`, fix: `add ${field}: ${example ?? wanted}` };
-      }
-      const numeric = issue.expected === 'number' || issue.expected === 'int';
-      return {
-        path,
-        message: `${field} must be ${wanted}, got ${shown(input)}`,
-        fix: `write ${field}${numeric ? ' without quotes' : ''} as ${example ?? wanted}`,
-      };
-    }
-    case 'invalid_union': {
-      const wanted = new Set<string>();
-      for (const branch of issue.errors) {
-        // The only unions in the schema are int-or-string fields: their numbers are integers.
-        for (const inner of branch) if (inner.code === 'invalid_type') wanted.add(typeName(inner.expected === 'number' ? 'int' : inner.expected));
-      }
-      const list = [...wanted].join(' or ') || 'another value';
-      return { path, message: `${field} must be ${list}, got ${shown(input)}`, fix: `write ${field} as ${example ?? list}` };
-    }
+    case 'invalid_type':
+      return invalidTypeIssue(issue, at);
+    case 'invalid_union':
+      return invalidUnionIssue(issue, at);
     case 'too_small':
-    case 'too_big': {
-      const small = issue.code === 'too_small';
-      const bound = small ? issue.minimum : issue.maximum;
-      const relation = issue.inclusive ? (small ? 'at least' : 'at most') : small ? 'more than' : 'less than';
-      if (issue.origin === 'array') {
-        return { path, message: `${field} must have ${relation} ${String(bound)} items`, fix: `${small ? 'add' : 'remove'} entries in ${field}` };
-      }
-      if (issue.origin === 'string') {
-        return { path, message: `${field} must have ${relation} ${String(bound)} characters`, fix: `change ${field}` };
-      }
-      return {
-        path,
-        message: `${field} must be ${relation} ${String(bound)}, got ${shown(input)}`,
-        fix: `use a value ${relation} ${String(bound)}${example ? `: ${example}` : ''}`,
-      };
-    }
-    case 'invalid_value': {
-      const allowed = issue.values.map((v) => JSON.stringify(v));
-      if (issue.path.length === 1 && issue.path[0] === 'apiVersion') {
-        return {
-          path,
-          message: `apiVersion must be ${ROLLOUT_API_VERSION}, got ${shown(input)}`,
-          fix: `set apiVersion: ${ROLLOUT_API_VERSION} (an Argo Rollouts manifest needs no other change)`,
-        };
-      }
-      if (issue.path.length === 1 && issue.path[0] === 'kind') {
-        return { path, message: `kind must be ${ROLLOUT_KIND}, got ${shown(input)}`, fix: `set kind: ${ROLLOUT_KIND}` };
-      }
-      return {
-        path,
-        message: `${field} must be ${allowed.length === 1 ? allowed[0] : `one of ${allowed.join(', ')}`}, got ${shown(input)}`,
-        fix: `use ${allowed.join(' or ')}`,
-      };
-    }
+    case 'too_big':
+      return outOfBoundsIssue(issue, at);
+    case 'invalid_value':
+      return invalidValueIssue(issue, at);
     case 'invalid_format':
-      if (issue.format === 'datetime') {
-        return {
-          path,
-          message: `${field} must be an RFC 3339 timestamp, got ${shown(input)}`,
-          fix: 'use a timestamp such as 2025-01-31T12:00:00Z',
-        };
-      }
-      return { path, message: `${field} is not a valid ${issue.format}, got ${shown(input)}`, fix: `write ${field} as a ${issue.format}` };
+      return invalidFormatIssue(issue, at);
     default:
-      return { path, message: `${field}: ${issue.message}`, fix: 'compare the field with the Rollout API (kubectl explain rollouts.spec)' };
+      return { path: at.path, message: `${at.field}: ${issue.message}`, fix: 'compare the field with the Rollout API (kubectl explain rollouts.spec)' };
   }
+}
+
+function invalidTypeIssue(issue: z.core.$ZodIssueInvalidType, { path, field, example, input }: IssueField): SpecIssue {
+  const wanted = typeName(issue.expected);
+  if (input === undefined) {
+    return { path, message: `${field} is required`, fix: `add ${field}: ${example ?? wanted}` };
+  }
+  const numeric = issue.expected === 'number' || issue.expected === 'int';
+  return {
+    path,
+    message: `${field} must be ${wanted}, got ${shown(input)}`,
+    fix: `write ${field}${numeric ? ' without quotes' : ''} as ${example ?? wanted}`,
+  };
+}
+
+function invalidUnionIssue(issue: z.core.$ZodIssueInvalidUnion, { path, field, example, input }: IssueField): SpecIssue {
+  const wanted = new Set<string>();
+  for (const branch of issue.errors) {
+    // The only unions in the schema are int-or-string fields: their numbers are integers.
+    for (const inner of branch) if (inner.code === 'invalid_type') wanted.add(typeName(inner.expected === 'number' ? 'int' : inner.expected));
+  }
+  const list = [...wanted].join(' or ') || 'another value';
+  return { path, message: `${field} must be ${list}, got ${shown(input)}`, fix: `write ${field} as ${example ?? list}` };
+}
+
+/** too_small and too_big: a number out of range, or a list or string too short or too long. */
+function outOfBoundsIssue(issue: z.core.$ZodIssueTooSmall | z.core.$ZodIssueTooBig, { path, field, example, input }: IssueField): SpecIssue {
+  const small = issue.code === 'too_small';
+  const bound = small ? issue.minimum : issue.maximum;
+  const relation = issue.inclusive ? (small ? 'at least' : 'at most') : small ? 'more than' : 'less than';
+  if (issue.origin === 'array') {
+    return { path, message: `${field} must have ${relation} ${String(bound)} items`, fix: `${small ? 'add' : 'remove'} entries in ${field}` };
+  }
+  if (issue.origin === 'string') {
+    return { path, message: `${field} must have ${relation} ${String(bound)} characters`, fix: `change ${field}` };
+  }
+  return {
+    path,
+    message: `${field} must be ${relation} ${String(bound)}, got ${shown(input)}`,
+    fix: `use a value ${relation} ${String(bound)}${example ? `: ${example}` : ''}`,
+  };
+}
+
+function invalidValueIssue(issue: z.core.$ZodIssueInvalidValue, { path, field, input }: IssueField): SpecIssue {
+  const allowed = issue.values.map((v) => JSON.stringify(v));
+  if (issue.path.length === 1 && issue.path[0] === 'apiVersion') {
+    return {
+      path,
+      message: `apiVersion must be ${ROLLOUT_API_VERSION}, got ${shown(input)}`,
+      fix: `set apiVersion: ${ROLLOUT_API_VERSION} (an Argo Rollouts manifest needs no other change)`,
+    };
+  }
+  if (issue.path.length === 1 && issue.path[0] === 'kind') {
+    return { path, message: `kind must be ${ROLLOUT_KIND}, got ${shown(input)}`, fix: `set kind: ${ROLLOUT_KIND}` };
+  }
+  return {
+    path,
+    message: `${field} must be ${allowed.length === 1 ? allowed[0] : `one of ${allowed.join(', ')}`}, got ${shown(input)}`,
+    fix: `use ${allowed.join(' or ')}`,
+  };
+}
+
+function invalidFormatIssue(issue: z.core.$ZodIssueInvalidStringFormat, { path, field, input }: IssueField): SpecIssue {
+  if (issue.format === 'datetime') {
+    return {
+      path,
+      message: `${field} must be an RFC 3339 timestamp, got ${shown(input)}`,
+      fix: 'use a timestamp such as 2025-01-31T12:00:00Z',
+    };
+  }
+  return { path, message: `${field} is not a valid ${issue.format}, got ${shown(input)}`, fix: `write ${field} as a ${issue.format}` };
 }
 
 // --- semantic rules ---------------------------------------------------------------------------
