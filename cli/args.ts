@@ -126,12 +126,14 @@ function readShortFlag(argv: readonly string[], i: number, table: Map<string, Fl
   const arg = argv[i]!;
   const flag = table.get(arg.slice(0, 2));
   if (!flag) throw new UsageError(`unknown flag ${arg.slice(0, 2)}`);
-  const attached = arg.slice(2).replace(/^=/, '');
+  const written = arg.slice(2);
+  const attached = written.replace(/^=/, '');
   if (flag.type === 'boolean') {
     if (attached !== '') throw new UsageError(`flag -${flag.short} takes no value, got "${arg}"`);
     flags[flag.name] = true;
   } else {
-    const value = attached !== '' ? attached : argv[++i];
+    // `-o=` is an empty value, as `--output=` is; only a bare `-o` takes the next word.
+    const value = written !== '' ? attached : argv[++i];
     if (value === undefined) throw new UsageError(`flag -${flag.short} needs a value${flag.valueName ? ` (${flag.valueName})` : ''}`);
     flags[flag.name] = value;
   }

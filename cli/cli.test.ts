@@ -41,6 +41,8 @@ void test('flags go before or after the command words, with = or a separate valu
   assert.deepEqual(parse(['get', 'ro', 'web'], COMMANDS).command?.words, ['get', 'rollout'], 'alias');
   assert.deepEqual(parse(['set', 'image', 'web', '--', '*=img'], COMMANDS).positionals, ['web', '*=img']);
   assert.equal(parse(['controller', '--healthz-port', '-1'], COMMANDS).flags['healthz-port'], '-1', 'a negative number is a value');
+  const empty = parse(['get', 'rollout', '-o=', 'web'], COMMANDS);
+  assert.deepEqual([empty.flags.output, empty.positionals], ['', ['web']], '-o= is an empty value, as --output= is: the next word stays a positional');
 });
 
 void test('usage errors name the problem', () => {
