@@ -63,6 +63,11 @@ void describe('Gateway API HTTPRoute rendering', () => {
     assert.match(missing.issues[0]?.message ?? '', /no rule named "nope" \(its rules: web\)/);
     const noCanary = render(route([{ ...webRule(), backendRefs: [svc('web-stable', 1)] }]), traffic(10));
     assert.match(noCanary.issues[0]?.message ?? '', /rule "web" has no backendRef to the canary Service "web-canary"/);
+    assert.equal(noCanary.issues[0]?.path, `${PATH}.name`, 'found by its stable backendRef: the route is the field to fix');
+    const onlyStable = { ...webRule(), name: 'web-api', backendRefs: [svc('web-stable', 1)] };
+    const namedNoCanary = render(route([webRule(), onlyStable]), traffic(10), { name: 'web', rules: ['nope', 'web-api'] });
+    assert.deepEqual(namedNoCanary.issues.map((i) => i.path), [`${PATH}.rules[0]`, `${PATH}.rules[1]`], 'each issue names its own entry of rules');
+    assert.deepEqual(render(route([{ ...webRule(), backendRefs: [svc('web-stable', 1)] }]), traffic(10), { name: 'web', rules: [] }).issues[0]?.path, `${PATH}.name`, 'an empty rules list names no entry');
   });
 
   void it('adds a header rule narrowing the managed matches, and takes it away again', () => {

@@ -140,14 +140,16 @@ function managedRules(context: RenderContext): HTTPRouteRule[] {
 /** Weighs each managed rule; a rule without both the stable and the canary backendRef is an issue instead. */
 function weighManagedRules(context: RenderContext, managed: HTTPRouteRule[], extras: RuleExtras, isService: (b: BackendRef, service: string) => boolean): void {
   const { ref, refPath, routeName, desired, userRules, issue } = context;
-  managed.forEach((rule, i) => {
+  managed.forEach((rule) => {
     const backends = rule.backendRefs ?? [];
     const stable = backends.find(context.isStable);
     const canary = backends.find(context.isCanary);
     if (!stable || !canary) {
       const missing = [!stable && `the stable Service "${desired.stableService}"`, !canary && `the canary Service "${desired.canaryService}"`].filter(Boolean).join(' and ');
       const label = rule.name ? `rule "${rule.name}"` : `rule ${userRules.indexOf(rule)} (unnamed)`;
-      issue(ref.rules ? `${refPath}.rules[${i}]` : `${refPath}.name`, `HTTPRoute "${routeName}": ${label} has no backendRef to ${missing}`, 'add both backendRefs to the rule (the canary one with weight 0)');
+      // The ref's own entry for a rule it names; a rule found by its stable backendRef has none.
+      const named = ref.rules && rule.name !== undefined ? ref.rules.indexOf(rule.name) : -1;
+      issue(named >= 0 ? `${refPath}.rules[${named}]` : `${refPath}.name`, `HTTPRoute "${routeName}": ${label} has no backendRef to ${missing}`, 'add both backendRefs to the rule (the canary one with weight 0)');
       return;
     }
     weighRule(rule, { stable, canary, extras, isService });
