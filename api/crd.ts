@@ -200,13 +200,14 @@ function structural(input: SchemaNode, defs: SchemaNode, path: readonly string[]
   if (out[INT_OR_STRING] === true) {
     for (const key of ['type', 'format', 'enum', 'minimum', 'maximum', 'pattern', 'properties', 'items']) delete out[key];
   }
-  // A CRD carries no defaults from us: the controller applies them (see api/rollout.ts).
-  delete out.default;
   if (path.length === 0) loosenServerOwnedFields(out);
   return reorder(out);
 }
 
-/** The keys of a flattened node that JSONSchemaProps has; `nullable: false` is its default, so left out. */
+/**
+ * The keys of a flattened node that JSONSchemaProps has; `nullable: false` is its default, so left
+ * out. No `default` either: the controller applies defaults (see api/rollout.ts), not the CRD.
+ */
 function emittedKeys(node: SchemaNode): SchemaNode {
   const out: SchemaNode = {};
   for (const key of KEY_ORDER) {
