@@ -15,6 +15,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Cluster, ensureCluster, kubeconfigPath, repoRoot, sleep, type ControllerProcess } from '../e2e/harness.ts';
 import type { RolloutObject } from '../controller/controller.ts';
+import { INSTANCE_ID_LABEL } from '../api/labels.ts';
 import type { KubeObject, ResourceRef } from '../kube/client.ts';
 import { profileApiserver } from './apiserver-profile.ts';
 import { cpuMs, memorySection, removeNamespace, rssMiB, startAsImage, startupSection, TARGETS } from './footprint.ts';
@@ -201,6 +202,37 @@ async function promoteAll(cluster: Cluster, ns: string, count: number): Promise<
   return promoted;
 }
 
+const FLOOR_PROBE = 'floor-';
+
+/**
+ * What a controller that took no time at all would get: at each pause's deadline the bench writes
+ * the status of a Rollout of its own for that pause, one no controller handles (another
+ * instance's label), and the pause section's watcher tells when it sees the write.
+ */
+function floorProbe(cluster: Cluster, ns: string) {
+  const deadlines = new Map<string, number>();
+  const seenAt = new Map<string, number>();
+  const timers: NodeJS.Timeout[] = [];
+  return {
+    create: (pause: string) => cluster.apply({ ...rollout(FLOOR_PROBE + pause, [{ setWeight: 50 }], 0), metadata: { name: FLOOR_PROBE + pause, labels: { [INSTANCE_ID_LABEL]: 'bench-floor-probe' } } }, ns),
+    writeAt(pause: string, deadline: number): void {
+      deadlines.set(FLOOR_PROBE + pause, deadline);
+      const write = (): Promise<unknown> => cluster.client.patch({ ...rolloutsRef(ns, FLOOR_PROBE + pause), subresource: 'status' }, 'merge', { status: { message: 'deadline' } });
+      timers.push(setTimeout(() => void write().catch(() => undefined), Math.max(0, deadline - Date.now())));
+    },
+    seen(ro: RolloutObject): void {
+      const name = ro.metadata.name!;
+      if (ro.status?.message === 'deadline' && !seenAt.has(name)) seenAt.set(name, Date.now());
+    },
+    async allSeen(timeoutMs: number): Promise<void> {
+      const until = Date.now() + timeoutMs;
+      while (seenAt.size < deadlines.size && Date.now() < until) await sleep(50);
+      for (const timer of timers) clearTimeout(timer);
+    },
+    lateness: (): number[] => [...seenAt].map(([name, at]) => at - deadlines.get(name)!),
+  };
+}
+
 async function main(): Promise<void> {
   ensureCluster();
   const cluster = new Cluster();
@@ -220,6 +252,8 @@ async function main(): Promise<void> {
     try {
       const steps = [{ setWeight: 50 }, { pause: { duration: '3s' } }, { setWeight: 100 }];
       for (let i = 0; i < PAUSES; i++) await cluster.apply(rollout(`p${i}`, steps, 2), ns.name);
+      const floor = floorProbe(cluster, ns.name);
+      for (let i = 0; i < PAUSES; i++) await floor.create(`p${i}`);
       await waitAll(cluster, ns.name, PAUSES, (ro) => ro.status?.phase === 'Healthy', 120_000);
       if (steppers > 0) {
         await createSteppers(cluster, ns.name, steppers);
@@ -242,11 +276,13 @@ async function main(): Promise<void> {
         seen = ro.metadata.resourceVersion ?? seen;
         const name = ro.metadata.name;
         if (name === undefined) return; // a bookmark
+        if (name.startsWith(FLOOR_PROBE)) return floor.seen(ro);
         if (!name.startsWith('p')) {
           if (!stepped.has(name) && (ro.status?.currentStepIndex ?? 0) >= 3) stepped.set(name, Date.now());
           return;
         }
         const pause = ro.status?.pauseConditions?.[0];
+        if (pause && !starts.has(name)) floor.writeAt(name, Date.parse(pause.startTime) + 3000);
         if (pause) starts.set(name, Date.parse(pause.startTime));
         if (starts.size > 0) allStarted();
         if (starts.has(name) && !ends.has(name) && (ro.status?.currentStepIndex ?? 0) >= 2) ends.set(name, Date.now());
@@ -267,6 +303,7 @@ async function main(): Promise<void> {
         await promoteAll(cluster, ns.name, steppers);
       }
       await waitAll(cluster, ns.name, PAUSES + steppers, (ro) => ro.metadata.name!.startsWith('p') ? ro.status?.phase === 'Healthy' && ro.status.stableRS === ro.status.currentPodHash : (ro.status?.currentStepIndex ?? 0) >= 3, 120_000);
+      await floor.allSeen(10_000);
       abort.abort();
       await watching.catch(() => undefined);
       const lateness = [...ends].map(([name, end]) => end - (starts.get(name)! + 3000));
@@ -281,6 +318,11 @@ async function main(): Promise<void> {
       report(
         `timed pause lateness, ${lateness.length} pauses of 3 s${steppers > 0 ? ` while ${steppers} Istio rollouts step` : ''} (deadline → status change seen by a watcher)`,
         `p50 ${percentile(lateness, 0.5)} ms, p99 ${p99} ms, earliest ${earliest} ms ${target('p99 ≤ 50 ms, never early', p99 <= 50 && earliest >= 0)}; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]}${burst}`,
+      );
+      const floorLateness = floor.lateness();
+      report(
+        `the floor of that lateness here: a status write sent by the bench itself at each deadline, of a Rollout no controller handles, seen by the same watcher${steppers > 0 ? ` while ${steppers} Istio rollouts step` : ''}`,
+        `p50 ${percentile(floorLateness, 0.5)} ms, p99 ${percentile(floorLateness, 0.99)} ms (${floorLateness.length} of ${PAUSES} seen): no controller can end a pause sooner than this on this control plane`,
       );
       const scrapedAfter = await metrics(controller);
       const after = apiCalls(scrapedAfter);
