@@ -40,6 +40,8 @@ void test('make bench at a small size: every section prints its figures and the 
       /^\| the floor of that lateness here: .* while 3 Istio rollouts step \| p50 -?\d+ ms, p99 -?\d+ ms \(2 of 2 seen\)/,
       /^\| idle cost over 0\.5 s with 4 settled rollouts \| 0 writes, 0 reads/,
       /^\| pure weight step with Istio .*, 3 rollout\(s\) promoted at once/,
+      // both watches saw every rollout: the promote, then its VirtualService
+      /^\| where that step's time goes, 3 rollout\(s\) promoted at once: .* \| p50 \d+ ms, p99 \d+ ms; p50 \d+ ms, p99 \d+ ms \|/,
       /^\| API reads \(GET, LIST\) per rollout for that step \| 0\.00 /,
       /^\| start on an empty namespace → ready, namespaced, /,
       /^\| controller resident memory with 4 rollouts and their pods \(0 or 1 pod each\), cluster-wide \| \d+ MiB/,
