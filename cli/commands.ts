@@ -177,7 +177,10 @@ releases routing left applied by Rollouts that are already gone.`,
       { name: 'bind-address', type: 'string', valueName: 'ADDR', description: 'address /metrics and /healthz listen on (0.0.0.0 in a pod, for probes and scraping)', default: '127.0.0.1' },
       { name: 'log-format', type: 'string', valueName: 'FORMAT', description: 'json or text (default: text on a terminal, else json)', values: ['json', 'text'] },
       { name: 'log-level', type: 'string', valueName: 'LEVEL', description: 'most detailed level logged: error, warn, info or debug', default: 'info', values: [...LOG_LEVELS] },
-      { name: 'workers', type: 'string', valueName: 'N', description: 'rollouts reconciled at once', default: '32' },
+      // 32: in a burst each reconcile waits on two writes in turn (routing, then status); with 16, 100
+      // Rollouts promoted at once got their VirtualService written p99 380-860 ms after the promote
+      // was seen, with 32 360-450 ms (bench/HISTORY.md, 2026-12-02 evening).
+      { name: 'workers', type: 'string', valueName: 'N', description: 'Rollouts reconciled at once, and as many AnalysisRuns and Experiments', default: '32' },
       { name: 'leader-elect', type: 'boolean', description: 'take a Lease so only one replica writes (--leader-elect=false: write at once)', default: true },
       { name: 'leader-election-namespace', type: 'string', valueName: 'NS', description: 'namespace of the Lease (default: --namespace, else kube-system)' },
       { name: 'lease-duration', type: 'string', valueName: 'DURATION', description: 'how long a Lease holds without renewal', default: '15s' },

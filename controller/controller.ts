@@ -39,8 +39,6 @@ import { ConflictStorm } from '../kube/conflict-storm.ts';
 import { APPLIED_ROUTING_ANNOTATION, releaseOrphan, releaseTrafficRouting, rememberedRouting, rolloutMetadataPatch, subjectOf, TRAFFIC_ROUTING_FINALIZER } from './release.ts';
 import { describeObjects, findOrphanedRouting, markRoutingObjects, type OrphanedRouting } from './routing-marks.ts';
 
-/** Rollouts reconciled at once unless --workers says otherwise. */
-const DEFAULT_WORKERS = 32;
 /** How soon a reconcile that lost a write race plans again (the fresh copy is usually cached by then). */
 const CONFLICT_RETRY_MS = 250;
 /** how long a pause that begins waits for the watch to show its weight (a lost event must not hold it) */
@@ -79,7 +77,8 @@ export interface ControllerOptions {
   /** handle only Rollouts labelled with this instance id (or, without it, only unlabelled ones) */
   instanceId?: string | undefined;
   log: Logger;
-  workers?: number;
+  /** Rollouts, AnalysisRuns and Experiments each reconciled at once (--workers; its default says why) */
+  workers: number;
   now?: () => number;
   /** fencing: false once this process may no longer write (lost leadership) */
   canWrite?: () => boolean;
@@ -166,10 +165,7 @@ export class RolloutController {
     this.pods = caches.pods;
     this.deployments = caches.deployments;
     this.queue = new WorkQueue({
-      // A burst's reconciles each wait on two writes in turn (routing, then status): with 16, 100
-      // Rollouts promoted at once got their VirtualService written p99 360-450 ms after the promote
-      // was seen instead of 380-860 ms (bench/HISTORY.md, 2026-12-02 evening).
-      concurrency: options.workers ?? DEFAULT_WORKERS,
+      concurrency: options.workers,
       onError: (key, err) => {
         this.stats.errors++;
         this.log('error', 'reconcile failed', { rollout: key, error: String(err) });
@@ -786,7 +782,6 @@ export function observeReplicaSet(rs: ReplicaSetObject, pods?: readonly PodObjec
 // The template digest of each cached ReplicaSet, taken before the cache drops its pod spec.
 const templateKeys = new WeakMap<object, string>();
 
-/** The part of a ReplicaSet reconciles read: memory grows with objects, not with their size. */
 /**
  * The caches a RolloutController plans from. Only ReplicaSets and pods that carry our hash label:
  * a cluster's other ones cost no memory. Each keeps only the fields reconciles read, so memory
@@ -804,6 +799,7 @@ function cacheInformers(client: KubeClient, namespace: string | undefined, insta
   };
 }
 
+/** The part of a ReplicaSet reconciles read: memory grows with objects, not with their size. */
 function trimReplicaSet(o: KubeObject): KubeObject {
   const spec = (o as ReplicaSetObject).spec;
   const template = spec?.template;
