@@ -41,7 +41,7 @@ void test('make bench at a small size: every section prints its figures and the 
       /^\| idle cost over 0\.5 s with 4 settled rollouts \| 0 writes, 0 reads/,
       /^\| pure weight step with Istio .*, 3 rollout\(s\) promoted at once/,
       // both watches saw every rollout: the promote, then its VirtualService
-      /^\| where that step's time goes, 3 rollout\(s\) promoted at once: .* \| p50 \d+ ms, p99 \d+ ms; p50 \d+ ms, p99 \d+ ms \|/,
+      /^\| where that step's time goes, 3 rollout\(s\) promoted at once: .* \| p50 \d+ ms, p99 \d+ ms; p50 -?\d+ ms, p99 -?\d+ ms \(3 of 3 seen by both watches\) \|/,
       /^\| API reads \(GET, LIST\) per rollout for that step \| 0\.00 /,
       /^\| start on an empty namespace → ready, namespaced, /,
       /^\| controller resident memory with 4 rollouts and their pods \(0 or 1 pod each\), cluster-wide \| \d+ MiB/,
