@@ -174,6 +174,9 @@ function routeText(route: RoutingView, color: boolean): string {
   return `${route.kind}/${route.name}  ${weight}`;
 }
 
+/** A phase as the tree shows it: its label, in the tone given or its own. */
+type PaintStatus = (phase: string, tone?: Tone) => string;
+
 /** The table of the tree: the Rollout, the analysis runs of no known revision, then each revision. */
 function rolloutTree(view: RolloutViewModel, options: RenderOptions): string[][] {
   const { now, color } = options;
@@ -189,7 +192,7 @@ function rolloutTree(view: RolloutViewModel, options: RenderOptions): string[][]
 }
 
 /** A revision's row, then its ReplicaSets, analysis runs and experiments below it. */
-function revisionRows(rows: string[][], rev: RevisionView, last: boolean, now: number, color: boolean, status: (p: string, t?: Tone) => string): void {
+function revisionRows(rows: string[][], rev: RevisionView, last: boolean, now: number, color: boolean, status: PaintStatus): void {
   const stem = last ? '   ' : '│  ';
   rows.push([`${last ? '└─ ' : '├─ '}revision ${rev.revision}`, '', '', '', '']);
   const children = rev.replicaSets.length + rev.analysisRuns.length + rev.experiments.length;
@@ -200,7 +203,7 @@ function revisionRows(rows: string[][], rev: RevisionView, last: boolean, now: n
 }
 
 /** An experiment step's Experiment, with its templates' ReplicaSets and pods and its runs. */
-function experimentRows(rows: string[][], stem: string, last: boolean, exp: ExperimentTreeView, now: number, color: boolean, status: (p: string, t?: Tone) => string): void {
+function experimentRows(rows: string[][], stem: string, last: boolean, exp: ExperimentTreeView, now: number, color: boolean, status: PaintStatus): void {
   rows.push([`${stem}${last ? '└─ ' : '├─ '}${exp.name}`, 'Experiment', status(exp.phase), age(exp.createdAt, now), exp.message]);
   const expStem = `${stem}${last ? '   ' : '│  '}`;
   const grandChildren = exp.replicaSets.length + exp.analysisRuns.length;
@@ -209,18 +212,18 @@ function experimentRows(rows: string[][], stem: string, last: boolean, exp: Expe
   for (const ar of exp.analysisRuns) rows.push(analysisRow(`${expStem}${++i === grandChildren ? '└─ ' : '├─ '}`, ar, now, status));
 }
 
-function analysisRow(prefix: string, ar: AnalysisRunView, now: number, status: (p: string, t?: Tone) => string): string[] {
+function analysisRow(prefix: string, ar: AnalysisRunView, now: number, status: PaintStatus): string[] {
   return [`${prefix}${ar.name}`, 'AnalysisRun', status(ar.phase), age(ar.createdAt, now), countsText(ar.counts)];
 }
 
 /** A ReplicaSet's row under `stem`, then its pods' rows below it. */
-function replicaSetRows(rows: string[][], stem: string, last: boolean, rs: ReplicaSetView, now: number, color: boolean, status: (p: string, t?: Tone) => string): void {
+function replicaSetRows(rows: string[][], stem: string, last: boolean, rs: ReplicaSetView, now: number, color: boolean, status: PaintStatus): void {
   rows.push(replicaSetRow(`${stem}${last ? '└─ ' : '├─ '}`, rs, now, color, status));
   const podStem = `${stem}${last ? '   ' : '│  '}`;
   rs.pods.forEach((pod, i) => rows.push(podRow(`${podStem}${i === rs.pods.length - 1 ? '└─ ' : '├─ '}`, pod, now, status)));
 }
 
-function replicaSetRow(prefix: string, rs: ReplicaSetView, now: number, color: boolean, status: (p: string, t?: Tone) => string): string[] {
+function replicaSetRow(prefix: string, rs: ReplicaSetView, now: number, color: boolean, status: PaintStatus): string[] {
   const info: string[] = [];
   if (rs.tags.length) info.push(tags(rs.tags, color));
   if (rs.status !== 'ScaledDown') info.push(`available ${rs.available}/${rs.desired}`);
@@ -228,7 +231,7 @@ function replicaSetRow(prefix: string, rs: ReplicaSetView, now: number, color: b
   return [`${prefix}${rs.name}`, 'ReplicaSet', status(rs.status), age(rs.createdAt, now), info.join(' · ')];
 }
 
-function podRow(prefix: string, pod: PodView, now: number, status: (p: string, t?: Tone) => string): string[] {
+function podRow(prefix: string, pod: PodView, now: number, status: PaintStatus): string[] {
   const tone: Tone = pod.ok === true ? 'ok' : pod.ok === false ? 'bad' : pod.status === 'Terminating' ? 'muted' : 'busy';
   return [`${prefix}${pod.name}`, 'Pod', status(pod.status, tone), age(pod.createdAt, now), `ready ${pod.ready} · restarts ${pod.restarts}`];
 }

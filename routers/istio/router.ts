@@ -71,9 +71,10 @@ export class IstioRouter extends RouterBase<IstioRouting> {
     });
   }
 
-  /** The DestinationRule as it should be for `desired`: the subsets select the canary and stable hashes. */
-  private renderDr(dr: DestinationRule, rule: DestinationRuleRef, desired: DesiredTraffic): Rendered<DestinationRule> {
-    return renderDestinationRule({ dr, ref: rule, refPath: `${this.ctx.path}.destinationRule`, hashes: { canary: desired.canaryHash, stable: desired.stableHash } });
+  /** The DestinationRule with its subsets selecting the canary and stable hashes; without hashes (a release), our labels off them. */
+  private renderDr(dr: DestinationRule, rule: DestinationRuleRef, desired: DesiredTraffic | undefined): Rendered<DestinationRule> {
+    const hashes = desired && { canary: desired.canaryHash, stable: desired.stableHash };
+    return renderDestinationRule({ dr, ref: rule, refPath: `${this.ctx.path}.destinationRule`, hashes });
   }
 
   /** Reads the DestinationRule and adds its issues; undefined when it is not found. */
@@ -177,7 +178,7 @@ export class IstioRouter extends RouterBase<IstioRouting> {
     if (rule) {
       try {
         await patchToRendered<DestinationRule, undefined>(this.ctx.client, await this.resource('destinationrules', rule.name), (dr) => ({
-          object: renderDestinationRule({ dr, ref: rule, refPath: `${this.ctx.path}.destinationRule`, hashes: undefined }).object,
+          object: this.renderDr(dr, rule, undefined).object,
           result: undefined,
         }));
       } catch (err) {
